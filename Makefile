@@ -1,0 +1,61 @@
+# qbench — developer entry points.
+#
+#   make run         build and run `qbench serve` on embedded defaults
+#                    (SQLite under ./data, http://127.0.0.1:5003)
+#   make build       release build of the whole workspace
+#   make fmt         format all crates
+#   make lint        rustfmt check + clippy (warnings are errors)
+#   make deps        check/install what the test suite needs (PostgreSQL binaries)
+#   make test        deps + lint, then the full test suite (nextest if available) + doctests
+#   make bench       cargo bench for the whole workspace
+#   make clean-data  remove the local ./data directory
+
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/qbench-target
+
+CARGO ?= cargo
+DATA_DIR ?= ./data
+
+.PHONY: run build fmt lint deps test bench clean-data
+
+run:
+	$(CARGO) run --release -p qbench-app --bin qbench -- serve
+
+build:
+	$(CARGO) build --release --workspace
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# PostgreSQL-backed tests start a throwaway server from the binaries under
+# /usr/lib/postgresql/<version>/bin; nothing else needs installing.
+deps:
+	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && \
+	    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "deps: PostgreSQL server binaries found: $$(ls -d /usr/lib/postgresql/*/bin | tr '\n' ' ')"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "deps: PostgreSQL server binaries missing; installing with apt-get"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	else \
+		echo "deps: PostgreSQL server binaries (postgres, initdb) not found under /usr/lib/postgresql/*/bin." >&2; \
+		echo "deps: install them (e.g. 'sudo apt-get install -y postgresql'); PostgreSQL tests need them." >&2; \
+		exit 1; \
+	fi
+
+test: deps lint
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace; \
+	else \
+		echo "cargo-nextest not installed; falling back to cargo test"; \
+		$(CARGO) test --workspace; \
+	fi
+	$(CARGO) test --workspace --doc
+
+bench:
+	$(CARGO) bench --workspace
+
+clean-data:
+	rm -rf $(DATA_DIR)

@@ -1,0 +1,151 @@
+//! The JSON body extractor: every way a body can be wrong becomes a precise problem.
+
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use apistos::ApiComponent;
+use apistos::reference_or::ReferenceOr;
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::api::problem::{ApiError, ProblemKind};
+
+/// The largest body accepted, set once by the application.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body of type `T`.
+///
+/// Answers 415 when the body is not declared as JSON, 413 when it is over the limit, 400 when it
+/// is not JSON at all, and 422 naming the field path when it is JSON of the wrong shape (wrong
+/// type, missing or unknown field).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    /// The parsed body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for JsonBody<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Whether the request declares a JSON body (`application/json` or any `application/*+json`).
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|essence| {
+            let essence = essence.trim().to_ascii_lowercase();
+            essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Parses `bytes` as `T`, naming the field path of a shape error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
+    deserializer
+        .end()
+        .map_err(|err| ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {err}")))?;
+    Ok(value)
+}
+
+/// Parses an already-read JSON value as `T`, naming the field path of a shape error.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(json_error)
+}
+
+fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    if inner.is_data() {
+        let field = if path == "." { "body".to_owned() } else { path };
+        // serde_json appends the position to data errors; the field path says more.
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or_default().to_owned();
+        ApiError::invalid(vec![qbench_domain::Violation::new(field, message)])
+    } else {
+        ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {inner}"))
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<BodyLimit>>()
+            .map(|limit| limit.0)
+            .unwrap_or(1024 * 1024);
+        let json = is_json(req);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::new(
+                    ProblemKind::UnsupportedMediaType,
+                    "the body must be JSON: send Content-Type: application/json",
+                ));
+            }
+            let too_large = || {
+                ApiError::new(
+                    ProblemKind::PayloadTooLarge,
+                    format!("the body is larger than the limit of {limit} bytes"),
+                )
+            };
+            if declared_length.is_some_and(|length| length > limit) {
+                return Err(too_large());
+            }
+            let mut bytes = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|err| {
+                    ApiError::new(ProblemKind::BadRequest, format!("the body could not be read: {err}"))
+                })?;
+                if bytes.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            if bytes.is_empty() {
+                return Err(ApiError::new(ProblemKind::BadRequest, "the body is empty; a JSON object is expected"));
+            }
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+impl<T: ApiComponent> ApiComponent for JsonBody<T> {
+    fn required() -> bool {
+        T::required()
+    }
+
+    fn child_schemas() -> Vec<(String, ReferenceOr<apistos::Schema>)> {
+        T::child_schemas()
+    }
+
+    fn raw_schema() -> Option<ReferenceOr<apistos::Schema>> {
+        T::raw_schema()
+    }
+
+    fn schema() -> Option<(String, ReferenceOr<apistos::Schema>)> {
+        T::schema()
+    }
+}

@@ -1,0 +1,72 @@
+//! `/api/v1/connections`.
+
+use actix_web::web::{Data, Json, Path, Query};
+use apistos::actix::NoContent;
+use apistos::api_operation;
+use qbench_domain::{ConnectionId, ConnectionSpec};
+
+use crate::api::body::JsonBody;
+use crate::api::pagination::PageQuery;
+use crate::api::problem::ApiError;
+use crate::api::responses::{Located, Paginated};
+use crate::api::{IdPath, location, patch};
+use crate::dto::connection::{ConnectionRequest, ConnectionResponse};
+use crate::state::AppState;
+
+#[api_operation(operation_id = "list_connections", tag = "connections", summary = "List connections")]
+pub(crate) async fn list(state: Data<AppState>, query: Query<PageQuery>) -> Result<Paginated<ConnectionResponse>, ApiError> {
+    let page = query.to_page()?;
+    let listed = state.connections.list(page).await?;
+    Ok(Paginated::new(listed.items.iter().map(ConnectionResponse::from).collect(), listed.total, page))
+}
+
+#[api_operation(
+    operation_id = "create_connection",
+    tag = "connections",
+    summary = "Register a Qdrant connection",
+    description = "The API key is stored encrypted and shown masked afterwards. Names are unique (409)."
+)]
+pub(crate) async fn create(
+    state: Data<AppState>,
+    body: JsonBody<ConnectionRequest>,
+) -> Result<Located<ConnectionResponse>, ApiError> {
+    let spec = ConnectionSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
+    let connection = state.connections.create(spec).await?;
+    Ok(Located::created(location("connections", connection.id), ConnectionResponse::from(&connection)))
+}
+
+#[api_operation(operation_id = "get_connection", tag = "connections", summary = "Get a connection")]
+pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<ConnectionResponse>, ApiError> {
+    let connection = state.connections.get(ConnectionId::from(path.id)).await?;
+    Ok(Json(ConnectionResponse::from(&connection)))
+}
+
+#[api_operation(
+    operation_id = "update_connection",
+    tag = "connections",
+    summary = "Change a connection (JSON Merge Patch)",
+    description = "Fields given replace the stored ones; `null` removes an optional field. The built-in connection cannot change (409)."
+)]
+pub(crate) async fn update(
+    state: Data<AppState>,
+    path: Path<IdPath>,
+    body: JsonBody<patch::MergePatch>,
+) -> Result<Json<ConnectionResponse>, ApiError> {
+    let id = ConnectionId::from(path.id);
+    let current = state.connections.get(id).await?;
+    let merged: ConnectionRequest = patch::merge(&ConnectionRequest::from_domain(&current), body.into_inner())?;
+    let spec = ConnectionSpec::try_from(merged).map_err(ApiError::invalid)?;
+    let connection = state.connections.update(id, spec).await?;
+    Ok(Json(ConnectionResponse::from(&connection)))
+}
+
+#[api_operation(
+    operation_id = "delete_connection",
+    tag = "connections",
+    summary = "Delete a connection",
+    description = "409 when an experiment uses it, or for the built-in connection."
+)]
+pub(crate) async fn delete(state: Data<AppState>, path: Path<IdPath>) -> Result<NoContent, ApiError> {
+    state.connections.delete(ConnectionId::from(path.id)).await?;
+    Ok(NoContent)
+}

@@ -1,0 +1,105 @@
+//! `/api/v1/experiments`.
+
+use actix_web::web::{Data, Json, Path, Query};
+use apistos::actix::NoContent;
+use apistos::api_operation;
+use apistos::ApiComponent;
+use qbench_domain::{ExperimentId, ExperimentSpec};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::api::body::JsonBody;
+use crate::api::pagination::PageQuery;
+use crate::api::problem::ApiError;
+use crate::api::responses::{Located, Paginated};
+use crate::api::{IdPath, location, patch};
+use crate::dto::experiment::{ExperimentRequest, ExperimentResponse, ValidationResponse};
+use crate::state::AppState;
+
+/// Options of an experiment deletion.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, ApiComponent)]
+pub struct DeleteQuery {
+    /// Also delete the experiment's runs (otherwise an experiment with runs answers 409).
+    #[serde(default)]
+    pub cascade: bool,
+}
+
+#[api_operation(operation_id = "list_experiments", tag = "experiments", summary = "List experiments")]
+pub(crate) async fn list(state: Data<AppState>, query: Query<PageQuery>) -> Result<Paginated<ExperimentResponse>, ApiError> {
+    let page = query.to_page()?;
+    let listed = state.experiments.list(page).await?;
+    let items = listed.items.iter().map(|experiment| ExperimentResponse::new(experiment, Vec::new())).collect();
+    Ok(Paginated::new(items, listed.total, page))
+}
+
+#[api_operation(
+    operation_id = "create_experiment",
+    tag = "experiments",
+    summary = "Register an experiment",
+    description = "Validated against its dataset: every violation is answered at once (422), each naming its field."
+)]
+pub(crate) async fn create(
+    state: Data<AppState>,
+    body: JsonBody<ExperimentRequest>,
+) -> Result<Located<ExperimentResponse>, ApiError> {
+    let spec = ExperimentSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
+    let (experiment, warnings) = state.experiments.create(spec).await?;
+    Ok(Located::created(location("experiments", experiment.id), ExperimentResponse::new(&experiment, warnings)))
+}
+
+#[api_operation(
+    operation_id = "validate_experiment",
+    tag = "experiments",
+    summary = "Validate an experiment without registering it (dry run)",
+    description = "Always 200 for a readable body: `{valid, errors, warnings}`."
+)]
+pub(crate) async fn validate(
+    state: Data<AppState>,
+    body: JsonBody<ExperimentRequest>,
+) -> Result<Json<ValidationResponse>, ApiError> {
+    let response = match ExperimentSpec::try_from(body.into_inner()) {
+        Ok(spec) => ValidationResponse::from_report(state.experiments.validate(&spec).await?),
+        Err(errors) => ValidationResponse::from_errors(errors),
+    };
+    Ok(Json(response))
+}
+
+#[api_operation(operation_id = "get_experiment", tag = "experiments", summary = "Get an experiment")]
+pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<ExperimentResponse>, ApiError> {
+    let experiment = state.experiments.get(ExperimentId::from(path.id)).await?;
+    Ok(Json(ExperimentResponse::new(&experiment, Vec::new())))
+}
+
+#[api_operation(
+    operation_id = "update_experiment",
+    tag = "experiments",
+    summary = "Change an experiment (JSON Merge Patch)",
+    description = "The merged experiment is validated like a new one (422)."
+)]
+pub(crate) async fn update(
+    state: Data<AppState>,
+    path: Path<IdPath>,
+    body: JsonBody<patch::MergePatch>,
+) -> Result<Json<ExperimentResponse>, ApiError> {
+    let id = ExperimentId::from(path.id);
+    let current = state.experiments.get(id).await?;
+    let merged: ExperimentRequest = patch::merge(&ExperimentRequest::from_domain(&current), body.into_inner())?;
+    let spec = ExperimentSpec::try_from(merged).map_err(ApiError::invalid)?;
+    let experiment = state.experiments.update(id, spec).await?;
+    Ok(Json(ExperimentResponse::new(&experiment, Vec::new())))
+}
+
+#[api_operation(
+    operation_id = "delete_experiment",
+    tag = "experiments",
+    summary = "Delete an experiment",
+    description = "409 when it has runs, unless `?cascade=true`, which deletes its runs too."
+)]
+pub(crate) async fn delete(
+    state: Data<AppState>,
+    path: Path<IdPath>,
+    query: Query<DeleteQuery>,
+) -> Result<NoContent, ApiError> {
+    state.experiments.delete(ExperimentId::from(path.id), query.cascade).await?;
+    Ok(NoContent)
+}

@@ -1,0 +1,141 @@
+//! Probes (`/health`, `/ready`) and Prometheus metrics (`/metrics`).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::web::Data;
+use apistos::ApiComponent;
+use apistos::api_operation;
+use apistos::web::{ServiceConfig, get, resource};
+use qbench_domain::RunStatus;
+use qbench_repository::{Page, RunFilter};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::state::AppState;
+
+/// How long a probe waits for a dependency.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The health of one dependency.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ComponentHealth {
+    /// `ok` or `unavailable`.
+    pub status: String,
+    /// What it is (`sqlite`, `postgres`, an endpoint URL).
+    pub backend: String,
+    /// How long the probe took, in milliseconds.
+    pub latency_ms: f64,
+    /// Why it is unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The health of qbench and its dependencies.
+#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+pub struct HealthBody {
+    /// `ok` when every component is, else `unavailable`.
+    pub status: String,
+    /// Each dependency, by name (`database`, `object_storage`).
+    pub components: BTreeMap<String, ComponentHealth>,
+}
+
+async fn probe_database(state: &AppState) -> ComponentHealth {
+    let started = Instant::now();
+    let result = tokio::time::timeout(PROBE_TIMEOUT, state.database.ping()).await;
+    let error = match result {
+        Ok(Ok(())) => None,
+        Ok(Err(err)) => Some(err.to_string()),
+        Err(_) => Some(format!("no answer within {PROBE_TIMEOUT:?}")),
+    };
+    component(state.database.backend().to_owned(), started, error)
+}
+
+async fn probe_object_storage(endpoint: &str) -> ComponentHealth {
+    let started = Instant::now();
+    let address = url::Url::parse(endpoint)
+        .ok()
+        .and_then(|url| Some(format!("{}:{}", url.host_str()?, url.port_or_known_default()?)));
+    let error = match address {
+        None => Some("the endpoint has no host and port".to_owned()),
+        Some(address) => match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(&address)).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(err)) => Some(format!("cannot connect to {address}: {err}")),
+            Err(_) => Some(format!("no answer from {address} within {PROBE_TIMEOUT:?}")),
+        },
+    };
+    component(endpoint.to_owned(), started, error)
+}
+
+fn component(backend: String, started: Instant, error: Option<String>) -> ComponentHealth {
+    ComponentHealth {
+        status: if error.is_none() { "ok" } else { "unavailable" }.to_owned(),
+        backend,
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        error,
+    }
+}
+
+fn answer(components: BTreeMap<String, ComponentHealth>) -> HttpResponse {
+    let healthy = components.values().all(|component| component.error.is_none());
+    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    HttpResponse::build(status).json(HealthBody {
+        status: if healthy { "ok" } else { "unavailable" }.to_owned(),
+        components,
+    })
+}
+
+#[api_operation(
+    operation_id = "health",
+    tag = "operations",
+    summary = "Health of qbench and its dependencies",
+    description = "200 when every component answers, 503 otherwise; the body details each component."
+)]
+pub(crate) async fn health(state: Data<AppState>) -> HttpResponse {
+    let mut components = BTreeMap::from([("database".to_owned(), probe_database(&state).await)]);
+    if let Some(endpoint) = &state.object_storage_endpoint {
+        components.insert("object_storage".to_owned(), probe_object_storage(endpoint).await);
+    }
+    answer(components)
+}
+
+#[api_operation(
+    operation_id = "ready",
+    tag = "operations",
+    summary = "Readiness: 200 once the database answers, 503 until then"
+)]
+pub(crate) async fn ready(state: Data<AppState>) -> HttpResponse {
+    answer(BTreeMap::from([("database".to_owned(), probe_database(&state).await)]))
+}
+
+#[api_operation(
+    operation_id = "metrics",
+    tag = "operations",
+    summary = "Prometheus metrics",
+    description = "Requests by route and status, request latency histogram, runs by status.",
+    produces = "text/plain"
+)]
+pub(crate) async fn metrics_endpoint(state: Data<AppState>) -> HttpResponse {
+    for status in RunStatus::ALL {
+        let filter = RunFilter {
+            experiment_id: None,
+            status: Some(status),
+        };
+        if let Ok(listed) = state.runs.list(filter, Page { limit: 1, offset: 0 }).await {
+            metrics::gauge!("qbench_runs", "status" => status.as_str()).set(listed.total as f64);
+        }
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}
+
+/// The probes and metrics at the root (`/health`, `/ready`, `/metrics`).
+pub fn health_routes(config: &mut ServiceConfig) {
+    config
+        .service(resource("/health").route(get().to(health)))
+        .service(resource("/ready").route(get().to(ready)))
+        .service(resource("/metrics").route(get().to(metrics_endpoint)));
+}

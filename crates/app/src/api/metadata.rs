@@ -1,0 +1,103 @@
+//! `/api/v1/metadata`: what this qbench is and what it can do.
+
+use actix_web::web::{Data, Json};
+use apistos::ApiComponent;
+use apistos::api_operation;
+use qbench_domain::{Distance, IndexKind, Limits, ProductCompression, Quantization};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::state::AppState;
+
+/// Build information.
+#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+pub struct VersionBody {
+    /// qbench's version.
+    pub version: String,
+    /// The git commit it was built from.
+    pub git_sha: String,
+    /// When it was built (RFC 3339).
+    pub build_time: String,
+}
+
+/// Accepted ranges.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LimitsBody {
+    /// Smallest vector dimension.
+    pub min_dim: u32,
+    /// Largest vector dimension.
+    pub max_dim: u32,
+    /// Smallest `k`.
+    pub min_k: u32,
+    /// Largest `k`.
+    pub max_k: u32,
+    /// Smallest `ef_construct`.
+    pub min_ef_construct: u32,
+    /// Smallest `full_scan_threshold`.
+    pub min_full_scan_threshold: u32,
+    /// Largest `parallel`.
+    pub max_parallel: u32,
+    /// Largest page of a list.
+    pub max_page_size: u64,
+}
+
+/// What this qbench supports and uses.
+#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+pub struct CapabilitiesBody {
+    /// Vector distances.
+    pub distances: Vec<String>,
+    /// Index types.
+    pub index_types: Vec<String>,
+    /// Quantization kinds.
+    pub quantization: Vec<String>,
+    /// Scalar quantization types.
+    pub scalar_types: Vec<String>,
+    /// Product quantization compressions.
+    pub product_compressions: Vec<String>,
+    /// Accepted ranges.
+    pub limits: LimitsBody,
+    /// The database in use (`sqlite` or `postgres`).
+    pub database_backend: String,
+    /// Object storage backends available (`local`, and `s3` when an endpoint is configured).
+    pub storage_backends: Vec<String>,
+}
+
+#[api_operation(operation_id = "version", tag = "metadata", summary = "qbench's version and build")]
+pub(crate) async fn version() -> Json<VersionBody> {
+    Json(VersionBody {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        git_sha: env!("QBENCH_GIT_SHA").to_owned(),
+        build_time: env!("QBENCH_BUILD_TIME").to_owned(),
+    })
+}
+
+#[api_operation(
+    operation_id = "capabilities",
+    tag = "metadata",
+    summary = "Distances, index types, quantization kinds, limits and backends"
+)]
+pub(crate) async fn capabilities(state: Data<AppState>) -> Json<CapabilitiesBody> {
+    let mut storage_backends = vec!["local".to_owned()];
+    if state.object_storage_endpoint.is_some() {
+        storage_backends.push("s3".to_owned());
+    }
+    Json(CapabilitiesBody {
+        distances: Distance::ALL.iter().map(ToString::to_string).collect(),
+        index_types: [IndexKind::Hnsw, IndexKind::Plain].iter().map(|kind| kind.as_str().to_owned()).collect(),
+        quantization: Quantization::KINDS.iter().map(|kind| (*kind).to_owned()).collect(),
+        scalar_types: vec!["int8".to_owned()],
+        product_compressions: ProductCompression::ALL.iter().map(ToString::to_string).collect(),
+        limits: LimitsBody {
+            min_dim: *Limits::DIMENSION.start(),
+            max_dim: *Limits::DIMENSION.end(),
+            min_k: *Limits::K.start(),
+            max_k: *Limits::K.end(),
+            min_ef_construct: Limits::MIN_EF_CONSTRUCT,
+            min_full_scan_threshold: Limits::MIN_FULL_SCAN_THRESHOLD,
+            max_parallel: *Limits::PARALLEL.end(),
+            max_page_size: qbench_repository::Page::MAX_LIMIT,
+        },
+        database_backend: state.database.backend().to_owned(),
+        storage_backends,
+    })
+}

@@ -1,0 +1,114 @@
+//! The REST API: thin handlers that extract, convert, call a service and map the result.
+
+pub mod body;
+pub mod connections;
+pub mod datasets;
+pub mod experiments;
+pub mod health;
+pub mod metadata;
+pub mod pagination;
+pub mod patch;
+pub mod problem;
+pub mod responses;
+pub mod runs;
+pub mod storages;
+
+use actix_web::web as actix;
+use apistos::ApiComponent;
+use apistos::web::{ServiceConfig, delete, get, patch as patch_route, post, resource, scope};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub use health::health_routes;
+
+/// The `{id}` of a path.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, ApiComponent)]
+pub struct IdPath {
+    /// The object's UUID.
+    pub id: Uuid,
+}
+
+/// The API under `/api/v1`.
+pub fn configure(config: &mut ServiceConfig) {
+    config.service(
+        scope("/api/v1")
+            .service(
+                scope("/connections")
+                    .service(resource("").route(get().to(connections::list)).route(post().to(connections::create)))
+                    .service(
+                        resource("/{id}")
+                            .route(get().to(connections::get))
+                            .route(patch_route().to(connections::update))
+                            .route(delete().to(connections::delete)),
+                    ),
+            )
+            .service(
+                scope("/storage")
+                    .service(resource("").route(get().to(storages::list)).route(post().to(storages::create)))
+                    .service(
+                        resource("/{id}")
+                            .route(get().to(storages::get))
+                            .route(patch_route().to(storages::update))
+                            .route(delete().to(storages::delete)),
+                    ),
+            )
+            .service(
+                scope("/datasets")
+                    .service(resource("").route(get().to(datasets::list)).route(post().to(datasets::create)))
+                    .service(
+                        resource("/{id}")
+                            .route(get().to(datasets::get))
+                            .route(patch_route().to(datasets::update))
+                            .route(delete().to(datasets::delete)),
+                    ),
+            )
+            .service(
+                scope("/experiments")
+                    .service(resource("").route(get().to(experiments::list)).route(post().to(experiments::create)))
+                    .service(resource("/validate").route(post().to(experiments::validate)))
+                    .service(
+                        resource("/{id}")
+                            .route(get().to(experiments::get))
+                            .route(patch_route().to(experiments::update))
+                            .route(delete().to(experiments::delete)),
+                    )
+                    .service(resource("/{id}/runs").route(post().to(runs::create))),
+            )
+            .service(
+                scope("/runs")
+                    .service(resource("").route(get().to(runs::list)))
+                    .service(resource("/{id}").route(get().to(runs::get)))
+                    .service(resource("/{id}/cancel").route(post().to(runs::cancel))),
+            )
+            .service(
+                scope("/metadata")
+                    .service(resource("/version").route(get().to(metadata::version)))
+                    .service(resource("/capabilities").route(get().to(metadata::capabilities))),
+            )
+            .service(
+                scope("/health")
+                    .service(resource("").route(get().to(health::health)))
+                    .service(resource("/ready").route(get().to(health::ready))),
+            ),
+    );
+}
+
+/// Where the object at `path` under the API lives, for `Location` headers.
+pub(crate) fn location(collection: &str, id: impl std::fmt::Display) -> String {
+    format!("/api/v1/{collection}/{id}")
+}
+
+/// Path-parameter errors (a malformed UUID) become problems naming the value.
+pub fn path_config() -> actix::PathConfig {
+    actix::PathConfig::default().error_handler(|err, req| {
+        let value = req.match_info().get("id").unwrap_or_default().to_owned();
+        problem::ApiError::bad_parameter("id", format!("`{value}` is not a UUID ({err})")).into()
+    })
+}
+
+/// Query-string errors become problems naming the parameter.
+pub fn query_config() -> actix::QueryConfig {
+    actix::QueryConfig::default()
+        .error_handler(|err, _req| problem::ApiError::new(problem::ProblemKind::BadRequest, format!("query: {err}")).into())
+}

@@ -1,0 +1,91 @@
+//! `/api/v1/runs` and `/api/v1/experiments/{id}/runs`.
+
+use actix_web::web::{Data, Json, Path, Query};
+use apistos::ApiComponent;
+use apistos::api_operation;
+use qbench_domain::{ExperimentId, RunId, RunStatus};
+use qbench_repository::RunFilter;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::api::pagination::PageQuery;
+use crate::api::problem::ApiError;
+use crate::api::responses::{Accepted, Located, Paginated};
+use crate::api::{IdPath, location};
+use crate::dto::run::{RunCanceled, RunCreated, RunResponse};
+use crate::state::AppState;
+
+/// Filters and page of the run list.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, ApiComponent)]
+pub struct RunListQuery {
+    /// Only runs of this experiment.
+    pub experiment_id: Option<Uuid>,
+    /// Only runs with this status (`CREATED`, `RUNNING`, `COMPLETED`, `FAILED`, `CANCELED`).
+    pub status: Option<String>,
+    /// Items per page: 1 to 1000, default 50.
+    pub limit: Option<u64>,
+    /// Items to skip.
+    pub offset: Option<u64>,
+    /// 1-based page number.
+    pub page: Option<u64>,
+    /// Same as `limit`.
+    pub page_size: Option<u64>,
+}
+
+#[api_operation(
+    operation_id = "create_run",
+    tag = "runs",
+    summary = "Start a run of an experiment",
+    description = "The run is stored as `CREATED` and queued; follow `Location` to watch it."
+)]
+pub(crate) async fn create(state: Data<AppState>, path: Path<IdPath>) -> Result<Accepted<RunCreated>, ApiError> {
+    let run = state.runs.create(ExperimentId::from(path.id)).await?;
+    Ok(Accepted(Located::accepted(location("runs", run.id()), RunCreated { run_id: run.id().as_uuid() })))
+}
+
+#[api_operation(operation_id = "list_runs", tag = "runs", summary = "List runs, newest first")]
+pub(crate) async fn list(state: Data<AppState>, query: Query<RunListQuery>) -> Result<Paginated<RunResponse>, ApiError> {
+    let query = query.into_inner();
+    let page = PageQuery {
+        limit: query.limit,
+        offset: query.offset,
+        page: query.page,
+        page_size: query.page_size,
+    }
+    .to_page()?;
+    let status = match &query.status {
+        None => None,
+        Some(status) => Some(
+            status
+                .parse::<RunStatus>()
+                .map_err(|_| ApiError::bad_parameter("status", format!("`{status}` is not one of CREATED, RUNNING, COMPLETED, FAILED, CANCELED")))?,
+        ),
+    };
+    let filter = RunFilter {
+        experiment_id: query.experiment_id.map(ExperimentId::from),
+        status,
+    };
+    let listed = state.runs.list(filter, page).await?;
+    Ok(Paginated::new(listed.items.iter().map(RunResponse::from).collect(), listed.total, page))
+}
+
+#[api_operation(operation_id = "get_run", tag = "runs", summary = "Get a run: status, progress, metrics")]
+pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<RunResponse>, ApiError> {
+    let run = state.runs.get(RunId::from(path.id)).await?;
+    Ok(Json(RunResponse::from(&run)))
+}
+
+#[api_operation(
+    operation_id = "cancel_run",
+    tag = "runs",
+    summary = "Cancel a run",
+    description = "409 when the run has already ended."
+)]
+pub(crate) async fn cancel(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<RunCanceled>, ApiError> {
+    let run = state.runs.cancel(RunId::from(path.id)).await?;
+    Ok(Json(RunCanceled {
+        id: run.id().as_uuid(),
+        status: run.status().into(),
+    }))
+}

@@ -1,0 +1,72 @@
+//! `/api/v1/storage`.
+
+use actix_web::web::{Data, Json, Path, Query};
+use apistos::actix::NoContent;
+use apistos::api_operation;
+use qbench_domain::{StorageId, StorageSpec};
+
+use crate::api::body::JsonBody;
+use crate::api::pagination::PageQuery;
+use crate::api::problem::ApiError;
+use crate::api::responses::{Located, Paginated};
+use crate::api::{IdPath, location, patch};
+use crate::dto::storage::{StorageRequest, StorageResponse};
+use crate::state::AppState;
+
+#[api_operation(operation_id = "list_storages", tag = "storage", summary = "List object storages")]
+pub(crate) async fn list(state: Data<AppState>, query: Query<PageQuery>) -> Result<Paginated<StorageResponse>, ApiError> {
+    let page = query.to_page()?;
+    let listed = state.storages.list(page).await?;
+    Ok(Paginated::new(listed.items.iter().map(StorageResponse::from).collect(), listed.total, page))
+}
+
+#[api_operation(
+    operation_id = "create_storage",
+    tag = "storage",
+    summary = "Register an S3-compatible object storage",
+    description = "Keys are stored encrypted and shown masked afterwards. Names, when given, are unique (409)."
+)]
+pub(crate) async fn create(
+    state: Data<AppState>,
+    body: JsonBody<StorageRequest>,
+) -> Result<Located<StorageResponse>, ApiError> {
+    let spec = StorageSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
+    let storage = state.storages.create(spec).await?;
+    Ok(Located::created(location("storage", storage.id), StorageResponse::from(&storage)))
+}
+
+#[api_operation(operation_id = "get_storage", tag = "storage", summary = "Get an object storage")]
+pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<StorageResponse>, ApiError> {
+    let storage = state.storages.get(StorageId::from(path.id)).await?;
+    Ok(Json(StorageResponse::from(&storage)))
+}
+
+#[api_operation(
+    operation_id = "update_storage",
+    tag = "storage",
+    summary = "Change an object storage (JSON Merge Patch)",
+    description = "Fields given replace the stored ones; `null` removes an optional field."
+)]
+pub(crate) async fn update(
+    state: Data<AppState>,
+    path: Path<IdPath>,
+    body: JsonBody<patch::MergePatch>,
+) -> Result<Json<StorageResponse>, ApiError> {
+    let id = StorageId::from(path.id);
+    let current = state.storages.get(id).await?;
+    let merged: StorageRequest = patch::merge(&StorageRequest::from_domain(&current), body.into_inner())?;
+    let spec = StorageSpec::try_from(merged).map_err(ApiError::invalid)?;
+    let storage = state.storages.update(id, spec).await?;
+    Ok(Json(StorageResponse::from(&storage)))
+}
+
+#[api_operation(
+    operation_id = "delete_storage",
+    tag = "storage",
+    summary = "Delete an object storage",
+    description = "409 when a dataset uses it."
+)]
+pub(crate) async fn delete(state: Data<AppState>, path: Path<IdPath>) -> Result<NoContent, ApiError> {
+    state.storages.delete(StorageId::from(path.id)).await?;
+    Ok(NoContent)
+}

@@ -1,0 +1,192 @@
+//! Datasets on the wire, with the vector shorthands.
+
+use std::collections::BTreeMap;
+
+use apistos::ApiComponent;
+use chrono::{DateTime, Utc};
+use qbench_domain::{Dataset, DatasetSpec, SchemaConfig, SourceUri, StorageId, VectorName, Violation};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::dto::Violations;
+use crate::dto::vector::{VectorInput, VectorParams, vectors_from_domain, vectors_to_domain};
+
+/// The vectors and payload columns of a dataset.
+///
+/// Vectors are given as `vectors: {name: {dim, distance, column}}`, as the shorthand
+/// `vectors: {name: dim}` (distance `Cosine`), or, for one unnamed vector, `vector: {dim, distance}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaConfigBody {
+    /// Columns copied into each point's payload.
+    #[serde(default)]
+    pub scalar_fields: Vec<String>,
+    /// Named vectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<BTreeMap<String, VectorInput>>,
+    /// A single unnamed vector (Qdrant's default vector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<VectorParams>,
+}
+
+impl SchemaConfigBody {
+    /// The canonical wire form.
+    pub fn from_domain(schema: &SchemaConfig) -> Self {
+        let unnamed = schema.vectors.iter().find(|(name, _)| name.is_unnamed());
+        match unnamed {
+            Some((_, spec)) if schema.vectors.len() == 1 => Self {
+                scalar_fields: schema.scalar_fields.clone(),
+                vectors: None,
+                vector: Some(VectorParams::from_domain(spec)),
+            },
+            _ => Self {
+                scalar_fields: schema.scalar_fields.clone(),
+                vectors: Some(vectors_from_domain(&schema.vectors)),
+                vector: None,
+            },
+        }
+    }
+
+    fn to_domain(&self, violations: &mut Violations) -> Option<SchemaConfig> {
+        let vectors = match (&self.vectors, &self.vector) {
+            (Some(_), Some(_)) => {
+                violations.push("schema_config.vector", "give either `vectors` (named) or `vector` (unnamed), not both");
+                return None;
+            }
+            (None, None) => {
+                violations.push("schema_config.vectors", "a dataset needs at least one vector");
+                return None;
+            }
+            (Some(named), None) => vectors_to_domain("schema_config.vectors", named, violations)?,
+            (None, Some(unnamed)) => BTreeMap::from([(
+                VectorName::unnamed(),
+                unnamed.to_domain("schema_config.vector", violations)?,
+            )]),
+        };
+        Some(SchemaConfig {
+            scalar_fields: self.scalar_fields.clone(),
+            vectors,
+        })
+    }
+}
+
+/// A dataset to register (also the shape a PATCH merges into).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[serde(deny_unknown_fields)]
+#[schemars(example = "DatasetRequest::example")]
+pub struct DatasetRequest {
+    /// Name.
+    pub name: String,
+    /// `s3://bucket/key`, `https://…`, `file://…` or a path relative to the data dir.
+    pub source_uri: String,
+    /// Storage whose credentials read an `s3://` source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_id: Option<Uuid>,
+    /// Vectors and payload columns.
+    pub schema_config: SchemaConfigBody,
+}
+
+impl DatasetRequest {
+    fn example() -> Self {
+        Self {
+            name: "wiki-mm".to_owned(),
+            source_uri: "s3://datasets/wiki-mm.parquet".to_owned(),
+            storage_id: None,
+            schema_config: SchemaConfigBody {
+                scalar_fields: vec!["title".to_owned(), "url".to_owned()],
+                vectors: Some(BTreeMap::from([
+                    (
+                        "image_embedding".to_owned(),
+                        VectorInput::Params(VectorParams {
+                            dim: 512,
+                            distance: Some("Euclid".to_owned()),
+                            column: None,
+                        }),
+                    ),
+                    ("text_embedding".to_owned(), VectorInput::Dim(768)),
+                ])),
+                vector: None,
+            },
+        }
+    }
+
+    /// The write form of a stored dataset, for merging a PATCH.
+    pub fn from_domain(dataset: &Dataset) -> Self {
+        Self {
+            name: dataset.spec.name.clone(),
+            source_uri: dataset.spec.source_uri.to_string(),
+            storage_id: dataset.spec.storage_id.map(|id| id.as_uuid()),
+            schema_config: SchemaConfigBody::from_domain(&dataset.spec.schema_config),
+        }
+    }
+}
+
+impl TryFrom<DatasetRequest> for DatasetSpec {
+    type Error = Vec<Violation>;
+
+    fn try_from(request: DatasetRequest) -> Result<Self, Self::Error> {
+        let mut violations = Violations::default();
+        let source_uri = violations.check("source_uri", request.source_uri.parse::<SourceUri>());
+        let schema_config = request.schema_config.to_domain(&mut violations);
+        let spec = match (source_uri, schema_config) {
+            (Some(source_uri), Some(schema_config)) => Some(DatasetSpec {
+                name: request.name,
+                source_uri,
+                storage_id: request.storage_id.map(StorageId::from),
+                schema_config,
+            }),
+            _ => None,
+        };
+        violations.finish(spec)
+    }
+}
+
+/// A registered dataset, with its vectors in canonical form.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(example = "DatasetResponse::example")]
+pub struct DatasetResponse {
+    /// Identifier.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Where the files are.
+    pub source_uri: String,
+    /// Storage used to read it, if any.
+    pub storage_id: Option<Uuid>,
+    /// Vectors and payload columns.
+    pub schema_config: SchemaConfigBody,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DatasetResponse {
+    fn example() -> Self {
+        let request = DatasetRequest::example();
+        Self {
+            id: Uuid::nil(),
+            name: request.name,
+            source_uri: request.source_uri,
+            storage_id: None,
+            schema_config: request.schema_config,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+}
+
+impl From<&Dataset> for DatasetResponse {
+    fn from(dataset: &Dataset) -> Self {
+        Self {
+            id: dataset.id.as_uuid(),
+            name: dataset.spec.name.clone(),
+            source_uri: dataset.spec.source_uri.to_string(),
+            storage_id: dataset.spec.storage_id.map(|id| id.as_uuid()),
+            schema_config: SchemaConfigBody::from_domain(&dataset.spec.schema_config),
+            created_at: dataset.created_at,
+            updated_at: dataset.updated_at,
+        }
+    }
+}

@@ -1,0 +1,552 @@
+//! Experiments on the wire, in Qdrant's vocabulary.
+
+use std::collections::BTreeMap;
+
+use apistos::ApiComponent;
+use chrono::{DateTime, Utc};
+use qbench_domain::{
+    ConnectionId, DatasetId, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig,
+    ProductCompression, Quantization, ScalarType, SearchConfig, SearchQuantization, ValidationReport, VectorName,
+    Violation,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api::problem::FieldError;
+use crate::dto::Violations;
+use crate::dto::vector::{VectorInput, vectors_from_domain, vectors_to_domain};
+
+/// Index type of a vector.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IndexType {
+    /// HNSW graph.
+    #[default]
+    Hnsw,
+    /// No index (full scan).
+    Plain,
+}
+
+/// Index settings of one vector (Qdrant's `hnsw_config`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndexBody {
+    /// `hnsw` (default) or `plain`.
+    #[serde(rename = "type", default)]
+    pub index_type: IndexType,
+    /// Edges per node; 0 disables the graph. Default 16.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub m: Option<u32>,
+    /// Build-time neighbours; at least 4. Default 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ef_construct: Option<u32>,
+    /// KB below which a segment is scanned instead of searched; at least 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_scan_threshold: Option<u32>,
+    /// Keep the graph on disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_disk: Option<bool>,
+}
+
+/// Scalar quantization element type.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ScalarTypeBody {
+    /// 8-bit integers.
+    Int8,
+}
+
+/// Scalar quantization in full.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScalarBody {
+    /// Element type (`int8`).
+    #[serde(rename = "type")]
+    pub scalar_type: ScalarTypeBody,
+    /// Quantile, 0.5 to 1.0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantile: Option<f64>,
+    /// Keep quantized vectors in RAM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub always_ram: Option<bool>,
+}
+
+/// Scalar quantization: `"int8"` or `{type, quantile, always_ram}`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ScalarInput {
+    /// Shorthand: the element type alone.
+    Short(ScalarTypeBody),
+    /// Full form.
+    Full(ScalarBody),
+}
+
+/// Product quantization compression.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CompressionBody {
+    /// 4×.
+    X4,
+    /// 8×.
+    X8,
+    /// 16×.
+    X16,
+    /// 32×.
+    X32,
+    /// 64×.
+    X64,
+}
+
+/// Product quantization.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductBody {
+    /// Compression ratio.
+    pub compression: CompressionBody,
+    /// Keep quantized vectors in RAM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub always_ram: Option<bool>,
+}
+
+/// Binary quantization.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BinaryBody {
+    /// Keep quantized vectors in RAM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub always_ram: Option<bool>,
+}
+
+/// Quantization, shaped as Qdrant's `quantization_config`: exactly one of `scalar`, `product`, `binary`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum QuantizationBody {
+    /// Scalar quantization.
+    Scalar(ScalarInput),
+    /// Product quantization.
+    Product(ProductBody),
+    /// Binary quantization.
+    Binary(BinaryBody),
+}
+
+/// Index and quantization settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerConfigBody {
+    /// Index settings per named vector.
+    #[serde(default)]
+    pub indexing: BTreeMap<String, IndexBody>,
+    /// Quantization of every vector, or null.
+    #[serde(default)]
+    pub quantization: Option<QuantizationBody>,
+}
+
+/// Search-time quantization parameters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuantizationBody {
+    /// Re-score candidates with the original vectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescore: Option<bool>,
+    /// Candidates fetched = oversampling × k; at least 1.0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oversampling: Option<f64>,
+}
+
+/// One `hnsw_ef` or a list of them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// A single value.
+    One(u32),
+    /// Several values, each a search setting.
+    Many(Vec<u32>),
+}
+
+impl Default for OneOrMany {
+    fn default() -> Self {
+        Self::Many(Vec::new())
+    }
+}
+
+fn default_k() -> u32 {
+    SearchConfig::DEFAULT_K
+}
+
+fn default_parallel() -> u32 {
+    SearchConfig::DEFAULT_PARALLEL
+}
+
+/// How test queries are run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfigBody {
+    /// Results per query, 1 to 10000. Default 10.
+    #[serde(default = "default_k")]
+    pub k: u32,
+    /// `hnsw_ef` values, each one search setting (each at least `k`); empty means Qdrant's default.
+    #[serde(default)]
+    pub hnsw_ef: OneOrMany,
+    /// Exact (brute-force) search.
+    #[serde(default)]
+    pub exact: bool,
+    /// Search-time quantization parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<SearchQuantizationBody>,
+    /// Concurrent search clients, 1 to 256. Default 1.
+    #[serde(default = "default_parallel")]
+    pub parallel: u32,
+    /// Use at most this many test queries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queries_limit: Option<u32>,
+    /// Vectors to query; default every vector of the experiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<Vec<String>>,
+}
+
+impl Default for SearchConfigBody {
+    fn default() -> Self {
+        Self::from_domain(&SearchConfig::default())
+    }
+}
+
+/// An experiment to register or validate (also the shape a PATCH merges into).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[serde(deny_unknown_fields)]
+#[schemars(example = "ExperimentRequest::example")]
+pub struct ExperimentRequest {
+    /// Name.
+    pub name: String,
+    /// Dataset to load.
+    pub dataset_id: Uuid,
+    /// Qdrant to load it into (the built-in `embedded` connection, or a registered one).
+    pub connection_id: Uuid,
+    /// Index and quantization settings.
+    #[serde(default)]
+    pub optimizer_config: OptimizerConfigBody,
+    /// Vectors to create; default every vector of the dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector_config: Option<BTreeMap<String, VectorInput>>,
+    /// Query settings.
+    #[serde(default)]
+    pub search_config: SearchConfigBody,
+}
+
+impl ExperimentRequest {
+    fn example() -> Self {
+        Self {
+            name: "hnsw-m16-vs-m32".to_owned(),
+            dataset_id: Uuid::nil(),
+            connection_id: Uuid::nil(),
+            optimizer_config: OptimizerConfigBody {
+                indexing: BTreeMap::from([
+                    (
+                        "text_embedding".to_owned(),
+                        IndexBody {
+                            index_type: IndexType::Hnsw,
+                            m: Some(16),
+                            ef_construct: Some(100),
+                            full_scan_threshold: None,
+                            on_disk: None,
+                        },
+                    ),
+                    (
+                        "image_embedding".to_owned(),
+                        IndexBody {
+                            index_type: IndexType::Hnsw,
+                            m: Some(32),
+                            ef_construct: Some(200),
+                            full_scan_threshold: None,
+                            on_disk: None,
+                        },
+                    ),
+                ]),
+                quantization: Some(QuantizationBody::Scalar(ScalarInput::Short(ScalarTypeBody::Int8))),
+            },
+            vector_config: None,
+            search_config: SearchConfigBody {
+                k: 10,
+                hnsw_ef: OneOrMany::Many(vec![64, 128, 256]),
+                exact: false,
+                quantization: Some(SearchQuantizationBody {
+                    rescore: Some(true),
+                    oversampling: Some(2.0),
+                }),
+                parallel: 2,
+                queries_limit: Some(1000),
+                vectors: None,
+            },
+        }
+    }
+
+    /// The write form of a stored experiment, for merging a PATCH.
+    pub fn from_domain(experiment: &Experiment) -> Self {
+        let spec = &experiment.spec;
+        Self {
+            name: spec.name.clone(),
+            dataset_id: spec.dataset_id.as_uuid(),
+            connection_id: spec.connection_id.as_uuid(),
+            optimizer_config: OptimizerConfigBody::from_domain(&spec.optimizer_config),
+            vector_config: spec.vector_config.as_ref().map(vectors_from_domain),
+            search_config: SearchConfigBody::from_domain(&spec.search_config),
+        }
+    }
+}
+
+impl IndexBody {
+    fn from_domain(index: &IndexConfig) -> Self {
+        Self {
+            index_type: match index.kind {
+                IndexKind::Hnsw => IndexType::Hnsw,
+                IndexKind::Plain => IndexType::Plain,
+            },
+            m: index.m,
+            ef_construct: index.ef_construct,
+            full_scan_threshold: index.full_scan_threshold,
+            on_disk: index.on_disk,
+        }
+    }
+
+    fn to_domain(&self) -> IndexConfig {
+        IndexConfig {
+            kind: match self.index_type {
+                IndexType::Hnsw => IndexKind::Hnsw,
+                IndexType::Plain => IndexKind::Plain,
+            },
+            m: self.m,
+            ef_construct: self.ef_construct,
+            full_scan_threshold: self.full_scan_threshold,
+            on_disk: self.on_disk,
+        }
+    }
+}
+
+impl QuantizationBody {
+    fn from_domain(quantization: &Quantization) -> Self {
+        match quantization {
+            Quantization::Scalar {
+                scalar_type: ScalarType::Int8,
+                quantile,
+                always_ram,
+            } => Self::Scalar(ScalarInput::Full(ScalarBody {
+                scalar_type: ScalarTypeBody::Int8,
+                quantile: *quantile,
+                always_ram: *always_ram,
+            })),
+            Quantization::Product { compression, always_ram } => Self::Product(ProductBody {
+                compression: match compression {
+                    ProductCompression::X4 => CompressionBody::X4,
+                    ProductCompression::X8 => CompressionBody::X8,
+                    ProductCompression::X16 => CompressionBody::X16,
+                    ProductCompression::X32 => CompressionBody::X32,
+                    ProductCompression::X64 => CompressionBody::X64,
+                },
+                always_ram: *always_ram,
+            }),
+            Quantization::Binary { always_ram } => Self::Binary(BinaryBody { always_ram: *always_ram }),
+        }
+    }
+
+    fn to_domain(&self) -> Quantization {
+        match self {
+            Self::Scalar(ScalarInput::Short(ScalarTypeBody::Int8)) => Quantization::Scalar {
+                scalar_type: ScalarType::Int8,
+                quantile: None,
+                always_ram: None,
+            },
+            Self::Scalar(ScalarInput::Full(body)) => Quantization::Scalar {
+                scalar_type: match body.scalar_type {
+                    ScalarTypeBody::Int8 => ScalarType::Int8,
+                },
+                quantile: body.quantile,
+                always_ram: body.always_ram,
+            },
+            Self::Product(body) => Quantization::Product {
+                compression: match body.compression {
+                    CompressionBody::X4 => ProductCompression::X4,
+                    CompressionBody::X8 => ProductCompression::X8,
+                    CompressionBody::X16 => ProductCompression::X16,
+                    CompressionBody::X32 => ProductCompression::X32,
+                    CompressionBody::X64 => ProductCompression::X64,
+                },
+                always_ram: body.always_ram,
+            },
+            Self::Binary(body) => Quantization::Binary { always_ram: body.always_ram },
+        }
+    }
+}
+
+impl OptimizerConfigBody {
+    fn from_domain(config: &OptimizerConfig) -> Self {
+        Self {
+            indexing: config
+                .indexing
+                .iter()
+                .map(|(name, index)| (name.to_string(), IndexBody::from_domain(index)))
+                .collect(),
+            quantization: config.quantization.as_ref().map(QuantizationBody::from_domain),
+        }
+    }
+
+    fn to_domain(&self, violations: &mut Violations) -> Option<OptimizerConfig> {
+        let mut indexing = BTreeMap::new();
+        let mut complete = true;
+        for (name, index) in &self.indexing {
+            match violations.check(format!("optimizer_config.indexing.{name}"), name.parse::<VectorName>()) {
+                Some(name) => {
+                    indexing.insert(name, index.to_domain());
+                }
+                None => complete = false,
+            }
+        }
+        complete.then(|| OptimizerConfig {
+            indexing,
+            quantization: self.quantization.as_ref().map(QuantizationBody::to_domain),
+        })
+    }
+}
+
+impl SearchConfigBody {
+    fn from_domain(config: &SearchConfig) -> Self {
+        Self {
+            k: config.k,
+            hnsw_ef: OneOrMany::Many(config.hnsw_ef.clone()),
+            exact: config.exact,
+            quantization: config.quantization.as_ref().map(|q| SearchQuantizationBody {
+                rescore: q.rescore,
+                oversampling: q.oversampling,
+            }),
+            parallel: config.parallel,
+            queries_limit: config.queries_limit,
+            vectors: config.vectors.as_ref().map(|names| names.iter().map(ToString::to_string).collect()),
+        }
+    }
+
+    fn to_domain(&self, violations: &mut Violations) -> Option<SearchConfig> {
+        let vectors = match &self.vectors {
+            None => Some(None),
+            Some(names) => {
+                let parsed: Vec<Option<VectorName>> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(index, name)| violations.check(format!("search_config.vectors[{index}]"), name.parse()))
+                    .collect();
+                parsed.into_iter().collect::<Option<Vec<_>>>().map(Some)
+            }
+        };
+        Some(SearchConfig {
+            k: self.k,
+            hnsw_ef: match &self.hnsw_ef {
+                OneOrMany::One(ef) => vec![*ef],
+                OneOrMany::Many(list) => list.clone(),
+            },
+            exact: self.exact,
+            quantization: self.quantization.as_ref().map(|q| SearchQuantization {
+                rescore: q.rescore,
+                oversampling: q.oversampling,
+            }),
+            parallel: self.parallel,
+            queries_limit: self.queries_limit,
+            vectors: vectors?,
+        })
+    }
+}
+
+impl TryFrom<ExperimentRequest> for ExperimentSpec {
+    type Error = Vec<Violation>;
+
+    fn try_from(request: ExperimentRequest) -> Result<Self, Self::Error> {
+        let mut violations = Violations::default();
+        let optimizer_config = request.optimizer_config.to_domain(&mut violations);
+        let vector_config = match &request.vector_config {
+            None => Some(None),
+            Some(vectors) => vectors_to_domain("vector_config", vectors, &mut violations).map(Some),
+        };
+        let search_config = request.search_config.to_domain(&mut violations);
+        let spec = match (optimizer_config, vector_config, search_config) {
+            (Some(optimizer_config), Some(vector_config), Some(search_config)) => Some(ExperimentSpec {
+                name: request.name,
+                dataset_id: DatasetId::from(request.dataset_id),
+                connection_id: ConnectionId::from(request.connection_id),
+                optimizer_config,
+                vector_config,
+                search_config,
+            }),
+            _ => None,
+        };
+        violations.finish(spec)
+    }
+}
+
+/// A registered experiment, in canonical form.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+pub struct ExperimentResponse {
+    /// Identifier.
+    pub id: Uuid,
+    /// The settings, as registered.
+    #[serde(flatten)]
+    pub settings: ExperimentRequest,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Legal settings that are probably not what was meant (on creation and update only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<FieldError>,
+}
+
+impl ExperimentResponse {
+    /// The response for `experiment`, with `warnings`.
+    pub fn new(experiment: &Experiment, warnings: Vec<Violation>) -> Self {
+        Self {
+            id: experiment.id.as_uuid(),
+            settings: ExperimentRequest::from_domain(experiment),
+            created_at: experiment.created_at,
+            updated_at: experiment.updated_at,
+            warnings: warnings.into_iter().map(FieldError::from).collect(),
+        }
+    }
+}
+
+/// The answer of the dry run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(example = "ValidationResponse::example")]
+pub struct ValidationResponse {
+    /// Whether the experiment would be accepted.
+    pub valid: bool,
+    /// Every error, naming its field.
+    pub errors: Vec<FieldError>,
+    /// Every warning, naming its field.
+    pub warnings: Vec<FieldError>,
+}
+
+impl ValidationResponse {
+    fn example() -> Self {
+        Self {
+            valid: false,
+            errors: vec![FieldError {
+                field: "search_config.hnsw_ef[0]".to_owned(),
+                message: "hnsw_ef 5 is smaller than k 10".to_owned(),
+            }],
+            warnings: vec![],
+        }
+    }
+
+    /// The answer for `report`.
+    pub fn from_report(report: ValidationReport) -> Self {
+        Self {
+            valid: report.is_valid(),
+            errors: report.errors.into_iter().map(FieldError::from).collect(),
+            warnings: report.warnings.into_iter().map(FieldError::from).collect(),
+        }
+    }
+
+    /// The answer for a request that could not even be converted.
+    pub fn from_errors(errors: Vec<Violation>) -> Self {
+        Self::from_report(ValidationReport {
+            errors,
+            warnings: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,131 @@
+//! Runs on the wire.
+
+use apistos::ApiComponent;
+use chrono::{DateTime, Utc};
+use qbench_domain::{Run, RunStatus};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A run's status, with these exact strings on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RunStatusBody {
+    /// Queued.
+    Created,
+    /// Executing.
+    Running,
+    /// Finished with metrics.
+    Completed,
+    /// Stopped by an error.
+    Failed,
+    /// Stopped on request.
+    Canceled,
+}
+
+impl From<RunStatus> for RunStatusBody {
+    fn from(status: RunStatus) -> Self {
+        match status {
+            RunStatus::Created => Self::Created,
+            RunStatus::Running => Self::Running,
+            RunStatus::Completed => Self::Completed,
+            RunStatus::Failed => Self::Failed,
+            RunStatus::Canceled => Self::Canceled,
+        }
+    }
+}
+
+/// Phase and units done.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProgressBody {
+    /// Phase (`queued`, `prepare`, `create_collection`, `upload`, `index`, `search`, `cleanup`).
+    pub phase: String,
+    /// Units done in the phase.
+    pub done: u64,
+    /// Units in the phase, when known.
+    pub total: Option<u64>,
+}
+
+/// A run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(example = "RunResponse::example")]
+pub struct RunResponse {
+    /// Identifier.
+    pub id: Uuid,
+    /// The experiment run.
+    pub experiment_id: Uuid,
+    /// `CREATED`, `RUNNING`, `COMPLETED`, `FAILED` or `CANCELED`.
+    pub status: RunStatusBody,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When a worker started it.
+    pub start_time: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub end_time: Option<DateTime<Utc>>,
+    /// Phase and units done.
+    pub progress: ProgressBody,
+    /// Results once completed: `f1`, `precision`, `recall`, `p_95_latency` (seconds), `qps`, ….
+    pub metrics: Option<serde_json::Value>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+impl RunResponse {
+    fn example() -> Self {
+        Self {
+            id: Uuid::nil(),
+            experiment_id: Uuid::nil(),
+            status: RunStatusBody::Completed,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+            start_time: Some(DateTime::<Utc>::UNIX_EPOCH),
+            end_time: Some(DateTime::<Utc>::UNIX_EPOCH),
+            progress: ProgressBody {
+                phase: "cleanup".to_owned(),
+                done: 1,
+                total: Some(1),
+            },
+            metrics: Some(serde_json::json!({"f1": 0.97, "p_95_latency": 0.0012, "qps": 2480.5})),
+            error: None,
+        }
+    }
+}
+
+impl From<&Run> for RunResponse {
+    fn from(run: &Run) -> Self {
+        Self {
+            id: run.id().as_uuid(),
+            experiment_id: run.experiment_id().as_uuid(),
+            status: run.status().into(),
+            created_at: run.created_at(),
+            updated_at: run.updated_at(),
+            start_time: run.start_time(),
+            end_time: run.end_time(),
+            progress: ProgressBody {
+                phase: run.progress().phase.clone(),
+                done: run.progress().done,
+                total: run.progress().total,
+            },
+            metrics: run.metrics().cloned(),
+            error: run.error().map(str::to_owned),
+        }
+    }
+}
+
+/// The answer to creating a run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+pub struct RunCreated {
+    /// The new run's id; follow `Location` to watch it.
+    pub run_id: Uuid,
+}
+
+/// The answer to cancelling a run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+pub struct RunCanceled {
+    /// The run's id.
+    pub id: Uuid,
+    /// Always `CANCELED`.
+    pub status: RunStatusBody,
+}

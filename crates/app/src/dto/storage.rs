@@ -1,0 +1,130 @@
+//! Object storages on the wire.
+
+use apistos::ApiComponent;
+use chrono::{DateTime, Utc};
+use qbench_domain::{ObjectStorage, Secret, StorageSpec, Violation, mask_secret};
+use schemars::JsonSchema;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An S3-compatible storage to register (also the shape a PATCH merges into).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[serde(deny_unknown_fields)]
+#[schemars(example = "StorageRequest::example")]
+pub struct StorageRequest {
+    /// Optional name, unique when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Bucket.
+    pub bucket: String,
+    /// Region; default `us-east-1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Endpoint of an S3-compatible server (MinIO); omit for AWS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+    /// Access key id; stored encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key: Option<String>,
+    /// Secret access key; stored encrypted, never shown again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
+}
+
+impl StorageRequest {
+    fn example() -> Self {
+        Self {
+            name: Some("minio".to_owned()),
+            bucket: "datasets".to_owned(),
+            region: Some("us-east-1".to_owned()),
+            endpoint_url: Some("http://localhost:9000".to_owned()),
+            access_key: Some("minioadmin".to_owned()),
+            secret_key: Some("minioadmin".to_owned()),
+        }
+    }
+
+    /// The write form of a stored storage, for merging a PATCH (never sent to clients).
+    pub fn from_domain(storage: &ObjectStorage) -> Self {
+        let expose = |secret: &Option<Secret>| secret.as_ref().map(|s| s.expose_secret().to_owned());
+        Self {
+            name: storage.spec.name.clone(),
+            bucket: storage.spec.bucket.clone(),
+            region: Some(storage.spec.region.clone()),
+            endpoint_url: storage.spec.endpoint_url.clone(),
+            access_key: expose(&storage.spec.access_key),
+            secret_key: expose(&storage.spec.secret_key),
+        }
+    }
+}
+
+impl TryFrom<StorageRequest> for StorageSpec {
+    type Error = Vec<Violation>;
+
+    fn try_from(request: StorageRequest) -> Result<Self, Self::Error> {
+        Ok(Self {
+            name: request.name,
+            bucket: request.bucket,
+            region: request.region.unwrap_or_else(|| StorageSpec::DEFAULT_REGION.to_owned()),
+            endpoint_url: request.endpoint_url,
+            access_key: request.access_key.map(Secret::from),
+            secret_key: request.secret_key.map(Secret::from),
+        })
+    }
+}
+
+/// A registered storage; keys are masked.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(example = "StorageResponse::example")]
+pub struct StorageResponse {
+    /// Identifier.
+    pub id: Uuid,
+    /// Name, if given.
+    pub name: Option<String>,
+    /// Bucket.
+    pub bucket: String,
+    /// Region.
+    pub region: String,
+    /// Endpoint, if not AWS.
+    pub endpoint_url: Option<String>,
+    /// Access key, masked.
+    pub access_key: Option<String>,
+    /// Secret key, masked.
+    pub secret_key: Option<String>,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl StorageResponse {
+    fn example() -> Self {
+        Self {
+            id: Uuid::nil(),
+            name: Some("minio".to_owned()),
+            bucket: "datasets".to_owned(),
+            region: "us-east-1".to_owned(),
+            endpoint_url: Some("http://localhost:9000".to_owned()),
+            access_key: Some("****in".to_owned()),
+            secret_key: Some("****in".to_owned()),
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+}
+
+impl From<&ObjectStorage> for StorageResponse {
+    fn from(storage: &ObjectStorage) -> Self {
+        Self {
+            id: storage.id.as_uuid(),
+            name: storage.spec.name.clone(),
+            bucket: storage.spec.bucket.clone(),
+            region: storage.spec.region.clone(),
+            endpoint_url: storage.spec.endpoint_url.clone(),
+            access_key: storage.spec.access_key.as_ref().map(mask_secret),
+            secret_key: storage.spec.secret_key.as_ref().map(mask_secret),
+            created_at: storage.created_at,
+            updated_at: storage.updated_at,
+        }
+    }
+}

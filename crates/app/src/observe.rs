@@ -1,0 +1,134 @@
+//! One middleware for what every request gets: a request id, a log line, metrics, and errors
+//! normalised to problem details (including the ones actix answers itself, like 404 and 405).
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse};
+
+use crate::api::problem::{PROBLEM_JSON, Problem, ProblemKind, problem_response};
+
+/// The request-id header, echoed when the client sends a sane one.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Largest problem body re-read to add its `instance`.
+const MAX_PROBLEM_BYTES: usize = 64 * 1024;
+
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| !value.is_empty() && value.len() <= 128 && value.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Logs, measures and normalises one request.
+pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let request_id = request_id(&req);
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+
+    // Handlers and extractors turn their errors into responses; an `Err` here comes from the
+    // server's own plumbing and is passed on after being logged.
+    let response = match next.call(req).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => {
+            tracing::error!(target: "qbench::http", method = %method, path = %path, request_id = %request_id, %error, "request failed");
+            return Err(error);
+        }
+    };
+    let mut response = normalise(response, &method, &path).await;
+
+    let status = response.status().as_u16();
+    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let elapsed = started.elapsed();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method.clone(), "route" => route)
+        .record(elapsed.as_secs_f64());
+    tracing::info!(
+        target: "qbench::http",
+        method = %method,
+        path = %path,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        user = "anonymous",
+        request_id = %request_id,
+        "request"
+    );
+    Ok(response)
+}
+
+/// Makes every error answer a problem document whose `instance` is the request path.
+async fn normalise(response: ServiceResponse<BoxBody>, method: &str, path: &str) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with(PROBLEM_JSON));
+    let (request, body_response) = response.into_parts();
+    let (head, body) = body_response.into_parts();
+    let body = to_bytes_limited(body).await;
+    let mut problem = if is_problem {
+        body.as_deref().and_then(|bytes| serde_json::from_slice::<Problem>(bytes).ok())
+    } else {
+        None
+    }
+    .unwrap_or_else(|| {
+        let kind = ProblemKind::from_status(status);
+        let detail = match kind {
+            ProblemKind::NotFound => format!("no route for {method} {path}"),
+            ProblemKind::MethodNotAllowed => format!("method {method} is not allowed on {path}"),
+            _ => body
+                .as_deref()
+                .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                .filter(|text| !text.is_empty())
+                .map_or_else(|| kind.title().to_owned(), str::to_owned),
+        };
+        let mut problem = Problem::new(kind, detail);
+        problem.status = status.as_u16();
+        problem
+    });
+    if problem.instance.is_none() {
+        problem.instance = Some(path.to_owned());
+    }
+    let mut fresh: HttpResponse = problem_response(&problem);
+    for (name, value) in head.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fresh.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(request, fresh)
+}
+
+async fn to_bytes_limited(body: BoxBody) -> Option<actix_web::web::Bytes> {
+    match body.size() {
+        actix_web::body::BodySize::Sized(size) if size as usize > MAX_PROBLEM_BYTES => None,
+        _ => to_bytes(body).await.ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_kinds_cover_what_actix_answers_itself() {
+        for status in [404, 405, 413, 415] {
+            let status = actix_web::http::StatusCode::from_u16(status).unwrap();
+            assert_eq!(ProblemKind::from_status(status).status(), status);
+        }
+    }
+}

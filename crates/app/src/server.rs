@@ -1,0 +1,166 @@
+//! Assembles the application: the HTTP app for tests and the server for `qbench serve`.
+
+use std::sync::{Arc, OnceLock};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::web::Data;
+use actix_web::{Error, HttpServer};
+use apistos::app::{BuildConfig, OpenApiWrapper};
+use apistos::info::Info;
+use apistos::spec::Spec;
+use apistos::tag::Tag;
+use apistos::{RedocConfig, SwaggerUIConfig};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use qbench_repository::RepositoryError;
+use qbench_service::{Repositories, ServiceError};
+use qbench_sql::SqlDatabase;
+use secrecy::ExposeSecret;
+
+use crate::api;
+use crate::api::body::BodyLimit;
+use crate::observe::observe;
+use crate::run_queue::NotifyRunQueue;
+use crate::secret_key::{SecretKeyError, load_cipher};
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// Why the server did not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The secret key is missing or malformed.
+    #[error("secret key: {0}")]
+    SecretKey(#[from] SecretKeyError),
+    /// The database could not be opened.
+    #[error("database: {0}")]
+    Database(#[from] RepositoryError),
+    /// The built-in connection could not be created.
+    #[error("start-up: {0}")]
+    Service(#[from] ServiceError),
+    /// The address could not be bound, or the server failed.
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The process-wide Prometheus recorder (a recorder can be installed once per process).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".to_owned()), &buckets)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics shows only qbench's own");
+            }
+            handle
+        })
+        .clone()
+}
+
+fn spec() -> Spec {
+    let tag = |name: &str, description: &str| Tag {
+        name: name.to_owned(),
+        description: Some(description.to_owned()),
+        ..Default::default()
+    };
+    Spec {
+        info: Info {
+            title: "qbench".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            description: Some(
+                "Benchmark and tune Qdrant: register connections, object storage, datasets and experiments, \
+                 then run them and read honest metrics. Every error is RFC 7807 problem+json."
+                    .to_owned(),
+            ),
+            ..Default::default()
+        },
+        tags: vec![
+            tag("connections", "Qdrant servers to benchmark (and the built-in embedded engine)"),
+            tag("storage", "S3-compatible object storage holding datasets"),
+            tag("datasets", "Parquet datasets with named dense vectors"),
+            tag("experiments", "Index, quantization and search settings, validated against a dataset"),
+            tag("runs", "Executions of experiments"),
+            tag("metadata", "Version and capabilities"),
+            tag("operations", "Health, readiness and metrics"),
+        ],
+        ..Default::default()
+    }
+}
+
+/// The HTTP application over `state`: the API, probes, metrics, OpenAPI and its viewers.
+pub fn build_app(
+    state: AppState,
+    max_body_bytes: usize,
+) -> actix_web::App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    actix_web::App::new()
+        .document(spec())
+        .app_data(Data::new(state))
+        .app_data(Data::new(BodyLimit(max_body_bytes)))
+        .app_data(api::path_config())
+        .app_data(api::query_config())
+        .configure(api::health_routes)
+        .configure(api::configure)
+        .build_with(
+            "/openapi.json",
+            BuildConfig::default().with(SwaggerUIConfig::new(&"/docs")).with(RedocConfig::new(&"/redoc")),
+        )
+        .wrap(from_fn(observe))
+}
+
+/// Opens the database and builds the state the server runs on.
+pub async fn open_state(settings: &Settings) -> Result<AppState, StartError> {
+    let cipher = load_cipher(settings.secret_key.as_ref(), &settings.data_dir)?;
+    let database = Arc::new(SqlDatabase::connect(settings.database_url().expose_secret(), cipher).await?);
+    let repositories = Repositories {
+        connections: database.clone(),
+        storages: database.clone(),
+        datasets: database.clone(),
+        experiments: database.clone(),
+        runs: database.clone(),
+        queue: Arc::new(NotifyRunQueue::default()),
+        health: database,
+    };
+    let endpoint = Some(settings.object_storage.minio_endpoint.clone()).filter(|endpoint| !endpoint.is_empty());
+    let state = AppState::new(repositories, endpoint, metrics_handle());
+    state.connections.ensure_builtin().await?;
+    Ok(state)
+}
+
+/// Runs the server until SIGINT or SIGTERM, then lets in-flight requests finish.
+pub async fn serve(settings: Settings) -> Result<(), StartError> {
+    let state = open_state(&settings).await?;
+    let max_body_bytes = settings.server.max_body_bytes;
+    let server = HttpServer::new(move || build_app(state.clone(), max_body_bytes))
+        .shutdown_timeout(settings.server.shutdown_timeout_seconds)
+        .bind((settings.server.bind, settings.server.port))?;
+    for address in server.addrs() {
+        tracing::info!(%address, database = %redact(settings.database_url().expose_secret()), "qbench listening");
+    }
+    server.run().await?;
+    tracing::info!("qbench stopped");
+    Ok(())
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

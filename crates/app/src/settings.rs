@@ -1,0 +1,226 @@
+//! Layered configuration: built-in defaults, an optional file, then the environment.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_CONFIG: &str = include_str!("../../../config/default.toml");
+
+/// Short environment names accepted besides `QBENCH_…`, and the key each sets.
+const ENV_ALIASES: [(&str, &str); 5] = [
+    ("DATABASE_URL", "database.url"),
+    ("PORT", "server.port"),
+    ("MINIO_ENDPOINT", "object_storage.minio_endpoint"),
+    ("MINIO_ACCESS_KEY", "object_storage.minio_access_key"),
+    ("MINIO_SECRET_KEY", "object_storage.minio_secret_key"),
+];
+
+/// A configuration that cannot be used; the message names the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct SettingsError(String);
+
+/// Everything qbench reads from its configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where the SQLite database, the generated secret key and run data live.
+    pub data_dir: PathBuf,
+    /// Base64 of the 32-byte key that encrypts stored secrets (`QBENCH_SECRET_KEY`).
+    #[serde(default)]
+    pub secret_key: Option<SecretString>,
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Default S3-compatible storage.
+    pub object_storage: ObjectStorageSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub bind: IpAddr,
+    /// Port to listen on (0 picks a free one).
+    pub port: u16,
+    /// Grace period for in-flight requests at shutdown, in seconds.
+    pub shutdown_timeout_seconds: u64,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://…` or `sqlite://…`; empty means SQLite under the data dir.
+    pub url: SecretString,
+}
+
+/// The default S3-compatible storage (the `MINIO_*` variables).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectStorageSettings {
+    /// Endpoint URL; empty when none is configured.
+    pub minio_endpoint: String,
+    /// Access key id.
+    pub minio_access_key: SecretString,
+    /// Secret access key.
+    pub minio_secret_key: SecretString,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `json` or `pretty`.
+    pub format: LogFormat,
+    /// A `tracing` filter directive.
+    pub level: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+impl Settings {
+    /// Loads the defaults, then `file` if given, then `env` (`QBENCH_SECTION__KEY` and the aliases).
+    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULT_CONFIG, FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(SettingsError(format!("--config: no file at {}", path.display())));
+            }
+            builder = builder.add_source(File::from(path).required(true));
+        }
+        let prefixed: HashMap<String, String> = env
+            .iter()
+            .filter(|(key, _)| key.starts_with("QBENCH_") && known_prefixed(key))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("QBENCH")
+                .prefix_separator("_")
+                .separator("__")
+                .source(Some(prefixed)),
+        );
+        for (name, key) in ENV_ALIASES {
+            if let Some(value) = env.get(name) {
+                builder = builder
+                    .set_override(key, value.as_str())
+                    .map_err(|err| SettingsError(format!("{name}: {err}")))?;
+            }
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|err| SettingsError(err.to_string()))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Loads from the process environment.
+    pub fn from_process_env(file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::load(file, &std::env::vars().collect())
+    }
+
+    fn check(&self) -> Result<(), SettingsError> {
+        use secrecy::ExposeSecret;
+        let url = self.database.url.expose_secret();
+        if !url.is_empty()
+            && !["sqlite:", "postgres://", "postgresql://"].iter().any(|scheme| url.starts_with(scheme))
+        {
+            let scheme = url.split(':').next().unwrap_or_default();
+            return Err(SettingsError(format!(
+                "database.url (DATABASE_URL): scheme `{scheme}` is not supported; use sqlite://… or postgres://…"
+            )));
+        }
+        if !self.object_storage.minio_endpoint.is_empty()
+            && url::Url::parse(&self.object_storage.minio_endpoint).is_err()
+        {
+            return Err(SettingsError(format!(
+                "object_storage.minio_endpoint (MINIO_ENDPOINT): `{}` is not a URL",
+                self.object_storage.minio_endpoint
+            )));
+        }
+        if self.server.max_body_bytes == 0 {
+            return Err(SettingsError("server.max_body_bytes: must be positive".to_owned()));
+        }
+        if let Err(err) = self.log.level.parse::<tracing_subscriber::EnvFilter>() {
+            return Err(SettingsError(format!("log.level: `{}`: {err}", self.log.level)));
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to SQLite under the data dir.
+    pub fn database_url(&self) -> SecretString {
+        use secrecy::ExposeSecret;
+        if self.database.url.expose_secret().is_empty() {
+            SecretString::from(format!("sqlite://{}/qbench.db", self.data_dir.display()))
+        } else {
+            self.database.url.clone()
+        }
+    }
+}
+
+/// Whether a `QBENCH_` variable names a configuration key (other `QBENCH_` variables, such as
+/// test-harness ones, are not configuration and are left alone).
+fn known_prefixed(key: &str) -> bool {
+    const KEYS: [&str; 5] = ["QBENCH_DATA_DIR", "QBENCH_SECRET_KEY", "QBENCH_SERVER__", "QBENCH_DATABASE__", "QBENCH_LOG__"];
+    KEYS.iter().any(|known| key == *known || (known.ends_with("__") && key.starts_with(known)))
+        || key.starts_with("QBENCH_OBJECT_STORAGE__")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_set_up() {
+        let settings = Settings::load(None, &env(&[])).unwrap();
+        assert_eq!(settings.server.port, 5003);
+        use secrecy::ExposeSecret;
+        assert_eq!(settings.database_url().expose_secret(), "sqlite://./data/qbench.db");
+    }
+
+    #[test]
+    fn environment_overrides_defaults_including_the_short_names() {
+        let settings = Settings::load(
+            None,
+            &env(&[("PORT", "8080"), ("QBENCH_LOG__FORMAT", "pretty"), ("QBENCH_DATA_DIR", "/tmp/q")]),
+        )
+        .unwrap();
+        assert_eq!(settings.server.port, 8080);
+        assert_eq!(settings.log.format, LogFormat::Pretty);
+        assert_eq!(settings.data_dir, PathBuf::from("/tmp/q"));
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let err = Settings::load(None, &env(&[("PORT", "eighty")])).unwrap_err().to_string();
+        assert!(err.contains("server.port"), "{err}");
+        let err = Settings::load(None, &env(&[("DATABASE_URL", "mysql://x")])).unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL") && err.contains("mysql"), "{err}");
+        let err = Settings::load(None, &env(&[("QBENCH_LOG__FORMAT", "xml")])).unwrap_err().to_string();
+        assert!(err.contains("log.format") || err.contains("xml"), "{err}");
+    }
+}

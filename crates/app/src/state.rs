@@ -1,0 +1,50 @@
+//! What every handler can reach: the services and the probes.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use qbench_repository::DatabaseHealth;
+use qbench_service::{
+    ConnectionService, DatasetService, ExperimentService, Repositories, RunService, StorageService,
+};
+
+/// Shared application state.
+#[derive(Clone)]
+pub struct AppState {
+    /// Connections.
+    pub connections: ConnectionService,
+    /// Object storages.
+    pub storages: StorageService,
+    /// Datasets.
+    pub datasets: DatasetService,
+    /// Experiments.
+    pub experiments: ExperimentService,
+    /// Runs.
+    pub runs: RunService,
+    /// Database probe.
+    pub database: Arc<dyn DatabaseHealth>,
+    /// The default S3-compatible endpoint, probed by `/health` when configured.
+    pub object_storage_endpoint: Option<String>,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// Services over `repositories`.
+    pub fn new(repositories: Repositories, object_storage_endpoint: Option<String>, metrics: PrometheusHandle) -> Self {
+        Self {
+            connections: ConnectionService::new(repositories.connections.clone()),
+            storages: StorageService::new(repositories.storages.clone()),
+            datasets: DatasetService::new(repositories.datasets.clone(), repositories.storages.clone()),
+            experiments: ExperimentService::new(
+                repositories.experiments.clone(),
+                repositories.datasets.clone(),
+                repositories.connections.clone(),
+            ),
+            runs: RunService::new(repositories.runs.clone(), repositories.experiments.clone(), repositories.queue.clone()),
+            database: repositories.health,
+            object_storage_endpoint,
+            metrics,
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Experiments: how to index and search a dataset, in Qdrant's vocabulary.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::{ConnectionId, DatasetId, ExperimentId, VectorName, VectorSpec};
+
+/// The kind of index built for a vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IndexKind {
+    /// Qdrant's HNSW graph.
+    Hnsw,
+    /// No index: every search is a full scan.
+    Plain,
+}
+
+impl IndexKind {
+    /// The wire name (`hnsw`, `plain`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hnsw => "hnsw",
+            Self::Plain => "plain",
+        }
+    }
+}
+
+/// How one named vector is indexed (Qdrant's `hnsw_config` for that vector).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IndexConfig {
+    /// HNSW graph or plain.
+    #[serde(rename = "type")]
+    pub kind: IndexKind,
+    /// Edges per node; 0 disables the graph. Qdrant's default is 16.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub m: Option<u32>,
+    /// Neighbours considered while building; at least 4. Qdrant's default is 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ef_construct: Option<u32>,
+    /// Below this many KB of vectors a segment is scanned rather than searched through the graph.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_scan_threshold: Option<u32>,
+    /// Keep the graph on disk rather than in RAM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_disk: Option<bool>,
+}
+
+impl IndexConfig {
+    /// Qdrant's default `m`.
+    pub const DEFAULT_M: u32 = 16;
+    /// Qdrant's default `ef_construct`.
+    pub const DEFAULT_EF_CONSTRUCT: u32 = 100;
+
+    /// An HNSW index with the given `m` and `ef_construct`.
+    pub fn hnsw(m: u32, ef_construct: u32) -> Self {
+        Self {
+            kind: IndexKind::Hnsw,
+            m: Some(m),
+            ef_construct: Some(ef_construct),
+            full_scan_threshold: None,
+            on_disk: None,
+        }
+    }
+
+    /// No index.
+    pub fn plain() -> Self {
+        Self {
+            kind: IndexKind::Plain,
+            m: None,
+            ef_construct: None,
+            full_scan_threshold: None,
+            on_disk: None,
+        }
+    }
+}
+
+/// The element type of scalar quantization. Qdrant supports `int8` only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScalarType {
+    /// 8-bit integers.
+    Int8,
+}
+
+/// Product quantization's compression ratio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProductCompression {
+    /// 4× smaller.
+    X4,
+    /// 8× smaller.
+    X8,
+    /// 16× smaller.
+    X16,
+    /// 32× smaller.
+    X32,
+    /// 64× smaller.
+    X64,
+}
+
+impl ProductCompression {
+    /// Every ratio, smallest compression first.
+    pub const ALL: [ProductCompression; 5] = [Self::X4, Self::X8, Self::X16, Self::X32, Self::X64];
+
+    /// The wire name (`x4` … `x64`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::X4 => "x4",
+            Self::X8 => "x8",
+            Self::X16 => "x16",
+            Self::X32 => "x32",
+            Self::X64 => "x64",
+        }
+    }
+}
+
+impl fmt::Display for ProductCompression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Vector quantization, shaped as Qdrant's `quantization_config`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantization {
+    /// Scalar quantization.
+    Scalar {
+        /// Element type.
+        #[serde(rename = "type")]
+        scalar_type: ScalarType,
+        /// Quantile used to clip outliers, in `0.5..=1.0`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        quantile: Option<f64>,
+        /// Keep quantized vectors in RAM.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        always_ram: Option<bool>,
+    },
+    /// Product quantization.
+    Product {
+        /// Compression ratio.
+        compression: ProductCompression,
+        /// Keep quantized vectors in RAM.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        always_ram: Option<bool>,
+    },
+    /// Binary quantization.
+    Binary {
+        /// Keep quantized vectors in RAM.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        always_ram: Option<bool>,
+    },
+}
+
+impl Quantization {
+    /// The kinds qbench accepts, as the capabilities endpoint lists them.
+    pub const KINDS: [&'static str; 3] = ["scalar", "product", "binary"];
+
+    /// The kind's wire name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Scalar { .. } => "scalar",
+            Self::Product { .. } => "product",
+            Self::Binary { .. } => "binary",
+        }
+    }
+}
+
+/// How vectors are indexed and quantized.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OptimizerConfig {
+    /// Index settings per named vector; a vector not listed gets Qdrant's defaults.
+    #[serde(default)]
+    pub indexing: BTreeMap<VectorName, IndexConfig>,
+    /// Quantization applied to every vector, or none.
+    #[serde(default)]
+    pub quantization: Option<Quantization>,
+}
+
+/// Search-time use of quantized vectors (Qdrant's `QuantizationSearchParams`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SearchQuantization {
+    /// Re-score the candidates with the original vectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescore: Option<bool>,
+    /// Fetch `oversampling × k` candidates before re-scoring; at least 1.0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oversampling: Option<f64>,
+}
+
+/// How the test queries are run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SearchConfig {
+    /// Results per query (Qdrant's `limit`), and the `k` of precision@k / recall@k.
+    pub k: u32,
+    /// Each value is one search setting; empty means Qdrant's default `ef`.
+    #[serde(default)]
+    pub hnsw_ef: Vec<u32>,
+    /// Exact (brute-force) search instead of the index.
+    #[serde(default)]
+    pub exact: bool,
+    /// Search-time quantization parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<SearchQuantization>,
+    /// Concurrent search clients.
+    pub parallel: u32,
+    /// Use at most this many test queries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queries_limit: Option<u32>,
+    /// Vectors to query; `None` means every vector of the experiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<Vec<VectorName>>,
+}
+
+impl SearchConfig {
+    /// The default `k`.
+    pub const DEFAULT_K: u32 = 10;
+    /// The default number of concurrent clients.
+    pub const DEFAULT_PARALLEL: u32 = 1;
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self {
+            k: Self::DEFAULT_K,
+            hnsw_ef: Vec::new(),
+            exact: false,
+            quantization: None,
+            parallel: Self::DEFAULT_PARALLEL,
+            queries_limit: None,
+            vectors: None,
+        }
+    }
+}
+
+/// What a user says about an experiment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExperimentSpec {
+    /// Human-chosen name.
+    pub name: String,
+    /// The dataset to load.
+    pub dataset_id: DatasetId,
+    /// The Qdrant to load it into.
+    pub connection_id: ConnectionId,
+    /// Index and quantization settings.
+    pub optimizer_config: OptimizerConfig,
+    /// The vectors to create; `None` means every vector of the dataset.
+    pub vector_config: Option<BTreeMap<VectorName, VectorSpec>>,
+    /// Query settings.
+    pub search_config: SearchConfig,
+}
+
+impl ExperimentSpec {
+    /// An experiment with default index, vector and search settings.
+    pub fn new(name: impl Into<String>, dataset_id: DatasetId, connection_id: ConnectionId) -> Self {
+        Self {
+            name: name.into(),
+            dataset_id,
+            connection_id,
+            optimizer_config: OptimizerConfig::default(),
+            vector_config: None,
+            search_config: SearchConfig::default(),
+        }
+    }
+}
+
+/// A registered experiment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Experiment {
+    /// Identifier.
+    pub id: ExperimentId,
+    /// The user's description of it.
+    pub spec: ExperimentSpec,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Experiment {
+    /// A new experiment, registered at `now`.
+    pub fn new(spec: ExperimentSpec, now: DateTime<Utc>) -> Self {
+        Self {
+            id: ExperimentId::new(),
+            spec,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}

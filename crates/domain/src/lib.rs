@@ -1,0 +1,69 @@
+//! The qbench domain: what a Qdrant benchmark *is*, with no I/O and no framework.
+//!
+//! The entities a user registers are [`Connection`] (a Qdrant to benchmark), [`ObjectStorage`]
+//! (where datasets live), [`Dataset`] (Parquet data with one or more named dense vectors, described
+//! by a [`SchemaConfig`]), [`Experiment`] (per-vector index settings, quantization and search
+//! settings) and [`Run`] (one execution of an experiment, whose [`RunStatus`] only moves along the
+//! transitions this crate allows).
+//!
+//! [`ExperimentValidator`] checks an experiment against its dataset and Qdrant's accepted ranges and
+//! returns *every* violation at once, each naming its field path, so a user fixes a request in one
+//! round trip.
+//!
+//! ```
+//! use qbench_domain::{
+//!     ConnectionId, DatasetId, Dimension, Distance, ExperimentSpec, ExperimentValidator,
+//!     IndexConfig, OptimizerConfig, SchemaConfig, VectorSpec,
+//! };
+//!
+//! # fn main() -> Result<(), qbench_domain::DomainError> {
+//! // The dataset has one 1536-dimensional vector named `dense`...
+//! let schema = SchemaConfig::from_vectors([("dense", VectorSpec::new(Dimension::new(1536)?, Distance::Cosine))])?;
+//! // ...but the experiment indexes `embedding` with 768 dimensions.
+//! let mut spec = ExperimentSpec::new("seed", DatasetId::new(), ConnectionId::new());
+//! spec.vector_config = Some([("embedding".parse()?, VectorSpec::new(Dimension::new(768)?, Distance::Cosine))].into());
+//! spec.optimizer_config = OptimizerConfig {
+//!     indexing: [("embedding".parse()?, IndexConfig::hnsw(16, 100))].into(),
+//!     quantization: None,
+//! };
+//!
+//! let report = ExperimentValidator::new(&schema).validate(&spec);
+//! assert!(!report.is_valid());
+//! assert!(report.errors.iter().any(|v| v.field == "vector_config.embedding"
+//!     && v.message.contains("dense")));
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod connection;
+mod dataset;
+mod distance;
+mod error;
+mod experiment;
+mod ids;
+mod limits;
+mod run;
+mod secret;
+mod storage;
+mod validation;
+mod vector;
+
+pub use connection::{Connection, ConnectionSpec, EMBEDDED_CONNECTION_NAME, EMBEDDED_CONNECTION_URL};
+pub use dataset::{Dataset, DatasetSpec, SchemaConfig, SourceUri};
+pub use distance::Distance;
+pub use error::DomainError;
+pub use experiment::{
+    Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression,
+    Quantization, ScalarType, SearchConfig, SearchQuantization,
+};
+pub use ids::{ConnectionId, DatasetId, ExperimentId, RunId, StorageId};
+pub use limits::Limits;
+pub use run::{Progress, Run, RunRecord, RunStatus, TransitionError};
+pub use secret::{Secret, mask_secret};
+pub use storage::{ObjectStorage, StorageSpec};
+pub use validation::{
+    ExperimentValidator, ValidationReport, Violation, validate_connection, validate_dataset,
+    validate_storage,
+};
+pub use vector::{Dimension, VectorName, VectorSpec};

@@ -1,0 +1,25 @@
+//! Storage of datasets.
+
+use async_trait::async_trait;
+use qbench_domain::{Dataset, DatasetId};
+
+use crate::{Listed, Page, RepositoryError};
+
+/// Stores datasets.
+///
+/// # Errors
+/// Every method returns `Unavailable` when the database cannot be reached; `get`, `update` and
+/// `delete` MUST return `NotFound` for an unknown id.
+#[async_trait]
+pub trait DatasetRepository: Send + Sync {
+    /// Stores a new dataset.
+    async fn insert(&self, dataset: &Dataset) -> Result<(), RepositoryError>;
+    /// The dataset with `id`.
+    async fn get(&self, id: DatasetId) -> Result<Dataset, RepositoryError>;
+    /// Datasets in creation order.
+    async fn list(&self, page: Page) -> Result<Listed<Dataset>, RepositoryError>;
+    /// Replaces a stored dataset.
+    async fn update(&self, dataset: &Dataset) -> Result<(), RepositoryError>;
+    /// Deletes a dataset. MUST return `InUse` when an experiment references it.
+    async fn delete(&self, id: DatasetId) -> Result<(), RepositoryError>;
+}

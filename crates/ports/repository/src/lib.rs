@@ -1,0 +1,29 @@
+//! Persistence ports: the roles a database plays for qbench.
+//!
+//! One trait per aggregate ([`ConnectionRepository`], [`StorageRepository`],
+//! [`DatasetRepository`], [`ExperimentRepository`], [`RunRepository`]), plus [`RunQueue`], which
+//! hands newly created runs to whatever executes them, and [`DatabaseHealth`] for probes. Every
+//! trait is object-safe and `Send + Sync`, so the application wires `Arc<dyn …>` chosen at start-up.
+//! Adapters translate their driver's errors into [`RepositoryError`]; no driver type crosses this
+//! boundary.
+#![deny(missing_docs)]
+
+mod connection;
+mod dataset;
+mod error;
+mod experiment;
+mod health;
+mod page;
+mod queue;
+mod run;
+mod storage;
+
+pub use connection::ConnectionRepository;
+pub use dataset::DatasetRepository;
+pub use error::{Entity, RepositoryError};
+pub use experiment::ExperimentRepository;
+pub use health::DatabaseHealth;
+pub use page::{Listed, Page};
+pub use queue::{QueueError, RunQueue};
+pub use run::{RunFilter, RunRepository};
+pub use storage::StorageRepository;

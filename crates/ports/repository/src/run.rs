@@ -1,0 +1,35 @@
+//! Storage of runs.
+
+use async_trait::async_trait;
+use qbench_domain::{ExperimentId, Run, RunId, RunStatus};
+
+use crate::{Listed, Page, RepositoryError};
+
+/// Which runs a list returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunFilter {
+    /// Only runs of this experiment.
+    pub experiment_id: Option<ExperimentId>,
+    /// Only runs with this status.
+    pub status: Option<RunStatus>,
+}
+
+/// Stores runs.
+///
+/// # Errors
+/// Every method returns `Unavailable` when the database cannot be reached; `get` and `update`
+/// MUST return `NotFound` for an unknown id. `insert` MUST return `NotFound` (entity
+/// `Experiment`) when the experiment does not exist.
+#[async_trait]
+pub trait RunRepository: Send + Sync {
+    /// Stores a new run.
+    async fn insert(&self, run: &Run) -> Result<(), RepositoryError>;
+    /// The run with `id`.
+    async fn get(&self, id: RunId) -> Result<Run, RepositoryError>;
+    /// Runs matching `filter`, newest first.
+    async fn list(&self, filter: RunFilter, page: Page) -> Result<Listed<Run>, RepositoryError>;
+    /// Stores a run's new state, but only if its stored status is still `expected`: a status
+    /// change never overwrites a concurrent one. MUST return `Conflict` when the stored status
+    /// differs.
+    async fn update(&self, run: &Run, expected: RunStatus) -> Result<(), RepositoryError>;
+}

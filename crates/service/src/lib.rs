@@ -1,0 +1,24 @@
+//! qbench's use cases: register connections, storages, datasets and experiments; create, read,
+//! list and cancel runs.
+//!
+//! Each service ([`ConnectionService`], [`StorageService`], [`DatasetService`],
+//! [`ExperimentService`], [`RunService`]) depends only on the domain and on port traits, held as
+//! `Arc<dyn …>` in [`Repositories`]. Errors are one [`ServiceError`] enum that the edge maps to
+//! HTTP or CLI messages.
+#![deny(missing_docs)]
+
+mod connections;
+mod datasets;
+mod error;
+mod experiments;
+mod repositories;
+mod runs;
+mod storages;
+
+pub use connections::ConnectionService;
+pub use datasets::DatasetService;
+pub use error::ServiceError;
+pub use experiments::ExperimentService;
+pub use repositories::Repositories;
+pub use runs::RunService;
+pub use storages::StorageService;
