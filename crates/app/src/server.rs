@@ -110,7 +110,6 @@ pub fn build_app(
         .app_data(Data::new(state))
         .app_data(Data::new(BodyLimit(max_body_bytes)))
         .app_data(api::path_config())
-        .app_data(api::query_config())
         .configure(api::health_routes)
         .configure(api::configure)
         .build_with(

@@ -1,6 +1,6 @@
 //! `/api/v1/experiments`.
 
-use actix_web::web::{Data, Json, Path, Query};
+use actix_web::web::{Data, Json, Path};
 use apistos::actix::NoContent;
 use apistos::api_operation;
 use apistos::ApiComponent;
@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::api::body::JsonBody;
 use crate::api::pagination::PageQuery;
 use crate::api::problem::ApiError;
+use crate::api::query::QueryParams;
 use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
 use crate::dto::experiment::{ExperimentRequest, ExperimentResponse, ValidationResponse};
@@ -24,8 +25,8 @@ pub struct DeleteQuery {
     pub cascade: bool,
 }
 
-#[api_operation(operation_id = "list_experiments", tag = "experiments", summary = "List experiments")]
-pub(crate) async fn list(state: Data<AppState>, query: Query<PageQuery>) -> Result<Paginated<ExperimentResponse>, ApiError> {
+#[api_operation(operation_id = "list_experiments", error_code = 400, error_code = 500, error_code = 503, tag = "experiments", summary = "List experiments")]
+pub(crate) async fn list(state: Data<AppState>, query: QueryParams<PageQuery>) -> Result<Paginated<ExperimentResponse>, ApiError> {
     let page = query.to_page()?;
     let listed = state.experiments.list(page).await?;
     let items = listed.items.iter().map(|experiment| ExperimentResponse::new(experiment, Vec::new())).collect();
@@ -33,7 +34,7 @@ pub(crate) async fn list(state: Data<AppState>, query: Query<PageQuery>) -> Resu
 }
 
 #[api_operation(
-    operation_id = "create_experiment",
+    operation_id = "create_experiment", error_code = 400, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
     tag = "experiments",
     summary = "Register an experiment",
     description = "Validated against its dataset: every violation is answered at once (422), each naming its field."
@@ -48,7 +49,7 @@ pub(crate) async fn create(
 }
 
 #[api_operation(
-    operation_id = "validate_experiment",
+    operation_id = "validate_experiment", error_code = 400, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
     tag = "experiments",
     summary = "Validate an experiment without registering it (dry run)",
     description = "Always 200 for a readable body: `{valid, errors, warnings}`."
@@ -64,14 +65,14 @@ pub(crate) async fn validate(
     Ok(Json(response))
 }
 
-#[api_operation(operation_id = "get_experiment", tag = "experiments", summary = "Get an experiment")]
+#[api_operation(operation_id = "get_experiment", error_code = 400, error_code = 404, error_code = 500, error_code = 503, tag = "experiments", summary = "Get an experiment")]
 pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<ExperimentResponse>, ApiError> {
     let experiment = state.experiments.get(ExperimentId::from(path.id)).await?;
     Ok(Json(ExperimentResponse::new(&experiment, Vec::new())))
 }
 
 #[api_operation(
-    operation_id = "update_experiment",
+    operation_id = "update_experiment", error_code = 400, error_code = 404, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
     tag = "experiments",
     summary = "Change an experiment (JSON Merge Patch)",
     description = "The merged experiment is validated like a new one (422)."
@@ -90,7 +91,7 @@ pub(crate) async fn update(
 }
 
 #[api_operation(
-    operation_id = "delete_experiment",
+    operation_id = "delete_experiment", error_code = 400, error_code = 404, error_code = 409, error_code = 500, error_code = 503,
     tag = "experiments",
     summary = "Delete an experiment",
     description = "409 when it has runs, unless `?cascade=true`, which deletes its runs too."
@@ -98,7 +99,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(
     state: Data<AppState>,
     path: Path<IdPath>,
-    query: Query<DeleteQuery>,
+    query: QueryParams<DeleteQuery>,
 ) -> Result<NoContent, ApiError> {
     state.experiments.delete(ExperimentId::from(path.id), query.cascade).await?;
     Ok(NoContent)

@@ -9,6 +9,7 @@ pub mod metadata;
 pub mod pagination;
 pub mod patch;
 pub mod problem;
+pub mod query;
 pub mod responses;
 pub mod runs;
 pub mod storages;
@@ -105,10 +106,4 @@ pub fn path_config() -> actix::PathConfig {
         let value = req.match_info().get("id").unwrap_or_default().to_owned();
         problem::ApiError::bad_parameter("id", format!("`{value}` is not a UUID ({err})")).into()
     })
-}
-
-/// Query-string errors become problems naming the parameter.
-pub fn query_config() -> actix::QueryConfig {
-    actix::QueryConfig::default()
-        .error_handler(|err, _req| problem::ApiError::new(problem::ProblemKind::BadRequest, format!("query: {err}")).into())
 }

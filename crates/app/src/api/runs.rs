@@ -1,6 +1,6 @@
 //! `/api/v1/runs` and `/api/v1/experiments/{id}/runs`.
 
-use actix_web::web::{Data, Json, Path, Query};
+use actix_web::web::{Data, Json, Path};
 use apistos::ApiComponent;
 use apistos::api_operation;
 use qbench_domain::{ExperimentId, RunId, RunStatus};
@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::api::pagination::PageQuery;
 use crate::api::problem::ApiError;
+use crate::api::query::QueryParams;
 use crate::api::responses::{Accepted, Located, Paginated};
 use crate::api::{IdPath, location};
 use crate::dto::run::{RunCanceled, RunCreated, RunResponse};
@@ -34,7 +35,7 @@ pub struct RunListQuery {
 }
 
 #[api_operation(
-    operation_id = "create_run",
+    operation_id = "create_run", error_code = 400, error_code = 404, error_code = 500, error_code = 503,
     tag = "runs",
     summary = "Start a run of an experiment",
     description = "The run is stored as `CREATED` and queued; follow `Location` to watch it."
@@ -44,8 +45,8 @@ pub(crate) async fn create(state: Data<AppState>, path: Path<IdPath>) -> Result<
     Ok(Accepted(Located::accepted(location("runs", run.id()), RunCreated { run_id: run.id().as_uuid() })))
 }
 
-#[api_operation(operation_id = "list_runs", tag = "runs", summary = "List runs, newest first")]
-pub(crate) async fn list(state: Data<AppState>, query: Query<RunListQuery>) -> Result<Paginated<RunResponse>, ApiError> {
+#[api_operation(operation_id = "list_runs", error_code = 400, error_code = 500, error_code = 503, tag = "runs", summary = "List runs, newest first")]
+pub(crate) async fn list(state: Data<AppState>, query: QueryParams<RunListQuery>) -> Result<Paginated<RunResponse>, ApiError> {
     let query = query.into_inner();
     let page = PageQuery {
         limit: query.limit,
@@ -70,14 +71,14 @@ pub(crate) async fn list(state: Data<AppState>, query: Query<RunListQuery>) -> R
     Ok(Paginated::new(listed.items.iter().map(RunResponse::from).collect(), listed.total, page))
 }
 
-#[api_operation(operation_id = "get_run", tag = "runs", summary = "Get a run: status, progress, metrics")]
+#[api_operation(operation_id = "get_run", error_code = 400, error_code = 404, error_code = 500, error_code = 503, tag = "runs", summary = "Get a run: status, progress, metrics")]
 pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<RunResponse>, ApiError> {
     let run = state.runs.get(RunId::from(path.id)).await?;
     Ok(Json(RunResponse::from(&run)))
 }
 
 #[api_operation(
-    operation_id = "cancel_run",
+    operation_id = "cancel_run", error_code = 400, error_code = 404, error_code = 409, error_code = 500, error_code = 503,
     tag = "runs",
     summary = "Cancel a run",
     description = "409 when the run has already ended."
