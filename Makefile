@@ -7,7 +7,7 @@
 #   make lint        rustfmt check + clippy (warnings are errors)
 #   make deps        check/install what the test suite needs (PostgreSQL binaries)
 #   make test        deps + lint, then the full test suite (nextest if available) + doctests
-#   make bench       cargo bench for the whole workspace
+#   make bench       API throughput/latency with wrk on SQLite and PostgreSQL (docs/BENCHMARKS.md)
 #   make clean-data  remove the local ./data directory
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/qbench-target
@@ -55,7 +55,8 @@ test: deps lint
 	$(CARGO) test --workspace --doc
 
 bench:
-	$(CARGO) bench --workspace
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null); }
+	scripts/bench-api.sh
 
 clean-data:
 	rm -rf $(DATA_DIR)

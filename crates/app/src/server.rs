@@ -17,6 +17,7 @@ use qbench_repository::RepositoryError;
 use qbench_service::{Repositories, ServiceError};
 use qbench_sql::SqlDatabase;
 use secrecy::ExposeSecret;
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::api;
 use crate::api::body::BodyLimit;
@@ -143,12 +144,28 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let state = open_state(&settings).await?;
     let max_body_bytes = settings.server.max_body_bytes;
     let server = HttpServer::new(move || build_app(state.clone(), max_body_bytes))
+        .disable_signals()
         .shutdown_timeout(settings.server.shutdown_timeout_seconds)
         .bind((settings.server.bind, settings.server.port))?;
-    for address in server.addrs() {
+    let addresses = server.addrs();
+    let running = server.run();
+    // The signal handlers are registered before "listening" is said, so from then on a signal
+    // always means a graceful stop, never the default of dying mid-request.
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let handle = running.handle();
+    actix_web::rt::spawn(async move {
+        let name = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        tracing::info!(signal = name, "shutting down gracefully");
+        handle.stop(true).await;
+    });
+    for address in addresses {
         tracing::info!(%address, database = %redact(settings.database_url().expose_secret()), "qbench listening");
     }
-    server.run().await?;
+    running.await?;
     tracing::info!("qbench stopped");
     Ok(())
 }

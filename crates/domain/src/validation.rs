@@ -141,7 +141,7 @@ pub fn validate_dataset(spec: &DatasetSpec) -> Vec<Violation> {
     let mut columns: BTreeMap<String, String> = BTreeMap::new();
     for (name, vector) in &schema.vectors {
         let field = vector_field("schema_config.vectors", name);
-        let column = vector.column.clone().unwrap_or_else(|| name.to_string());
+        let column = vector.column_for(name);
         if column.trim().is_empty() {
             report.error(format!("{field}.column"), "must not be empty");
             continue;

@@ -115,12 +115,25 @@ pub struct VectorSpec {
     pub dim: Dimension,
     /// Similarity function.
     pub distance: Distance,
-    /// The Parquet column that holds the vector; `None` means the column is named like the vector.
+    /// The Parquet column that holds the vector; `None` means the column is named like the vector
+    /// (`vector` for the unnamed vector).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
 }
 
 impl VectorSpec {
+    /// The column of the unnamed vector when none is given.
+    pub const UNNAMED_COLUMN: &'static str = "vector";
+
+    /// The Parquet column holding the vector called `name`.
+    pub fn column_for(&self, name: &VectorName) -> String {
+        match &self.column {
+            Some(column) => column.clone(),
+            None if name.is_unnamed() => Self::UNNAMED_COLUMN.to_owned(),
+            None => name.to_string(),
+        }
+    }
+
     /// A vector stored in the column of its own name.
     pub fn new(dim: Dimension, distance: Distance) -> Self {
         Self {

@@ -923,13 +923,16 @@ fn dataset_unnamed_vector_alone_with_a_column_is_valid() {
 }
 
 #[test]
-fn dataset_unnamed_vector_needs_a_column() {
+fn dataset_unnamed_vector_reads_the_column_named_vector_by_default() {
     check_dataset(
-        dataset(schema([("", 768, Cosine)]), |_| {}),
+        dataset(schema([("", 768, Cosine)]), |d| d.schema_config.scalar_fields = vec!["vector".to_owned()]),
         expect![[r#"
-        error   schema_config.vector.column: must not be empty
+        error   schema_config.scalar_fields[0]: `vector` is the vector column of schema_config.vector
     "#]],
     );
+    check_dataset(dataset(schema([("", 768, Cosine)]), |_| {}), expect![[r#"
+        valid
+    "#]]);
 }
 
 #[test]
@@ -1024,7 +1027,6 @@ fn every_violation_of_a_dataset_is_returned_at_once() {
         expect![[r#"
             error   name: must not be empty
             error   schema_config.vector: an unnamed vector cannot be combined with named vectors
-            error   schema_config.vector.column: must not be empty
             error   schema_config.vectors.sparse.column: column `dense` is already used by schema_config.vectors.dense
             error   schema_config.scalar_fields[0]: `dense` is the vector column of schema_config.vectors.sparse
             error   schema_config.scalar_fields[1]: must not be empty

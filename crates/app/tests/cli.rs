@@ -1,0 +1,104 @@
+//! The `qbench` binary as a user runs it: flags, configuration errors, start-up and graceful shutdown.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn qbench() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_qbench"));
+    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn version_and_help_describe_the_binary() {
+    let version = qbench().arg("--version").output().unwrap();
+    assert!(version.status.success());
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("qbench {}", env!("CARGO_PKG_VERSION")));
+
+    let help = qbench().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("serve") && help.contains("--config"), "{help}");
+    let serve_help = qbench().args(["serve", "--help"]).output().unwrap();
+    let serve_help = String::from_utf8_lossy(&serve_help.stdout);
+    assert!(serve_help.contains("--port") && serve_help.contains("--bind"), "{serve_help}");
+}
+
+#[test]
+fn invalid_configuration_stops_start_up_with_one_line_naming_the_key() {
+    for (name, value, key) in [
+        ("PORT", "eighty", "server.port"),
+        ("DATABASE_URL", "mysql://db/qbench", "DATABASE_URL"),
+        ("QBENCH_SECRET_KEY", "bm90LTMyLWJ5dGVz", "QBENCH_SECRET_KEY"),
+    ] {
+        let data = tempfile::tempdir().unwrap();
+        let output = qbench().env("QBENCH_DATA_DIR", data.path()).env(name, value).arg("serve").output().unwrap();
+        assert!(!output.status.success(), "{name}={value} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{name}: {stderr}");
+        assert!(lines[0].starts_with("qbench: ") && lines[0].contains(key), "{name}: {stderr}");
+    }
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let output = qbench().args(["--config", "/nonexistent/qbench.toml", "serve"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/qbench.toml"));
+}
+
+/// Reads JSON log lines until one has `message`, returning it.
+fn wait_for_line(reader: &mut BufReader<ChildStdout>, message: &str) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            panic!("qbench's output ended before a `{message}` log line");
+        }
+        if line.contains(&format!("\"message\":\"{message}\"")) {
+            return line;
+        }
+    }
+}
+
+fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            return exit;
+        }
+        assert!(Instant::now() < deadline, "qbench did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_starts_on_embedded_defaults_and_stops_gracefully_on_sigterm() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = qbench()
+        .env("QBENCH_DATA_DIR", data.path())
+        .args(["serve", "--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let listening = wait_for_line(&mut stdout, "qbench listening");
+    assert!(listening.contains(&format!("127.0.0.1:{port}")), "{listening}");
+    assert!(data.path().join("qbench.db").exists(), "the SQLite database is created under the data dir");
+    assert!(data.path().join("secret.key").exists(), "a secret key is generated into the data dir");
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let exit = wait_for_exit(&mut child);
+    assert!(exit.success(), "{exit:?}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("\"message\":\"qbench stopped\""), "{rest}");
+}
