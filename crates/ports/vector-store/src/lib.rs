@@ -1,1 +1,19 @@
-//! placeholder
+//! The vector-database port: what a run asks of the Qdrant under test.
+//!
+//! [`VectorStore`] creates a collection from a [`CollectionSpec`] (named vectors, per-vector HNSW
+//! settings, quantization), takes [`Point`] batches, builds the index, answers
+//! [`SearchRequest`]s and drops the collection. Two adapters implement it: the embedded engine
+//! (`qdrant-edge`, in process) and a remote Qdrant (`qdrant-client`). Nothing here names either.
+#![deny(missing_docs)]
+
+mod collection;
+mod error;
+mod point;
+mod search;
+mod store;
+
+pub use collection::{CollectionInfo, CollectionSpec, EngineInfo};
+pub use error::VectorStoreError;
+pub use point::{Point, PointId};
+pub use search::{ScoredPoint, SearchParams, SearchRequest, SearchResponse};
+pub use store::VectorStore;

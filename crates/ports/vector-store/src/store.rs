@@ -1,0 +1,36 @@
+//! The port itself.
+
+use async_trait::async_trait;
+
+use crate::{CollectionInfo, CollectionSpec, EngineInfo, Point, SearchRequest, SearchResponse, VectorStoreError};
+
+/// A Qdrant under test.
+///
+/// # Errors
+/// Every method returns `Unreachable` when the database cannot be reached and
+/// `CollectionNotFound` for a collection that does not exist (except `create_collection`, which
+/// MUST return `Rejected` when the collection already exists, and `drop_collection`, which
+/// succeeds when it is already gone).
+#[async_trait]
+pub trait VectorStore: Send + Sync {
+    /// The engine and its version.
+    async fn engine(&self) -> Result<EngineInfo, VectorStoreError>;
+
+    /// Creates a collection with indexing deferred, so uploads are measured apart from indexing.
+    async fn create_collection(&self, spec: &CollectionSpec) -> Result<(), VectorStoreError>;
+
+    /// Stores a batch of points, waiting until they are persisted.
+    async fn upsert(&self, collection: &str, points: &[Point]) -> Result<(), VectorStoreError>;
+
+    /// Switches indexing on and returns once every vector is indexed and the optimizers are idle.
+    async fn build_index(&self, collection: &str) -> Result<(), VectorStoreError>;
+
+    /// Answers one query.
+    async fn search(&self, collection: &str, request: SearchRequest<'_>) -> Result<SearchResponse, VectorStoreError>;
+
+    /// Points, indexed vectors, segments and configuration of a collection.
+    async fn collection_info(&self, collection: &str) -> Result<CollectionInfo, VectorStoreError>;
+
+    /// Deletes a collection.
+    async fn drop_collection(&self, collection: &str) -> Result<(), VectorStoreError>;
+}
