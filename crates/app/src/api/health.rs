@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use actix_web::HttpResponse;
+use actix_web::body::BoxBody;
+use actix_web::{HttpRequest, HttpResponse, Responder};
+use apistos::paths::{MediaType, Response, Responses};
+use apistos::reference_or::ReferenceOr;
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use apistos::ApiComponent;
@@ -35,11 +38,29 @@ pub struct ComponentHealth {
 
 /// The health of qbench and its dependencies.
 #[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+#[schemars(example = "HealthBody::example")]
 pub struct HealthBody {
     /// `ok` when every component is, else `unavailable`.
     pub status: String,
     /// Each dependency, by name (`database`, `object_storage`).
     pub components: BTreeMap<String, ComponentHealth>,
+}
+
+impl HealthBody {
+    fn example() -> Self {
+        Self {
+            status: "ok".to_owned(),
+            components: BTreeMap::from([(
+                "database".to_owned(),
+                ComponentHealth {
+                    status: "ok".to_owned(),
+                    backend: "postgres".to_owned(),
+                    latency_ms: 0.4,
+                    error: None,
+                },
+            )]),
+        }
+    }
 }
 
 async fn probe_database(state: &AppState) -> ComponentHealth {
@@ -78,13 +99,62 @@ fn component(backend: String, started: Instant, error: Option<String>) -> Compon
     }
 }
 
-fn answer(components: BTreeMap<String, ComponentHealth>) -> HttpResponse {
-    let healthy = components.values().all(|component| component.error.is_none());
-    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    HttpResponse::build(status).json(HealthBody {
-        status: if healthy { "ok" } else { "unavailable" }.to_owned(),
-        components,
-    })
+/// A health answer: 200 when every component is ok, 503 otherwise, with the same body.
+pub struct HealthAnswer(HealthBody);
+
+impl HealthAnswer {
+    fn new(components: BTreeMap<String, ComponentHealth>) -> Self {
+        let healthy = components.values().all(|component| component.error.is_none());
+        Self(HealthBody {
+            status: if healthy { "ok" } else { "unavailable" }.to_owned(),
+            components,
+        })
+    }
+}
+
+impl Responder for HealthAnswer {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse<BoxBody> {
+        let status = if self.0.status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+        HttpResponse::build(status).json(self.0)
+    }
+}
+
+impl ApiComponent for HealthAnswer {
+    fn child_schemas() -> Vec<(String, ReferenceOr<apistos::Schema>)> {
+        HealthBody::child_schemas()
+    }
+
+    fn schema() -> Option<(String, ReferenceOr<apistos::Schema>)> {
+        HealthBody::schema()
+    }
+
+    fn responses(_content_type: Option<String>) -> Option<Responses> {
+        let (name, _) = HealthBody::schema()?;
+        let response = |description: &str| {
+            ReferenceOr::Object(Response {
+                description: description.to_owned(),
+                content: BTreeMap::from([(
+                    "application/json".to_owned(),
+                    MediaType {
+                        schema: Some(ReferenceOr::Reference {
+                            _ref: format!("#/components/schemas/{name}"),
+                        }),
+                        ..Default::default()
+                    },
+                )]),
+                ..Default::default()
+            })
+        };
+        Some(Responses {
+            responses: BTreeMap::from([
+                ("200".to_owned(), response("Every component is ok")),
+                ("503".to_owned(), response("A component is unavailable; the body says which")),
+            ]),
+            ..Default::default()
+        })
+    }
 }
 
 #[api_operation(
@@ -93,12 +163,12 @@ fn answer(components: BTreeMap<String, ComponentHealth>) -> HttpResponse {
     summary = "Health of qbench and its dependencies",
     description = "200 when every component answers, 503 otherwise; the body details each component."
 )]
-pub(crate) async fn health(state: Data<AppState>) -> HttpResponse {
+pub(crate) async fn health(state: Data<AppState>) -> HealthAnswer {
     let mut components = BTreeMap::from([("database".to_owned(), probe_database(&state).await)]);
     if let Some(endpoint) = &state.object_storage_endpoint {
         components.insert("object_storage".to_owned(), probe_object_storage(endpoint).await);
     }
-    answer(components)
+    HealthAnswer::new(components)
 }
 
 #[api_operation(
@@ -106,8 +176,8 @@ pub(crate) async fn health(state: Data<AppState>) -> HttpResponse {
     tag = "operations",
     summary = "Readiness: 200 once the database answers, 503 until then"
 )]
-pub(crate) async fn ready(state: Data<AppState>) -> HttpResponse {
-    answer(BTreeMap::from([("database".to_owned(), probe_database(&state).await)]))
+pub(crate) async fn ready(state: Data<AppState>) -> HealthAnswer {
+    HealthAnswer::new(BTreeMap::from([("database".to_owned(), probe_database(&state).await)]))
 }
 
 #[api_operation(

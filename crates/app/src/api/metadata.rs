@@ -11,6 +11,7 @@ use crate::state::AppState;
 
 /// Build information.
 #[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+#[schemars(example = "VersionBody::example")]
 pub struct VersionBody {
     /// qbench's version.
     pub version: String,
@@ -18,6 +19,16 @@ pub struct VersionBody {
     pub git_sha: String,
     /// When it was built (RFC 3339).
     pub build_time: String,
+}
+
+impl VersionBody {
+    fn example() -> Self {
+        Self {
+            version: "0.1.0".to_owned(),
+            git_sha: "474306a1c2d3".to_owned(),
+            build_time: "2026-11-23T19:43:26Z".to_owned(),
+        }
+    }
 }
 
 /// Accepted ranges.
@@ -43,6 +54,7 @@ pub struct LimitsBody {
 
 /// What this qbench supports and uses.
 #[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+#[schemars(example = "CapabilitiesBody::example")]
 pub struct CapabilitiesBody {
     /// Vector distances.
     pub distances: Vec<String>,
@@ -62,6 +74,39 @@ pub struct CapabilitiesBody {
     pub storage_backends: Vec<String>,
 }
 
+impl CapabilitiesBody {
+    fn example() -> Self {
+        Self::describe("sqlite", false)
+    }
+
+    /// What this build supports, with the backends in use.
+    fn describe(database_backend: &str, s3_configured: bool) -> Self {
+        let mut storage_backends = vec!["local".to_owned()];
+        if s3_configured {
+            storage_backends.push("s3".to_owned());
+        }
+        Self {
+            distances: Distance::ALL.iter().map(ToString::to_string).collect(),
+            index_types: [IndexKind::Hnsw, IndexKind::Plain].iter().map(|kind| kind.as_str().to_owned()).collect(),
+            quantization: Quantization::KINDS.iter().map(|kind| (*kind).to_owned()).collect(),
+            scalar_types: vec!["int8".to_owned()],
+            product_compressions: ProductCompression::ALL.iter().map(ToString::to_string).collect(),
+            limits: LimitsBody {
+                min_dim: *Limits::DIMENSION.start(),
+                max_dim: *Limits::DIMENSION.end(),
+                min_k: *Limits::K.start(),
+                max_k: *Limits::K.end(),
+                min_ef_construct: Limits::MIN_EF_CONSTRUCT,
+                min_full_scan_threshold: Limits::MIN_FULL_SCAN_THRESHOLD,
+                max_parallel: *Limits::PARALLEL.end(),
+                max_page_size: qbench_repository::Page::MAX_LIMIT,
+            },
+            database_backend: database_backend.to_owned(),
+            storage_backends,
+        }
+    }
+}
+
 #[api_operation(operation_id = "version", tag = "metadata", summary = "qbench's version and build")]
 pub(crate) async fn version() -> Json<VersionBody> {
     Json(VersionBody {
@@ -77,27 +122,5 @@ pub(crate) async fn version() -> Json<VersionBody> {
     summary = "Distances, index types, quantization kinds, limits and backends"
 )]
 pub(crate) async fn capabilities(state: Data<AppState>) -> Json<CapabilitiesBody> {
-    let mut storage_backends = vec!["local".to_owned()];
-    if state.object_storage_endpoint.is_some() {
-        storage_backends.push("s3".to_owned());
-    }
-    Json(CapabilitiesBody {
-        distances: Distance::ALL.iter().map(ToString::to_string).collect(),
-        index_types: [IndexKind::Hnsw, IndexKind::Plain].iter().map(|kind| kind.as_str().to_owned()).collect(),
-        quantization: Quantization::KINDS.iter().map(|kind| (*kind).to_owned()).collect(),
-        scalar_types: vec!["int8".to_owned()],
-        product_compressions: ProductCompression::ALL.iter().map(ToString::to_string).collect(),
-        limits: LimitsBody {
-            min_dim: *Limits::DIMENSION.start(),
-            max_dim: *Limits::DIMENSION.end(),
-            min_k: *Limits::K.start(),
-            max_k: *Limits::K.end(),
-            min_ef_construct: Limits::MIN_EF_CONSTRUCT,
-            min_full_scan_threshold: Limits::MIN_FULL_SCAN_THRESHOLD,
-            max_parallel: *Limits::PARALLEL.end(),
-            max_page_size: qbench_repository::Page::MAX_LIMIT,
-        },
-        database_backend: state.database.backend().to_owned(),
-        storage_backends,
-    })
+    Json(CapabilitiesBody::describe(state.database.backend(), state.object_storage_endpoint.is_some()))
 }

@@ -2,6 +2,8 @@
 
 use apistos::ApiComponent;
 use schemars::JsonSchema;
+use schemars::r#gen::SchemaGenerator;
+use schemars::schema::{InstanceType, Schema, SchemaObject};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -9,9 +11,30 @@ use crate::api::body::from_value;
 use crate::api::problem::ApiError;
 
 /// A JSON Merge Patch: given fields replace stored ones, `null` removes an optional field.
-#[derive(Debug, Clone, Deserialize, JsonSchema, ApiComponent)]
+#[derive(Debug, Clone, Deserialize, ApiComponent)]
 #[serde(transparent)]
 pub struct MergePatch(pub serde_json::Map<String, serde_json::Value>);
+
+impl JsonSchema for MergePatch {
+    fn schema_name() -> String {
+        "MergePatch".to_owned()
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = SchemaObject {
+            instance_type: Some(InstanceType::Object.into()),
+            ..Default::default()
+        };
+        let metadata = schema.metadata();
+        metadata.description = Some(
+            "A JSON Merge Patch (RFC 7396) of the object's fields: given fields replace stored ones, null removes an \
+             optional field."
+                .to_owned(),
+        );
+        metadata.examples = vec![serde_json::json!({"name": "qdrant-prod", "api_key": null})];
+        schema.into()
+    }
+}
 
 /// Applies `patch` to `current` and parses the result back, naming any field the patch broke.
 pub(crate) fn merge<T: Serialize + DeserializeOwned>(current: &T, patch: MergePatch) -> Result<T, ApiError> {

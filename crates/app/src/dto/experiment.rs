@@ -481,6 +481,7 @@ impl TryFrom<ExperimentRequest> for ExperimentSpec {
 
 /// A registered experiment, in canonical form.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(example = "ExperimentResponse::example")]
 pub struct ExperimentResponse {
     /// Identifier.
     pub id: Uuid,
@@ -497,6 +498,16 @@ pub struct ExperimentResponse {
 }
 
 impl ExperimentResponse {
+    fn example() -> Self {
+        Self {
+            id: Uuid::nil(),
+            settings: ExperimentRequest::example(),
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+            warnings: Vec::new(),
+        }
+    }
+
     /// The response for `experiment`, with `warnings`.
     pub fn new(experiment: &Experiment, warnings: Vec<Violation>) -> Self {
         Self {

@@ -116,16 +116,33 @@ impl From<&Run> for RunResponse {
 
 /// The answer to creating a run.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(example = "RunCreated::example")]
 pub struct RunCreated {
     /// The new run's id; follow `Location` to watch it.
     pub run_id: Uuid,
 }
 
+impl RunCreated {
+    fn example() -> Self {
+        Self { run_id: Uuid::nil() }
+    }
+}
+
 /// The answer to cancelling a run.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(example = "RunCanceled::example")]
 pub struct RunCanceled {
     /// The run's id.
     pub id: Uuid,
     /// Always `CANCELED`.
     pub status: RunStatusBody,
+}
+
+impl RunCanceled {
+    fn example() -> Self {
+        Self {
+            id: Uuid::nil(),
+            status: RunStatusBody::Canceled,
+        }
+    }
 }
