@@ -36,12 +36,7 @@ pub struct Connection {
 impl Connection {
     /// A new connection, registered at `now`.
     pub fn new(spec: ConnectionSpec, now: DateTime<Utc>) -> Self {
-        Self {
-            id: ConnectionId::new(),
-            spec,
-            created_at: now,
-            updated_at: now,
-        }
+        Self { id: ConnectionId::new(), spec, created_at: now, updated_at: now }
     }
 
     /// The built-in connection to the in-process engine, which always exists.

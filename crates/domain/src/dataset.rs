@@ -40,10 +40,7 @@ impl FromStr for SourceUri {
             Some(("s3", rest)) => {
                 let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
                 if bucket.is_empty() || key.is_empty() {
-                    return Err(DomainError::invalid(
-                        field,
-                        format!("`{uri}` must have the form s3://bucket/key"),
-                    ));
+                    return Err(DomainError::invalid(field, format!("`{uri}` must have the form s3://bucket/key")));
                 }
             }
             Some(("http" | "https", rest)) if !rest.is_empty() => {}
@@ -51,9 +48,7 @@ impl FromStr for SourceUri {
             Some((scheme, _)) => {
                 return Err(DomainError::invalid(
                     field,
-                    format!(
-                        "`{uri}`: unsupported scheme `{scheme}`; use s3://, https://, file:// or a relative path"
-                    ),
+                    format!("`{uri}`: unsupported scheme `{scheme}`; use s3://, https://, file:// or a relative path"),
                 ));
             }
             None if uri.starts_with('/') => {
@@ -109,10 +104,7 @@ impl SchemaConfig {
             .into_iter()
             .map(|(name, spec)| Ok((name.as_ref().parse()?, spec)))
             .collect::<Result<_, DomainError>>()?;
-        Ok(Self {
-            scalar_fields: Vec::new(),
-            vectors,
-        })
+        Ok(Self { scalar_fields: Vec::new(), vectors })
     }
 
     /// The names of the vectors, comma-separated, for messages.
@@ -128,11 +120,7 @@ impl SchemaConfig {
 
 /// A vector's name for messages: the unnamed vector shows as `(unnamed)`.
 pub(crate) fn display_name(name: &VectorName) -> String {
-    if name.is_unnamed() {
-        "(unnamed)".to_owned()
-    } else {
-        format!("`{name}`")
-    }
+    if name.is_unnamed() { "(unnamed)".to_owned() } else { format!("`{name}`") }
 }
 
 /// What a user says about a dataset.
@@ -164,12 +152,7 @@ pub struct Dataset {
 impl Dataset {
     /// A new dataset, registered at `now`.
     pub fn new(spec: DatasetSpec, now: DateTime<Utc>) -> Self {
-        Self {
-            id: DatasetId::new(),
-            spec,
-            created_at: now,
-            updated_at: now,
-        }
+        Self { id: DatasetId::new(), spec, created_at: now, updated_at: now }
     }
 }
 

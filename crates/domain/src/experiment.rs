@@ -66,13 +66,7 @@ impl IndexConfig {
 
     /// No index.
     pub fn plain() -> Self {
-        Self {
-            kind: IndexKind::Plain,
-            m: None,
-            ef_construct: None,
-            full_scan_threshold: None,
-            on_disk: None,
-        }
+        Self { kind: IndexKind::Plain, m: None, ef_construct: None, full_scan_threshold: None, on_disk: None }
     }
 }
 
@@ -282,11 +276,6 @@ pub struct Experiment {
 impl Experiment {
     /// A new experiment, registered at `now`.
     pub fn new(spec: ExperimentSpec, now: DateTime<Utc>) -> Self {
-        Self {
-            id: ExperimentId::new(),
-            spec,
-            created_at: now,
-            updated_at: now,
-        }
+        Self { id: ExperimentId::new(), spec, created_at: now, updated_at: now }
     }
 }

@@ -43,6 +43,7 @@ mod error;
 mod experiment;
 mod ids;
 mod limits;
+pub mod metrics;
 mod run;
 mod secret;
 mod storage;
@@ -54,8 +55,8 @@ pub use dataset::{Dataset, DatasetSpec, SchemaConfig, SourceUri};
 pub use distance::Distance;
 pub use error::DomainError;
 pub use experiment::{
-    Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression,
-    Quantization, ScalarType, SearchConfig, SearchQuantization,
+    Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression, Quantization, ScalarType,
+    SearchConfig, SearchQuantization,
 };
 pub use ids::{ConnectionId, DatasetId, ExperimentId, RunId, StorageId};
 pub use limits::Limits;
@@ -63,7 +64,6 @@ pub use run::{Progress, Run, RunRecord, RunStatus, TransitionError};
 pub use secret::{Secret, mask_secret};
 pub use storage::{ObjectStorage, StorageSpec};
 pub use validation::{
-    ExperimentValidator, ValidationReport, Violation, validate_connection, validate_dataset,
-    validate_storage,
+    ExperimentValidator, ValidationReport, Violation, validate_connection, validate_dataset, validate_storage,
 };
 pub use vector::{Dimension, VectorName, VectorSpec};

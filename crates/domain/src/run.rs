@@ -25,13 +25,7 @@ pub enum RunStatus {
 
 impl RunStatus {
     /// Every status, in life order.
-    pub const ALL: [RunStatus; 5] = [
-        Self::Created,
-        Self::Running,
-        Self::Completed,
-        Self::Failed,
-        Self::Canceled,
-    ];
+    pub const ALL: [RunStatus; 5] = [Self::Created, Self::Running, Self::Completed, Self::Failed, Self::Canceled];
 
     /// The wire name (`CREATED`, `RUNNING`, `COMPLETED`, `FAILED`, `CANCELED`).
     pub fn as_str(self) -> &'static str {
@@ -69,15 +63,12 @@ impl FromStr for RunStatus {
     type Err = DomainError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "status",
-                    format!("unknown status `{s}`; expected one of CREATED, RUNNING, COMPLETED, FAILED, CANCELED"),
-                )
-            })
+        Self::ALL.into_iter().find(|status| status.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
+            DomainError::invalid(
+                "status",
+                format!("unknown status `{s}`; expected one of CREATED, RUNNING, COMPLETED, FAILED, CANCELED"),
+            )
+        })
     }
 }
 
@@ -105,11 +96,7 @@ pub struct Progress {
 impl Progress {
     /// The progress of a run that waits for a worker.
     pub fn queued() -> Self {
-        Self {
-            phase: "queued".to_owned(),
-            done: 0,
-            total: None,
-        }
+        Self { phase: "queued".to_owned(), done: 0, total: None }
     }
 }
 
@@ -248,10 +235,7 @@ impl Run {
 
     fn transition(&mut self, to: RunStatus, now: DateTime<Utc>) -> Result<(), TransitionError> {
         if !self.status.can_become(to) {
-            return Err(TransitionError {
-                from: self.status,
-                to,
-            });
+            return Err(TransitionError { from: self.status, to });
         }
         self.status = to;
         self.updated_at = now;
@@ -330,20 +314,14 @@ mod tests {
         run.complete(serde_json::json!({"f1": 0.9}), at(5)).unwrap();
         assert_eq!(run.start_time(), Some(at(1)));
         assert_eq!(run.end_time(), Some(at(5)));
-        assert_eq!(
-            run.cancel(at(6)),
-            Err(TransitionError { from: RunStatus::Completed, to: RunStatus::Canceled })
-        );
+        assert_eq!(run.cancel(at(6)), Err(TransitionError { from: RunStatus::Completed, to: RunStatus::Canceled }));
         assert_eq!(run.status(), RunStatus::Completed);
         assert_eq!(run.end_time(), Some(at(5)));
     }
 
     #[test]
     fn statuses_use_the_exact_wire_strings() {
-        let wire: Vec<String> = RunStatus::ALL
-            .iter()
-            .map(|s| serde_json::to_string(s).unwrap())
-            .collect();
+        let wire: Vec<String> = RunStatus::ALL.iter().map(|s| serde_json::to_string(s).unwrap()).collect();
         assert_eq!(wire, ["\"CREATED\"", "\"RUNNING\"", "\"COMPLETED\"", "\"FAILED\"", "\"CANCELED\""]);
         assert_eq!("canceled".parse::<RunStatus>(), Ok(RunStatus::Canceled));
         assert!("DONE".parse::<RunStatus>().is_err());

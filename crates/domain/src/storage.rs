@@ -42,11 +42,6 @@ pub struct ObjectStorage {
 impl ObjectStorage {
     /// A new storage, registered at `now`.
     pub fn new(spec: StorageSpec, now: DateTime<Utc>) -> Self {
-        Self {
-            id: StorageId::new(),
-            spec,
-            created_at: now,
-            updated_at: now,
-        }
+        Self { id: StorageId::new(), spec, created_at: now, updated_at: now }
     }
 }

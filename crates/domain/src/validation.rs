@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::dataset::display_name;
 use crate::{
-    ConnectionSpec, DatasetSpec, EMBEDDED_CONNECTION_URL, ExperimentSpec, IndexConfig, IndexKind,
-    Limits, Quantization, SchemaConfig, StorageSpec, VectorName, VectorSpec,
+    ConnectionSpec, DatasetSpec, EMBEDDED_CONNECTION_URL, ExperimentSpec, IndexConfig, IndexKind, Limits, Quantization,
+    SchemaConfig, StorageSpec, VectorName, VectorSpec,
 };
 
 /// One thing wrong (or worth a warning) with an input, named by its field path.
@@ -23,10 +23,7 @@ pub struct Violation {
 impl Violation {
     /// A violation of `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -67,10 +64,7 @@ fn check_name(report: &mut ValidationReport, field: &str, name: &str) {
 fn check_http_url(report: &mut ValidationReport, field: &str, value: &str) {
     match url::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
-        Ok(url) => report.error(
-            field,
-            format!("`{value}`: scheme `{}` is not http or https", url.scheme()),
-        ),
+        Ok(url) => report.error(field, format!("`{value}`: scheme `{}` is not http or https", url.scheme())),
         Err(err) => report.error(field, format!("`{value}` is not a URL: {err}")),
     }
 }
@@ -80,10 +74,7 @@ pub fn validate_connection(spec: &ConnectionSpec) -> Vec<Violation> {
     let mut report = ValidationReport::default();
     check_name(&mut report, "name", &spec.name);
     if spec.url == EMBEDDED_CONNECTION_URL {
-        report.error(
-            "url",
-            "`embedded://` belongs to the built-in connection `embedded`; use that connection",
-        );
+        report.error("url", "`embedded://` belongs to the built-in connection `embedded`; use that connection");
     } else {
         check_http_url(&mut report, "url", &spec.url);
     }
@@ -97,9 +88,7 @@ pub fn validate_storage(spec: &StorageSpec) -> Vec<Violation> {
         check_name(&mut report, "name", name);
     }
     let bucket = &spec.bucket;
-    let valid_chars = bucket
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    let valid_chars = bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
     let valid_ends = bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
         && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
     if !(3..=63).contains(&bucket.len()) || !valid_chars || !valid_ends {
@@ -133,10 +122,7 @@ pub fn validate_dataset(spec: &DatasetSpec) -> Vec<Violation> {
         report.error("schema_config.vectors", "a dataset needs at least one vector");
     }
     if schema.vectors.len() > 1 && schema.vectors.keys().any(VectorName::is_unnamed) {
-        report.error(
-            "schema_config.vector",
-            "an unnamed vector cannot be combined with named vectors",
-        );
+        report.error("schema_config.vector", "an unnamed vector cannot be combined with named vectors");
     }
     let mut columns: BTreeMap<String, String> = BTreeMap::new();
     for (name, vector) in &schema.vectors {
@@ -147,10 +133,7 @@ pub fn validate_dataset(spec: &DatasetSpec) -> Vec<Violation> {
             continue;
         }
         if let Some(other) = columns.insert(column.clone(), field.clone()) {
-            report.error(
-                format!("{field}.column"),
-                format!("column `{column}` is already used by {other}"),
-            );
+            report.error(format!("{field}.column"), format!("column `{column}` is already used by {other}"));
         }
     }
     let mut seen = BTreeSet::new();
@@ -168,11 +151,7 @@ pub fn validate_dataset(spec: &DatasetSpec) -> Vec<Violation> {
 }
 
 fn vector_field(prefix: &str, name: &VectorName) -> String {
-    if name.is_unnamed() {
-        prefix.trim_end_matches('s').to_owned()
-    } else {
-        format!("{prefix}.{name}")
-    }
+    if name.is_unnamed() { prefix.trim_end_matches('s').to_owned() } else { format!("{prefix}.{name}") }
 }
 
 /// Checks an experiment against the dataset it loads and against the ranges Qdrant accepts.
@@ -296,10 +275,7 @@ impl<'a> ExperimentValidator<'a> {
                 );
             }
             if spec.optimizer_config.quantization.is_none() {
-                report.warning(
-                    "search_config.quantization",
-                    "has no effect without optimizer_config.quantization",
-                );
+                report.warning("search_config.quantization", "has no effect without optimizer_config.quantization");
             }
         }
         if let Some(names) = &search.vectors {
@@ -310,7 +286,11 @@ impl<'a> ExperimentValidator<'a> {
                 if !vectors.contains(name) {
                     report.error(
                         format!("search_config.vectors[{index}]"),
-                        format!("vector {} is not among the experiment's vectors: {}", display_name(name), experiment_has(vectors)),
+                        format!(
+                            "vector {} is not among the experiment's vectors: {}",
+                            display_name(name),
+                            experiment_has(vectors)
+                        ),
                     );
                 }
             }
@@ -327,11 +307,22 @@ fn experiment_has(vectors: &BTreeSet<VectorName>) -> String {
     format!("the experiment has {}", names.join(", "))
 }
 
-fn check_same_vector(report: &mut ValidationReport, field: &str, name: &VectorName, wanted: &VectorSpec, actual: &VectorSpec) {
+fn check_same_vector(
+    report: &mut ValidationReport,
+    field: &str,
+    name: &VectorName,
+    wanted: &VectorSpec,
+    actual: &VectorSpec,
+) {
     if wanted.dim != actual.dim {
         report.error(
             format!("{field}.dim"),
-            format!("dim {} differs from the dataset's vector {}, which has dim {}", wanted.dim, display_name(name), actual.dim),
+            format!(
+                "dim {} differs from the dataset's vector {}, which has dim {}",
+                wanted.dim,
+                display_name(name),
+                actual.dim
+            ),
         );
     }
     if wanted.distance != actual.distance {
@@ -384,11 +375,7 @@ fn check_quantization(report: &mut ValidationReport, quantization: Option<&Quant
     {
         report.error(
             "optimizer_config.quantization.scalar.quantile",
-            format!(
-                "quantile {quantile} is outside {}..={}",
-                Limits::QUANTILE.start(),
-                Limits::QUANTILE.end()
-            ),
+            format!("quantile {quantile} is outside {}..={}", Limits::QUANTILE.start(), Limits::QUANTILE.end()),
         );
     }
 }

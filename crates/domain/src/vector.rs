@@ -18,11 +18,7 @@ impl Dimension {
         } else {
             Err(DomainError::invalid(
                 "dim",
-                format!(
-                    "dimension {dim} is outside {}..={}",
-                    Limits::DIMENSION.start(),
-                    Limits::DIMENSION.end()
-                ),
+                format!("dimension {dim} is outside {}..={}", Limits::DIMENSION.start(), Limits::DIMENSION.end()),
             ))
         }
     }
@@ -136,11 +132,7 @@ impl VectorSpec {
 
     /// A vector stored in the column of its own name.
     pub fn new(dim: Dimension, distance: Distance) -> Self {
-        Self {
-            dim,
-            distance,
-            column: None,
-        }
+        Self { dim, distance, column: None }
     }
 }
 

@@ -12,42 +12,29 @@ use std::collections::BTreeMap;
 use expect_test::{Expect, expect};
 use qbench_domain::Distance::{Cosine, Dot, Euclid};
 use qbench_domain::{
-    ConnectionId, ConnectionSpec, DatasetId, DatasetSpec, Dimension, Distance, ExperimentSpec,
-    ExperimentValidator, IndexConfig, ProductCompression, Quantization, ScalarType, SchemaConfig,
-    SearchQuantization, Secret, StorageSpec, VectorName, VectorSpec, Violation,
-    validate_connection, validate_dataset, validate_storage,
+    ConnectionId, ConnectionSpec, DatasetId, DatasetSpec, Dimension, Distance, ExperimentSpec, ExperimentValidator,
+    IndexConfig, ProductCompression, Quantization, ScalarType, SchemaConfig, SearchQuantization, Secret, StorageSpec,
+    VectorName, VectorSpec, Violation, validate_connection, validate_dataset, validate_storage,
 };
 
 // Builders: small, so that each test shows only what it is about.
 
 /// A vector name; `""` is Qdrant's unnamed vector.
 fn vname(name: &str) -> VectorName {
-    if name.is_empty() {
-        VectorName::unnamed()
-    } else {
-        name.parse().unwrap()
-    }
+    if name.is_empty() { VectorName::unnamed() } else { name.parse().unwrap() }
 }
 
 fn vector(dim: u32, distance: Distance) -> VectorSpec {
     VectorSpec::new(Dimension::new(dim).unwrap(), distance)
 }
 
-fn vector_map<const N: usize>(
-    vectors: [(&str, u32, Distance); N],
-) -> BTreeMap<VectorName, VectorSpec> {
-    vectors
-        .into_iter()
-        .map(|(name, dim, distance)| (vname(name), vector(dim, distance)))
-        .collect()
+fn vector_map<const N: usize>(vectors: [(&str, u32, Distance); N]) -> BTreeMap<VectorName, VectorSpec> {
+    vectors.into_iter().map(|(name, dim, distance)| (vname(name), vector(dim, distance))).collect()
 }
 
 /// A dataset schema with these vectors (each in the column of its own name) and no scalar fields.
 fn schema<const N: usize>(vectors: [(&str, u32, Distance); N]) -> SchemaConfig {
-    SchemaConfig {
-        scalar_fields: Vec::new(),
-        vectors: vector_map(vectors),
-    }
+    SchemaConfig { scalar_fields: Vec::new(), vectors: vector_map(vectors) }
 }
 
 /// The seed's dataset: one 1536-dimensional Cosine vector named `dense`.
@@ -57,10 +44,7 @@ fn dense_1536() -> SchemaConfig {
 
 /// A dataset with a text and an image embedding.
 fn text_and_image() -> SchemaConfig {
-    schema([
-        ("text_embedding", 768, Cosine),
-        ("image_embedding", 512, Euclid),
-    ])
+    schema([("text_embedding", 768, Cosine), ("image_embedding", 512, Euclid)])
 }
 
 /// An experiment with default settings, changed by `edit`.
@@ -70,13 +54,8 @@ fn experiment(edit: impl FnOnce(&mut ExperimentSpec)) -> ExperimentSpec {
     spec
 }
 
-fn indexing<const N: usize>(
-    indexes: [(&str, IndexConfig); N],
-) -> BTreeMap<VectorName, IndexConfig> {
-    indexes
-        .into_iter()
-        .map(|(name, index)| (vname(name), index))
-        .collect()
+fn indexing<const N: usize>(indexes: [(&str, IndexConfig); N]) -> BTreeMap<VectorName, IndexConfig> {
+    indexes.into_iter().map(|(name, index)| (vname(name), index)).collect()
 }
 
 fn hnsw(edit: impl FnOnce(&mut IndexConfig)) -> IndexConfig {
@@ -86,18 +65,11 @@ fn hnsw(edit: impl FnOnce(&mut IndexConfig)) -> IndexConfig {
 }
 
 fn scalar_int8(quantile: Option<f64>) -> Quantization {
-    Quantization::Scalar {
-        scalar_type: ScalarType::Int8,
-        quantile,
-        always_ram: None,
-    }
+    Quantization::Scalar { scalar_type: ScalarType::Int8, quantile, always_ram: None }
 }
 
 fn oversampling(value: f64) -> Option<SearchQuantization> {
-    Some(SearchQuantization {
-        rescore: Some(true),
-        oversampling: Some(value),
-    })
+    Some(SearchQuantization { rescore: Some(true), oversampling: Some(value) })
 }
 
 /// A dataset named `wiki` in S3 with this schema, changed by `edit`.
@@ -113,11 +85,7 @@ fn dataset(schema: SchemaConfig, edit: impl FnOnce(&mut DatasetSpec)) -> Dataset
 }
 
 fn connection(name: &str, url: &str) -> ConnectionSpec {
-    ConnectionSpec {
-        name: name.to_owned(),
-        url: url.to_owned(),
-        api_key: None,
-    }
+    ConnectionSpec { name: name.to_owned(), url: url.to_owned(), api_key: None }
 }
 
 /// A MinIO storage for `bucket` with both keys, changed by `edit`.
@@ -146,10 +114,7 @@ fn render(errors: &[Violation], warnings: &[Violation]) -> String {
     }
     let errors = errors.iter().map(|v| ("error", v));
     let warnings = warnings.iter().map(|v| ("warning", v));
-    errors
-        .chain(warnings)
-        .map(|(kind, v)| format!("{kind:<8}{}: {}\n", v.field, v.message))
-        .collect()
+    errors.chain(warnings).map(|(kind, v)| format!("{kind:<8}{}: {}\n", v.field, v.message)).collect()
 }
 
 fn check_experiment(dataset: &SchemaConfig, spec: ExperimentSpec, expect: Expect) {
@@ -203,10 +168,7 @@ fn multi_vector_hnsw_per_vector_with_scalar_int8_is_valid() {
     check_experiment(
         &text_and_image(),
         experiment(|e| {
-            e.vector_config = Some(vector_map([
-                ("text_embedding", 768, Cosine),
-                ("image_embedding", 512, Euclid),
-            ]));
+            e.vector_config = Some(vector_map([("text_embedding", 768, Cosine), ("image_embedding", 512, Euclid)]));
             e.optimizer_config.indexing = indexing([
                 ("text_embedding", IndexConfig::hnsw(16, 100)),
                 ("image_embedding", IndexConfig::hnsw(32, 200)),
@@ -226,10 +188,7 @@ fn multi_vector_wrong_distance_and_wrong_dim_are_reported_together() {
     check_experiment(
         &text_and_image(),
         experiment(|e| {
-            e.vector_config = Some(vector_map([
-                ("text_embedding", 768, Dot),
-                ("image_embedding", 768, Euclid),
-            ]));
+            e.vector_config = Some(vector_map([("text_embedding", 768, Dot), ("image_embedding", 768, Euclid)]));
             e.optimizer_config.indexing = indexing([
                 ("text_embedding", IndexConfig::hnsw(16, 100)),
                 ("image_embedding", IndexConfig::hnsw(32, 200)),
@@ -407,9 +366,7 @@ fn unnamed_vector_fields_have_no_vector_segment() {
 fn indexing_vector_must_be_in_the_dataset() {
     check_experiment(
         &text_and_image(),
-        experiment(|e| {
-            e.optimizer_config.indexing = indexing([("audio", IndexConfig::hnsw(16, 100))])
-        }),
+        experiment(|e| e.optimizer_config.indexing = indexing([("audio", IndexConfig::hnsw(16, 100))])),
         expect![[r#"
             error   optimizer_config.indexing.audio: vector `audio` is not in the dataset: the dataset has `image_embedding` (512, Euclid), `text_embedding` (768, Cosine)
         "#]],
@@ -422,8 +379,7 @@ fn indexing_vector_must_be_in_vector_config() {
         &text_and_image(),
         experiment(|e| {
             e.vector_config = Some(vector_map([("text_embedding", 768, Cosine)]));
-            e.optimizer_config.indexing =
-                indexing([("image_embedding", IndexConfig::hnsw(16, 100))]);
+            e.optimizer_config.indexing = indexing([("image_embedding", IndexConfig::hnsw(16, 100))]);
         }),
         expect![[r#"
             error   optimizer_config.indexing.image_embedding: vector `image_embedding` is not among the experiment's vector_config
@@ -435,9 +391,7 @@ fn indexing_vector_must_be_in_vector_config() {
 fn hnsw_m_0_is_a_warning_only() {
     check_experiment(
         &dense_1536(),
-        experiment(|e| {
-            e.optimizer_config.indexing = indexing([("dense", IndexConfig::hnsw(0, 100))])
-        }),
+        experiment(|e| e.optimizer_config.indexing = indexing([("dense", IndexConfig::hnsw(0, 100))])),
         expect![[r#"
             warning optimizer_config.indexing.dense.m: m 0 disables the HNSW graph: every search scans
         "#]],
@@ -448,18 +402,14 @@ fn hnsw_m_0_is_a_warning_only() {
 fn hnsw_ef_construct_is_at_least_4() {
     check_experiment(
         &dense_1536(),
-        experiment(|e| {
-            e.optimizer_config.indexing = indexing([("dense", IndexConfig::hnsw(16, 3))])
-        }),
+        experiment(|e| e.optimizer_config.indexing = indexing([("dense", IndexConfig::hnsw(16, 3))])),
         expect![[r#"
             error   optimizer_config.indexing.dense.ef_construct: ef_construct 3 is below Qdrant's minimum of 4
         "#]],
     );
     check_experiment(
         &dense_1536(),
-        experiment(|e| {
-            e.optimizer_config.indexing = indexing([("dense", IndexConfig::hnsw(16, 4))])
-        }),
+        experiment(|e| e.optimizer_config.indexing = indexing([("dense", IndexConfig::hnsw(16, 4))])),
         expect![[r#"
             valid
         "#]],
@@ -471,8 +421,7 @@ fn full_scan_threshold_is_at_least_10() {
     check_experiment(
         &dense_1536(),
         experiment(|e| {
-            e.optimizer_config.indexing =
-                indexing([("dense", hnsw(|i| i.full_scan_threshold = Some(9)))]);
+            e.optimizer_config.indexing = indexing([("dense", hnsw(|i| i.full_scan_threshold = Some(9)))]);
         }),
         expect![[r#"
             error   optimizer_config.indexing.dense.full_scan_threshold: full_scan_threshold 9 is below Qdrant's minimum of 10
@@ -481,8 +430,7 @@ fn full_scan_threshold_is_at_least_10() {
     check_experiment(
         &dense_1536(),
         experiment(|e| {
-            e.optimizer_config.indexing =
-                indexing([("dense", hnsw(|i| i.full_scan_threshold = Some(10)))]);
+            e.optimizer_config.indexing = indexing([("dense", hnsw(|i| i.full_scan_threshold = Some(10)))]);
         }),
         expect![[r#"
             valid
@@ -518,9 +466,7 @@ fn plain_index_ignores_m_and_ef_construct() {
     plain_with_ef_construct.ef_construct = Some(2);
     check_experiment(
         &dense_1536(),
-        experiment(|e| {
-            e.optimizer_config.indexing = indexing([("dense", plain_with_ef_construct)])
-        }),
+        experiment(|e| e.optimizer_config.indexing = indexing([("dense", plain_with_ef_construct)])),
         expect![[r#"
             warning optimizer_config.indexing.dense: m and ef_construct are ignored for a plain index
         "#]],
@@ -583,10 +529,8 @@ fn product_and_binary_quantization_have_no_parameters_to_check() {
     check_experiment(
         &dense_1536(),
         experiment(|e| {
-            e.optimizer_config.quantization = Some(Quantization::Product {
-                compression: ProductCompression::X16,
-                always_ram: Some(true),
-            });
+            e.optimizer_config.quantization =
+                Some(Quantization::Product { compression: ProductCompression::X16, always_ram: Some(true) });
         }),
         expect![[r#"
             valid
@@ -594,9 +538,7 @@ fn product_and_binary_quantization_have_no_parameters_to_check() {
     );
     check_experiment(
         &dense_1536(),
-        experiment(|e| {
-            e.optimizer_config.quantization = Some(Quantization::Binary { always_ram: None })
-        }),
+        experiment(|e| e.optimizer_config.quantization = Some(Quantization::Binary { always_ram: None })),
         expect![[r#"
             valid
         "#]],
@@ -725,11 +667,7 @@ fn parallel_is_within_1_and_256() {
         "#]],
         ),
     ] {
-        check_experiment(
-            &dense_1536(),
-            experiment(|e| e.search_config.parallel = parallel),
-            expect,
-        );
+        check_experiment(&dense_1536(), experiment(|e| e.search_config.parallel = parallel), expect);
     }
 }
 
@@ -816,9 +754,7 @@ fn search_vectors_must_not_be_empty() {
 fn search_vectors_must_be_in_the_dataset() {
     check_experiment(
         &text_and_image(),
-        experiment(|e| {
-            e.search_config.vectors = Some(vec![vname("text_embedding"), vname("audio")])
-        }),
+        experiment(|e| e.search_config.vectors = Some(vec![vname("text_embedding"), vname("audio")])),
         expect![[r#"
             error   search_config.vectors[1]: vector `audio` is not among the experiment's vectors: the experiment has `image_embedding`, `text_embedding`
         "#]],
@@ -893,11 +829,7 @@ fn dataset_needs_at_least_one_vector() {
 #[test]
 fn dataset_unnamed_vector_cannot_be_combined_with_named_vectors() {
     let mut schema = schema([("", 768, Cosine), ("dense", 1536, Cosine)]);
-    schema
-        .vectors
-        .get_mut(&VectorName::unnamed())
-        .unwrap()
-        .column = Some("embedding".to_owned());
+    schema.vectors.get_mut(&VectorName::unnamed()).unwrap().column = Some("embedding".to_owned());
     check_dataset(
         dataset(schema, |_| {}),
         expect![[r#"
@@ -909,11 +841,7 @@ fn dataset_unnamed_vector_cannot_be_combined_with_named_vectors() {
 #[test]
 fn dataset_unnamed_vector_alone_with_a_column_is_valid() {
     let mut schema = schema([("", 768, Cosine)]);
-    schema
-        .vectors
-        .get_mut(&VectorName::unnamed())
-        .unwrap()
-        .column = Some("embedding".to_owned());
+    schema.vectors.get_mut(&VectorName::unnamed()).unwrap().column = Some("embedding".to_owned());
     check_dataset(
         dataset(schema, |_| {}),
         expect![[r#"
@@ -930,9 +858,12 @@ fn dataset_unnamed_vector_reads_the_column_named_vector_by_default() {
         error   schema_config.scalar_fields[0]: `vector` is the vector column of schema_config.vector
     "#]],
     );
-    check_dataset(dataset(schema([("", 768, Cosine)]), |_| {}), expect![[r#"
+    check_dataset(
+        dataset(schema([("", 768, Cosine)]), |_| {}),
+        expect![[r#"
         valid
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -950,11 +881,7 @@ fn dataset_vector_column_must_not_be_empty() {
 #[test]
 fn dataset_vector_columns_must_be_distinct() {
     let mut schema = text_and_image();
-    schema
-        .vectors
-        .get_mut(&vname("text_embedding"))
-        .unwrap()
-        .column = Some("image_embedding".to_owned());
+    schema.vectors.get_mut(&vname("text_embedding")).unwrap().column = Some("image_embedding".to_owned());
     check_dataset(
         dataset(schema, |_| {}),
         expect![[r#"
@@ -966,9 +893,7 @@ fn dataset_vector_columns_must_be_distinct() {
 #[test]
 fn dataset_scalar_field_must_not_be_empty() {
     check_dataset(
-        dataset(dense_1536(), |d| {
-            d.schema_config.scalar_fields = vec!["title".to_owned(), String::new()]
-        }),
+        dataset(dense_1536(), |d| d.schema_config.scalar_fields = vec!["title".to_owned(), String::new()]),
         expect![[r#"
             error   schema_config.scalar_fields[1]: must not be empty
         "#]],
@@ -979,8 +904,7 @@ fn dataset_scalar_field_must_not_be_empty() {
 fn dataset_scalar_field_must_not_be_listed_twice() {
     check_dataset(
         dataset(dense_1536(), |d| {
-            d.schema_config.scalar_fields =
-                vec!["title".to_owned(), "url".to_owned(), "title".to_owned()];
+            d.schema_config.scalar_fields = vec!["title".to_owned(), "url".to_owned(), "title".to_owned()];
         }),
         expect![[r#"
             error   schema_config.scalar_fields[2]: `title` is listed twice
@@ -991,9 +915,7 @@ fn dataset_scalar_field_must_not_be_listed_twice() {
 #[test]
 fn dataset_scalar_field_must_not_be_a_vector_column() {
     check_dataset(
-        dataset(dense_1536(), |d| {
-            d.schema_config.scalar_fields = vec!["dense".to_owned()]
-        }),
+        dataset(dense_1536(), |d| d.schema_config.scalar_fields = vec!["dense".to_owned()]),
         expect![[r#"
             error   schema_config.scalar_fields[0]: `dense` is the vector column of schema_config.vectors.dense
         "#]],
@@ -1001,9 +923,7 @@ fn dataset_scalar_field_must_not_be_a_vector_column() {
     let mut schema = dense_1536();
     schema.vectors.get_mut(&vname("dense")).unwrap().column = Some("emb".to_owned());
     check_dataset(
-        dataset(schema, |d| {
-            d.schema_config.scalar_fields = vec!["dense".to_owned(), "emb".to_owned()]
-        }),
+        dataset(schema, |d| d.schema_config.scalar_fields = vec!["dense".to_owned(), "emb".to_owned()]),
         expect![[r#"
             error   schema_config.scalar_fields[1]: `emb` is the vector column of schema_config.vectors.dense
         "#]],
@@ -1012,17 +932,12 @@ fn dataset_scalar_field_must_not_be_a_vector_column() {
 
 #[test]
 fn every_violation_of_a_dataset_is_returned_at_once() {
-    let mut schema = schema([
-        ("", 768, Cosine),
-        ("dense", 1536, Cosine),
-        ("sparse", 30, Dot),
-    ]);
+    let mut schema = schema([("", 768, Cosine), ("dense", 1536, Cosine), ("sparse", 30, Dot)]);
     schema.vectors.get_mut(&vname("sparse")).unwrap().column = Some("dense".to_owned());
     check_dataset(
         dataset(schema, |d| {
             d.name = String::new();
-            d.schema_config.scalar_fields =
-                vec!["dense".to_owned(), " ".to_owned(), "dense".to_owned()];
+            d.schema_config.scalar_fields = vec!["dense".to_owned(), " ".to_owned(), "dense".to_owned()];
         }),
         expect![[r#"
             error   name: must not be empty
@@ -1215,17 +1130,13 @@ fn storage_region_must_not_be_empty() {
 #[test]
 fn storage_endpoint_url_must_be_an_http_url() {
     check_storage(
-        storage("datasets", |s| {
-            s.endpoint_url = Some("not a url".to_owned())
-        }),
+        storage("datasets", |s| s.endpoint_url = Some("not a url".to_owned())),
         expect![[r#"
             error   endpoint_url: `not a url` is not a URL: relative URL without a base
         "#]],
     );
     check_storage(
-        storage("datasets", |s| {
-            s.endpoint_url = Some("s3://minio:9000".to_owned())
-        }),
+        storage("datasets", |s| s.endpoint_url = Some("s3://minio:9000".to_owned())),
         expect![[r#"
             error   endpoint_url: `s3://minio:9000`: scheme `s3` is not http or https
         "#]],

@@ -1,0 +1,10 @@
+//! The metric maths of a run: retrieval quality against ground truth and latency statistics.
+//!
+//! Everything here is a pure function of recorded numbers, so every figure a run reports can be
+//! recomputed and checked by hand. The definitions are those of `docs/METRICS.md`.
+
+mod latency;
+mod quality;
+
+pub use latency::{LatencySummary, PERCENTILE_RULE};
+pub use quality::{QualitySummary, QueryQuality, Returned, TIE_EPSILON, query_quality};
