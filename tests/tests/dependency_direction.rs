@@ -12,13 +12,8 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 /// Workspace crates that must stay free of adapters and adapter technology.
-const CORE_CRATES: &[&str] = &[
-    "qbench-domain",
-    "qbench-repository",
-    "qbench-storage",
-    "qbench-vector-store",
-    "qbench-service",
-];
+const CORE_CRATES: &[&str] =
+    &["qbench-domain", "qbench-repository", "qbench-storage", "qbench-vector-store", "qbench-service"];
 
 /// Adapter crates and adapter technologies (package names). In addition, any
 /// workspace package whose manifest lives under `crates/adapters/` counts as
@@ -59,15 +54,7 @@ fn violations(metadata: &Value, crate_name: &str, forbidden: &[&str]) -> Vec<Str
     // package id -> (name, manifest path)
     let by_id: HashMap<&str, (&str, &str)> = packages
         .iter()
-        .filter_map(|p| {
-            Some((
-                p["id"].as_str()?,
-                (
-                    p["name"].as_str()?,
-                    p["manifest_path"].as_str().unwrap_or(""),
-                ),
-            ))
-        })
+        .filter_map(|p| Some((p["id"].as_str()?, (p["name"].as_str()?, p["manifest_path"].as_str().unwrap_or("")))))
         .collect();
     let name_of = |id: &str| by_id.get(id).map_or(id, |(name, _)| name).to_owned();
 
@@ -75,20 +62,12 @@ fn violations(metadata: &Value, crate_name: &str, forbidden: &[&str]) -> Vec<Str
         let (Some(root), Some((_, manifest))) = (&workspace_root, by_id.get(id)) else {
             return false;
         };
-        members.iter().any(|m| m.as_str() == Some(id))
-            && Path::new(manifest).starts_with(root.join(ADAPTERS_DIR))
+        members.iter().any(|m| m.as_str() == Some(id)) && Path::new(manifest).starts_with(root.join(ADAPTERS_DIR))
     };
-    let is_forbidden =
-        |id: &str| forbidden.contains(&name_of(id).as_str()) || is_adapter_member(id);
+    let is_forbidden = |id: &str| forbidden.contains(&name_of(id).as_str()) || is_adapter_member(id);
 
-    let Some(start) = members
-        .iter()
-        .filter_map(Value::as_str)
-        .find(|id| name_of(id) == crate_name)
-    else {
-        return vec![format!(
-            "{crate_name}: not a workspace member in cargo metadata"
-        )];
+    let Some(start) = members.iter().filter_map(Value::as_str).find(|id| name_of(id) == crate_name) else {
+        return vec![format!("{crate_name}: not a workspace member in cargo metadata")];
     };
 
     // package id -> ids of its normal dependencies
@@ -101,9 +80,7 @@ fn violations(metadata: &Value, crate_name: &str, forbidden: &[&str]) -> Vec<Str
                 .unwrap_or(&empty)
                 .iter()
                 .filter(|dep| {
-                    dep["dep_kinds"]
-                        .as_array()
-                        .is_some_and(|kinds| kinds.iter().any(|k| k["kind"].is_null()))
+                    dep["dep_kinds"].as_array().is_some_and(|kinds| kinds.iter().any(|k| k["kind"].is_null()))
                 })
                 .filter_map(|dep| dep["pkg"].as_str())
                 .collect();
@@ -124,9 +101,7 @@ fn violations(metadata: &Value, crate_name: &str, forbidden: &[&str]) -> Vec<Str
                 cursor = parent.get(p).copied().flatten();
             }
             path.reverse();
-            found
-                .entry(id.to_owned())
-                .or_insert_with(|| path.join(" -> "));
+            found.entry(id.to_owned()).or_insert_with(|| path.join(" -> "));
         }
         for &dep in normal_deps.get(id).map_or(&[][..], Vec::as_slice) {
             if !parent.contains_key(dep) {
@@ -146,13 +121,8 @@ fn cargo_metadata() -> Value {
         .current_dir(&workspace_root)
         .output()
         .unwrap_or_else(|e| panic!("failed to run `{cargo} metadata`: {e}"));
-    assert!(
-        output.status.success(),
-        "`{cargo} metadata` failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("`cargo metadata` printed invalid JSON: {e}"))
+    assert!(output.status.success(), "`{cargo} metadata` failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("`cargo metadata` printed invalid JSON: {e}"))
 }
 
 #[test]
@@ -210,10 +180,7 @@ fn checker_reports_a_port_depending_on_sea_orm() {
 
     assert_eq!(
         violations(&metadata, "qbench-repository", FORBIDDEN),
-        [
-            "qbench-repository -> sea-orm",
-            "qbench-repository -> sea-orm -> sqlx"
-        ]
+        ["qbench-repository -> sea-orm", "qbench-repository -> sea-orm -> sqlx"]
     );
     // `qbench-pg` is not in FORBIDDEN by name: it is caught by its manifest path.
     assert_eq!(

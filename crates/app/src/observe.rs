@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
-use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::body::{BodySize, BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
@@ -27,7 +28,10 @@ fn request_id(req: &ServiceRequest) -> String {
 }
 
 /// Logs, measures and normalises one request.
-pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
     let request_id = request_id(&req);
     let method = req.method().to_string();
@@ -81,26 +85,9 @@ async fn normalise(response: ServiceResponse<BoxBody>, method: &str, path: &str)
     let (request, body_response) = response.into_parts();
     let (head, body) = body_response.into_parts();
     let body = to_bytes_limited(body).await;
-    let mut problem = if is_problem {
-        body.as_deref().and_then(|bytes| serde_json::from_slice::<Problem>(bytes).ok())
-    } else {
-        None
-    }
-    .unwrap_or_else(|| {
-        let kind = ProblemKind::from_status(status);
-        let detail = match kind {
-            ProblemKind::NotFound => format!("no route for {method} {path}"),
-            ProblemKind::MethodNotAllowed => format!("method {method} is not allowed on {path}"),
-            _ => body
-                .as_deref()
-                .and_then(|bytes| std::str::from_utf8(bytes).ok())
-                .filter(|text| !text.is_empty())
-                .map_or_else(|| kind.title().to_owned(), str::to_owned),
-        };
-        let mut problem = Problem::new(kind, detail);
-        problem.status = status.as_u16();
-        problem
-    });
+    let parsed =
+        if is_problem { body.as_deref().and_then(|bytes| serde_json::from_slice::<Problem>(bytes).ok()) } else { None };
+    let mut problem = parsed.unwrap_or_else(|| fallback_problem(status, method, path, body.as_deref()));
     if problem.instance.is_none() {
         problem.instance = Some(path.to_owned());
     }
@@ -113,11 +100,30 @@ async fn normalise(response: ServiceResponse<BoxBody>, method: &str, path: &str)
     ServiceResponse::new(request, fresh)
 }
 
+/// The problem for an error answer that is not one already (actix's own 404, 405, …).
+fn fallback_problem(status: StatusCode, method: &str, path: &str, body: Option<&[u8]>) -> Problem {
+    let kind = ProblemKind::from_status(status);
+    let detail = if kind == ProblemKind::NotFound {
+        format!("no route for {method} {path}")
+    } else if kind == ProblemKind::MethodNotAllowed {
+        format!("method {method} is not allowed on {path}")
+    } else {
+        body.and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .filter(|text| !text.is_empty())
+            .map_or_else(|| kind.title().to_owned(), str::to_owned)
+    };
+    let mut problem = Problem::new(kind, detail);
+    problem.status = status.as_u16();
+    problem
+}
+
 async fn to_bytes_limited(body: BoxBody) -> Option<actix_web::web::Bytes> {
-    match body.size() {
-        actix_web::body::BodySize::Sized(size) if size as usize > MAX_PROBLEM_BYTES => None,
-        _ => to_bytes(body).await.ok(),
+    if let BodySize::Sized(size) = body.size()
+        && size > MAX_PROBLEM_BYTES as u64
+    {
+        return None;
     }
+    to_bytes(body).await.ok()
 }
 
 #[cfg(test)]

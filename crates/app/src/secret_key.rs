@@ -42,10 +42,7 @@ pub fn load_cipher(configured: Option<&SecretString>, data_dir: &Path) -> Result
         });
     }
     let path = data_dir.join(KEY_FILE);
-    let io = |source| SecretKeyError::Io {
-        path: path.display().to_string(),
-        source,
-    };
+    let io = |source| SecretKeyError::Io { path: path.display().to_string(), source };
     if path.exists() {
         let encoded = fs::read_to_string(&path).map_err(io)?;
         return SecretCipher::from_base64(encoded.trim()).map_err(|err| SecretKeyError::Invalid {

@@ -114,22 +114,16 @@ impl Settings {
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
         builder = builder.add_source(
-            Environment::with_prefix("QBENCH")
-                .prefix_separator("_")
-                .separator("__")
-                .source(Some(prefixed)),
+            Environment::with_prefix("QBENCH").prefix_separator("_").separator("__").source(Some(prefixed)),
         );
         for (name, key) in ENV_ALIASES {
             if let Some(value) = env.get(name) {
-                builder = builder
-                    .set_override(key, value.as_str())
-                    .map_err(|err| SettingsError(format!("{name}: {err}")))?;
+                builder =
+                    builder.set_override(key, value.as_str()).map_err(|err| SettingsError(format!("{name}: {err}")))?;
             }
         }
-        let settings: Settings = builder
-            .build()
-            .and_then(Config::try_deserialize)
-            .map_err(|err| SettingsError(err.to_string()))?;
+        let settings: Settings =
+            builder.build().and_then(Config::try_deserialize).map_err(|err| SettingsError(err.to_string()))?;
         settings.check()?;
         Ok(settings)
     }
@@ -142,8 +136,7 @@ impl Settings {
     fn check(&self) -> Result<(), SettingsError> {
         use secrecy::ExposeSecret;
         let url = self.database.url.expose_secret();
-        if !url.is_empty()
-            && !["sqlite:", "postgres://", "postgresql://"].iter().any(|scheme| url.starts_with(scheme))
+        if !url.is_empty() && !["sqlite:", "postgres://", "postgresql://"].iter().any(|scheme| url.starts_with(scheme))
         {
             let scheme = url.split(':').next().unwrap_or_default();
             return Err(SettingsError(format!(
@@ -181,7 +174,8 @@ impl Settings {
 /// Whether a `QBENCH_` variable names a configuration key (other `QBENCH_` variables, such as
 /// test-harness ones, are not configuration and are left alone).
 fn known_prefixed(key: &str) -> bool {
-    const KEYS: [&str; 5] = ["QBENCH_DATA_DIR", "QBENCH_SECRET_KEY", "QBENCH_SERVER__", "QBENCH_DATABASE__", "QBENCH_LOG__"];
+    const KEYS: [&str; 5] =
+        ["QBENCH_DATA_DIR", "QBENCH_SECRET_KEY", "QBENCH_SERVER__", "QBENCH_DATABASE__", "QBENCH_LOG__"];
     KEYS.iter().any(|known| key == *known || (known.ends_with("__") && key.starts_with(known)))
         || key.starts_with("QBENCH_OBJECT_STORAGE__")
 }

@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use qbench_repository::DatabaseHealth;
-use qbench_service::{
-    ConnectionService, DatasetService, ExperimentService, Repositories, RunService, StorageService,
-};
+use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService, StorageService};
 
 /// Shared application state.
 #[derive(Clone)]
@@ -41,7 +39,11 @@ impl AppState {
                 repositories.datasets.clone(),
                 repositories.connections.clone(),
             ),
-            runs: RunService::new(repositories.runs.clone(), repositories.experiments.clone(), repositories.queue.clone()),
+            runs: RunService::new(
+                repositories.runs.clone(),
+                repositories.experiments.clone(),
+                repositories.queue.clone(),
+            ),
             database: repositories.health,
             object_storage_endpoint,
             metrics,

@@ -75,10 +75,7 @@ impl ConnectionService {
 
 fn refuse_builtin(connection: &Connection, action: &str) -> Result<(), ServiceError> {
     if connection.is_builtin() {
-        Err(ServiceError::Conflict(format!(
-            "the built-in connection `{}` cannot be {action}",
-            connection.spec.name
-        )))
+        Err(ServiceError::Conflict(format!("the built-in connection `{}` cannot be {action}", connection.spec.name)))
     } else {
         Ok(())
     }

@@ -27,10 +27,9 @@ impl DatasetService {
         if let Some(storage_id) = spec.storage_id {
             match self.storages.get(storage_id).await {
                 Ok(_) => {}
-                Err(RepositoryError::NotFound { .. }) => violations.push(Violation::new(
-                    "storage_id",
-                    format!("storage {storage_id} does not exist"),
-                )),
+                Err(RepositoryError::NotFound { .. }) => {
+                    violations.push(Violation::new("storage_id", format!("storage {storage_id} does not exist")))
+                }
                 Err(other) => return Err(other.into()),
             }
         }

@@ -30,24 +30,18 @@ pub enum ServiceError {
 }
 
 fn summary(violations: &[Violation]) -> String {
-    violations
-        .iter()
-        .map(|v| format!("{}: {}", v.field, v.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+    violations.iter().map(|v| format!("{}: {}", v.field, v.message)).collect::<Vec<_>>().join("; ")
 }
 
 impl From<RepositoryError> for ServiceError {
     fn from(error: RepositoryError) -> Self {
         match error {
             RepositoryError::NotFound { entity, id } => Self::NotFound { entity, id },
-            RepositoryError::Duplicate { .. }
-            | RepositoryError::InUse { .. }
-            | RepositoryError::Conflict { .. } => Self::Conflict(error.to_string()),
-            RepositoryError::Unavailable(reason) => Self::Unavailable(reason),
-            RepositoryError::Corrupt { .. } | RepositoryError::Internal(_) => {
-                Self::Internal(error.to_string())
+            RepositoryError::Duplicate { .. } | RepositoryError::InUse { .. } | RepositoryError::Conflict { .. } => {
+                Self::Conflict(error.to_string())
             }
+            RepositoryError::Unavailable(reason) => Self::Unavailable(reason),
+            RepositoryError::Corrupt { .. } | RepositoryError::Internal(_) => Self::Internal(error.to_string()),
         }
     }
 }
@@ -66,9 +60,5 @@ impl From<QueueError> for ServiceError {
 
 /// Turns a list of violations into `Ok` when empty, `Invalid` otherwise.
 pub(crate) fn ensure_valid(violations: Vec<Violation>) -> Result<(), ServiceError> {
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(ServiceError::Invalid(violations))
-    }
+    if violations.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(violations)) }
 }

@@ -3,12 +3,8 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use qbench_domain::{
-    Experiment, ExperimentId, ExperimentSpec, ExperimentValidator, ValidationReport, Violation,
-};
-use qbench_repository::{
-    ConnectionRepository, DatasetRepository, ExperimentRepository, Listed, Page, RepositoryError,
-};
+use qbench_domain::{Experiment, ExperimentId, ExperimentSpec, ExperimentValidator, ValidationReport, Violation};
+use qbench_repository::{ConnectionRepository, DatasetRepository, ExperimentRepository, Listed, Page, RepositoryError};
 
 use crate::ServiceError;
 
@@ -27,11 +23,7 @@ impl ExperimentService {
         datasets: Arc<dyn DatasetRepository>,
         connections: Arc<dyn ConnectionRepository>,
     ) -> Self {
-        Self {
-            experiments,
-            datasets,
-            connections,
-        }
+        Self { experiments, datasets, connections }
     }
 
     /// Every error and warning of `spec`: unknown dataset or connection, and everything
@@ -40,19 +32,15 @@ impl ExperimentService {
     pub async fn validate(&self, spec: &ExperimentSpec) -> Result<ValidationReport, ServiceError> {
         let connection_missing = match self.connections.get(spec.connection_id).await {
             Ok(_) => None,
-            Err(RepositoryError::NotFound { .. }) => Some(Violation::new(
-                "connection_id",
-                format!("connection {} does not exist", spec.connection_id),
-            )),
+            Err(RepositoryError::NotFound { .. }) => {
+                Some(Violation::new("connection_id", format!("connection {} does not exist", spec.connection_id)))
+            }
             Err(other) => return Err(other.into()),
         };
         let mut report = match self.datasets.get(spec.dataset_id).await {
             Ok(dataset) => ExperimentValidator::new(&dataset.spec.schema_config).validate(spec),
             Err(RepositoryError::NotFound { .. }) => ValidationReport {
-                errors: vec![Violation::new(
-                    "dataset_id",
-                    format!("dataset {} does not exist", spec.dataset_id),
-                )],
+                errors: vec![Violation::new("dataset_id", format!("dataset {} does not exist", spec.dataset_id))],
                 warnings: Vec::new(),
             },
             Err(other) => return Err(other.into()),
@@ -63,11 +51,7 @@ impl ExperimentService {
 
     async fn validated(&self, spec: &ExperimentSpec) -> Result<Vec<Violation>, ServiceError> {
         let report = self.validate(spec).await?;
-        if report.is_valid() {
-            Ok(report.warnings)
-        } else {
-            Err(ServiceError::Invalid(report.errors))
-        }
+        if report.is_valid() { Ok(report.warnings) } else { Err(ServiceError::Invalid(report.errors)) }
     }
 
     /// Registers a valid experiment; returns it with the validation warnings.

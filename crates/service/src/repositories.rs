@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use qbench_repository::{
-    ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, RunQueue,
-    RunRepository, StorageRepository,
+    ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, RunQueue, RunRepository,
+    StorageRepository,
 };
 
 /// Every persistence port, as trait objects.

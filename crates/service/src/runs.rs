@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use qbench_domain::{ExperimentId, Run, RunId};
-use qbench_repository::{
-    ExperimentRepository, Listed, Page, RepositoryError, RunFilter, RunQueue, RunRepository,
-};
+use qbench_repository::{ExperimentRepository, Listed, Page, RepositoryError, RunFilter, RunQueue, RunRepository};
 
 use crate::ServiceError;
 
@@ -28,11 +26,7 @@ impl RunService {
         experiments: Arc<dyn ExperimentRepository>,
         queue: Arc<dyn RunQueue>,
     ) -> Self {
-        Self {
-            runs,
-            experiments,
-            queue,
-        }
+        Self { runs, experiments, queue }
     }
 
     /// Stores a `CREATED` run of the experiment and queues it.
@@ -73,9 +67,6 @@ impl RunService {
                 Err(other) => return Err(other.into()),
             }
         }
-        Err(last_error.map_or_else(
-            || ServiceError::Internal("cancel made no attempt".to_owned()),
-            ServiceError::from,
-        ))
+        Err(last_error.map_or_else(|| ServiceError::Internal("cancel made no attempt".to_owned()), ServiceError::from))
     }
 }

@@ -57,9 +57,7 @@ fn is_json(req: &HttpRequest) -> bool {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
-    deserializer
-        .end()
-        .map_err(|err| ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {err}")))?;
+    deserializer.end().map_err(|err| ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {err}")))?;
     Ok(value)
 }
 
@@ -87,10 +85,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<BodyLimit>>()
-            .map(|limit| limit.0)
-            .unwrap_or(1024 * 1024);
+        let limit = req.app_data::<web::Data<BodyLimit>>().map(|limit| limit.0).unwrap_or(1024 * 1024);
         let json = is_json(req);
         let declared_length = req
             .headers()

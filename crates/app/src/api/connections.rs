@@ -14,15 +14,32 @@ use crate::api::{IdPath, location, patch};
 use crate::dto::connection::{ConnectionRequest, ConnectionResponse};
 use crate::state::AppState;
 
-#[api_operation(operation_id = "list_connections", error_code = 400, error_code = 500, error_code = 503, tag = "connections", summary = "List connections")]
-pub(crate) async fn list(state: Data<AppState>, query: QueryParams<PageQuery>) -> Result<Paginated<ConnectionResponse>, ApiError> {
+#[api_operation(
+    operation_id = "list_connections",
+    error_code = 400,
+    error_code = 500,
+    error_code = 503,
+    tag = "connections",
+    summary = "List connections"
+)]
+pub(crate) async fn list(
+    state: Data<AppState>,
+    query: QueryParams<PageQuery>,
+) -> Result<Paginated<ConnectionResponse>, ApiError> {
     let page = query.to_page()?;
     let listed = state.connections.list(page).await?;
     Ok(Paginated::new(listed.items.iter().map(ConnectionResponse::from).collect(), listed.total, page))
 }
 
 #[api_operation(
-    operation_id = "create_connection", error_code = 400, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
+    operation_id = "create_connection",
+    error_code = 400,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
     tag = "connections",
     summary = "Register a Qdrant connection",
     description = "The API key is stored encrypted and shown masked afterwards. Names are unique (409)."
@@ -36,14 +53,30 @@ pub(crate) async fn create(
     Ok(Located::created(location("connections", connection.id), ConnectionResponse::from(&connection)))
 }
 
-#[api_operation(operation_id = "get_connection", error_code = 400, error_code = 404, error_code = 500, error_code = 503, tag = "connections", summary = "Get a connection")]
+#[api_operation(
+    operation_id = "get_connection",
+    error_code = 400,
+    error_code = 404,
+    error_code = 500,
+    error_code = 503,
+    tag = "connections",
+    summary = "Get a connection"
+)]
 pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<ConnectionResponse>, ApiError> {
     let connection = state.connections.get(ConnectionId::from(path.id)).await?;
     Ok(Json(ConnectionResponse::from(&connection)))
 }
 
 #[api_operation(
-    operation_id = "update_connection", error_code = 400, error_code = 404, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
+    operation_id = "update_connection",
+    error_code = 400,
+    error_code = 404,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
     tag = "connections",
     summary = "Change a connection (JSON Merge Patch)",
     description = "Fields given replace the stored ones; `null` removes an optional field. The built-in connection cannot change (409)."
@@ -62,7 +95,12 @@ pub(crate) async fn update(
 }
 
 #[api_operation(
-    operation_id = "delete_connection", error_code = 400, error_code = 404, error_code = 409, error_code = 500, error_code = 503,
+    operation_id = "delete_connection",
+    error_code = 400,
+    error_code = 404,
+    error_code = 409,
+    error_code = 500,
+    error_code = 503,
     tag = "connections",
     summary = "Delete a connection",
     description = "409 when an experiment uses it, or for the built-in connection."

@@ -14,15 +14,31 @@ use crate::api::{IdPath, location, patch};
 use crate::dto::dataset::{DatasetRequest, DatasetResponse};
 use crate::state::AppState;
 
-#[api_operation(operation_id = "list_datasets", error_code = 400, error_code = 500, error_code = 503, tag = "datasets", summary = "List datasets")]
-pub(crate) async fn list(state: Data<AppState>, query: QueryParams<PageQuery>) -> Result<Paginated<DatasetResponse>, ApiError> {
+#[api_operation(
+    operation_id = "list_datasets",
+    error_code = 400,
+    error_code = 500,
+    error_code = 503,
+    tag = "datasets",
+    summary = "List datasets"
+)]
+pub(crate) async fn list(
+    state: Data<AppState>,
+    query: QueryParams<PageQuery>,
+) -> Result<Paginated<DatasetResponse>, ApiError> {
     let page = query.to_page()?;
     let listed = state.datasets.list(page).await?;
     Ok(Paginated::new(listed.items.iter().map(DatasetResponse::from).collect(), listed.total, page))
 }
 
 #[api_operation(
-    operation_id = "create_dataset", error_code = 400, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
+    operation_id = "create_dataset",
+    error_code = 400,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
     tag = "datasets",
     summary = "Register a dataset",
     description = "Vectors: `vectors: {name: {dim, distance, column}}`, the shorthand `vectors: {name: dim}` (distance `Cosine`), or one unnamed `vector: {dim, distance}`. Distances: `Cosine`, `Euclid` (alias `Euclidean`), `Dot`, `Manhattan`, case-insensitive."
@@ -36,14 +52,30 @@ pub(crate) async fn create(
     Ok(Located::created(location("datasets", dataset.id), DatasetResponse::from(&dataset)))
 }
 
-#[api_operation(operation_id = "get_dataset", error_code = 400, error_code = 404, error_code = 500, error_code = 503, tag = "datasets", summary = "Get a dataset")]
+#[api_operation(
+    operation_id = "get_dataset",
+    error_code = 400,
+    error_code = 404,
+    error_code = 500,
+    error_code = 503,
+    tag = "datasets",
+    summary = "Get a dataset"
+)]
 pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<DatasetResponse>, ApiError> {
     let dataset = state.datasets.get(DatasetId::from(path.id)).await?;
     Ok(Json(DatasetResponse::from(&dataset)))
 }
 
 #[api_operation(
-    operation_id = "update_dataset", error_code = 400, error_code = 404, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
+    operation_id = "update_dataset",
+    error_code = 400,
+    error_code = 404,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
     tag = "datasets",
     summary = "Change a dataset (JSON Merge Patch)",
     description = "Fields given replace the stored ones; `null` removes an optional field."
@@ -62,7 +94,12 @@ pub(crate) async fn update(
 }
 
 #[api_operation(
-    operation_id = "delete_dataset", error_code = 400, error_code = 404, error_code = 409, error_code = 500, error_code = 503,
+    operation_id = "delete_dataset",
+    error_code = 400,
+    error_code = 404,
+    error_code = 409,
+    error_code = 500,
+    error_code = 503,
     tag = "datasets",
     summary = "Delete a dataset",
     description = "409 when an experiment uses it."

@@ -1,9 +1,9 @@
 //! `/api/v1/experiments`.
 
 use actix_web::web::{Data, Json, Path};
+use apistos::ApiComponent;
 use apistos::actix::NoContent;
 use apistos::api_operation;
-use apistos::ApiComponent;
 use qbench_domain::{ExperimentId, ExperimentSpec};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -25,8 +25,18 @@ pub struct DeleteQuery {
     pub cascade: bool,
 }
 
-#[api_operation(operation_id = "list_experiments", error_code = 400, error_code = 500, error_code = 503, tag = "experiments", summary = "List experiments")]
-pub(crate) async fn list(state: Data<AppState>, query: QueryParams<PageQuery>) -> Result<Paginated<ExperimentResponse>, ApiError> {
+#[api_operation(
+    operation_id = "list_experiments",
+    error_code = 400,
+    error_code = 500,
+    error_code = 503,
+    tag = "experiments",
+    summary = "List experiments"
+)]
+pub(crate) async fn list(
+    state: Data<AppState>,
+    query: QueryParams<PageQuery>,
+) -> Result<Paginated<ExperimentResponse>, ApiError> {
     let page = query.to_page()?;
     let listed = state.experiments.list(page).await?;
     let items = listed.items.iter().map(|experiment| ExperimentResponse::new(experiment, Vec::new())).collect();
@@ -34,7 +44,13 @@ pub(crate) async fn list(state: Data<AppState>, query: QueryParams<PageQuery>) -
 }
 
 #[api_operation(
-    operation_id = "create_experiment", error_code = 400, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
+    operation_id = "create_experiment",
+    error_code = 400,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
     tag = "experiments",
     summary = "Register an experiment",
     description = "Validated against its dataset: every violation is answered at once (422), each naming its field."
@@ -49,7 +65,13 @@ pub(crate) async fn create(
 }
 
 #[api_operation(
-    operation_id = "validate_experiment", error_code = 400, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
+    operation_id = "validate_experiment",
+    error_code = 400,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
     tag = "experiments",
     summary = "Validate an experiment without registering it (dry run)",
     description = "Always 200 for a readable body: `{valid, errors, warnings}`."
@@ -65,14 +87,30 @@ pub(crate) async fn validate(
     Ok(Json(response))
 }
 
-#[api_operation(operation_id = "get_experiment", error_code = 400, error_code = 404, error_code = 500, error_code = 503, tag = "experiments", summary = "Get an experiment")]
+#[api_operation(
+    operation_id = "get_experiment",
+    error_code = 400,
+    error_code = 404,
+    error_code = 500,
+    error_code = 503,
+    tag = "experiments",
+    summary = "Get an experiment"
+)]
 pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<ExperimentResponse>, ApiError> {
     let experiment = state.experiments.get(ExperimentId::from(path.id)).await?;
     Ok(Json(ExperimentResponse::new(&experiment, Vec::new())))
 }
 
 #[api_operation(
-    operation_id = "update_experiment", error_code = 400, error_code = 404, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
+    operation_id = "update_experiment",
+    error_code = 400,
+    error_code = 404,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
     tag = "experiments",
     summary = "Change an experiment (JSON Merge Patch)",
     description = "The merged experiment is validated like a new one (422)."
@@ -91,7 +129,12 @@ pub(crate) async fn update(
 }
 
 #[api_operation(
-    operation_id = "delete_experiment", error_code = 400, error_code = 404, error_code = 409, error_code = 500, error_code = 503,
+    operation_id = "delete_experiment",
+    error_code = 400,
+    error_code = 404,
+    error_code = 409,
+    error_code = 500,
+    error_code = 503,
     tag = "experiments",
     summary = "Delete an experiment",
     description = "409 when it has runs, unless `?cascade=true`, which deletes its runs too."

@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use actix_web::body::BoxBody;
-use actix_web::{HttpRequest, HttpResponse, Responder};
-use apistos::paths::{MediaType, Response, Responses};
-use apistos::reference_or::ReferenceOr;
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse, Responder};
 use apistos::ApiComponent;
 use apistos::api_operation;
+use apistos::paths::{MediaType, Response, Responses};
+use apistos::reference_or::ReferenceOr;
 use apistos::web::{ServiceConfig, get, resource};
 use qbench_domain::RunStatus;
 use qbench_repository::{Page, RunFilter};
@@ -105,10 +105,7 @@ pub struct HealthAnswer(HealthBody);
 impl HealthAnswer {
     fn new(components: BTreeMap<String, ComponentHealth>) -> Self {
         let healthy = components.values().all(|component| component.error.is_none());
-        Self(HealthBody {
-            status: if healthy { "ok" } else { "unavailable" }.to_owned(),
-            components,
-        })
+        Self(HealthBody { status: if healthy { "ok" } else { "unavailable" }.to_owned(), components })
     }
 }
 
@@ -138,9 +135,7 @@ impl ApiComponent for HealthAnswer {
                 content: BTreeMap::from([(
                     "application/json".to_owned(),
                     MediaType {
-                        schema: Some(ReferenceOr::Reference {
-                            _ref: format!("#/components/schemas/{name}"),
-                        }),
+                        schema: Some(ReferenceOr::Reference { _ref: format!("#/components/schemas/{name}") }),
                         ..Default::default()
                     },
                 )]),
@@ -189,17 +184,12 @@ pub(crate) async fn ready(state: Data<AppState>) -> HealthAnswer {
 )]
 pub(crate) async fn metrics_endpoint(state: Data<AppState>) -> HttpResponse {
     for status in RunStatus::ALL {
-        let filter = RunFilter {
-            experiment_id: None,
-            status: Some(status),
-        };
+        let filter = RunFilter { experiment_id: None, status: Some(status) };
         if let Ok(listed) = state.runs.list(filter, Page { limit: 1, offset: 0 }).await {
             metrics::gauge!("qbench_runs", "status" => status.as_str()).set(listed.total as f64);
         }
     }
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
 }
 
 /// The probes and metrics at the root (`/health`, `/ready`, `/metrics`).

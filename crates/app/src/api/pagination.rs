@@ -30,10 +30,7 @@ impl PageQuery {
             (None, None) => ("limit", Page::DEFAULT_LIMIT),
         };
         if !(1..=Page::MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_parameter(
-                limit_field,
-                format!("{limit} is outside 1..={}", Page::MAX_LIMIT),
-            ));
+            return Err(ApiError::bad_parameter(limit_field, format!("{limit} is outside 1..={}", Page::MAX_LIMIT)));
         }
         let offset = match (self.offset, self.page) {
             (Some(offset), _) => offset,
@@ -51,20 +48,13 @@ mod tests {
 
     #[test]
     fn page_and_page_size_are_another_spelling_of_offset_and_limit() {
-        let query = PageQuery {
-            page: Some(3),
-            page_size: Some(20),
-            ..PageQuery::default()
-        };
+        let query = PageQuery { page: Some(3), page_size: Some(20), ..PageQuery::default() };
         assert_eq!(query.to_page().unwrap(), Page { limit: 20, offset: 40 });
     }
 
     #[test]
     fn limits_outside_the_range_name_the_parameter() {
-        let query = PageQuery {
-            limit: Some(1001),
-            ..PageQuery::default()
-        };
+        let query = PageQuery { limit: Some(1001), ..PageQuery::default() };
         let problem = query.to_page().unwrap_err();
         assert!(problem.problem().detail.starts_with("limit:"), "{}", problem.problem().detail);
     }

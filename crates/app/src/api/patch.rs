@@ -21,10 +21,7 @@ impl JsonSchema for MergePatch {
     }
 
     fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
-        let mut schema = SchemaObject {
-            instance_type: Some(InstanceType::Object.into()),
-            ..Default::default()
-        };
+        let mut schema = SchemaObject { instance_type: Some(InstanceType::Object.into()), ..Default::default() };
         let metadata = schema.metadata();
         metadata.description = Some(
             "A JSON Merge Patch (RFC 7396) of the object's fields: given fields replace stored ones, null removes an \

@@ -28,10 +28,7 @@ pub struct FieldError {
 
 impl From<Violation> for FieldError {
     fn from(violation: Violation) -> Self {
-        Self {
-            field: violation.field,
-            message: violation.message,
-        }
+        Self { field: violation.field, message: violation.message }
     }
 }
 
@@ -69,7 +66,9 @@ impl Problem {
             instance: Some("/api/v1/experiments".to_owned()),
             errors: Some(vec![FieldError {
                 field: "vector_config.embedding".to_owned(),
-                message: "vector `embedding` (768, Cosine) is not in the dataset: the dataset has `dense` (1536, Cosine)".to_owned(),
+                message:
+                    "vector `embedding` (768, Cosine) is not in the dataset: the dataset has `dense` (1536, Cosine)"
+                        .to_owned(),
             }]),
             error_id: None,
         }
@@ -201,21 +200,22 @@ impl ProblemKind {
 
     /// The kind answered for a bare status (what actix produces itself).
     pub fn from_status(status: StatusCode) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.status() == status)
-            .unwrap_or(if status.is_server_error() { Self::Internal } else { Self::BadRequest })
+        Self::ALL.into_iter().find(|kind| kind.status() == status).unwrap_or(if status.is_server_error() {
+            Self::Internal
+        } else {
+            Self::BadRequest
+        })
     }
 }
 
 /// Every error a handler returns; mapped to a [`Problem`] exactly here.
 #[derive(Debug)]
-pub struct ApiError(Problem);
+pub struct ApiError(Box<Problem>);
 
 impl ApiError {
     /// A problem of `kind`.
     pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
-        Self(Problem::new(kind, detail))
+        Self(Box::new(Problem::new(kind, detail)))
     }
 
     /// A 400 naming the parameter at fault.
@@ -224,7 +224,7 @@ impl ApiError {
         let message = message.into();
         let mut problem = Problem::new(ProblemKind::BadRequest, format!("{field}: {message}"));
         problem.errors = Some(vec![FieldError { field, message }]);
-        Self(problem)
+        Self(Box::new(problem))
     }
 
     /// A 422 listing every violation.
@@ -236,7 +236,7 @@ impl ApiError {
         };
         let mut problem = Problem::new(ProblemKind::Validation, detail);
         problem.errors = Some(violations.into_iter().map(FieldError::from).collect());
-        Self(problem)
+        Self(Box::new(problem))
     }
 
     /// A 500 whose cause goes to the log, under a fresh error id, and never to the client.
@@ -248,7 +248,7 @@ impl ApiError {
             format!("an internal error occurred; quote error_id {error_id} to the operator"),
         );
         problem.error_id = Some(error_id);
-        Self(problem)
+        Self(Box::new(problem))
     }
 
     /// The problem document.
@@ -277,9 +277,7 @@ impl ResponseError for ApiError {
 pub fn problem_response(problem: &Problem) -> HttpResponse {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_string(problem).unwrap_or_else(|_| String::from("{}"));
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-        .body(body)
+    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, PROBLEM_JSON)).body(body)
 }
 
 impl From<ServiceError> for ApiError {
@@ -313,9 +311,7 @@ impl ApiErrorComponent for ApiError {
             .iter()
             .map(|kind| {
                 let media = MediaType {
-                    schema: Some(ReferenceOr::Reference {
-                        _ref: "#/components/schemas/Problem".to_owned(),
-                    }),
+                    schema: Some(ReferenceOr::Reference { _ref: "#/components/schemas/Problem".to_owned() }),
                     ..Default::default()
                 };
                 (

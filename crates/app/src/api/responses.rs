@@ -22,20 +22,12 @@ pub struct Located<T> {
 impl<T> Located<T> {
     /// `201 Created` at `location`.
     pub fn created(location: String, body: T) -> Self {
-        Self {
-            status: StatusCode::CREATED,
-            location,
-            body,
-        }
+        Self { status: StatusCode::CREATED, location, body }
     }
 
     /// `202 Accepted`, to be followed at `location`.
     pub fn accepted(location: String, body: T) -> Self {
-        Self {
-            status: StatusCode::ACCEPTED,
-            location,
-            body,
-        }
+        Self { status: StatusCode::ACCEPTED, location, body }
     }
 }
 
@@ -50,9 +42,7 @@ impl<T: Serialize> Responder for Located<T> {
 
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse<BoxBody> {
         match serde_json::to_string(&self.body) {
-            Ok(body) => json_response(self.status)
-                .insert_header((header::LOCATION, self.location))
-                .body(body),
+            Ok(body) => json_response(self.status).insert_header((header::LOCATION, self.location)).body(body),
             Err(err) => actix_web::ResponseError::error_response(&crate::api::problem::ApiError::internal(&err)),
         }
     }
@@ -61,18 +51,13 @@ impl<T: Serialize> Responder for Located<T> {
 /// The OpenAPI response for `status` with `T`'s schema.
 fn documented<T: ApiComponent>(status: StatusCode) -> Option<Responses> {
     let schema = T::schema()
-        .map(|(name, _)| ReferenceOr::Reference {
-            _ref: format!("#/components/schemas/{name}"),
-        })
+        .map(|(name, _)| ReferenceOr::Reference { _ref: format!("#/components/schemas/{name}") })
         .or_else(T::raw_schema)?;
     let response = Response {
         description: status.canonical_reason().unwrap_or_default().to_owned(),
         content: BTreeMap::from([(
             "application/json".to_owned(),
-            MediaType {
-                schema: Some(schema),
-                ..Default::default()
-            },
+            MediaType { schema: Some(schema), ..Default::default() },
         )]),
         ..Default::default()
     };

@@ -35,7 +35,11 @@ pub struct RunListQuery {
 }
 
 #[api_operation(
-    operation_id = "create_run", error_code = 400, error_code = 404, error_code = 500, error_code = 503,
+    operation_id = "create_run",
+    error_code = 400,
+    error_code = 404,
+    error_code = 500,
+    error_code = 503,
     tag = "runs",
     summary = "Start a run of an experiment",
     description = "The run is stored as `CREATED` and queued; follow `Location` to watch it."
@@ -45,48 +49,61 @@ pub(crate) async fn create(state: Data<AppState>, path: Path<IdPath>) -> Result<
     Ok(Accepted(Located::accepted(location("runs", run.id()), RunCreated { run_id: run.id().as_uuid() })))
 }
 
-#[api_operation(operation_id = "list_runs", error_code = 400, error_code = 500, error_code = 503, tag = "runs", summary = "List runs, newest first")]
-pub(crate) async fn list(state: Data<AppState>, query: QueryParams<RunListQuery>) -> Result<Paginated<RunResponse>, ApiError> {
+#[api_operation(
+    operation_id = "list_runs",
+    error_code = 400,
+    error_code = 500,
+    error_code = 503,
+    tag = "runs",
+    summary = "List runs, newest first"
+)]
+pub(crate) async fn list(
+    state: Data<AppState>,
+    query: QueryParams<RunListQuery>,
+) -> Result<Paginated<RunResponse>, ApiError> {
     let query = query.into_inner();
-    let page = PageQuery {
-        limit: query.limit,
-        offset: query.offset,
-        page: query.page,
-        page_size: query.page_size,
-    }
-    .to_page()?;
+    let page = PageQuery { limit: query.limit, offset: query.offset, page: query.page, page_size: query.page_size }
+        .to_page()?;
     let status = match &query.status {
         None => None,
-        Some(status) => Some(
-            status
-                .parse::<RunStatus>()
-                .map_err(|_| ApiError::bad_parameter("status", format!("`{status}` is not one of CREATED, RUNNING, COMPLETED, FAILED, CANCELED")))?,
-        ),
+        Some(status) => Some(status.parse::<RunStatus>().map_err(|_| {
+            ApiError::bad_parameter(
+                "status",
+                format!("`{status}` is not one of CREATED, RUNNING, COMPLETED, FAILED, CANCELED"),
+            )
+        })?),
     };
-    let filter = RunFilter {
-        experiment_id: query.experiment_id.map(ExperimentId::from),
-        status,
-    };
+    let filter = RunFilter { experiment_id: query.experiment_id.map(ExperimentId::from), status };
     let listed = state.runs.list(filter, page).await?;
     Ok(Paginated::new(listed.items.iter().map(RunResponse::from).collect(), listed.total, page))
 }
 
-#[api_operation(operation_id = "get_run", error_code = 400, error_code = 404, error_code = 500, error_code = 503, tag = "runs", summary = "Get a run: status, progress, metrics")]
+#[api_operation(
+    operation_id = "get_run",
+    error_code = 400,
+    error_code = 404,
+    error_code = 500,
+    error_code = 503,
+    tag = "runs",
+    summary = "Get a run: status, progress, metrics"
+)]
 pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<RunResponse>, ApiError> {
     let run = state.runs.get(RunId::from(path.id)).await?;
     Ok(Json(RunResponse::from(&run)))
 }
 
 #[api_operation(
-    operation_id = "cancel_run", error_code = 400, error_code = 404, error_code = 409, error_code = 500, error_code = 503,
+    operation_id = "cancel_run",
+    error_code = 400,
+    error_code = 404,
+    error_code = 409,
+    error_code = 500,
+    error_code = 503,
     tag = "runs",
     summary = "Cancel a run",
     description = "409 when the run has already ended."
 )]
 pub(crate) async fn cancel(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<RunCanceled>, ApiError> {
     let run = state.runs.cancel(RunId::from(path.id)).await?;
-    Ok(Json(RunCanceled {
-        id: run.id().as_uuid(),
-        status: run.status().into(),
-    }))
+    Ok(Json(RunCanceled { id: run.id().as_uuid(), status: run.status().into() }))
 }

@@ -14,15 +14,32 @@ use crate::api::{IdPath, location, patch};
 use crate::dto::storage::{StorageRequest, StorageResponse};
 use crate::state::AppState;
 
-#[api_operation(operation_id = "list_storages", error_code = 400, error_code = 500, error_code = 503, tag = "storage", summary = "List object storages")]
-pub(crate) async fn list(state: Data<AppState>, query: QueryParams<PageQuery>) -> Result<Paginated<StorageResponse>, ApiError> {
+#[api_operation(
+    operation_id = "list_storages",
+    error_code = 400,
+    error_code = 500,
+    error_code = 503,
+    tag = "storage",
+    summary = "List object storages"
+)]
+pub(crate) async fn list(
+    state: Data<AppState>,
+    query: QueryParams<PageQuery>,
+) -> Result<Paginated<StorageResponse>, ApiError> {
     let page = query.to_page()?;
     let listed = state.storages.list(page).await?;
     Ok(Paginated::new(listed.items.iter().map(StorageResponse::from).collect(), listed.total, page))
 }
 
 #[api_operation(
-    operation_id = "create_storage", error_code = 400, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
+    operation_id = "create_storage",
+    error_code = 400,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
     tag = "storage",
     summary = "Register an S3-compatible object storage",
     description = "Keys are stored encrypted and shown masked afterwards. Names, when given, are unique (409)."
@@ -36,14 +53,30 @@ pub(crate) async fn create(
     Ok(Located::created(location("storage", storage.id), StorageResponse::from(&storage)))
 }
 
-#[api_operation(operation_id = "get_storage", error_code = 400, error_code = 404, error_code = 500, error_code = 503, tag = "storage", summary = "Get an object storage")]
+#[api_operation(
+    operation_id = "get_storage",
+    error_code = 400,
+    error_code = 404,
+    error_code = 500,
+    error_code = 503,
+    tag = "storage",
+    summary = "Get an object storage"
+)]
 pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<StorageResponse>, ApiError> {
     let storage = state.storages.get(StorageId::from(path.id)).await?;
     Ok(Json(StorageResponse::from(&storage)))
 }
 
 #[api_operation(
-    operation_id = "update_storage", error_code = 400, error_code = 404, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 500, error_code = 503,
+    operation_id = "update_storage",
+    error_code = 400,
+    error_code = 404,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
     tag = "storage",
     summary = "Change an object storage (JSON Merge Patch)",
     description = "Fields given replace the stored ones; `null` removes an optional field."
@@ -62,7 +95,12 @@ pub(crate) async fn update(
 }
 
 #[api_operation(
-    operation_id = "delete_storage", error_code = 400, error_code = 404, error_code = 409, error_code = 500, error_code = 503,
+    operation_id = "delete_storage",
+    error_code = 400,
+    error_code = 404,
+    error_code = 409,
+    error_code = 500,
+    error_code = 503,
     tag = "storage",
     summary = "Delete an object storage",
     description = "409 when a dataset uses it."

@@ -45,11 +45,7 @@ impl TryFrom<ConnectionRequest> for ConnectionSpec {
     type Error = Vec<Violation>;
 
     fn try_from(request: ConnectionRequest) -> Result<Self, Self::Error> {
-        Ok(Self {
-            name: request.name,
-            url: request.url,
-            api_key: request.api_key.map(Secret::from),
-        })
+        Ok(Self { name: request.name, url: request.url, api_key: request.api_key.map(Secret::from) })
     }
 }
 

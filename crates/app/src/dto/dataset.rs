@@ -51,7 +51,8 @@ impl SchemaConfigBody {
     fn to_domain(&self, violations: &mut Violations) -> Option<SchemaConfig> {
         let vectors = match (&self.vectors, &self.vector) {
             (Some(_), Some(_)) => {
-                violations.push("schema_config.vector", "give either `vectors` (named) or `vector` (unnamed), not both");
+                violations
+                    .push("schema_config.vector", "give either `vectors` (named) or `vector` (unnamed), not both");
                 return None;
             }
             (None, None) => {
@@ -59,15 +60,11 @@ impl SchemaConfigBody {
                 return None;
             }
             (Some(named), None) => vectors_to_domain("schema_config.vectors", named, violations)?,
-            (None, Some(unnamed)) => BTreeMap::from([(
-                VectorName::unnamed(),
-                unnamed.to_domain("schema_config.vector", violations)?,
-            )]),
+            (None, Some(unnamed)) => {
+                BTreeMap::from([(VectorName::unnamed(), unnamed.to_domain("schema_config.vector", violations)?)])
+            }
         };
-        Some(SchemaConfig {
-            scalar_fields: self.scalar_fields.clone(),
-            vectors,
-        })
+        Some(SchemaConfig { scalar_fields: self.scalar_fields.clone(), vectors })
     }
 }
 

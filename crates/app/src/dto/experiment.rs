@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
 use qbench_domain::{
-    ConnectionId, DatasetId, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig,
-    ProductCompression, Quantization, ScalarType, SearchConfig, SearchQuantization, ValidationReport, VectorName,
-    Violation,
+    ConnectionId, DatasetId, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression,
+    Quantization, ScalarType, SearchConfig, SearchQuantization, ValidationReport, VectorName, Violation,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -269,10 +268,7 @@ impl ExperimentRequest {
                 k: 10,
                 hnsw_ef: OneOrMany::Many(vec![64, 128, 256]),
                 exact: false,
-                quantization: Some(SearchQuantizationBody {
-                    rescore: Some(true),
-                    oversampling: Some(2.0),
-                }),
+                quantization: Some(SearchQuantizationBody { rescore: Some(true), oversampling: Some(2.0) }),
                 parallel: 2,
                 queries_limit: Some(1000),
                 vectors: None,
@@ -325,15 +321,13 @@ impl IndexBody {
 impl QuantizationBody {
     fn from_domain(quantization: &Quantization) -> Self {
         match quantization {
-            Quantization::Scalar {
-                scalar_type: ScalarType::Int8,
-                quantile,
-                always_ram,
-            } => Self::Scalar(ScalarInput::Full(ScalarBody {
-                scalar_type: ScalarTypeBody::Int8,
-                quantile: *quantile,
-                always_ram: *always_ram,
-            })),
+            Quantization::Scalar { scalar_type: ScalarType::Int8, quantile, always_ram } => {
+                Self::Scalar(ScalarInput::Full(ScalarBody {
+                    scalar_type: ScalarTypeBody::Int8,
+                    quantile: *quantile,
+                    always_ram: *always_ram,
+                }))
+            }
             Quantization::Product { compression, always_ram } => Self::Product(ProductBody {
                 compression: match compression {
                     ProductCompression::X4 => CompressionBody::X4,
@@ -350,11 +344,9 @@ impl QuantizationBody {
 
     fn to_domain(&self) -> Quantization {
         match self {
-            Self::Scalar(ScalarInput::Short(ScalarTypeBody::Int8)) => Quantization::Scalar {
-                scalar_type: ScalarType::Int8,
-                quantile: None,
-                always_ram: None,
-            },
+            Self::Scalar(ScalarInput::Short(ScalarTypeBody::Int8)) => {
+                Quantization::Scalar { scalar_type: ScalarType::Int8, quantile: None, always_ram: None }
+            }
             Self::Scalar(ScalarInput::Full(body)) => Quantization::Scalar {
                 scalar_type: match body.scalar_type {
                     ScalarTypeBody::Int8 => ScalarType::Int8,
@@ -413,10 +405,10 @@ impl SearchConfigBody {
             k: config.k,
             hnsw_ef: OneOrMany::Many(config.hnsw_ef.clone()),
             exact: config.exact,
-            quantization: config.quantization.as_ref().map(|q| SearchQuantizationBody {
-                rescore: q.rescore,
-                oversampling: q.oversampling,
-            }),
+            quantization: config
+                .quantization
+                .as_ref()
+                .map(|q| SearchQuantizationBody { rescore: q.rescore, oversampling: q.oversampling }),
             parallel: config.parallel,
             queries_limit: config.queries_limit,
             vectors: config.vectors.as_ref().map(|names| names.iter().map(ToString::to_string).collect()),
@@ -442,10 +434,10 @@ impl SearchConfigBody {
                 OneOrMany::Many(list) => list.clone(),
             },
             exact: self.exact,
-            quantization: self.quantization.as_ref().map(|q| SearchQuantization {
-                rescore: q.rescore,
-                oversampling: q.oversampling,
-            }),
+            quantization: self
+                .quantization
+                .as_ref()
+                .map(|q| SearchQuantization { rescore: q.rescore, oversampling: q.oversampling }),
             parallel: self.parallel,
             queries_limit: self.queries_limit,
             vectors: vectors?,
@@ -555,9 +547,6 @@ impl ValidationResponse {
 
     /// The answer for a request that could not even be converted.
     pub fn from_errors(errors: Vec<Violation>) -> Self {
-        Self::from_report(ValidationReport {
-            errors,
-            warnings: Vec::new(),
-        })
+        Self::from_report(ValidationReport { errors, warnings: Vec::new() })
     }
 }

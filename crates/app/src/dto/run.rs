@@ -82,11 +82,7 @@ impl RunResponse {
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
             start_time: Some(DateTime::<Utc>::UNIX_EPOCH),
             end_time: Some(DateTime::<Utc>::UNIX_EPOCH),
-            progress: ProgressBody {
-                phase: "cleanup".to_owned(),
-                done: 1,
-                total: Some(1),
-            },
+            progress: ProgressBody { phase: "cleanup".to_owned(), done: 1, total: Some(1) },
             metrics: Some(serde_json::json!({"f1": 0.97, "p_95_latency": 0.0012, "qps": 2480.5})),
             error: None,
         }
@@ -140,9 +136,6 @@ pub struct RunCanceled {
 
 impl RunCanceled {
     fn example() -> Self {
-        Self {
-            id: Uuid::nil(),
-            status: RunStatusBody::Canceled,
-        }
+        Self { id: Uuid::nil(), status: RunStatusBody::Canceled }
     }
 }

@@ -36,11 +36,7 @@ pub enum VectorInput {
 impl VectorInput {
     fn params(&self) -> VectorParams {
         match self {
-            Self::Dim(dim) => VectorParams {
-                dim: *dim,
-                distance: None,
-                column: None,
-            },
+            Self::Dim(dim) => VectorParams { dim: *dim, distance: None, column: None },
             Self::Params(params) => params.clone(),
         }
     }
@@ -49,11 +45,7 @@ impl VectorInput {
 impl VectorParams {
     /// The canonical wire form of a domain vector.
     pub fn from_domain(spec: &VectorSpec) -> Self {
-        Self {
-            dim: spec.dim.get(),
-            distance: Some(spec.distance.to_string()),
-            column: spec.column.clone(),
-        }
+        Self { dim: spec.dim.get(), distance: Some(spec.distance.to_string()), column: spec.column.clone() }
     }
 
     /// The domain vector, recording violations under `field`.
@@ -63,11 +55,7 @@ impl VectorParams {
             None => Some(Distance::Cosine),
             Some(name) => violations.check(format!("{field}.distance"), name.parse::<Distance>()),
         };
-        Some(VectorSpec {
-            dim: dim?,
-            distance: distance?,
-            column: self.column.clone(),
-        })
+        Some(VectorSpec { dim: dim?, distance: distance?, column: self.column.clone() })
     }
 }
 

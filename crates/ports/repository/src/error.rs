@@ -103,9 +103,6 @@ impl RepositoryError {
 
     /// A `NotFound` for `entity` with `id`.
     pub fn not_found(entity: Entity, id: impl fmt::Display) -> Self {
-        Self::NotFound {
-            entity,
-            id: id.to_string(),
-        }
+        Self::NotFound { entity, id: id.to_string() }
     }
 }

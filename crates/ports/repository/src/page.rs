@@ -18,10 +18,7 @@ impl Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Self {
-            limit: Self::DEFAULT_LIMIT,
-            offset: 0,
-        }
+        Self { limit: Self::DEFAULT_LIMIT, offset: 0 }
     }
 }
 

@@ -1,0 +1,108 @@
+//! The database handle: connecting, schema sync, transactions and health.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use qbench_repository::{DatabaseHealth, RepositoryError};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
+};
+
+use crate::SecretCipher;
+use crate::entity::{connections, datasets, experiments, runs, storages};
+use crate::error::{db_error, db_error_with};
+use crate::url::{Backend, DatabaseUrl, redact};
+
+/// Every repository port on one SQLite or PostgreSQL database; cheap to clone (a pool handle and
+/// a key).
+///
+/// Secrets are sealed with the [`SecretCipher`] before they are bound to a statement, so neither
+/// the database nor its logs ever see them in clear.
+#[derive(Clone)]
+pub struct SqlDatabase {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) cipher: SecretCipher,
+    backend: Backend,
+}
+
+impl SqlDatabase {
+    /// Opens the database at `url` and brings its schema up to date.
+    ///
+    /// `url` is `postgres://…`, `postgresql://…` or `sqlite://path` (the file and its directory
+    /// are created when missing; SQLite runs in WAL mode with foreign keys on). Missing tables,
+    /// columns and indexes are created; nothing is ever dropped or altered.
+    ///
+    /// # Errors
+    /// `Internal` naming the scheme for an unsupported URL, `Unavailable` when the database
+    /// cannot be reached, `Internal` when the schema cannot be brought up to date. No error
+    /// repeats the URL's password.
+    #[tracing::instrument(skip_all)]
+    pub async fn connect(url: &str, cipher: SecretCipher) -> Result<Self, RepositoryError> {
+        let target = DatabaseUrl::parse(url)?;
+        let backend = target.backend();
+        let db = Database::connect(target.into_options())
+            .await
+            .map_err(|error| db_error_with(error, |message| redact(&message, url)))?;
+        let database = Self { db, cipher, backend };
+        database.sync_schema().await?;
+        tracing::info!(backend = backend.as_str(), "database ready");
+        Ok(database)
+    }
+
+    /// Closes every pooled connection (SQLite checkpoints its write-ahead log on the last one).
+    ///
+    /// # Errors
+    /// `Internal` when the pool cannot be closed cleanly.
+    pub async fn close(self) -> Result<(), RepositoryError> {
+        self.db.close().await.map_err(db_error)
+    }
+
+    /// Creates what is missing of the schema; never drops or alters anything.
+    async fn sync_schema(&self) -> Result<(), RepositoryError> {
+        self.db
+            .get_schema_builder()
+            .register(connections::Entity)
+            .register(storages::Entity)
+            .register(datasets::Entity)
+            .register(experiments::Entity)
+            .register(runs::Entity)
+            .sync(&self.db)
+            .await
+            .map_err(|error| db_error_with(error, |message| format!("schema sync failed: {message}")))
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a read-then-write transaction waits for other writers instead of
+    /// failing when its snapshot turns stale.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, RepositoryError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.db.begin_with_options(options).await.map_err(db_error)
+    }
+}
+
+impl fmt::Debug for SqlDatabase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlDatabase").field("backend", &self.backend.as_str()).finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl DatabaseHealth for SqlDatabase {
+    #[tracing::instrument(skip(self))]
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        let statement = Statement::from_string(self.db.get_database_backend(), "SELECT 1");
+        self.db
+            .execute_raw(statement)
+            .await
+            .map(|_| ())
+            .map_err(|error| RepositoryError::Unavailable(error.to_string()))
+    }
+
+    fn backend(&self) -> &'static str {
+        self.backend.as_str()
+    }
+}

@@ -1,0 +1,24 @@
+//! The `datasets` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A stored dataset; `schema_config` is the domain's `SchemaConfig` as JSON.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "datasets")]
+pub(crate) struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub name: String,
+    pub source_uri: String,
+    #[sea_orm(indexed, nullable)]
+    pub storage_id: Option<Uuid>,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub schema_config: Json,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub(crate) enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,29 @@
+//! The `experiments` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A stored experiment; the three configurations are the domain's types as JSON.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "experiments")]
+pub(crate) struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub name: String,
+    #[sea_orm(indexed)]
+    pub dataset_id: Uuid,
+    #[sea_orm(indexed)]
+    pub connection_id: Uuid,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub optimizer_config: Json,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub vector_config: Option<Json>,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub search_config: Json,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub(crate) enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,16 @@
+//! The tables, as sea-orm entities: the single source of the schema.
+//!
+//! [`crate::SqlDatabase::connect`] registers every entity with sea-orm's schema builder, which
+//! creates missing tables, columns and indexes and never drops anything. A column added to an
+//! entity therefore reaches existing databases on the next start, as long as it is nullable (or
+//! has a default), since existing rows need a value for it.
+//!
+//! Reference columns (`datasets.storage_id`, `experiments.dataset_id`, …) are indexed but carry
+//! no foreign-key constraint: the repositories check references inside their transactions and
+//! report `InUse`/`NotFound` themselves.
+
+pub(crate) mod connections;
+pub(crate) mod datasets;
+pub(crate) mod experiments;
+pub(crate) mod runs;
+pub(crate) mod storages;

@@ -1,0 +1,31 @@
+//! The `runs` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A stored run; `status` is the wire name (`CREATED`, …), `progress` and `metrics` are JSON.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "runs")]
+pub(crate) struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(indexed)]
+    pub experiment_id: Uuid,
+    pub status: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    #[sea_orm(nullable)]
+    pub start_time: Option<DateTimeUtc>,
+    #[sea_orm(nullable)]
+    pub end_time: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub progress: Json,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub metrics: Option<Json>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub error: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub(crate) enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

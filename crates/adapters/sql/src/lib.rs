@@ -1,0 +1,29 @@
+//! The SQL adapter: every repository port on SQLite or PostgreSQL, through sea-orm.
+//!
+//! [`SqlDatabase`] is one pooled database handle implementing `ConnectionRepository`,
+//! `StorageRepository`, `DatasetRepository`, `ExperimentRepository`, `RunRepository` and
+//! `DatabaseHealth`. [`SqlDatabase::connect`] picks the backend from the URL and brings the schema
+//! up to date with sea-orm's entity-first schema sync: the entities under `entity/` are the only
+//! description of the tables, and sync only ever adds what is missing, so columns added later
+//! reach existing databases without a migration step.
+//!
+//! [`SecretCipher`] seals the secrets the domain carries (connection API keys, storage keys) with
+//! XChaCha20-Poly1305 before they reach a statement; the database stores ciphertext bound to its
+//! row and column. Opening a database with another key reads back `Corrupt` errors that say the
+//! key does not match, never a panic or a wrong secret.
+//!
+//! Driver errors are translated here and nowhere else: unique violations become `Duplicate`,
+//! unreachable or busy databases `Unavailable`, everything else `Internal`; no sea-orm or sqlx type
+//! crosses the port boundary.
+#![deny(missing_docs)]
+
+mod cipher;
+mod codec;
+mod database;
+mod entity;
+mod error;
+mod repo;
+mod url;
+
+pub use cipher::{CipherError, SecretCipher};
+pub use database::SqlDatabase;

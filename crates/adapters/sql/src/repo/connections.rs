@@ -1,0 +1,122 @@
+//! [`ConnectionRepository`] on the `connections` table.
+
+use async_trait::async_trait;
+use qbench_domain::{Connection, ConnectionId, ConnectionSpec};
+use qbench_repository::{ConnectionRepository, Entity, Listed, Page, RepositoryError};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::SqlDatabase;
+use crate::codec::{RowRef, stored_time};
+use crate::entity::{connections, experiments};
+use crate::error::{db_error, write_error};
+
+use super::{Hold, convert, hold, page_of};
+
+fn row_ref(id: Uuid) -> RowRef {
+    RowRef { entity: Entity::Connection, table: "connections", id }
+}
+
+impl SqlDatabase {
+    fn connection_row(&self, connection: &Connection) -> Result<connections::Model, RepositoryError> {
+        let id = connection.id.as_uuid();
+        Ok(connections::Model {
+            id,
+            name: connection.spec.name.clone(),
+            url: connection.spec.url.clone(),
+            api_key: row_ref(id).seal(&self.cipher, "api_key", connection.spec.api_key.as_ref())?,
+            created_at: stored_time(connection.created_at),
+            updated_at: stored_time(connection.updated_at),
+        })
+    }
+
+    fn connection_from_row(&self, row: connections::Model) -> Result<Connection, RepositoryError> {
+        let api_key = row_ref(row.id).open(&self.cipher, "api_key", row.api_key.as_deref())?;
+        Ok(Connection {
+            id: row.id.into(),
+            spec: ConnectionSpec { name: row.name, url: row.url, api_key },
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[async_trait]
+impl ConnectionRepository for SqlDatabase {
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
+    async fn insert(&self, connection: &Connection) -> Result<(), RepositoryError> {
+        let row = self.connection_row(connection)?;
+        connections::Entity::insert(row.into_active_model().reset_all())
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(|error| write_error(error, Entity::Connection, connection.id, Some(&connection.spec.name)))?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn get(&self, id: ConnectionId) -> Result<Connection, RepositoryError> {
+        let row = connections::Entity::find_by_id(id.as_uuid())
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| RepositoryError::not_found(Entity::Connection, id))?;
+        self.connection_from_row(row)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn find_by_name(&self, name: &str) -> Result<Option<Connection>, RepositoryError> {
+        connections::Entity::find()
+            .filter(connections::Column::Name.eq(name))
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .map(|row| self.connection_from_row(row))
+            .transpose()
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn list(&self, page: Page) -> Result<Listed<Connection>, RepositoryError> {
+        let select = connections::Entity::find()
+            .order_by_asc(connections::Column::CreatedAt)
+            .order_by_asc(connections::Column::Id);
+        convert(page_of(select, page, &self.db).await?, |row| self.connection_from_row(row))
+    }
+
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
+    async fn update(&self, connection: &Connection) -> Result<(), RepositoryError> {
+        let row = self.connection_row(connection)?;
+        let updated = connections::Entity::update_many()
+            .set(row.into_active_model().reset_all())
+            .filter(connections::Column::Id.eq(connection.id.as_uuid()))
+            .exec(&self.db)
+            .await
+            .map_err(|error| write_error(error, Entity::Connection, connection.id, Some(&connection.spec.name)))?;
+        if updated.rows_affected == 0 {
+            return Err(RepositoryError::not_found(Entity::Connection, connection.id));
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete(&self, id: ConnectionId) -> Result<(), RepositoryError> {
+        let txn = self.begin_write().await?;
+        if !hold::<connections::Entity>(&txn, id.as_uuid(), Hold::Exclusive).await? {
+            return Err(RepositoryError::not_found(Entity::Connection, id));
+        }
+        let users = experiments::Entity::find()
+            .filter(experiments::Column::ConnectionId.eq(id.as_uuid()))
+            .count(&txn)
+            .await
+            .map_err(db_error)?;
+        if users > 0 {
+            return Err(RepositoryError::InUse {
+                entity: Entity::Connection,
+                id: id.to_string(),
+                by: Entity::Experiment,
+                count: users,
+            });
+        }
+        connections::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;
+        txn.commit().await.map_err(db_error)
+    }
+}

@@ -1,0 +1,70 @@
+//! The repository ports implemented on [`crate::SqlDatabase`], one file per table.
+//!
+//! Each file converts between the domain type and its row and implements the port. Deletes that
+//! check references, run inserts that check their experiment, and conditional run updates do
+//! their reads and writes in one transaction, locking the rows they depend on (`FOR UPDATE` /
+//! `FOR SHARE` on PostgreSQL; on SQLite, `BEGIN IMMEDIATE` already excludes other writers).
+
+mod connections;
+mod datasets;
+mod experiments;
+mod runs;
+mod storages;
+
+use qbench_repository::{Listed, Page, RepositoryError};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, PrimaryKeyTrait, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use crate::error::db_error;
+
+/// One page of `select` (already filtered and ordered) and the size of the whole filtered set.
+async fn page_of<E, C>(select: Select<E>, page: Page, db: &C) -> Result<Listed<E::Model>, RepositoryError>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    let total = select.clone().count(db).await.map_err(db_error)?;
+    let items = select.offset(page.offset).limit(page.limit).all(db).await.map_err(db_error)?;
+    Ok(Listed { items, total })
+}
+
+/// Converts every row of a page, stopping at the first unreadable one.
+fn convert<T, U>(
+    listed: Listed<T>,
+    mut f: impl FnMut(T) -> Result<U, RepositoryError>,
+) -> Result<Listed<U>, RepositoryError> {
+    let items = listed.items.into_iter().map(&mut f).collect::<Result<_, _>>()?;
+    Ok(Listed { items, total: listed.total })
+}
+
+/// How a transaction holds a row it depends on.
+#[derive(Debug, Clone, Copy)]
+enum Hold {
+    /// The row is referenced by what the transaction writes: it must not vanish meanwhile.
+    Shared,
+    /// The row is about to be deleted: nothing may start referencing it meanwhile.
+    Exclusive,
+}
+
+/// Locks the row of `E` with `id` until `txn` ends and says whether it exists.
+///
+/// On PostgreSQL this is `SELECT … FOR SHARE` / `FOR UPDATE`: a delete that checks references
+/// and an insert that adds one are serialised on the referenced row, so the check cannot miss a
+/// reference committed concurrently. SQLite has no row locks; its `BEGIN IMMEDIATE` transactions
+/// already run one writer at a time.
+async fn hold<E>(txn: &DatabaseTransaction, id: Uuid, hold: Hold) -> Result<bool, RepositoryError>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    Uuid: Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+{
+    let select = E::find_by_id(id);
+    let select = match hold {
+        Hold::Shared => select.lock_shared(),
+        Hold::Exclusive => select.lock_exclusive(),
+    };
+    Ok(select.one(txn).await.map_err(db_error)?.is_some())
+}

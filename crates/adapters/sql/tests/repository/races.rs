@@ -1,0 +1,98 @@
+//! Concurrent writers: unique names and conditional run updates have exactly one winner.
+
+use std::sync::Arc;
+
+use chrono::{SubsecRound, Utc};
+use qbench_domain::{Connection, ConnectionSpec, Run, RunStatus};
+use qbench_repository::{ConnectionRepository, RepositoryError, RunRepository};
+use qbench_testkit::contract::RepositoryUnderTest;
+
+use crate::backend::{Backend, FreshDatabase, cipher};
+
+const WRITERS: usize = 8;
+
+async fn one_winner_per_race(backend: Backend) {
+    let fresh = FreshDatabase::new(backend);
+    let database = Arc::new(fresh.open(cipher()).await);
+
+    // Eight connections with the same name at once: the unique index lets one in.
+    let name = format!("contested-{}", uuid::Uuid::new_v4().simple());
+    let inserts = (0..WRITERS).map(|_| {
+        let database = database.clone();
+        let connection = Connection::new(
+            ConnectionSpec { name: name.clone(), url: "http://qdrant.test:6333".to_owned(), api_key: None },
+            Utc::now().trunc_subsecs(6),
+        );
+        tokio::spawn(async move { ConnectionRepository::insert(&*database, &connection).await })
+    });
+    let mut won = 0;
+    for outcome in futures_join(inserts).await {
+        match outcome {
+            Ok(()) => won += 1,
+            Err(RepositoryError::Duplicate { field: "name", value, .. }) => assert_eq!(value, name),
+            Err(other) => panic!("concurrent insert: {other:?}"),
+        }
+    }
+    assert_eq!(won, 1, "exactly one insert of a contested name wins");
+
+    // Eight workers cancel the same CREATED run at once: one status change applies.
+    let repos = RepositoryUnderTest::new(database.clone());
+    let experiment = seed_experiment(&repos).await;
+    let run = Run::new(experiment, Utc::now().trunc_subsecs(6));
+    RunRepository::insert(&*database, &run).await.unwrap();
+    let cancels = (0..WRITERS).map(|_| {
+        let database = database.clone();
+        let mut run = run.clone();
+        tokio::spawn(async move {
+            run.cancel(Utc::now().trunc_subsecs(6)).unwrap();
+            RunRepository::update(&*database, &run, RunStatus::Created).await
+        })
+    });
+    let mut won = 0;
+    for outcome in futures_join(cancels).await {
+        match outcome {
+            Ok(()) => won += 1,
+            Err(RepositoryError::Conflict { .. }) => {}
+            Err(other) => panic!("concurrent update: {other:?}"),
+        }
+    }
+    assert_eq!(won, 1, "exactly one status change from CREATED wins");
+    assert_eq!(RunRepository::get(&*database, run.id()).await.unwrap().status(), RunStatus::Canceled);
+}
+
+/// A stored experiment (its dataset need not exist) to run.
+async fn seed_experiment(repos: &RepositoryUnderTest) -> qbench_domain::ExperimentId {
+    let now = Utc::now().trunc_subsecs(6);
+    let connection = Connection::new(
+        ConnectionSpec {
+            name: format!("seed-{}", uuid::Uuid::new_v4().simple()),
+            url: "http://qdrant.test:6333".to_owned(),
+            api_key: None,
+        },
+        now,
+    );
+    repos.connections.insert(&connection).await.unwrap();
+    let spec = qbench_domain::ExperimentSpec::new("race", qbench_domain::DatasetId::new(), connection.id);
+    let experiment = qbench_domain::Experiment::new(spec, now);
+    repos.experiments.insert(&experiment).await.unwrap();
+    experiment.id
+}
+
+/// Awaits every task, in order.
+async fn futures_join<T: Send + 'static>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut results = Vec::new();
+    for task in tasks.collect::<Vec<_>>() {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_concurrent_writers_have_one_winner() {
+    one_winner_per_race(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_writers_have_one_winner() {
+    one_winner_per_race(Backend::Postgres).await;
+}

@@ -1,0 +1,141 @@
+//! Schema sync only ever adds: reopening keeps data, and tables of older versions gain columns.
+
+use chrono::{Duration, SubsecRound, Utc};
+use qbench_domain::{
+    Connection, ConnectionSpec, Dataset, DatasetSpec, Dimension, Distance, Experiment, ExperimentSpec, Progress, Run,
+    RunRecord, RunStatus, SchemaConfig, Secret, VectorSpec,
+};
+use qbench_repository::{ConnectionRepository, DatasetRepository, ExperimentRepository, RunFilter, RunRepository};
+use sea_orm::Value;
+use secrecy::ExposeSecret;
+use serde_json::json;
+
+use crate::backend::{Backend, FreshDatabase, cipher, execute};
+
+async fn reopening_keeps_data(backend: Backend) {
+    let fresh = FreshDatabase::new(backend);
+    let now = Utc::now().trunc_subsecs(6);
+    let connection = Connection::new(
+        ConnectionSpec {
+            name: "kept".to_owned(),
+            url: "http://qdrant.test:6333".to_owned(),
+            api_key: Some(Secret::from("kept-key".to_owned())),
+        },
+        now,
+    );
+    let schema = SchemaConfig::from_vectors([("dense", VectorSpec::new(Dimension::new(4).unwrap(), Distance::Dot))]);
+    let dataset = Dataset::new(
+        DatasetSpec {
+            name: "kept".to_owned(),
+            source_uri: "datasets/kept.parquet".parse().unwrap(),
+            storage_id: None,
+            schema_config: schema.unwrap(),
+        },
+        now,
+    );
+    let experiment = Experiment::new(ExperimentSpec::new("kept", dataset.id, connection.id), now);
+    let run = Run::new(experiment.id, now);
+
+    let database = fresh.open(cipher()).await;
+    ConnectionRepository::insert(&database, &connection).await.unwrap();
+    DatasetRepository::insert(&database, &dataset).await.unwrap();
+    ExperimentRepository::insert(&database, &experiment).await.unwrap();
+    RunRepository::insert(&database, &run).await.unwrap();
+    database.close().await.unwrap();
+
+    // Every open syncs the schema again; twice more for good measure.
+    for _ in 0..2 {
+        let database = fresh.open(cipher()).await;
+        let read = ConnectionRepository::get(&database, connection.id).await.unwrap();
+        assert_eq!(read.spec.api_key.as_ref().map(ExposeSecret::expose_secret), Some("kept-key"));
+        assert_eq!(DatasetRepository::get(&database, dataset.id).await.unwrap(), dataset);
+        assert_eq!(ExperimentRepository::get(&database, experiment.id).await.unwrap(), experiment);
+        assert_eq!(RunRepository::get(&database, run.id()).await.unwrap(), run);
+        database.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn sqlite_reopening_syncs_again_and_keeps_data() {
+    reopening_keeps_data(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_reopening_syncs_again_and_keeps_data() {
+    reopening_keeps_data(Backend::Postgres).await;
+}
+
+/// The `runs` table as a version without `metrics` and `error` created it.
+fn old_runs_table(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "CREATE TABLE runs (id uuid_text NOT NULL PRIMARY KEY, experiment_id uuid_text NOT NULL, \
+             status varchar NOT NULL, created_at timestamp_with_timezone_text NOT NULL, \
+             updated_at timestamp_with_timezone_text NOT NULL, start_time timestamp_with_timezone_text, \
+             end_time timestamp_with_timezone_text, progress jsonb_text NOT NULL)"
+        }
+        Backend::Postgres => {
+            "CREATE TABLE runs (id uuid NOT NULL PRIMARY KEY, experiment_id uuid NOT NULL, \
+             status varchar NOT NULL, created_at timestamp with time zone NOT NULL, \
+             updated_at timestamp with time zone NOT NULL, start_time timestamp with time zone, \
+             end_time timestamp with time zone, progress jsonb NOT NULL)"
+        }
+    }
+}
+
+async fn sync_adds_a_missing_column_and_keeps_rows(backend: Backend) {
+    let fresh = FreshDatabase::new(backend);
+    let created = Utc::now().trunc_subsecs(6);
+    let started = created + Duration::seconds(1);
+    let progress = Progress { phase: "upload".to_owned(), done: 10, total: Some(100) };
+    let old = RunRecord {
+        id: qbench_domain::RunId::new(),
+        experiment_id: qbench_domain::ExperimentId::new(),
+        status: RunStatus::Running,
+        created_at: created,
+        updated_at: started,
+        start_time: Some(started),
+        end_time: None,
+        progress: progress.clone(),
+        metrics: None,
+        error: None,
+    };
+
+    let raw = fresh.raw().await;
+    execute(&raw, fresh.statement(old_runs_table(backend), Vec::new())).await;
+    let insert = "INSERT INTO runs (id, experiment_id, status, created_at, updated_at, start_time, end_time, progress) \
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    let values: Vec<Value> = vec![
+        old.id.as_uuid().into(),
+        old.experiment_id.as_uuid().into(),
+        "RUNNING".into(),
+        created.into(),
+        started.into(),
+        Some(started).into(),
+        Option::<chrono::DateTime<Utc>>::None.into(),
+        serde_json::to_value(&progress).unwrap().into(),
+    ];
+    execute(&raw, fresh.statement(insert, values)).await;
+    raw.close().await.unwrap();
+
+    let database = fresh.open(cipher()).await;
+    let mut run = RunRepository::get(&database, old.id).await.unwrap();
+    assert_eq!(run, Run::restore(old.clone()), "the old row reads back, without metrics and error");
+
+    // The added columns work: the run completes with metrics.
+    run.complete(json!({"recall": 0.98}), started + Duration::seconds(5)).unwrap();
+    RunRepository::update(&database, &run, RunStatus::Running).await.unwrap();
+    assert_eq!(RunRepository::get(&database, old.id).await.unwrap(), run);
+    let listed = RunRepository::list(&database, RunFilter::default(), Default::default()).await.unwrap();
+    assert_eq!((listed.items, listed.total), (vec![run], 1));
+}
+
+#[tokio::test]
+async fn sqlite_sync_adds_a_column_missing_from_an_older_table_and_keeps_its_rows() {
+    sync_adds_a_missing_column_and_keeps_rows(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_sync_adds_a_column_missing_from_an_older_table_and_keeps_its_rows() {
+    sync_adds_a_missing_column_and_keeps_rows(Backend::Postgres).await;
+}

@@ -1,0 +1,109 @@
+//! The repository contract suite: what every adapter of the repository ports must do.
+//!
+//! [`check_repository_contract`] runs every check against one [`RepositoryUnderTest`]; the checks
+//! are public too, so a failing one can be run alone. Each check creates its own objects with
+//! fresh names and never assumes an empty database, so all of them can share one database (and
+//! run again on it). A check panics with a message naming what broke.
+//!
+//! ```no_run
+//! # async fn example() {
+//! use std::sync::Arc;
+//! use qbench_testkit::contract::{RepositoryUnderTest, check_repository_contract};
+//! use qbench_testkit::memory::InMemoryDatabase;
+//!
+//! let repos = RepositoryUnderTest::new(Arc::new(InMemoryDatabase::new()));
+//! check_repository_contract(&repos).await;
+//! # }
+//! ```
+
+mod connections;
+mod datasets;
+mod experiments;
+mod fixtures;
+mod lists;
+mod references;
+mod runs;
+mod storages;
+
+use std::sync::Arc;
+
+use qbench_repository::{
+    ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, RunRepository, StorageRepository,
+};
+
+pub use connections::{
+    check_connection_names_are_unique, check_connection_round_trip, check_connection_update_and_delete,
+};
+pub use datasets::check_dataset_round_trip;
+pub use experiments::check_experiment_round_trip;
+pub use lists::{check_lists_in_creation_order, check_run_lists_newest_first_with_filters};
+pub use references::{check_experiment_delete_cascades_to_runs, check_references_block_deletes};
+pub use runs::{check_run_life_cycle_and_conditional_update, check_run_needs_its_experiment};
+pub use storages::{
+    check_storage_names_are_unique_when_given, check_storage_round_trip, check_storage_update_and_delete,
+};
+
+/// The ports of one database, as the checks use them.
+#[derive(Clone)]
+pub struct RepositoryUnderTest {
+    /// Connections.
+    pub connections: Arc<dyn ConnectionRepository>,
+    /// Object storages.
+    pub storages: Arc<dyn StorageRepository>,
+    /// Datasets.
+    pub datasets: Arc<dyn DatasetRepository>,
+    /// Experiments.
+    pub experiments: Arc<dyn ExperimentRepository>,
+    /// Runs.
+    pub runs: Arc<dyn RunRepository>,
+    /// Liveness.
+    pub health: Arc<dyn DatabaseHealth>,
+}
+
+impl RepositoryUnderTest {
+    /// Every port of `database`, which implements them all.
+    pub fn new<D>(database: Arc<D>) -> Self
+    where
+        D: ConnectionRepository
+            + StorageRepository
+            + DatasetRepository
+            + ExperimentRepository
+            + RunRepository
+            + DatabaseHealth
+            + 'static,
+    {
+        Self {
+            connections: database.clone(),
+            storages: database.clone(),
+            datasets: database.clone(),
+            experiments: database.clone(),
+            runs: database.clone(),
+            health: database,
+        }
+    }
+}
+
+/// Runs every check of the suite, in order.
+pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
+    check_health(repos).await;
+    check_connection_round_trip(repos).await;
+    check_connection_names_are_unique(repos).await;
+    check_connection_update_and_delete(repos).await;
+    check_storage_round_trip(repos).await;
+    check_storage_names_are_unique_when_given(repos).await;
+    check_storage_update_and_delete(repos).await;
+    check_dataset_round_trip(repos).await;
+    check_experiment_round_trip(repos).await;
+    check_references_block_deletes(repos).await;
+    check_experiment_delete_cascades_to_runs(repos).await;
+    check_run_needs_its_experiment(repos).await;
+    check_run_life_cycle_and_conditional_update(repos).await;
+    check_lists_in_creation_order(repos).await;
+    check_run_lists_newest_first_with_filters(repos).await;
+}
+
+/// The database answers a ping and names its backend.
+pub async fn check_health(repos: &RepositoryUnderTest) {
+    fixtures::ok(repos.health.ping().await, "ping");
+    assert!(!repos.health.backend().is_empty(), "the backend has a name");
+}

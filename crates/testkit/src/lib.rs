@@ -1,0 +1,17 @@
+//! Test support shared by the service, adapter and app tests.
+//!
+//! - [`memory::InMemoryDatabase`] is a fake of every repository port that honours their contracts
+//!   exactly, and [`memory::RecordingRunQueue`] a run queue that records what it is told;
+//!   [`memory::in_memory_repositories`] wires both into the services' `Repositories`.
+//! - [`contract`] is the suite every repository adapter must pass: [`contract::check_repository_contract`]
+//!   runs it against a [`contract::RepositoryUnderTest`]. The in-memory fake, SQLite and
+//!   PostgreSQL all run the same suite, which is what keeps the fake honest.
+//! - [`postgres::PostgresCluster`] starts a throwaway PostgreSQL server for tests.
+#![deny(missing_docs)]
+
+pub mod contract;
+pub mod memory;
+pub mod postgres;
+mod queue;
+
+pub use memory::{InMemoryDatabase, RecordingRunQueue, in_memory_repositories};

@@ -1,0 +1,377 @@
+//! An in-memory database that honours every repository contract, for service and app tests.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use qbench_domain::{
+    Connection, ConnectionId, Dataset, DatasetId, Experiment, ExperimentId, ObjectStorage, Run, RunId, RunStatus,
+    StorageId,
+};
+use qbench_repository::{
+    ConnectionRepository, DatabaseHealth, DatasetRepository, Entity, ExperimentRepository, Listed, Page,
+    RepositoryError, RunFilter, RunRepository, StorageRepository,
+};
+use qbench_service::Repositories;
+
+pub use crate::queue::RecordingRunQueue;
+
+/// Every repository port and [`DatabaseHealth`] over maps in memory.
+///
+/// It returns exactly the errors the port contracts promise (`Duplicate`, `NotFound`, `InUse`,
+/// `Conflict`), lists in the same orders as the SQL adapter, and can be switched to answer
+/// `Unavailable` everywhere with [`InMemoryDatabase::set_unavailable`]. Each call runs under one
+/// lock, so each call is atomic like a transaction.
+#[derive(Debug, Default)]
+pub struct InMemoryDatabase {
+    tables: Mutex<Tables>,
+    unavailable: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    connections: BTreeMap<ConnectionId, Connection>,
+    storages: BTreeMap<StorageId, ObjectStorage>,
+    datasets: BTreeMap<DatasetId, Dataset>,
+    experiments: BTreeMap<ExperimentId, Experiment>,
+    runs: BTreeMap<RunId, Run>,
+}
+
+impl InMemoryDatabase {
+    /// An empty database.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every later call fail with `Unavailable` (`true`) or work again (`false`).
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// The tables, or `Unavailable` when switched off.
+    fn tables(&self) -> Result<MutexGuard<'_, Tables>, RepositoryError> {
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(RepositoryError::Unavailable("the in-memory database is switched off".to_owned()));
+        }
+        // A panic in another test thread must not hide this test's own outcome.
+        Ok(self.tables.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// The [`Repositories`] of a fresh [`InMemoryDatabase`] and [`RecordingRunQueue`], with handles on
+/// both so a test can seed data, switch the database off or make the queue fail.
+pub fn in_memory_repositories() -> (Repositories, Arc<InMemoryDatabase>, Arc<RecordingRunQueue>) {
+    let database = Arc::new(InMemoryDatabase::new());
+    let queue = Arc::new(RecordingRunQueue::new());
+    let repositories = Repositories {
+        connections: database.clone(),
+        storages: database.clone(),
+        datasets: database.clone(),
+        experiments: database.clone(),
+        runs: database.clone(),
+        queue: queue.clone(),
+        health: database.clone(),
+    };
+    (repositories, database, queue)
+}
+
+/// One page of `items`, already in list order.
+fn page_of<T: Clone>(items: Vec<&T>, page: Page) -> Listed<T> {
+    let total = items.len() as u64;
+    let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    Listed { items: items.into_iter().skip(offset).take(limit).cloned().collect(), total }
+}
+
+/// Items in creation order: oldest first, ties broken by id.
+fn in_creation_order<'a, K: Ord + Copy + 'a, T: Clone + 'a>(
+    items: impl Iterator<Item = (&'a K, &'a T)>,
+    created_at: impl Fn(&T) -> DateTime<Utc>,
+    page: Page,
+) -> Listed<T> {
+    let mut sorted: Vec<(DateTime<Utc>, K, &T)> = items.map(|(id, item)| (created_at(item), *id, item)).collect();
+    sorted.sort_by_key(|&(created_at, id, _)| (created_at, id));
+    page_of(sorted.into_iter().map(|(_, _, item)| item).collect(), page)
+}
+
+fn duplicate_name(entity: Entity, name: &str) -> RepositoryError {
+    RepositoryError::Duplicate { entity, field: "name", value: name.to_owned() }
+}
+
+fn duplicate_id(entity: Entity, id: impl ToString) -> RepositoryError {
+    RepositoryError::Duplicate { entity, field: "id", value: id.to_string() }
+}
+
+#[async_trait]
+impl ConnectionRepository for InMemoryDatabase {
+    async fn insert(&self, connection: &Connection) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if tables.connections.values().any(|other| other.spec.name == connection.spec.name) {
+            return Err(duplicate_name(Entity::Connection, &connection.spec.name));
+        }
+        if tables.connections.contains_key(&connection.id) {
+            return Err(duplicate_id(Entity::Connection, connection.id));
+        }
+        tables.connections.insert(connection.id, connection.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: ConnectionId) -> Result<Connection, RepositoryError> {
+        self.tables()?.connections.get(&id).cloned().ok_or_else(|| RepositoryError::not_found(Entity::Connection, id))
+    }
+
+    async fn find_by_name(&self, name: &str) -> Result<Option<Connection>, RepositoryError> {
+        Ok(self.tables()?.connections.values().find(|connection| connection.spec.name == name).cloned())
+    }
+
+    async fn list(&self, page: Page) -> Result<Listed<Connection>, RepositoryError> {
+        Ok(in_creation_order(self.tables()?.connections.iter(), |c| c.created_at, page))
+    }
+
+    async fn update(&self, connection: &Connection) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if !tables.connections.contains_key(&connection.id) {
+            return Err(RepositoryError::not_found(Entity::Connection, connection.id));
+        }
+        if tables.connections.values().any(|other| other.id != connection.id && other.spec.name == connection.spec.name)
+        {
+            return Err(duplicate_name(Entity::Connection, &connection.spec.name));
+        }
+        tables.connections.insert(connection.id, connection.clone());
+        Ok(())
+    }
+
+    async fn delete(&self, id: ConnectionId) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if !tables.connections.contains_key(&id) {
+            return Err(RepositoryError::not_found(Entity::Connection, id));
+        }
+        let users = tables.experiments.values().filter(|e| e.spec.connection_id == id).count() as u64;
+        if users > 0 {
+            return Err(RepositoryError::InUse {
+                entity: Entity::Connection,
+                id: id.to_string(),
+                by: Entity::Experiment,
+                count: users,
+            });
+        }
+        tables.connections.remove(&id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl StorageRepository for InMemoryDatabase {
+    async fn insert(&self, storage: &ObjectStorage) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if let Some(name) = &storage.spec.name
+            && tables.storages.values().any(|other| other.spec.name.as_ref() == Some(name))
+        {
+            return Err(duplicate_name(Entity::Storage, name));
+        }
+        if tables.storages.contains_key(&storage.id) {
+            return Err(duplicate_id(Entity::Storage, storage.id));
+        }
+        tables.storages.insert(storage.id, storage.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: StorageId) -> Result<ObjectStorage, RepositoryError> {
+        self.tables()?.storages.get(&id).cloned().ok_or_else(|| RepositoryError::not_found(Entity::Storage, id))
+    }
+
+    async fn list(&self, page: Page) -> Result<Listed<ObjectStorage>, RepositoryError> {
+        Ok(in_creation_order(self.tables()?.storages.iter(), |s| s.created_at, page))
+    }
+
+    async fn update(&self, storage: &ObjectStorage) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if !tables.storages.contains_key(&storage.id) {
+            return Err(RepositoryError::not_found(Entity::Storage, storage.id));
+        }
+        if let Some(name) = &storage.spec.name
+            && tables.storages.values().any(|other| other.id != storage.id && other.spec.name.as_ref() == Some(name))
+        {
+            return Err(duplicate_name(Entity::Storage, name));
+        }
+        tables.storages.insert(storage.id, storage.clone());
+        Ok(())
+    }
+
+    async fn delete(&self, id: StorageId) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if !tables.storages.contains_key(&id) {
+            return Err(RepositoryError::not_found(Entity::Storage, id));
+        }
+        let users = tables.datasets.values().filter(|d| d.spec.storage_id == Some(id)).count() as u64;
+        if users > 0 {
+            return Err(RepositoryError::InUse {
+                entity: Entity::Storage,
+                id: id.to_string(),
+                by: Entity::Dataset,
+                count: users,
+            });
+        }
+        tables.storages.remove(&id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DatasetRepository for InMemoryDatabase {
+    async fn insert(&self, dataset: &Dataset) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if tables.datasets.contains_key(&dataset.id) {
+            return Err(duplicate_id(Entity::Dataset, dataset.id));
+        }
+        tables.datasets.insert(dataset.id, dataset.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: DatasetId) -> Result<Dataset, RepositoryError> {
+        self.tables()?.datasets.get(&id).cloned().ok_or_else(|| RepositoryError::not_found(Entity::Dataset, id))
+    }
+
+    async fn list(&self, page: Page) -> Result<Listed<Dataset>, RepositoryError> {
+        Ok(in_creation_order(self.tables()?.datasets.iter(), |d| d.created_at, page))
+    }
+
+    async fn update(&self, dataset: &Dataset) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        match tables.datasets.get_mut(&dataset.id) {
+            Some(stored) => {
+                *stored = dataset.clone();
+                Ok(())
+            }
+            None => Err(RepositoryError::not_found(Entity::Dataset, dataset.id)),
+        }
+    }
+
+    async fn delete(&self, id: DatasetId) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if !tables.datasets.contains_key(&id) {
+            return Err(RepositoryError::not_found(Entity::Dataset, id));
+        }
+        let users = tables.experiments.values().filter(|e| e.spec.dataset_id == id).count() as u64;
+        if users > 0 {
+            return Err(RepositoryError::InUse {
+                entity: Entity::Dataset,
+                id: id.to_string(),
+                by: Entity::Experiment,
+                count: users,
+            });
+        }
+        tables.datasets.remove(&id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ExperimentRepository for InMemoryDatabase {
+    async fn insert(&self, experiment: &Experiment) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if tables.experiments.contains_key(&experiment.id) {
+            return Err(duplicate_id(Entity::Experiment, experiment.id));
+        }
+        tables.experiments.insert(experiment.id, experiment.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: ExperimentId) -> Result<Experiment, RepositoryError> {
+        self.tables()?.experiments.get(&id).cloned().ok_or_else(|| RepositoryError::not_found(Entity::Experiment, id))
+    }
+
+    async fn list(&self, page: Page) -> Result<Listed<Experiment>, RepositoryError> {
+        Ok(in_creation_order(self.tables()?.experiments.iter(), |e| e.created_at, page))
+    }
+
+    async fn update(&self, experiment: &Experiment) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        match tables.experiments.get_mut(&experiment.id) {
+            Some(stored) => {
+                *stored = experiment.clone();
+                Ok(())
+            }
+            None => Err(RepositoryError::not_found(Entity::Experiment, experiment.id)),
+        }
+    }
+
+    async fn delete(&self, id: ExperimentId, cascade: bool) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if !tables.experiments.contains_key(&id) {
+            return Err(RepositoryError::not_found(Entity::Experiment, id));
+        }
+        let runs = tables.runs.values().filter(|run| run.experiment_id() == id).count() as u64;
+        if runs > 0 && !cascade {
+            return Err(RepositoryError::InUse {
+                entity: Entity::Experiment,
+                id: id.to_string(),
+                by: Entity::Run,
+                count: runs,
+            });
+        }
+        tables.runs.retain(|_, run| run.experiment_id() != id);
+        tables.experiments.remove(&id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RunRepository for InMemoryDatabase {
+    async fn insert(&self, run: &Run) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if !tables.experiments.contains_key(&run.experiment_id()) {
+            return Err(RepositoryError::not_found(Entity::Experiment, run.experiment_id()));
+        }
+        if tables.runs.contains_key(&run.id()) {
+            return Err(duplicate_id(Entity::Run, run.id()));
+        }
+        tables.runs.insert(run.id(), run.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: RunId) -> Result<Run, RepositoryError> {
+        self.tables()?.runs.get(&id).cloned().ok_or_else(|| RepositoryError::not_found(Entity::Run, id))
+    }
+
+    async fn list(&self, filter: RunFilter, page: Page) -> Result<Listed<Run>, RepositoryError> {
+        let tables = self.tables()?;
+        let mut runs: Vec<&Run> = tables
+            .runs
+            .values()
+            .filter(|run| filter.experiment_id.is_none_or(|id| run.experiment_id() == id))
+            .filter(|run| filter.status.is_none_or(|status| run.status() == status))
+            .collect();
+        // Newest first, ties broken by id, also descending.
+        runs.sort_by_key(|run| Reverse((run.created_at(), run.id())));
+        Ok(page_of(runs, page))
+    }
+
+    async fn update(&self, run: &Run, expected: RunStatus) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        match tables.runs.get_mut(&run.id()) {
+            None => Err(RepositoryError::not_found(Entity::Run, run.id())),
+            Some(stored) if stored.status() != expected => {
+                Err(RepositoryError::Conflict { entity: Entity::Run, id: run.id().to_string() })
+            }
+            Some(stored) => {
+                *stored = run.clone();
+                Ok(())
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl DatabaseHealth for InMemoryDatabase {
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        self.tables().map(drop)
+    }
+
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+}
