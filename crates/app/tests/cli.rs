@@ -1,4 +1,5 @@
 //! The `qbench` binary as a user runs it: flags, configuration errors, start-up and graceful shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdout, Command, Stdio};

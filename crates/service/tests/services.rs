@@ -1,5 +1,6 @@
 //! The use cases over the testkit's in-memory fakes: the rules the services add on top of the
 //! domain and the repositories.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
