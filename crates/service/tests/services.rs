@@ -61,10 +61,10 @@ async fn experiment_spec(services: &Services) -> ExperimentSpec {
 }
 
 fn fields(error: ServiceError) -> Vec<String> {
-    match error {
-        ServiceError::Invalid(violations) => violations.into_iter().map(|v| v.field).collect(),
-        other => panic!("expected Invalid, got {other:?}"),
-    }
+    let ServiceError::Invalid(violations) = error else {
+        panic!("expected Invalid, got {error:?}");
+    };
+    violations.into_iter().map(|v| v.field).collect()
 }
 
 #[tokio::test]
