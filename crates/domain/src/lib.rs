@@ -44,6 +44,7 @@ mod experiment;
 mod ids;
 mod limits;
 pub mod metrics;
+mod point;
 mod run;
 mod secret;
 mod storage;
@@ -60,6 +61,7 @@ pub use experiment::{
 };
 pub use ids::{ConnectionId, DatasetId, ExperimentId, RunId, StorageId};
 pub use limits::Limits;
+pub use point::PointId;
 pub use run::{Progress, Run, RunRecord, RunStatus, TransitionError};
 pub use secret::{Secret, mask_secret};
 pub use storage::{ObjectStorage, StorageSpec};

@@ -14,6 +14,7 @@ mod store;
 
 pub use collection::{CollectionInfo, CollectionSpec, EngineInfo};
 pub use error::VectorStoreError;
-pub use point::{Point, PointId};
+pub use point::Point;
+pub use qbench_domain::PointId;
 pub use search::{ScoredPoint, SearchParams, SearchRequest, SearchResponse};
 pub use store::VectorStore;

@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use qbench_domain::{SearchQuantization, VectorName};
-
-use crate::PointId;
+use qbench_domain::{PointId, SearchQuantization, VectorName};
 
 /// Search-time parameters (Qdrant's `SearchParams`).
 #[derive(Debug, Clone, Default, PartialEq)]
