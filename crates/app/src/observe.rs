@@ -77,11 +77,13 @@ async fn normalise(response: ServiceResponse<BoxBody>, method: &str, path: &str)
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with(PROBLEM_JSON));
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let is_problem = content_type.is_some_and(|value| value.starts_with(PROBLEM_JSON));
+    // A handler that answers an error status with a JSON document of its own (the health probes'
+    // 503) means that document; only what is neither is rewritten.
+    if content_type.is_some_and(|value| value.starts_with("application/json")) {
+        return response;
+    }
     let (request, body_response) = response.into_parts();
     let (head, body) = body_response.into_parts();
     let body = to_bytes_limited(body).await;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use crate::clock::now;
 use qbench_domain::{Connection, ConnectionId, ConnectionSpec, validate_connection};
 use qbench_repository::{ConnectionRepository, Listed, Page};
 
@@ -24,7 +24,7 @@ impl ConnectionService {
     /// Makes sure the built-in `embedded` connection exists; called at start-up.
     #[tracing::instrument(skip(self))]
     pub async fn ensure_builtin(&self) -> Result<Connection, ServiceError> {
-        let builtin = Connection::embedded(Utc::now());
+        let builtin = Connection::embedded(now());
         if let Some(existing) = self.connections.find_by_name(&builtin.spec.name).await? {
             return Ok(existing);
         }
@@ -37,7 +37,7 @@ impl ConnectionService {
     #[tracing::instrument(skip_all, fields(name = %spec.name))]
     pub async fn create(&self, spec: ConnectionSpec) -> Result<Connection, ServiceError> {
         ensure_valid(validate_connection(&spec))?;
-        let connection = Connection::new(spec, Utc::now());
+        let connection = Connection::new(spec, now());
         self.connections.insert(&connection).await?;
         Ok(connection)
     }
@@ -59,7 +59,7 @@ impl ConnectionService {
         refuse_builtin(&connection, "changed")?;
         ensure_valid(validate_connection(&spec))?;
         connection.spec = spec;
-        connection.updated_at = Utc::now();
+        connection.updated_at = now();
         self.connections.update(&connection).await?;
         Ok(connection)
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use crate::clock::now;
 use qbench_domain::{Dataset, DatasetId, DatasetSpec, Violation, validate_dataset};
 use qbench_repository::{DatasetRepository, Listed, Page, RepositoryError, StorageRepository};
 
@@ -40,7 +40,7 @@ impl DatasetService {
     #[tracing::instrument(skip_all, fields(name = %spec.name))]
     pub async fn create(&self, spec: DatasetSpec) -> Result<Dataset, ServiceError> {
         self.validate(&spec).await?;
-        let dataset = Dataset::new(spec, Utc::now());
+        let dataset = Dataset::new(spec, now());
         self.datasets.insert(&dataset).await?;
         Ok(dataset)
     }
@@ -61,7 +61,7 @@ impl DatasetService {
         let mut dataset = self.datasets.get(id).await?;
         self.validate(&spec).await?;
         dataset.spec = spec;
-        dataset.updated_at = Utc::now();
+        dataset.updated_at = now();
         self.datasets.update(&dataset).await?;
         Ok(dataset)
     }

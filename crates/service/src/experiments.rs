@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use crate::clock::now;
 use qbench_domain::{Experiment, ExperimentId, ExperimentSpec, ExperimentValidator, ValidationReport, Violation};
 use qbench_repository::{ConnectionRepository, DatasetRepository, ExperimentRepository, Listed, Page, RepositoryError};
 
@@ -58,7 +58,7 @@ impl ExperimentService {
     #[tracing::instrument(skip_all, fields(name = %spec.name))]
     pub async fn create(&self, spec: ExperimentSpec) -> Result<(Experiment, Vec<Violation>), ServiceError> {
         let warnings = self.validated(&spec).await?;
-        let experiment = Experiment::new(spec, Utc::now());
+        let experiment = Experiment::new(spec, now());
         self.experiments.insert(&experiment).await?;
         Ok((experiment, warnings))
     }
@@ -79,7 +79,7 @@ impl ExperimentService {
         let mut experiment = self.experiments.get(id).await?;
         self.validated(&spec).await?;
         experiment.spec = spec;
-        experiment.updated_at = Utc::now();
+        experiment.updated_at = now();
         self.experiments.update(&experiment).await?;
         Ok(experiment)
     }

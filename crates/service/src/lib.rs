@@ -7,6 +7,7 @@
 //! HTTP or CLI messages.
 #![deny(missing_docs)]
 
+mod clock;
 mod connections;
 mod datasets;
 mod error;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use crate::clock::now;
 use qbench_domain::{ExperimentId, Run, RunId};
 use qbench_repository::{ExperimentRepository, Listed, Page, RepositoryError, RunFilter, RunQueue, RunRepository};
 
@@ -33,7 +33,7 @@ impl RunService {
     #[tracing::instrument(skip(self))]
     pub async fn create(&self, experiment_id: ExperimentId) -> Result<Run, ServiceError> {
         self.experiments.get(experiment_id).await?;
-        let run = Run::new(experiment_id, Utc::now());
+        let run = Run::new(experiment_id, now());
         self.runs.insert(&run).await?;
         // The stored run is the source of truth: if the notification fails, the run still waits
         // in the table for the next worker to look.
@@ -60,7 +60,7 @@ impl RunService {
         for _ in 0..CANCEL_ATTEMPTS {
             let mut run = self.runs.get(id).await?;
             let expected = run.status();
-            run.cancel(Utc::now())?;
+            run.cancel(now())?;
             match self.runs.update(&run, expected).await {
                 Ok(()) => return Ok(run),
                 Err(error @ RepositoryError::Conflict { .. }) => last_error = Some(error),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use crate::clock::now;
 use qbench_domain::{ObjectStorage, StorageId, StorageSpec, validate_storage};
 use qbench_repository::{Listed, Page, StorageRepository};
 
@@ -25,7 +25,7 @@ impl StorageService {
     #[tracing::instrument(skip_all, fields(bucket = %spec.bucket))]
     pub async fn create(&self, spec: StorageSpec) -> Result<ObjectStorage, ServiceError> {
         ensure_valid(validate_storage(&spec))?;
-        let storage = ObjectStorage::new(spec, Utc::now());
+        let storage = ObjectStorage::new(spec, now());
         self.storages.insert(&storage).await?;
         Ok(storage)
     }
@@ -46,7 +46,7 @@ impl StorageService {
         let mut storage = self.storages.get(id).await?;
         ensure_valid(validate_storage(&spec))?;
         storage.spec = spec;
-        storage.updated_at = Utc::now();
+        storage.updated_at = now();
         self.storages.update(&storage).await?;
         Ok(storage)
     }

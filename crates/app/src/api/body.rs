@@ -56,28 +56,40 @@ fn is_json(req: &HttpRequest) -> bool {
 /// Parses `bytes` as `T`, naming the field path of a shape error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        // Some shape errors (two keys in a one-of object) surface as syntax errors mid-stream;
+        // JSON that parses on its own is well-formed, so its error is about the shape.
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        json_error(error, well_formed)
+    })?;
     deserializer.end().map_err(|err| ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {err}")))?;
     Ok(value)
 }
 
 /// Parses an already-read JSON value as `T`, naming the field path of a shape error.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(json_error)
+    serde_path_to_error::deserialize(value).map_err(|error| json_error(error, true))
 }
 
-fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn json_error(error: serde_path_to_error::Error<serde_json::Error>, well_formed: bool) -> ApiError {
     let path = error.path().to_string();
     let inner = error.into_inner();
-    if inner.is_data() {
-        let field = if path == "." { "body".to_owned() } else { path };
-        // serde_json appends the position to data errors; the field path says more.
-        let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or_default().to_owned();
-        ApiError::invalid(vec![qbench_domain::Violation::new(field, message)])
-    } else {
-        ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {inner}"))
+    if !(inner.is_data() || well_formed) {
+        return ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {inner}"));
     }
+    // serde_json appends the position to its errors; the field path says more.
+    let message = inner.to_string();
+    let message = message.split(" at line ").next().unwrap_or_default().to_owned();
+    let parent = if path == "." { None } else { Some(path) };
+    // A missing field is reported at its parent; name the field itself.
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`'));
+    let field = match (parent, missing) {
+        (Some(parent), Some(missing)) => format!("{parent}.{missing}"),
+        (None, Some(missing)) => missing.to_owned(),
+        (Some(parent), None) => parent,
+        (None, None) => "body".to_owned(),
+    };
+    ApiError::invalid(vec![qbench_domain::Violation::new(field, message)])
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {

@@ -12,6 +12,7 @@ use crate::api::query::QueryParams;
 use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
 use crate::dto::connection::{ConnectionRequest, ConnectionResponse};
+use crate::dto::unmask;
 use crate::state::AppState;
 
 #[api_operation(
@@ -88,7 +89,8 @@ pub(crate) async fn update(
 ) -> Result<Json<ConnectionResponse>, ApiError> {
     let id = ConnectionId::from(path.id);
     let current = state.connections.get(id).await?;
-    let merged: ConnectionRequest = patch::merge(&ConnectionRequest::from_domain(&current), body.into_inner())?;
+    let mut merged: ConnectionRequest = patch::merge(&ConnectionRequest::from_domain(&current), body.into_inner())?;
+    merged.api_key = unmask(merged.api_key, current.spec.api_key.as_ref());
     let spec = ConnectionSpec::try_from(merged).map_err(ApiError::invalid)?;
     let connection = state.connections.update(id, spec).await?;
     Ok(Json(ConnectionResponse::from(&connection)))

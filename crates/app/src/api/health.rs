@@ -152,6 +152,18 @@ impl ApiComponent for HealthAnswer {
     }
 }
 
+async fn check_health(state: &AppState) -> HealthAnswer {
+    let mut components = BTreeMap::from([("database".to_owned(), probe_database(state).await)]);
+    if let Some(endpoint) = &state.object_storage_endpoint {
+        components.insert("object_storage".to_owned(), probe_object_storage(endpoint).await);
+    }
+    HealthAnswer::new(components)
+}
+
+async fn check_ready(state: &AppState) -> HealthAnswer {
+    HealthAnswer::new(BTreeMap::from([("database".to_owned(), probe_database(state).await)]))
+}
+
 #[api_operation(
     operation_id = "health",
     tag = "operations",
@@ -159,11 +171,17 @@ impl ApiComponent for HealthAnswer {
     description = "200 when every component answers, 503 otherwise; the body details each component."
 )]
 pub(crate) async fn health(state: Data<AppState>) -> HealthAnswer {
-    let mut components = BTreeMap::from([("database".to_owned(), probe_database(&state).await)]);
-    if let Some(endpoint) = &state.object_storage_endpoint {
-        components.insert("object_storage".to_owned(), probe_object_storage(endpoint).await);
-    }
-    HealthAnswer::new(components)
+    check_health(&state).await
+}
+
+#[api_operation(
+    operation_id = "api_health",
+    tag = "operations",
+    summary = "Health of qbench and its dependencies (same as /health)",
+    description = "200 when every component answers, 503 otherwise; the body details each component."
+)]
+pub(crate) async fn api_health(state: Data<AppState>) -> HealthAnswer {
+    check_health(&state).await
 }
 
 #[api_operation(
@@ -172,7 +190,16 @@ pub(crate) async fn health(state: Data<AppState>) -> HealthAnswer {
     summary = "Readiness: 200 once the database answers, 503 until then"
 )]
 pub(crate) async fn ready(state: Data<AppState>) -> HealthAnswer {
-    HealthAnswer::new(BTreeMap::from([("database".to_owned(), probe_database(&state).await)]))
+    check_ready(&state).await
+}
+
+#[api_operation(
+    operation_id = "api_ready",
+    tag = "operations",
+    summary = "Readiness (same as /ready): 200 once the database answers, 503 until then"
+)]
+pub(crate) async fn api_ready(state: Data<AppState>) -> HealthAnswer {
+    check_ready(&state).await
 }
 
 #[api_operation(

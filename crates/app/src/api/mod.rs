@@ -89,8 +89,8 @@ pub fn configure(config: &mut ServiceConfig) {
             )
             .service(
                 scope("/health")
-                    .service(resource("").route(get().to(health::health)))
-                    .service(resource("/ready").route(get().to(health::ready))),
+                    .service(resource("").route(get().to(health::api_health)))
+                    .service(resource("/ready").route(get().to(health::api_ready))),
             ),
     );
 }

@@ -21,6 +21,10 @@ pub struct PageQuery {
     pub page_size: Option<u64>,
 }
 
+/// The largest offset accepted: databases count rows in signed 64-bit integers, and the links to
+/// the next pages must not overflow either.
+pub const MAX_OFFSET: u64 = i64::MAX as u64 / 2;
+
 impl PageQuery {
     /// The page asked for; a 400 naming the parameter when it is out of range.
     pub fn to_page(&self) -> Result<Page, ApiError> {
@@ -32,13 +36,19 @@ impl PageQuery {
         if !(1..=Page::MAX_LIMIT).contains(&limit) {
             return Err(ApiError::bad_parameter(limit_field, format!("{limit} is outside 1..={}", Page::MAX_LIMIT)));
         }
-        let offset = match (self.offset, self.page) {
-            (Some(offset), _) => offset,
+        let (offset_field, offset) = match (self.offset, self.page) {
+            (Some(offset), _) => ("offset", Some(offset)),
             (None, Some(0)) => return Err(ApiError::bad_parameter("page", "pages are numbered from 1")),
-            (None, Some(page)) => (page - 1).saturating_mul(limit),
-            (None, None) => 0,
+            (None, Some(page)) => ("page", (page - 1).checked_mul(limit)),
+            (None, None) => ("offset", Some(0)),
         };
-        Ok(Page { limit, offset })
+        match offset {
+            Some(offset) if offset <= MAX_OFFSET => Ok(Page { limit, offset }),
+            _ => Err(ApiError::bad_parameter(
+                offset_field,
+                format!("the page starts beyond the largest offset, {MAX_OFFSET}"),
+            )),
+        }
     }
 }
 

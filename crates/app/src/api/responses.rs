@@ -151,8 +151,8 @@ fn link_header(req: &HttpRequest, page: Page, total: u64) -> String {
     if page.offset > 0 {
         links.push(link(page.offset.saturating_sub(limit), "prev"));
     }
-    if page.offset + limit < total {
-        links.push(link(page.offset + limit, "next"));
+    if page.offset.saturating_add(limit) < total {
+        links.push(link(page.offset.saturating_add(limit), "next"));
     }
     links.push(link(last, "last"));
     links.join(", ")

@@ -12,6 +12,7 @@ use crate::api::query::QueryParams;
 use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
 use crate::dto::storage::{StorageRequest, StorageResponse};
+use crate::dto::unmask;
 use crate::state::AppState;
 
 #[api_operation(
@@ -88,7 +89,9 @@ pub(crate) async fn update(
 ) -> Result<Json<StorageResponse>, ApiError> {
     let id = StorageId::from(path.id);
     let current = state.storages.get(id).await?;
-    let merged: StorageRequest = patch::merge(&StorageRequest::from_domain(&current), body.into_inner())?;
+    let mut merged: StorageRequest = patch::merge(&StorageRequest::from_domain(&current), body.into_inner())?;
+    merged.access_key = unmask(merged.access_key, current.spec.access_key.as_ref());
+    merged.secret_key = unmask(merged.secret_key, current.spec.secret_key.as_ref());
     let spec = StorageSpec::try_from(merged).map_err(ApiError::invalid)?;
     let storage = state.storages.update(id, spec).await?;
     Ok(Json(StorageResponse::from(&storage)))

@@ -10,7 +10,17 @@ pub mod run;
 pub mod storage;
 pub mod vector;
 
-use qbench_domain::Violation;
+use qbench_domain::{Secret, Violation, mask_secret};
+use secrecy::ExposeSecret;
+
+/// A secret field after a merge: a client that sends back the masked value it was shown
+/// (`"****3y"`) keeps the stored secret instead of replacing it with the mask.
+pub(crate) fn unmask(sent: Option<String>, stored: Option<&Secret>) -> Option<String> {
+    match (sent, stored) {
+        (Some(sent), Some(stored)) if sent == mask_secret(stored) => Some(stored.expose_secret().to_owned()),
+        (sent, _) => sent,
+    }
+}
 
 /// Collects violations while converting a request; `finish` turns them into a result.
 #[derive(Debug, Default)]

@@ -1,0 +1,19 @@
+//! The REST API end to end: the real application stack (settings, SQL adapter, services, actix
+//! app with its middleware) over a fresh database per test, called in process.
+//!
+//! `helpers` holds the harness: `spawn_app()` (SQLite in a temporary data dir) and
+//! `spawn_app_on(Backend::Postgres)` (a database of its own on the one PostgreSQL cluster of this
+//! binary), request helpers answering a [`helpers::Reply`], and the problem-details checks. The
+//! scenarios that touch storage rules run on both backends through `on_both_backends!`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod constraints;
+mod errors;
+mod lists;
+mod merge_patch;
+mod openapi;
+mod operations;
+mod restart;
+mod seed;
