@@ -1,7 +1,24 @@
-//! The object-storage port: reading datasets (Parquet files in S3-compatible storage, over HTTPS or
-//! on local disk) without naming the library that does it.
+//! The object-storage port: reading datasets and writing results, without naming the library that
+//! does it.
 //!
-//! Its traits arrive with the benchmark engine, which is the first code that reads a dataset; the
-//! crate exists now so the workspace has its final shape and its dependency rules are checked from
-//! the start.
+//! A [`DatasetSource`] says where a dataset is (`s3://`, `https://`, `file://` or a path under a data
+//! root) and with which [`S3Credentials`]. [`DatasetReader::inspect`] reads only the Parquet footers
+//! into a [`DatasetInspection`]; [`DatasetReader::open_points`] streams [`PointBatch`]es of the train
+//! or test part; [`DatasetReader::read_neighbors`] reads a ground-truth file when the layout has
+//! one. [`DatasetWriter`] writes a dataset (the synthetic generator uses it) and [`ResultWriter`]
+//! stores a run's results.
 #![deny(missing_docs)]
+
+mod batch;
+mod error;
+mod inspection;
+mod reader;
+mod source;
+mod writer;
+
+pub use batch::{NeighborLists, PointBatch};
+pub use error::StorageError;
+pub use inspection::{ColumnInfo, DatasetFile, DatasetInspection, DatasetLayout, FileRole};
+pub use reader::{DatasetPart, DatasetReader, PointStream};
+pub use source::{DatasetSource, S3Credentials};
+pub use writer::{DatasetWriter, GeneratedDataset, QueryRecord, ResultWriter, StoredResult};

@@ -1,0 +1,49 @@
+//! Reading datasets.
+
+use async_trait::async_trait;
+use qbench_domain::SchemaConfig;
+
+use crate::{DatasetInspection, DatasetSource, NeighborLists, PointBatch, StorageError};
+
+/// Which rows to stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetPart {
+    /// The points: every row of a single-file or glob dataset, the `train*` shards of a directory.
+    Train,
+    /// The queries of a directory dataset (`test.parquet`).
+    Test,
+}
+
+/// A stream of decoded batches; reading is bounded: only the next batch is held.
+#[async_trait]
+pub trait PointStream: Send {
+    /// The next batch, `None` at the end.
+    async fn next_batch(&mut self) -> Result<Option<PointBatch>, StorageError>;
+}
+
+/// Reads datasets from object storage.
+///
+/// # Errors
+/// `NotFound` for a missing file, `Refused` for a location outside the allowed roots or denied by
+/// the store, `Unreachable` when the store does not answer, and `Format` (naming file, column and
+/// row group) when the data contradicts the schema: a missing vector column, a wrong element type,
+/// a row whose length is not the declared `dim`, a null or NaN in a vector.
+#[async_trait]
+pub trait DatasetReader: Send + Sync {
+    /// Reads only the footers: files, rows, bytes, columns, checked against `schema`.
+    async fn inspect(&self, source: &DatasetSource, schema: &SchemaConfig) -> Result<DatasetInspection, StorageError>;
+
+    /// Streams `part` in batches of about `batch_rows` rows, decoding only the columns `schema`
+    /// needs (id, vectors, scalar fields).
+    async fn open_points(
+        &self,
+        source: &DatasetSource,
+        schema: &SchemaConfig,
+        part: DatasetPart,
+        batch_rows: usize,
+    ) -> Result<Box<dyn PointStream>, StorageError>;
+
+    /// The ground truth of a directory dataset (`neighbors.parquet`), each list cut to its first
+    /// `k`; `None` when the layout has no neighbors file.
+    async fn read_neighbors(&self, source: &DatasetSource, k: usize) -> Result<Option<NeighborLists>, StorageError>;
+}

@@ -1,0 +1,71 @@
+//! Writing datasets and results.
+
+use async_trait::async_trait;
+use qbench_domain::SchemaConfig;
+
+use crate::{DatasetSource, NeighborLists, PointBatch, StorageError};
+
+/// A dataset held in memory, to be written in the directory layout.
+#[derive(Debug, Clone)]
+pub struct GeneratedDataset {
+    /// The vectors and scalar fields.
+    pub schema: SchemaConfig,
+    /// The points (`train.parquet`).
+    pub train: PointBatch,
+    /// The queries (`test.parquet`).
+    pub test: PointBatch,
+    /// The exact neighbours of each query (`neighbors.parquet`).
+    pub neighbors: NeighborLists,
+}
+
+/// Writes datasets.
+#[async_trait]
+pub trait DatasetWriter: Send + Sync {
+    /// Writes `dataset` under `target` as `train.parquet`, `test.parquet` and `neighbors.parquet`.
+    async fn write_dataset(&self, target: &DatasetSource, dataset: &GeneratedDataset) -> Result<(), StorageError>;
+}
+
+/// Where a run's results were stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResult {
+    /// Location of `result.json`.
+    pub result_json: String,
+    /// Location of the per-query rows (Parquet).
+    pub queries_parquet: String,
+}
+
+/// One query of one search setting, as measured: a row of the per-query results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryRecord {
+    /// The named vector searched.
+    pub vector: String,
+    /// The search setting (e.g. `hnsw_ef=128` or `exact`).
+    pub setting: String,
+    /// The query's id.
+    pub query_id: String,
+    /// Client-side latency in seconds.
+    pub latency_seconds: f64,
+    /// The engine's own time in seconds, when reported.
+    pub server_seconds: Option<f64>,
+    /// Precision of this query.
+    pub precision: f64,
+    /// Recall of this query.
+    pub recall: f64,
+    /// F1 of this query.
+    pub f1: f64,
+    /// Ids returned, best first.
+    pub returned_ids: Vec<String>,
+}
+
+/// Stores run results.
+#[async_trait]
+pub trait ResultWriter: Send + Sync {
+    /// Writes `result` as `result.json` and `queries` as `queries.parquet`, in a folder named after
+    /// `run_id`.
+    async fn write_result(
+        &self,
+        run_id: &str,
+        result: &serde_json::Value,
+        queries: &[QueryRecord],
+    ) -> Result<StoredResult, StorageError>;
+}
