@@ -116,6 +116,8 @@ pub struct Run {
     progress: Progress,
     metrics: Option<serde_json::Value>,
     error: Option<String>,
+    claimed_by: Option<String>,
+    lease_until: Option<DateTime<Utc>>,
 }
 
 /// A run's stored state, for adapters that persist runs and read them back.
@@ -141,6 +143,10 @@ pub struct RunRecord {
     pub metrics: Option<serde_json::Value>,
     /// Why it failed.
     pub error: Option<String>,
+    /// The worker executing it.
+    pub claimed_by: Option<String>,
+    /// Until when the worker's claim holds unless renewed.
+    pub lease_until: Option<DateTime<Utc>>,
 }
 
 impl Run {
@@ -157,6 +163,8 @@ impl Run {
             progress: Progress::queued(),
             metrics: None,
             error: None,
+            claimed_by: None,
+            lease_until: None,
         }
     }
 
@@ -173,6 +181,8 @@ impl Run {
             progress: record.progress,
             metrics: record.metrics,
             error: record.error,
+            claimed_by: record.claimed_by,
+            lease_until: record.lease_until,
         }
     }
 
@@ -189,6 +199,8 @@ impl Run {
             progress: self.progress.clone(),
             metrics: self.metrics.clone(),
             error: self.error.clone(),
+            claimed_by: self.claimed_by.clone(),
+            lease_until: self.lease_until,
         }
     }
 
@@ -232,6 +244,19 @@ impl Run {
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
     }
+    /// The worker executing it.
+    pub fn claimed_by(&self) -> Option<&str> {
+        self.claimed_by.as_deref()
+    }
+    /// Until when the worker's claim holds unless renewed.
+    pub fn lease_until(&self) -> Option<DateTime<Utc>> {
+        self.lease_until
+    }
+
+    /// Whether a running run's worker has stopped renewing its lease by `now` (it died or hangs).
+    pub fn lease_expired(&self, now: DateTime<Utc>) -> bool {
+        self.status == RunStatus::Running && self.lease_until.is_some_and(|until| until < now)
+    }
 
     fn transition(&mut self, to: RunStatus, now: DateTime<Utc>) -> Result<(), TransitionError> {
         if !self.status.can_become(to) {
@@ -248,9 +273,25 @@ impl Run {
         Ok(())
     }
 
-    /// A worker picked the run up.
-    pub fn start(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
-        self.transition(RunStatus::Running, now)
+    /// `worker` picked the run up, holding it until `lease_until` unless it renews the lease.
+    pub fn claim(
+        &mut self,
+        worker: impl Into<String>,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        self.transition(RunStatus::Running, now)?;
+        self.claimed_by = Some(worker.into());
+        self.lease_until = Some(lease_until);
+        Ok(())
+    }
+
+    /// The worker is alive: its claim holds until `lease_until`.
+    pub fn renew_lease(&mut self, lease_until: DateTime<Utc>, now: DateTime<Utc>) {
+        if self.status == RunStatus::Running {
+            self.lease_until = Some(lease_until);
+            self.updated_at = now;
+        }
     }
 
     /// The run finished with `metrics`.
@@ -310,13 +351,26 @@ mod tests {
     #[test]
     fn a_completed_run_keeps_its_times_and_metrics_and_refuses_cancel() {
         let mut run = Run::new(ExperimentId::new(), at(0));
-        run.start(at(1)).unwrap();
+        run.claim("worker-1", at(61), at(1)).unwrap();
         run.complete(serde_json::json!({"f1": 0.9}), at(5)).unwrap();
         assert_eq!(run.start_time(), Some(at(1)));
         assert_eq!(run.end_time(), Some(at(5)));
         assert_eq!(run.cancel(at(6)), Err(TransitionError { from: RunStatus::Completed, to: RunStatus::Canceled }));
         assert_eq!(run.status(), RunStatus::Completed);
         assert_eq!(run.end_time(), Some(at(5)));
+    }
+
+    #[test]
+    fn a_claimed_run_is_lost_once_its_lease_lapses() {
+        let mut run = Run::new(ExperimentId::new(), at(0));
+        run.claim("worker-1", at(30), at(0)).unwrap();
+        assert_eq!(run.claimed_by(), Some("worker-1"));
+        assert!(!run.lease_expired(at(30)));
+        assert!(run.lease_expired(at(31)));
+        run.renew_lease(at(60), at(29));
+        assert!(!run.lease_expired(at(31)));
+        run.fail("worker lost", at(61)).unwrap();
+        assert!(!run.lease_expired(at(100)), "an ended run has no lease to lose");
     }
 
     #[test]

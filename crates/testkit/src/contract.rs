@@ -38,7 +38,10 @@ pub use datasets::check_dataset_round_trip;
 pub use experiments::check_experiment_round_trip;
 pub use lists::{check_lists_in_creation_order, check_run_lists_newest_first_with_filters};
 pub use references::{check_experiment_delete_cascades_to_runs, check_references_block_deletes};
-pub use runs::{check_run_life_cycle_and_conditional_update, check_run_needs_its_experiment};
+pub use runs::{
+    check_claims_take_each_waiting_run_once_oldest_first, check_run_life_cycle_and_conditional_update,
+    check_run_needs_its_experiment,
+};
 pub use storages::{
     check_storage_names_are_unique_when_given, check_storage_round_trip, check_storage_update_and_delete,
 };
@@ -100,6 +103,7 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_run_life_cycle_and_conditional_update(repos).await;
     check_lists_in_creation_order(repos).await;
     check_run_lists_newest_first_with_filters(repos).await;
+    check_claims_take_each_waiting_run_once_oldest_first(repos).await;
 }
 
 /// The database answers a ping and names its backend.

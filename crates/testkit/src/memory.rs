@@ -363,6 +363,24 @@ impl RunRepository for InMemoryDatabase {
             }
         }
     }
+
+    async fn claim_next(
+        &self,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Run>, RepositoryError> {
+        let mut tables = self.tables()?;
+        let oldest = tables
+            .runs
+            .values_mut()
+            .filter(|run| run.status() == RunStatus::Created)
+            .min_by_key(|run| (run.created_at(), run.id()));
+        let Some(run) = oldest else { return Ok(None) };
+        run.claim(worker, lease_until, now)
+            .map_err(|error| RepositoryError::Internal(format!("a CREATED run could not be claimed: {error}")))?;
+        Ok(Some(run.clone()))
+    }
 }
 
 #[async_trait]

@@ -1,6 +1,7 @@
 //! Storage of runs.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use qbench_domain::{ExperimentId, Run, RunId, RunStatus};
 
 use crate::{Listed, Page, RepositoryError};
@@ -32,4 +33,14 @@ pub trait RunRepository: Send + Sync {
     /// change never overwrites a concurrent one. MUST return `Conflict` when the stored status
     /// differs.
     async fn update(&self, run: &Run, expected: RunStatus) -> Result<(), RepositoryError>;
+
+    /// Claims the oldest `CREATED` run for `worker`: it becomes `RUNNING`, claimed until
+    /// `lease_until`. Safe across processes sharing the database: a run is claimed by one worker
+    /// only. `None` when no run waits.
+    async fn claim_next(
+        &self,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Run>, RepositoryError>;
 }

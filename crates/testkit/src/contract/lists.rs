@@ -81,7 +81,7 @@ pub async fn check_run_lists_newest_first_with_filters(repos: &RepositoryUnderTe
         let at = base + Duration::seconds(offset);
         let mut run = Run::new(experiment.id, at);
         if status != RunStatus::Created {
-            ok(run.start(at), "start");
+            ok(run.claim("worker-1", at + Duration::seconds(30), at), "claim");
         }
         if status == RunStatus::Completed {
             ok(run.complete(serde_json::json!({"recall": 1.0}), at), "complete");

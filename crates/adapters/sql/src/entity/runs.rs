@@ -23,6 +23,10 @@ pub(crate) struct Model {
     pub metrics: Option<Json>,
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub claimed_by: Option<String>,
+    #[sea_orm(nullable)]
+    pub lease_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

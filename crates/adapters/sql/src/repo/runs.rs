@@ -1,6 +1,7 @@
 //! [`RunRepository`] on the `runs` table.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use qbench_domain::{Run, RunId, RunRecord, RunStatus};
 use qbench_repository::{Entity, Listed, Page, RepositoryError, RunFilter, RunRepository};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
@@ -31,6 +32,8 @@ fn run_row(run: &Run) -> Result<runs::Model, RepositoryError> {
         progress: row_ref(id).encode_json("progress", &record.progress)?,
         metrics: record.metrics,
         error: record.error,
+        claimed_by: record.claimed_by,
+        lease_until: record.lease_until.map(stored_time),
     })
 }
 
@@ -51,6 +54,8 @@ fn run_from_row(row: runs::Model) -> Result<Run, RepositoryError> {
         progress: stored.decode_json("progress", row.progress)?,
         metrics: row.metrics,
         error: row.error,
+        claimed_by: row.claimed_by,
+        lease_until: row.lease_until,
     }))
 }
 
@@ -115,6 +120,35 @@ impl RunRepository for SqlDatabase {
             Err(RepositoryError::Conflict { entity: Entity::Run, id: run.id().to_string() })
         } else {
             Err(RepositoryError::not_found(Entity::Run, run.id()))
+        }
+    }
+
+    #[tracing::instrument(skip(self, lease_until, now))]
+    async fn claim_next(
+        &self,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Run>, RepositoryError> {
+        // Take the oldest waiting run with a conditional update; when another worker took it
+        // first, nothing matched and the next candidate is tried.
+        loop {
+            let candidate = runs::Entity::find()
+                .filter(runs::Column::Status.eq(RunStatus::Created.as_str()))
+                .order_by_asc(runs::Column::CreatedAt)
+                .order_by_asc(runs::Column::Id)
+                .one(&self.db)
+                .await
+                .map_err(db_error)?;
+            let Some(row) = candidate else { return Ok(None) };
+            let mut run = run_from_row(row)?;
+            run.claim(worker, lease_until, now)
+                .map_err(|error| RepositoryError::Internal(format!("a CREATED run could not be claimed: {error}")))?;
+            match self.update(&run, RunStatus::Created).await {
+                Ok(()) => return Ok(Some(run)),
+                Err(RepositoryError::Conflict { .. } | RepositoryError::NotFound { .. }) => continue,
+                Err(other) => return Err(other),
+            }
         }
     }
 }

@@ -99,6 +99,8 @@ async fn sync_adds_a_missing_column_and_keeps_rows(backend: Backend) {
         progress: progress.clone(),
         metrics: None,
         error: None,
+        claimed_by: None,
+        lease_until: None,
     };
 
     let raw = fresh.raw().await;
