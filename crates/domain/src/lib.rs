@@ -44,6 +44,8 @@ mod experiment;
 mod ids;
 mod limits;
 pub mod metrics;
+pub mod neighbors;
+pub mod synthetic;
 mod point;
 mod run;
 mod secret;
