@@ -17,4 +17,4 @@ pub use error::VectorStoreError;
 pub use point::Point;
 pub use qbench_domain::PointId;
 pub use search::{ScoredPoint, SearchParams, SearchRequest, SearchResponse};
-pub use store::VectorStore;
+pub use store::{VectorStore, VectorStoreProvider};

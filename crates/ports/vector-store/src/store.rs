@@ -1,6 +1,9 @@
 //! The port itself.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use qbench_domain::{Connection, RunId};
 
 use crate::{CollectionInfo, CollectionSpec, EngineInfo, Point, SearchRequest, SearchResponse, VectorStoreError};
 
@@ -33,4 +36,13 @@ pub trait VectorStore: Send + Sync {
 
     /// Deletes a collection.
     async fn drop_collection(&self, collection: &str) -> Result<(), VectorStoreError>;
+}
+
+/// Opens the [`VectorStore`] a connection points at: the embedded engine for `embedded://`, a
+/// remote Qdrant otherwise.
+#[async_trait]
+pub trait VectorStoreProvider: Send + Sync {
+    /// The store behind `connection` (its API key decrypted), for the run `run_id` (an embedded
+    /// engine keeps that run's files apart).
+    async fn open(&self, connection: &Connection, run_id: RunId) -> Result<Arc<dyn VectorStore>, VectorStoreError>;
 }
