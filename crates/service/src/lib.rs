@@ -11,6 +11,7 @@ mod clock;
 mod connections;
 mod datasets;
 mod error;
+pub mod execution;
 mod experiments;
 mod repositories;
 mod runs;

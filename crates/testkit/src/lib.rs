@@ -7,11 +7,16 @@
 //!   runs it against a [`contract::RepositoryUnderTest`]. The in-memory fake, SQLite and
 //!   PostgreSQL all run the same suite, which is what keeps the fake honest.
 //! - [`postgres::PostgresCluster`] starts a throwaway PostgreSQL server for tests.
+//! - [`vector_store::InMemoryVectorStore`] (exact search, switchable to slow, unreachable or wrong)
+//!   and [`dataset::InMemoryDatasetReader`] with [`dataset::RecordingResultWriter`] fake the
+//!   engine's ports for run-execution tests.
 #![deny(missing_docs)]
 
 pub mod contract;
+pub mod dataset;
 pub mod memory;
 pub mod postgres;
 mod queue;
+pub mod vector_store;
 
 pub use memory::{InMemoryDatabase, RecordingRunQueue, in_memory_repositories};

@@ -1,0 +1,64 @@
+//! What an execution needs from outside: the repositories and the storage and vector-store ports.
+
+use std::sync::Arc;
+
+use qbench_repository::{ConnectionRepository, DatasetRepository, ExperimentRepository, StorageRepository};
+use qbench_storage::{DatasetReader, ResultWriter, S3Credentials};
+use qbench_vector_store::VectorStoreProvider;
+
+/// Settings a run uses when its experiment says nothing.
+#[derive(Debug, Clone)]
+pub struct ExecutionDefaults {
+    /// Points per upsert.
+    pub batch_size: usize,
+    /// Upserts in flight at once.
+    pub upload_parallelism: usize,
+    /// Test queries held out of a single-file dataset when `queries_limit` is not set.
+    pub queries: usize,
+    /// Seed of the held-out sample: the same dataset and seed hold out the same rows.
+    pub seed: u64,
+    /// Untimed queries run before each search setting, at most.
+    pub warmup_queries: usize,
+    /// Credentials for `s3://` datasets that name no storage whose bucket matches (the `MINIO_*`
+    /// settings).
+    pub default_s3: Option<S3Credentials>,
+    /// qbench's version, for the results' provenance.
+    pub qbench_version: String,
+}
+
+impl Default for ExecutionDefaults {
+    fn default() -> Self {
+        Self {
+            // Qdrant's own benchmarks upload in batches of a few hundred points with a couple of
+            // parallel clients: big enough to amortise a request, small enough to stream.
+            batch_size: 256,
+            upload_parallelism: 2,
+            queries: 1000,
+            seed: 42,
+            warmup_queries: 100,
+            default_s3: None,
+            qbench_version: String::new(),
+        }
+    }
+}
+
+/// The ports an execution uses.
+#[derive(Clone)]
+pub struct ExecutionDependencies {
+    /// Experiments.
+    pub experiments: Arc<dyn ExperimentRepository>,
+    /// Datasets.
+    pub datasets: Arc<dyn DatasetRepository>,
+    /// Object storages (for credentials).
+    pub storages: Arc<dyn StorageRepository>,
+    /// Connections.
+    pub connections: Arc<dyn ConnectionRepository>,
+    /// Reads datasets.
+    pub reader: Arc<dyn DatasetReader>,
+    /// Opens the Qdrant under test.
+    pub stores: Arc<dyn VectorStoreProvider>,
+    /// Stores results.
+    pub results: Arc<dyn ResultWriter>,
+    /// Defaults.
+    pub defaults: ExecutionDefaults,
+}

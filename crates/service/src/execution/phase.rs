@@ -1,0 +1,40 @@
+//! The phases of a run, in order.
+
+use std::fmt;
+
+/// A phase of a run; progress and failures name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Resolve the experiment, inspect the dataset, load queries and ground truth.
+    Prepare,
+    /// Create the collection with the experiment's settings.
+    CreateCollection,
+    /// Upload the points, indexing deferred.
+    Upload,
+    /// Build the index until every vector is indexed.
+    Index,
+    /// Fire the test queries for every vector and search setting.
+    Search,
+    /// Drop the collection and store the results.
+    Cleanup,
+}
+
+impl Phase {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Prepare => "prepare",
+            Self::CreateCollection => "create_collection",
+            Self::Upload => "upload",
+            Self::Index => "index",
+            Self::Search => "search",
+            Self::Cleanup => "cleanup",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

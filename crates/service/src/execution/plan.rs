@@ -1,0 +1,160 @@
+//! Resolving a run into everything its phases need.
+
+use std::collections::BTreeMap;
+
+use qbench_domain::{
+    Connection, Dataset, Experiment, ObjectStorage, Quantization, RunId, SchemaConfig, VectorName, VectorSpec,
+};
+use qbench_repository::Page;
+use qbench_storage::{DatasetSource, S3Credentials};
+use qbench_vector_store::{CollectionSpec, SearchParams};
+
+use crate::execution::error::InPhase;
+use crate::execution::{ExecutionDependencies, ExecutionError, Phase};
+
+/// One search setting: every query of every searched vector is run with it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SearchSetting {
+    /// Its name in results (`hnsw_ef=128`, `exact`, `default`).
+    pub(crate) label: String,
+    /// Parameters sent with each query.
+    pub(crate) params: SearchParams,
+}
+
+/// A run, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct RunPlan {
+    /// Its experiment.
+    pub(crate) experiment: Experiment,
+    /// The Qdrant it targets.
+    pub(crate) connection: Connection,
+    /// Where the dataset is.
+    pub(crate) source: DatasetSource,
+    /// What to read: the experiment's vectors (in the dataset's columns) and the payload fields.
+    pub(crate) read_schema: SchemaConfig,
+    /// The collection to create.
+    pub(crate) collection: CollectionSpec,
+    /// The vectors queried.
+    pub(crate) search_vectors: Vec<VectorName>,
+    /// The search settings, in order.
+    pub(crate) settings: Vec<SearchSetting>,
+}
+
+impl RunPlan {
+    /// The distance of a vector of the plan.
+    pub(crate) fn vector(&self, name: &VectorName) -> Option<&VectorSpec> {
+        self.read_schema.vectors.get(name)
+    }
+
+    /// Whether the engine's scores are exact distances (no quantization, or re-scored), so the
+    /// tie rule of the quality metrics can use them.
+    pub(crate) fn scores_are_exact(&self, setting: &SearchSetting) -> bool {
+        setting.params.exact
+            || self.collection.quantization.is_none()
+            || setting.params.quantization.as_ref().and_then(|q| q.rescore).unwrap_or(false)
+    }
+}
+
+/// Loads the experiment, its dataset and connection, and resolves credentials and settings.
+pub(crate) async fn resolve(
+    dependencies: &ExecutionDependencies,
+    run_id: RunId,
+    experiment_id: qbench_domain::ExperimentId,
+) -> Result<RunPlan, ExecutionError> {
+    let phase = Phase::Prepare;
+    let experiment = dependencies.experiments.get(experiment_id).await.in_phase(phase)?;
+    let dataset = dependencies.datasets.get(experiment.spec.dataset_id).await.in_phase(phase)?;
+    let connection = dependencies.connections.get(experiment.spec.connection_id).await.in_phase(phase)?;
+    let s3 = credentials(dependencies, &dataset).await?;
+    let read_schema = read_schema(&experiment, &dataset);
+    let collection = CollectionSpec {
+        name: format!("qbench-{run_id}"),
+        vectors: read_schema.vectors.clone(),
+        indexing: experiment.spec.optimizer_config.indexing.clone(),
+        quantization: experiment.spec.optimizer_config.quantization.clone(),
+    };
+    let search_vectors = match &experiment.spec.search_config.vectors {
+        Some(names) => names.clone(),
+        None => read_schema.vectors.keys().cloned().collect(),
+    };
+    let settings = search_settings(&experiment);
+    Ok(RunPlan {
+        connection,
+        source: DatasetSource { uri: dataset.spec.source_uri.clone(), s3 },
+        read_schema,
+        collection,
+        search_vectors,
+        settings,
+        experiment,
+    })
+}
+
+/// The experiment's vectors, read from the columns the dataset declares for them.
+fn read_schema(experiment: &Experiment, dataset: &Dataset) -> SchemaConfig {
+    let declared = &dataset.spec.schema_config;
+    let vectors: BTreeMap<VectorName, VectorSpec> = match &experiment.spec.vector_config {
+        None => declared.vectors.clone(),
+        Some(chosen) => chosen
+            .iter()
+            .map(|(name, spec)| {
+                let column = declared.vectors.get(name).and_then(|declared| declared.column.clone());
+                (name.clone(), VectorSpec { column: spec.column.clone().or(column), ..spec.clone() })
+            })
+            .collect(),
+    };
+    SchemaConfig { scalar_fields: declared.scalar_fields.clone(), vectors }
+}
+
+/// Credentials for an `s3://` dataset: its own storage, else the storage whose bucket matches,
+/// else the configured default.
+async fn credentials(
+    dependencies: &ExecutionDependencies,
+    dataset: &Dataset,
+) -> Result<Option<S3Credentials>, ExecutionError> {
+    let uri = dataset.spec.source_uri.as_str();
+    let Some(rest) = uri.strip_prefix("s3://") else { return Ok(None) };
+    let bucket = rest.split('/').next().unwrap_or_default();
+    let storage = match dataset.spec.storage_id {
+        Some(id) => Some(dependencies.storages.get(id).await.in_phase(Phase::Prepare)?),
+        None => {
+            let all = dependencies
+                .storages
+                .list(Page { limit: Page::MAX_LIMIT, offset: 0 })
+                .await
+                .in_phase(Phase::Prepare)?;
+            all.items.into_iter().find(|storage| storage.spec.bucket == bucket)
+        }
+    };
+    Ok(storage.as_ref().map(storage_credentials).or_else(|| dependencies.defaults.default_s3.clone()))
+}
+
+fn storage_credentials(storage: &ObjectStorage) -> S3Credentials {
+    S3Credentials {
+        endpoint_url: storage.spec.endpoint_url.clone(),
+        region: storage.spec.region.clone(),
+        access_key: storage.spec.access_key.clone(),
+        secret_key: storage.spec.secret_key.clone(),
+    }
+}
+
+/// The search settings: `exact`, or one per `hnsw_ef` (Qdrant's default when none is given).
+fn search_settings(experiment: &Experiment) -> Vec<SearchSetting> {
+    let search = &experiment.spec.search_config;
+    let quantization = search.quantization.clone().filter(|_| experiment.spec.optimizer_config.quantization.is_some());
+    let setting = |label: String, hnsw_ef: Option<u32>, exact: bool| SearchSetting {
+        label,
+        params: SearchParams { hnsw_ef, exact, quantization: quantization.clone() },
+    };
+    if search.exact {
+        return vec![setting("exact".to_owned(), None, true)];
+    }
+    if search.hnsw_ef.is_empty() {
+        return vec![setting("default".to_owned(), None, false)];
+    }
+    search.hnsw_ef.iter().map(|ef| setting(format!("hnsw_ef={ef}"), Some(*ef), false)).collect()
+}
+
+/// Whether a quantization is configured (for the provenance).
+pub(crate) fn quantization_kind(quantization: Option<&Quantization>) -> &'static str {
+    quantization.map_or("none", Quantization::kind)
+}

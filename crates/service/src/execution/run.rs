@@ -1,0 +1,110 @@
+//! One execution, phase by phase.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use qbench_domain::Run;
+use qbench_vector_store::VectorStore;
+use tokio_util::sync::CancellationToken;
+
+use crate::execution::error::InPhase;
+use crate::execution::plan::{self, RunPlan};
+use crate::execution::queries::cancelled;
+use crate::execution::report::{self, Measurements};
+use crate::execution::{
+    ExecutionDependencies, ExecutionError, Phase, ProgressSink, ground_truth, queries, search, upload,
+};
+
+/// A completed execution.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The run's `metrics`.
+    pub metrics: serde_json::Value,
+}
+
+/// Executes `run`: every phase in order, reporting to `progress`, stopping at the next batch or
+/// query once `cancel` fires. The collection is dropped whatever happens.
+pub async fn execute(
+    dependencies: &ExecutionDependencies,
+    run: &Run,
+    worker: &str,
+    progress: &ProgressSink,
+    cancel: &CancellationToken,
+) -> Result<RunOutcome, ExecutionError> {
+    let started = Instant::now();
+    progress.enter(Phase::Prepare, None);
+    let plan = plan::resolve(dependencies, run.id(), run.experiment_id()).await?;
+    let inspection = dependencies.reader.inspect(&plan.source, &plan.read_schema).await.in_phase(Phase::Prepare)?;
+    let queries = Arc::new(queries::load(dependencies, &plan, &inspection, cancel).await?);
+    let k = plan.experiment.spec.search_config.k as usize;
+    progress.enter(Phase::Prepare, Some(inspection.train_rows));
+    let truth = ground_truth::load(dependencies, &plan, &queries, k, progress, cancel).await?;
+    cancelled(cancel)?;
+
+    progress.enter(Phase::CreateCollection, None);
+    let store = dependencies.stores.open(&plan.connection, run.id()).await.in_phase(Phase::CreateCollection)?;
+    let engine = store.engine().await.in_phase(Phase::CreateCollection)?;
+    store.create_collection(&plan.collection).await.in_phase(Phase::CreateCollection)?;
+
+    let points = inspection.train_rows.saturating_sub(queries.held_out.len() as u64);
+    let measured = measure(dependencies, &plan, &store, &queries, &truth, points, progress, cancel).await;
+    progress.enter(Phase::Cleanup, None);
+    if let Err(error) = store.drop_collection(&plan.collection.name).await {
+        tracing::warn!(run_id = %run.id(), collection = %plan.collection.name, %error, "collection not dropped");
+    }
+    let (upload, index_seconds, results, collection) = measured?;
+
+    let measurements = Measurements {
+        plan: &plan,
+        inspection: &inspection,
+        queries: &queries,
+        truth: &truth,
+        engine: &engine,
+        collection: &collection,
+        upload,
+        index_seconds,
+        results: &results,
+        total_seconds: started.elapsed().as_secs_f64(),
+        qbench_version: &dependencies.defaults.qbench_version,
+        worker,
+    };
+    let mut metrics = report::metrics(&measurements);
+    let records = report::query_records(&results, &queries);
+    let stored =
+        dependencies.results.write_result(&run.id().to_string(), &metrics, &records).await.in_phase(Phase::Cleanup)?;
+    metrics["result_files"] =
+        serde_json::json!({"result_json": stored.result_json, "queries_parquet": stored.queries_parquet});
+    Ok(RunOutcome { metrics })
+}
+
+type Measured = (upload::UploadStats, f64, Vec<search::SettingResult>, qbench_vector_store::CollectionInfo);
+
+/// Upload, index and search: the phases that need the collection.
+#[allow(clippy::too_many_arguments)]
+async fn measure(
+    dependencies: &ExecutionDependencies,
+    plan: &RunPlan,
+    store: &Arc<dyn VectorStore>,
+    queries: &Arc<queries::QuerySet>,
+    truth: &ground_truth::GroundTruth,
+    points: u64,
+    progress: &ProgressSink,
+    cancel: &CancellationToken,
+) -> Result<Measured, ExecutionError> {
+    progress.enter(Phase::Upload, Some(points));
+    let upload = upload::upload(dependencies, plan, store, queries, progress, cancel).await?;
+    cancelled(cancel)?;
+
+    progress.enter(Phase::Index, None);
+    let indexing = Instant::now();
+    store.build_index(&plan.collection.name).await.in_phase(Phase::Index)?;
+    let index_seconds = indexing.elapsed().as_secs_f64();
+    let collection = store.collection_info(&plan.collection.name).await.in_phase(Phase::Index)?;
+    cancelled(cancel)?;
+
+    let searches = (plan.search_vectors.len() * plan.settings.len() * queries.len()) as u64;
+    progress.enter(Phase::Search, Some(searches));
+    let warmup = dependencies.defaults.warmup_queries.min(queries.len() / 10 + 1);
+    let results = search::search_all(plan, store, queries, truth, warmup, progress, cancel).await?;
+    Ok((upload, index_seconds, results, collection))
+}

@@ -1,0 +1,240 @@
+//! In-memory datasets and a result writer that keeps what it is given, for service tests.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use qbench_domain::neighbors::{TopK, offer_batch};
+use qbench_domain::synthetic::{SyntheticSpec, generate};
+use qbench_domain::{PointId, SchemaConfig};
+use qbench_storage::{
+    ColumnInfo, DatasetFile, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, FileRole,
+    NeighborLists, PointBatch, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult,
+};
+
+/// A dataset held in memory: its points, and (for the directory layout) queries and neighbours.
+#[derive(Debug, Clone)]
+pub struct MemoryDataset {
+    /// Layout reported by `inspect`.
+    pub layout: DatasetLayout,
+    /// The points.
+    pub train: PointBatch,
+    /// The queries (directory layout).
+    pub test: Option<PointBatch>,
+    /// The ground truth (directory layout).
+    pub neighbors: Option<NeighborLists>,
+}
+
+impl MemoryDataset {
+    /// A single-file dataset of synthetic clustered points.
+    pub fn synthetic(spec: &SyntheticSpec) -> Self {
+        let vectors = generate(spec);
+        let train = PointBatch {
+            first_row: 0,
+            ids: (0..spec.rows as u64).map(PointId::Num).collect(),
+            vectors: vectors.points,
+            payloads: vectors
+                .point_clusters
+                .iter()
+                .map(|cluster| serde_json::Map::from_iter([("cluster".to_owned(), serde_json::json!(cluster))]))
+                .collect(),
+        };
+        Self { layout: DatasetLayout::SingleFile, train, test: None, neighbors: None }
+    }
+
+    /// A directory dataset: synthetic points, queries, and their exact neighbours (first vector).
+    pub fn synthetic_directory(spec: &SyntheticSpec, k: usize) -> Self {
+        let mut dataset = Self::synthetic(spec);
+        let vectors = generate(spec);
+        let test = PointBatch {
+            first_row: 0,
+            ids: (0..spec.queries as u64).map(PointId::Num).collect(),
+            vectors: vectors.queries,
+            payloads: vec![serde_json::Map::new(); spec.queries],
+        };
+        let (name, vector) = spec
+            .vectors
+            .iter()
+            .next()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .unwrap_or_else(|| unreachable!("a spec has vectors"));
+        let dim = vector.dim.get() as usize;
+        let queries: Vec<&[f32]> = test.vectors[&name].chunks_exact(dim).collect();
+        let mut tops = vec![TopK::new(k); queries.len()];
+        offer_batch(vector.distance, dim, &dataset.train.ids, &dataset.train.vectors[&name], &queries, &mut tops);
+        dataset.neighbors = Some(
+            test.ids
+                .iter()
+                .zip(tops)
+                .map(|(id, top)| (*id, top.into_sorted().into_iter().map(|(id, _)| id).collect()))
+                .collect(),
+        );
+        dataset.test = Some(test);
+        dataset.layout = DatasetLayout::Directory;
+        dataset
+    }
+}
+
+/// Serves [`MemoryDataset`]s by source URI; an unknown URI is `NotFound`.
+#[derive(Debug, Clone, Default)]
+pub struct InMemoryDatasetReader {
+    datasets: Arc<Mutex<BTreeMap<String, MemoryDataset>>>,
+}
+
+impl InMemoryDatasetReader {
+    /// A reader with no datasets.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Serves `dataset` at `uri`.
+    pub fn insert(&self, uri: &str, dataset: MemoryDataset) {
+        self.datasets.lock().unwrap_or_else(PoisonError::into_inner).insert(uri.to_owned(), dataset);
+    }
+
+    fn get(&self, source: &DatasetSource) -> Result<MemoryDataset, StorageError> {
+        self.datasets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(source.uri.as_str())
+            .cloned()
+            .ok_or_else(|| StorageError::NotFound { location: source.uri.to_string() })
+    }
+}
+
+struct BatchStream {
+    batch: PointBatch,
+    next_row: usize,
+    batch_rows: usize,
+}
+
+#[async_trait]
+impl PointStream for BatchStream {
+    async fn next_batch(&mut self) -> Result<Option<PointBatch>, StorageError> {
+        let rows = self.batch.ids.len();
+        if self.next_row >= rows {
+            return Ok(None);
+        }
+        let end = (self.next_row + self.batch_rows.max(1)).min(rows);
+        let range = self.next_row..end;
+        let slice = PointBatch {
+            first_row: self.next_row as u64,
+            ids: self.batch.ids[range.clone()].to_vec(),
+            vectors: self
+                .batch
+                .vectors
+                .iter()
+                .map(|(name, values)| {
+                    let dim = values.len() / rows;
+                    (name.clone(), values[range.start * dim..range.end * dim].to_vec())
+                })
+                .collect(),
+            payloads: self.batch.payloads.get(range.clone()).map(<[_]>::to_vec).unwrap_or_default(),
+        };
+        self.next_row = end;
+        Ok(Some(slice))
+    }
+}
+
+#[async_trait]
+impl DatasetReader for InMemoryDatasetReader {
+    async fn inspect(&self, source: &DatasetSource, schema: &SchemaConfig) -> Result<DatasetInspection, StorageError> {
+        let dataset = self.get(source)?;
+        for name in schema.vectors.keys() {
+            if !dataset.train.vectors.contains_key(name) {
+                return Err(StorageError::Format {
+                    file: source.uri.to_string(),
+                    column: Some(name.to_string()),
+                    row_group: None,
+                    reason: "no such column".to_owned(),
+                });
+            }
+        }
+        let train_rows = dataset.train.ids.len() as u64;
+        let test_rows = dataset.test.as_ref().map_or(0, |test| test.ids.len() as u64);
+        Ok(DatasetInspection {
+            layout: dataset.layout,
+            files: vec![DatasetFile {
+                location: source.uri.to_string(),
+                role: FileRole::Train,
+                bytes: train_rows * 4,
+                rows: train_rows,
+                row_groups: 1,
+            }],
+            columns: schema
+                .vectors
+                .keys()
+                .map(|name| ColumnInfo {
+                    name: name.to_string(),
+                    data_type: "List(Float32)".to_owned(),
+                    nullable: false,
+                })
+                .collect(),
+            train_rows,
+            test_rows,
+            bytes: train_rows * 4,
+        })
+    }
+
+    async fn open_points(
+        &self,
+        source: &DatasetSource,
+        _schema: &SchemaConfig,
+        part: DatasetPart,
+        batch_rows: usize,
+    ) -> Result<Box<dyn PointStream>, StorageError> {
+        let dataset = self.get(source)?;
+        let batch = match part {
+            DatasetPart::Train => dataset.train,
+            DatasetPart::Test => dataset
+                .test
+                .ok_or_else(|| StorageError::NotFound { location: format!("{}test.parquet", source.uri) })?,
+        };
+        Ok(Box::new(BatchStream { batch, next_row: 0, batch_rows }))
+    }
+
+    async fn read_neighbors(&self, source: &DatasetSource, k: usize) -> Result<Option<NeighborLists>, StorageError> {
+        Ok(self.get(source)?.neighbors.map(|lists| {
+            lists
+                .into_iter()
+                .map(|(id, mut neighbors)| {
+                    neighbors.truncate(k);
+                    (id, neighbors)
+                })
+                .collect()
+        }))
+    }
+}
+
+/// Keeps every result it is given.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingResultWriter {
+    written: Arc<Mutex<Vec<(String, serde_json::Value, Vec<QueryRecord>)>>>,
+}
+
+impl RecordingResultWriter {
+    /// What was written: (run id, result, query rows).
+    pub fn written(&self) -> Vec<(String, serde_json::Value, Vec<QueryRecord>)> {
+        self.written.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+#[async_trait]
+impl ResultWriter for RecordingResultWriter {
+    async fn write_result(
+        &self,
+        run_id: &str,
+        result: &serde_json::Value,
+        queries: &[QueryRecord],
+    ) -> Result<StoredResult, StorageError> {
+        self.written.lock().unwrap_or_else(PoisonError::into_inner).push((
+            run_id.to_owned(),
+            result.clone(),
+            queries.to_vec(),
+        ));
+        Ok(StoredResult {
+            result_json: format!("memory://{run_id}/result.json"),
+            queries_parquet: format!("memory://{run_id}/queries.parquet"),
+        })
+    }
+}

@@ -1,0 +1,209 @@
+//! An in-memory vector store: exact search over stored points, with switches to make it slow,
+//! unreachable or wrong, for service tests and for measuring qbench's own overhead.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use qbench_domain::neighbors::{TopK, oriented_distance};
+use qbench_domain::{Connection, Distance, PointId, RunId, VectorName};
+use qbench_vector_store::{
+    CollectionInfo, CollectionSpec, EngineInfo, Point, ScoredPoint, SearchRequest, SearchResponse, VectorStore,
+    VectorStoreError, VectorStoreProvider,
+};
+
+#[derive(Debug, Default)]
+struct Collection {
+    spec: Option<CollectionSpec>,
+    points: BTreeMap<PointId, Point>,
+    indexed: bool,
+}
+
+/// Exact nearest-neighbour search over points kept in memory.
+#[derive(Debug, Default)]
+pub struct InMemoryVectorStore {
+    collections: Mutex<BTreeMap<String, Collection>>,
+    unreachable: AtomicBool,
+    scrambled: AtomicBool,
+    upsert_delay_ms: AtomicU64,
+    upserts: AtomicU64,
+    dropped: Mutex<Vec<String>>,
+}
+
+impl InMemoryVectorStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every call fail with `Unreachable` (`true`) or work again.
+    pub fn set_unreachable(&self, unreachable: bool) {
+        self.unreachable.store(unreachable, Ordering::SeqCst);
+    }
+
+    /// Makes searches return the farthest points instead of the nearest: a store that is wrong,
+    /// to prove the quality metrics can fail.
+    pub fn set_scrambled(&self, scrambled: bool) {
+        self.scrambled.store(scrambled, Ordering::SeqCst);
+    }
+
+    /// Delays every upsert, so a test can act while an upload is under way.
+    pub fn set_upsert_delay(&self, delay: Duration) {
+        self.upsert_delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), Ordering::SeqCst);
+    }
+
+    /// Upsert calls so far.
+    pub fn upserts(&self) -> u64 {
+        self.upserts.load(Ordering::SeqCst)
+    }
+
+    /// Names of the collections dropped so far.
+    pub fn dropped(&self) -> Vec<String> {
+        self.dropped.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Names of the collections that exist now.
+    pub fn collections(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Collection>> {
+        self.collections.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn reachable(&self) -> Result<(), VectorStoreError> {
+        if self.unreachable.load(Ordering::SeqCst) {
+            Err(VectorStoreError::Unreachable("the in-memory store is switched off".to_owned()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn score(distance: Distance, oriented: f64) -> f32 {
+    // Back from "lower is closer" to the engine's score convention.
+    (match distance {
+        Distance::Cosine => 1.0 - oriented,
+        Distance::Dot => -oriented,
+        Distance::Euclid | Distance::Manhattan => oriented,
+    }) as f32
+}
+
+#[async_trait]
+impl VectorStore for InMemoryVectorStore {
+    async fn engine(&self) -> Result<EngineInfo, VectorStoreError> {
+        self.reachable()?;
+        Ok(EngineInfo { engine: "in-memory".to_owned(), version: "exact".to_owned() })
+    }
+
+    async fn create_collection(&self, spec: &CollectionSpec) -> Result<(), VectorStoreError> {
+        self.reachable()?;
+        let mut collections = self.lock();
+        if collections.contains_key(&spec.name) {
+            return Err(VectorStoreError::Rejected(format!("collection `{}` already exists", spec.name)));
+        }
+        collections.insert(spec.name.clone(), Collection { spec: Some(spec.clone()), ..Collection::default() });
+        Ok(())
+    }
+
+    async fn upsert(&self, collection: &str, points: &[Point]) -> Result<(), VectorStoreError> {
+        self.reachable()?;
+        let delay = self.upsert_delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        self.upserts.fetch_add(1, Ordering::SeqCst);
+        let mut collections = self.lock();
+        let stored = collections
+            .get_mut(collection)
+            .ok_or_else(|| VectorStoreError::CollectionNotFound(collection.to_owned()))?;
+        for point in points {
+            stored.points.insert(point.id, point.clone());
+        }
+        Ok(())
+    }
+
+    async fn build_index(&self, collection: &str) -> Result<(), VectorStoreError> {
+        self.reachable()?;
+        let mut collections = self.lock();
+        let stored = collections
+            .get_mut(collection)
+            .ok_or_else(|| VectorStoreError::CollectionNotFound(collection.to_owned()))?;
+        stored.indexed = true;
+        Ok(())
+    }
+
+    async fn search(&self, collection: &str, request: SearchRequest<'_>) -> Result<SearchResponse, VectorStoreError> {
+        self.reachable()?;
+        let collections = self.lock();
+        let stored =
+            collections.get(collection).ok_or_else(|| VectorStoreError::CollectionNotFound(collection.to_owned()))?;
+        let distance = stored
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.vectors.get(request.vector))
+            .map(|vector| vector.distance)
+            .ok_or_else(|| VectorStoreError::Rejected(format!("no vector `{}`", request.vector)))?;
+        let scrambled = self.scrambled.load(Ordering::SeqCst);
+        let mut top = TopK::new(request.k as usize);
+        for point in stored.points.values() {
+            if let Some((_, values)) = point.vectors.iter().find(|(name, _)| name == request.vector) {
+                let oriented = oriented_distance(distance, request.query, values);
+                top.offer(point.id, if scrambled { -oriented } else { oriented });
+            }
+        }
+        let points = top
+            .into_sorted()
+            .into_iter()
+            .map(|(id, oriented)| ScoredPoint {
+                id,
+                score: score(distance, if scrambled { -oriented } else { oriented }),
+            })
+            .collect();
+        Ok(SearchResponse { points, server_time: None })
+    }
+
+    async fn collection_info(&self, collection: &str) -> Result<CollectionInfo, VectorStoreError> {
+        self.reachable()?;
+        let collections = self.lock();
+        let stored =
+            collections.get(collection).ok_or_else(|| VectorStoreError::CollectionNotFound(collection.to_owned()))?;
+        let vectors = stored.spec.as_ref().map_or(0, |spec| spec.vectors.len()) as u64;
+        let points = stored.points.len() as u64;
+        Ok(CollectionInfo {
+            points,
+            indexed_vectors: if stored.indexed { points * vectors } else { 0 },
+            segments: 1,
+            config: serde_json::json!({"engine": "in-memory", "vectors": vectors}),
+        })
+    }
+
+    async fn drop_collection(&self, collection: &str) -> Result<(), VectorStoreError> {
+        self.reachable()?;
+        self.lock().remove(collection);
+        self.dropped.lock().unwrap_or_else(PoisonError::into_inner).push(collection.to_owned());
+        Ok(())
+    }
+}
+
+/// Opens the same [`InMemoryVectorStore`] for every connection.
+#[derive(Debug, Clone, Default)]
+pub struct InMemoryStoreProvider {
+    /// The store handed out.
+    pub store: Arc<InMemoryVectorStore>,
+}
+
+#[async_trait]
+impl VectorStoreProvider for InMemoryStoreProvider {
+    async fn open(&self, _connection: &Connection, _run_id: RunId) -> Result<Arc<dyn VectorStore>, VectorStoreError> {
+        self.store.reachable()?;
+        Ok(self.store.clone())
+    }
+}
+
+/// The names of a point's vectors, for assertions.
+pub fn vector_names(point: &Point) -> Vec<VectorName> {
+    point.vectors.iter().map(|(name, _)| name.clone()).collect()
+}
