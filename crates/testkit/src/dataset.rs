@@ -206,15 +206,18 @@ impl DatasetReader for InMemoryDatasetReader {
     }
 }
 
+/// A result as written: run id, result document, query rows.
+pub type WrittenResult = (String, serde_json::Value, Vec<QueryRecord>);
+
 /// Keeps every result it is given.
 #[derive(Debug, Clone, Default)]
 pub struct RecordingResultWriter {
-    written: Arc<Mutex<Vec<(String, serde_json::Value, Vec<QueryRecord>)>>>,
+    written: Arc<Mutex<Vec<WrittenResult>>>,
 }
 
 impl RecordingResultWriter {
     /// What was written: (run id, result, query rows).
-    pub fn written(&self) -> Vec<(String, serde_json::Value, Vec<QueryRecord>)> {
+    pub fn written(&self) -> Vec<WrittenResult> {
         self.written.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }

@@ -94,7 +94,7 @@ pub async fn check_claims_take_each_waiting_run_once_oldest_first(repos: &Reposi
         .collect();
     let mut claimed = Vec::new();
     for claimer in claimers {
-        claimed.extend(claimer.await.expect("a claimer panicked"));
+        claimed.extend(claimer.await.unwrap_or_else(|error| panic!("a claimer panicked: {error}")));
     }
     let mut ids: Vec<RunId> = claimed.iter().map(Run::id).collect();
     ids.sort();
@@ -118,7 +118,9 @@ pub async fn check_claims_take_each_waiting_run_once_oldest_first(repos: &Reposi
     }
     expected.sort();
     for (_, id) in expected {
-        let run = ok(repos.runs.claim_next("worker-1", lease, base).await, "claim").expect("a waiting run");
+        let Some(run) = ok(repos.runs.claim_next("worker-1", lease, base).await, "claim") else {
+            panic!("claim: a waiting run was expected");
+        };
         assert_eq!(run.id(), id, "claims go oldest first");
     }
 }
