@@ -80,7 +80,8 @@ pub fn configure(config: &mut ServiceConfig) {
                 scope("/runs")
                     .service(resource("").route(get().to(runs::list)))
                     .service(resource("/{id}").route(get().to(runs::get)))
-                    .service(resource("/{id}/cancel").route(post().to(runs::cancel))),
+                    .service(resource("/{id}/cancel").route(post().to(runs::cancel)))
+                    .service(resource("/{id}/result").route(get().to(runs::result))),
             )
             .service(
                 scope("/metadata")

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::api::pagination::PageQuery;
-use crate::api::problem::ApiError;
+use crate::api::problem::{ApiError, ProblemKind};
 use crate::api::query::QueryParams;
 use crate::api::responses::{Accepted, Located, Paginated};
 use crate::api::{IdPath, location};
-use crate::dto::run::{RunCanceled, RunCreated, RunResponse};
+use crate::dto::run::{RunCanceled, RunCreated, RunResponse, RunResult};
 use crate::state::AppState;
 
 /// Filters and page of the run list.
@@ -106,4 +106,28 @@ pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Jso
 pub(crate) async fn cancel(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<RunCanceled>, ApiError> {
     let run = state.runs.cancel(RunId::from(path.id)).await?;
     Ok(Json(RunCanceled { id: run.id().as_uuid(), status: run.status().into() }))
+}
+
+#[api_operation(
+    operation_id = "get_run_result",
+    tag = "runs",
+    summary = "The full result of a completed run",
+    description = "Every (vector, search setting) in full, the dataset and provenance, and where the per-query rows were written. 409 while the run is not COMPLETED.",
+    error_code = 400,
+    error_code = 404,
+    error_code = 409,
+    error_code = 500,
+    error_code = 503
+)]
+pub(crate) async fn result(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<RunResult>, ApiError> {
+    let run = state.runs.get(RunId::from(path.id)).await?;
+    match (run.status(), run.metrics()) {
+        (RunStatus::Completed, Some(metrics)) => {
+            Ok(Json(RunResult { run_id: run.id().as_uuid(), result: metrics.clone() }))
+        }
+        (status, _) => Err(ApiError::new(
+            ProblemKind::Conflict,
+            format!("run {} is {status}: a result exists once it is COMPLETED", run.id()),
+        )),
+    }
 }

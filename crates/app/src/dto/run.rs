@@ -139,3 +139,30 @@ impl RunCanceled {
         Self { id: Uuid::nil(), status: RunStatusBody::Canceled }
     }
 }
+
+/// The full result of a completed run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(example = "RunResult::example")]
+pub struct RunResult {
+    /// The run.
+    pub run_id: Uuid,
+    /// Its metrics in full: `results[]` per (vector, search setting), `dataset`, `provenance`,
+    /// `result_files`, and the summary keys of the first setting.
+    pub result: serde_json::Value,
+}
+
+impl RunResult {
+    fn example() -> Self {
+        Self {
+            run_id: Uuid::nil(),
+            result: serde_json::json!({
+                "f1": 0.991, "precision": 0.991, "recall": 0.991, "p_95_latency": 0.00061, "qps": 5120.4,
+                "upload_seconds": 2.6, "index_seconds": 30.8,
+                "results": [{"vector": "text_embedding", "setting": "hnsw_ef=128", "k": 10, "recall": 0.991,
+                             "latency": {"p50": 0.00038, "p95": 0.00061, "p99": 0.00071, "max": 0.002, "mean": 0.0004},
+                             "qps": 5120.4}],
+                "provenance": {"engine": "qdrant-edge", "engine_version": "0.7.2", "cores": 2}
+            }),
+        }
+    }
+}

@@ -114,6 +114,10 @@ async fn the_seed_flow_registers_runs_and_cancels(backend: Backend) {
     assert!(run.body["end_time"].is_string(), "a cancelled run has ended: {:#}", run.body);
     let again = app.post_empty(&format!("/api/v1/runs/{run_id}/cancel")).await;
     assert_problem(&again, 409);
+    // A run that did not complete has no result.
+    let result = app.get(&format!("/api/v1/runs/{run_id}/result")).await;
+    assert_problem(&result, 409);
+    assert!(result.body["detail"].as_str().unwrap().contains("CANCELED"), "{:#}", result.body);
 
     // Lists, single reads and creations never carried a secret in clear.
     app.get("/api/v1/storage").await.expect(200);
