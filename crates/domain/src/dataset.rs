@@ -147,12 +147,59 @@ pub struct Dataset {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// What its files' footers said when last inspected.
+    pub inspection: Option<Inspection>,
+}
+
+/// One file of an inspected dataset.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InspectedFile {
+    /// Location (URI).
+    pub location: String,
+    /// `train`, `test` or `neighbors`.
+    pub role: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Rows.
+    pub rows: u64,
+    /// Row groups.
+    pub row_groups: u64,
+}
+
+/// One column of an inspected dataset.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InspectedColumn {
+    /// Name.
+    pub name: String,
+    /// Arrow type, as text.
+    pub data_type: String,
+    /// Whether nulls are allowed.
+    pub nullable: bool,
+}
+
+/// What a dataset's Parquet footers said: files, rows, bytes, columns and types.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Inspection {
+    /// `singlefile`, `directory` or `glob`.
+    pub layout: String,
+    /// Every file.
+    pub files: Vec<InspectedFile>,
+    /// The columns of the train files.
+    pub columns: Vec<InspectedColumn>,
+    /// Rows of the train files.
+    pub train_rows: u64,
+    /// Rows of the test file.
+    pub test_rows: u64,
+    /// Bytes of all files.
+    pub bytes: u64,
+    /// When it was inspected.
+    pub inspected_at: DateTime<Utc>,
 }
 
 impl Dataset {
     /// A new dataset, registered at `now`.
     pub fn new(spec: DatasetSpec, now: DateTime<Utc>) -> Self {
-        Self { id: DatasetId::new(), spec, created_at: now, updated_at: now }
+        Self { id: DatasetId::new(), spec, created_at: now, updated_at: now, inspection: None }
     }
 }
 

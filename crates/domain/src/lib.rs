@@ -45,16 +45,16 @@ mod ids;
 mod limits;
 pub mod metrics;
 pub mod neighbors;
-pub mod synthetic;
 mod point;
 mod run;
 mod secret;
 mod storage;
+pub mod synthetic;
 mod validation;
 mod vector;
 
 pub use connection::{Connection, ConnectionSpec, EMBEDDED_CONNECTION_NAME, EMBEDDED_CONNECTION_URL};
-pub use dataset::{Dataset, DatasetSpec, SchemaConfig, SourceUri};
+pub use dataset::{Dataset, DatasetSpec, InspectedColumn, InspectedFile, Inspection, SchemaConfig, SourceUri};
 pub use distance::Distance;
 pub use error::DomainError;
 pub use experiment::{

@@ -97,7 +97,14 @@ impl TopK {
 /// Offers every point of a batch (`ids` with their vectors laid row after row in `vectors`) to
 /// each query's top-k. Call it batch after batch to compute exact neighbours in one streaming pass;
 /// split `queries`/`tops` across threads to use every core.
-pub fn offer_batch(distance: Distance, dim: usize, ids: &[PointId], vectors: &[f32], queries: &[&[f32]], tops: &mut [TopK]) {
+pub fn offer_batch(
+    distance: Distance,
+    dim: usize,
+    ids: &[PointId],
+    vectors: &[f32],
+    queries: &[&[f32]],
+    tops: &mut [TopK],
+) {
     for (query, top) in queries.iter().zip(tops.iter_mut()) {
         for (id, vector) in ids.iter().zip(vectors.chunks_exact(dim)) {
             top.offer(*id, oriented_distance(distance, query, vector));

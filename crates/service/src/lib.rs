@@ -15,6 +15,7 @@ pub mod execution;
 mod experiments;
 mod repositories;
 mod runs;
+mod sources;
 mod storages;
 
 pub use connections::ConnectionService;

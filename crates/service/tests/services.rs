@@ -204,3 +204,52 @@ async fn an_unavailable_database_is_reported_as_unavailable() {
     let error = services.connections.list(Page::default()).await.unwrap_err();
     assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
 }
+
+fn inspecting_datasets(services: &Services) -> (DatasetService, qbench_testkit::dataset::InMemoryDatasetReader) {
+    let reader = qbench_testkit::dataset::InMemoryDatasetReader::new();
+    let datasets = services.datasets.clone().with_reader(std::sync::Arc::new(reader.clone()), None);
+    (datasets, reader)
+}
+
+#[tokio::test]
+async fn inspecting_a_dataset_stores_what_its_footers_say() {
+    let services = services();
+    let (datasets, reader) = inspecting_datasets(&services);
+    let spec = dense_dataset();
+    let synthetic = qbench_domain::synthetic::SyntheticSpec {
+        rows: 50,
+        queries: 5,
+        vectors: spec.schema_config.vectors.clone(),
+        clusters: 2,
+        seed: 3,
+    };
+    reader.insert(spec.source_uri.as_str(), qbench_testkit::dataset::MemoryDataset::synthetic(&synthetic));
+    let dataset = datasets.create_inspected(spec).await.unwrap();
+    let inspection = dataset.inspection.clone().unwrap();
+    assert_eq!(inspection.train_rows, 50);
+    assert_eq!(inspection.layout, "singlefile");
+    assert_eq!(datasets.get(dataset.id).await.unwrap().inspection, Some(inspection));
+
+    let mut changed = dataset.spec.clone();
+    changed.source_uri = "s3://datasets/other.parquet".parse().unwrap();
+    let updated = datasets.update(dataset.id, changed).await.unwrap();
+    assert_eq!(updated.inspection, None, "a new source makes the old inspection meaningless");
+}
+
+#[tokio::test]
+async fn a_dataset_whose_file_is_missing_is_refused_naming_the_source() {
+    let services = services();
+    let (datasets, _reader) = inspecting_datasets(&services);
+    let error = datasets.create_inspected(dense_dataset()).await.unwrap_err();
+    let ServiceError::Invalid(violations) = error else { panic!("expected Invalid, got {error:?}") };
+    assert_eq!(violations[0].field, "source_uri");
+    assert!(violations[0].message.contains("not found"), "{}", violations[0].message);
+    assert_eq!(datasets.list(Page::default()).await.unwrap().total, 0, "nothing is stored");
+}
+
+#[tokio::test]
+async fn inspection_without_a_reader_is_unavailable() {
+    let services = services();
+    let dataset = services.datasets.create(dense_dataset()).await.unwrap();
+    assert!(matches!(services.datasets.inspect(dataset.id).await, Err(ServiceError::Unavailable(_))));
+}

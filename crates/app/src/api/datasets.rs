@@ -2,8 +2,10 @@
 
 use actix_web::web::{Data, Json, Path};
 use apistos::actix::NoContent;
-use apistos::api_operation;
+use apistos::{ApiComponent, api_operation};
 use qbench_domain::{DatasetId, DatasetSpec};
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::api::body::JsonBody;
 use crate::api::pagination::PageQuery;
@@ -40,15 +42,17 @@ pub(crate) async fn list(
     error_code = 500,
     error_code = 503,
     tag = "datasets",
-    summary = "Register a dataset",
+    summary = "Register a dataset (with `?inspect=true`, only if its files can be read and match)",
     description = "Vectors: `vectors: {name: {dim, distance, column}}`, the shorthand `vectors: {name: dim}` (distance `Cosine`), or one unnamed `vector: {dim, distance}`. Distances: `Cosine`, `Euclid` (alias `Euclidean`), `Dot`, `Manhattan`, case-insensitive."
 )]
 pub(crate) async fn create(
     state: Data<AppState>,
+    query: QueryParams<CreateQuery>,
     body: JsonBody<DatasetRequest>,
 ) -> Result<Located<DatasetResponse>, ApiError> {
     let spec = DatasetSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
-    let dataset = state.datasets.create(spec).await?;
+    let dataset =
+        if query.inspect { state.datasets.create_inspected(spec).await? } else { state.datasets.create(spec).await? };
     Ok(Located::created(location("datasets", dataset.id), DatasetResponse::from(&dataset)))
 }
 
@@ -107,4 +111,29 @@ pub(crate) async fn update(
 pub(crate) async fn delete(state: Data<AppState>, path: Path<IdPath>) -> Result<NoContent, ApiError> {
     state.datasets.delete(DatasetId::from(path.id)).await?;
     Ok(NoContent)
+}
+
+/// Options of a dataset registration.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, ApiComponent)]
+pub struct CreateQuery {
+    /// Read the files' footers first; refuse the dataset (422) when they cannot be read or do not
+    /// match its schema.
+    #[serde(default)]
+    pub inspect: bool,
+}
+
+#[api_operation(
+    operation_id = "inspect_dataset",
+    tag = "datasets",
+    summary = "Inspect a dataset's files",
+    description = "Reads only the Parquet footers: files, rows, bytes, columns and types, checked against the schema; stored on the dataset. 422 when a file is missing or does not match.",
+    error_code = 400,
+    error_code = 404,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503
+)]
+pub(crate) async fn inspect(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<DatasetResponse>, ApiError> {
+    let dataset = state.datasets.inspect(DatasetId::from(path.id)).await?;
+    Ok(Json(DatasetResponse::from(&dataset)))
 }

@@ -57,6 +57,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(
                 scope("/datasets")
                     .service(resource("").route(get().to(datasets::list)).route(post().to(datasets::create)))
+                    .service(resource("/{id}/inspect").route(post().to(datasets::inspect)))
                     .service(
                         resource("/{id}")
                             .route(get().to(datasets::get))

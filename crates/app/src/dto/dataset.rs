@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
-use qbench_domain::{Dataset, DatasetSpec, SchemaConfig, SourceUri, StorageId, VectorName, Violation};
+use qbench_domain::{Dataset, DatasetSpec, Inspection, SchemaConfig, SourceUri, StorageId, VectorName, Violation};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -139,6 +139,83 @@ impl TryFrom<DatasetRequest> for DatasetSpec {
     }
 }
 
+/// One file of an inspected dataset.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct InspectedFileBody {
+    /// Location.
+    pub location: String,
+    /// `train`, `test` or `neighbors`.
+    pub role: String,
+    /// Bytes.
+    pub bytes: u64,
+    /// Rows.
+    pub rows: u64,
+    /// Row groups.
+    pub row_groups: u64,
+}
+
+/// One column of an inspected dataset.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct InspectedColumnBody {
+    /// Name.
+    pub name: String,
+    /// Arrow type.
+    pub data_type: String,
+    /// Whether nulls are allowed.
+    pub nullable: bool,
+}
+
+/// What the dataset's Parquet footers said when last inspected.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct InspectionBody {
+    /// `singlefile`, `directory` or `glob`.
+    pub layout: String,
+    /// Every file.
+    pub files: Vec<InspectedFileBody>,
+    /// Columns of the train files.
+    pub columns: Vec<InspectedColumnBody>,
+    /// Rows of the train files.
+    pub train_rows: u64,
+    /// Rows of the test file.
+    pub test_rows: u64,
+    /// Bytes of all files.
+    pub bytes: u64,
+    /// When.
+    pub inspected_at: DateTime<Utc>,
+}
+
+impl From<&Inspection> for InspectionBody {
+    fn from(inspection: &Inspection) -> Self {
+        Self {
+            layout: inspection.layout.clone(),
+            files: inspection
+                .files
+                .iter()
+                .map(|file| InspectedFileBody {
+                    location: file.location.clone(),
+                    role: file.role.clone(),
+                    bytes: file.bytes,
+                    rows: file.rows,
+                    row_groups: file.row_groups,
+                })
+                .collect(),
+            columns: inspection
+                .columns
+                .iter()
+                .map(|column| InspectedColumnBody {
+                    name: column.name.clone(),
+                    data_type: column.data_type.clone(),
+                    nullable: column.nullable,
+                })
+                .collect(),
+            train_rows: inspection.train_rows,
+            test_rows: inspection.test_rows,
+            bytes: inspection.bytes,
+            inspected_at: inspection.inspected_at,
+        }
+    }
+}
+
 /// A registered dataset, with its vectors in canonical form.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
 #[schemars(example = "DatasetResponse::example")]
@@ -153,6 +230,8 @@ pub struct DatasetResponse {
     pub storage_id: Option<Uuid>,
     /// Vectors and payload columns.
     pub schema_config: SchemaConfigBody,
+    /// What its files' footers said when last inspected (`POST …/inspect`), or null.
+    pub inspection: Option<InspectionBody>,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -168,6 +247,7 @@ impl DatasetResponse {
             source_uri: request.source_uri,
             storage_id: None,
             schema_config: request.schema_config,
+            inspection: None,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }
@@ -182,6 +262,7 @@ impl From<&Dataset> for DatasetResponse {
             source_uri: dataset.spec.source_uri.to_string(),
             storage_id: dataset.spec.storage_id.map(|id| id.as_uuid()),
             schema_config: SchemaConfigBody::from_domain(&dataset.spec.schema_config),
+            inspection: dataset.inspection.as_ref().map(InspectionBody::from),
             created_at: dataset.created_at,
             updated_at: dataset.updated_at,
         }

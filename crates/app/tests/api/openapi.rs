@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Every route of the contract, as registered in `api::configure` and `api::health_routes`.
-const ROUTES: [(&str, &str); 33] = [
+const ROUTES: [(&str, &str); 34] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
@@ -44,6 +44,7 @@ const ROUTES: [(&str, &str); 33] = [
     ("GET", "/api/v1/runs/{id}"),
     ("POST", "/api/v1/runs/{id}/cancel"),
     ("GET", "/api/v1/runs/{id}/result"),
+    ("POST", "/api/v1/datasets/{id}/inspect"),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -2,11 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use qbench_domain::{
-    Connection, Dataset, Experiment, ObjectStorage, Quantization, RunId, SchemaConfig, VectorName, VectorSpec,
-};
-use qbench_repository::Page;
-use qbench_storage::{DatasetSource, S3Credentials};
+use qbench_domain::{Connection, Dataset, Experiment, Quantization, RunId, SchemaConfig, VectorName, VectorSpec};
+use qbench_storage::DatasetSource;
 use qbench_vector_store::{CollectionSpec, SearchParams};
 
 use crate::execution::error::InPhase;
@@ -65,7 +62,13 @@ pub(crate) async fn resolve(
     let experiment = dependencies.experiments.get(experiment_id).await.in_phase(phase)?;
     let dataset = dependencies.datasets.get(experiment.spec.dataset_id).await.in_phase(phase)?;
     let connection = dependencies.connections.get(experiment.spec.connection_id).await.in_phase(phase)?;
-    let s3 = credentials(dependencies, &dataset).await?;
+    let source = crate::sources::dataset_source(
+        dependencies.storages.as_ref(),
+        dependencies.defaults.default_s3.as_ref(),
+        &dataset,
+    )
+    .await
+    .in_phase(phase)?;
     let read_schema = read_schema(&experiment, &dataset);
     let collection = CollectionSpec {
         name: format!("qbench-{run_id}"),
@@ -80,7 +83,7 @@ pub(crate) async fn resolve(
     let settings = search_settings(&experiment);
     Ok(RunPlan {
         connection,
-        source: DatasetSource { uri: dataset.spec.source_uri.clone(), s3 },
+        source,
         read_schema,
         collection,
         search_vectors,
@@ -103,38 +106,6 @@ fn read_schema(experiment: &Experiment, dataset: &Dataset) -> SchemaConfig {
             .collect(),
     };
     SchemaConfig { scalar_fields: declared.scalar_fields.clone(), vectors }
-}
-
-/// Credentials for an `s3://` dataset: its own storage, else the storage whose bucket matches,
-/// else the configured default.
-async fn credentials(
-    dependencies: &ExecutionDependencies,
-    dataset: &Dataset,
-) -> Result<Option<S3Credentials>, ExecutionError> {
-    let uri = dataset.spec.source_uri.as_str();
-    let Some(rest) = uri.strip_prefix("s3://") else { return Ok(None) };
-    let bucket = rest.split('/').next().unwrap_or_default();
-    let storage = match dataset.spec.storage_id {
-        Some(id) => Some(dependencies.storages.get(id).await.in_phase(Phase::Prepare)?),
-        None => {
-            let all = dependencies
-                .storages
-                .list(Page { limit: Page::MAX_LIMIT, offset: 0 })
-                .await
-                .in_phase(Phase::Prepare)?;
-            all.items.into_iter().find(|storage| storage.spec.bucket == bucket)
-        }
-    };
-    Ok(storage.as_ref().map(storage_credentials).or_else(|| dependencies.defaults.default_s3.clone()))
-}
-
-fn storage_credentials(storage: &ObjectStorage) -> S3Credentials {
-    S3Credentials {
-        endpoint_url: storage.spec.endpoint_url.clone(),
-        region: storage.spec.region.clone(),
-        access_key: storage.spec.access_key.clone(),
-        secret_key: storage.spec.secret_key.clone(),
-    }
 }
 
 /// The search settings: `exact`, or one per `hnsw_ef` (Qdrant's default when none is given).

@@ -1,7 +1,7 @@
 //! Contract checks of `DatasetRepository`.
 
 use chrono::Duration;
-use qbench_domain::{DatasetId, Dimension, Distance, VectorSpec};
+use qbench_domain::{DatasetId, Dimension, Distance, InspectedColumn, InspectedFile, Inspection, VectorSpec};
 use qbench_repository::Entity;
 
 use super::RepositoryUnderTest;
@@ -22,6 +22,25 @@ pub async fn check_dataset_round_trip(repos: &RepositoryUnderTest) {
     let dim = ok(Dimension::new(3), "dimension");
     stored.spec.schema_config.vectors.insert(ok("tiny".parse(), "vector name"), VectorSpec::new(dim, Distance::Euclid));
     stored.updated_at = now() + Duration::seconds(5);
+    stored.inspection = Some(Inspection {
+        layout: "directory".to_owned(),
+        files: vec![InspectedFile {
+            location: "https://example.org/data/train-00.parquet".to_owned(),
+            role: "train".to_owned(),
+            bytes: 1 << 20,
+            rows: 1_000,
+            row_groups: 2,
+        }],
+        columns: vec![InspectedColumn {
+            name: "tiny".to_owned(),
+            data_type: "FixedSizeList(3 x Float32)".to_owned(),
+            nullable: false,
+        }],
+        train_rows: 1_000,
+        test_rows: 10,
+        bytes: 1 << 20,
+        inspected_at: now(),
+    });
     ok(repos.datasets.update(&stored).await, "update dataset");
     assert_eq!(ok(repos.datasets.get(stored.id).await, "get dataset"), stored, "after update");
 

@@ -14,6 +14,8 @@ pub(crate) struct Model {
     pub storage_id: Option<Uuid>,
     #[sea_orm(column_type = "JsonBinary")]
     pub schema_config: Json,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub inspection: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -26,6 +26,11 @@ fn dataset_row(dataset: &Dataset) -> Result<datasets::Model, RepositoryError> {
         source_uri: spec.source_uri.to_string(),
         storage_id: spec.storage_id.map(|id| id.as_uuid()),
         schema_config: row_ref(id).encode_json("schema_config", &spec.schema_config)?,
+        inspection: dataset
+            .inspection
+            .as_ref()
+            .map(|inspection| row_ref(id).encode_json("inspection", inspection))
+            .transpose()?,
         created_at: stored_time(dataset.created_at),
         updated_at: stored_time(dataset.updated_at),
     })
@@ -45,6 +50,7 @@ fn dataset_from_row(row: datasets::Model) -> Result<Dataset, RepositoryError> {
         },
         created_at: row.created_at,
         updated_at: row.updated_at,
+        inspection: row.inspection.map(|json| stored.decode_json("inspection", json)).transpose()?,
     })
 }
 
