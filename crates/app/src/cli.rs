@@ -1,9 +1,12 @@
-//! The command line: `qbench serve` (the default), `--version`, `--help`.
+//! The command line: `qbench serve` (the default), `qbench worker`, `qbench dataset generate|inspect`
+//! and `qbench bench`.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands::vectors::VectorList;
 
 /// qbench: benchmark and tune Qdrant.
 #[derive(Debug, Parser)]
@@ -20,12 +23,19 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the REST server (the default).
+    /// Run the REST server (the default); it also executes queued runs unless `worker.enabled` is off.
     Serve(ServeArgs),
+    /// Execute queued runs from the database without serving HTTP (scale out runs).
+    Worker,
+    /// Generate or inspect datasets.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Run one experiment without the server: progress bars while it runs, a results table at the end.
+    Bench(BenchArgs),
 }
 
 /// Options of `qbench serve`; they override the configuration.
-#[derive(Debug, Default, clap::Args)]
+#[derive(Debug, Default, Args)]
 pub struct ServeArgs {
     /// Port to listen on.
     #[arg(long)]
@@ -33,4 +43,102 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long)]
     pub bind: Option<IpAddr>,
+}
+
+/// Dataset subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Write a synthetic clustered dataset in VectorDBBench's layout (train, test, neighbors).
+    Generate(GenerateArgs),
+    /// Read a dataset's Parquet footers: files, rows, bytes, columns.
+    Inspect(InspectArgs),
+}
+
+/// Options of `qbench dataset generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Points.
+    #[arg(long, default_value_t = 10_000)]
+    pub rows: usize,
+    /// Queries (test rows).
+    #[arg(long, default_value_t = 1_000)]
+    pub queries: usize,
+    /// Named vectors as `name:dim[:distance]`, comma-separated (distance defaults to Cosine).
+    #[arg(long, default_value = "dense:128:Cosine")]
+    pub vectors: VectorList,
+    /// Exact neighbours written per query (the largest `k` the dataset can score).
+    #[arg(long, default_value_t = 100)]
+    pub neighbors: usize,
+    /// Clusters the points spread around; default rows / 500 (at least 8).
+    #[arg(long)]
+    pub clusters: Option<usize>,
+    /// Seed: the same arguments and seed write the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output: a directory, or `s3://bucket/prefix/` (with the `MINIO_*` credentials).
+    #[arg(long)]
+    pub out: String,
+}
+
+/// Options of `qbench dataset inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A Parquet file, a directory (VectorDBBench layout), a glob, `s3://…` or `https://…`.
+    pub uri: String,
+    /// Check these vectors (`name:dim[:distance]`) against the columns.
+    #[arg(long)]
+    pub vectors: Option<VectorList>,
+}
+
+/// Options of `qbench bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The dataset: a Parquet file, a directory (VectorDBBench layout), a glob, `s3://…`.
+    #[arg(long)]
+    pub dataset: String,
+    /// Its vectors as `name:dim[:distance]`, comma-separated.
+    #[arg(long)]
+    pub vectors: VectorList,
+    /// Payload columns to upload with the points, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub scalar_fields: Vec<String>,
+    /// The Qdrant: `embedded://` (the in-process engine) or `http(s)://host:6333`.
+    #[arg(long, default_value = "embedded://")]
+    pub connection: String,
+    /// Qdrant API key for a remote connection (or `QDRANT_API_KEY`).
+    #[arg(long, env = "QDRANT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// HNSW `m` for every vector.
+    #[arg(long, default_value_t = 16)]
+    pub m: u32,
+    /// HNSW `ef_construct` for every vector.
+    #[arg(long, default_value_t = 100)]
+    pub ef_construct: u32,
+    /// `hnsw_ef` values, comma-separated: one search setting each.
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 128, 256])]
+    pub hnsw_ef: Vec<u32>,
+    /// Exact search instead of the index (the ground truth's own engine).
+    #[arg(long)]
+    pub exact: bool,
+    /// Results per query.
+    #[arg(long, default_value_t = 10)]
+    pub k: u32,
+    /// Concurrent search clients.
+    #[arg(long, default_value_t = 1)]
+    pub parallel: u32,
+    /// Scalar int8 quantization of every vector.
+    #[arg(long)]
+    pub int8: bool,
+    /// Re-score quantized candidates with the original vectors.
+    #[arg(long)]
+    pub rescore: bool,
+    /// Oversampling of quantized candidates.
+    #[arg(long)]
+    pub oversampling: Option<f64>,
+    /// Use at most this many queries.
+    #[arg(long)]
+    pub queries: Option<u32>,
+    /// Also write the full result as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod commands;
 pub mod dto;
 pub mod observe;
 pub mod run_queue;
@@ -15,3 +16,4 @@ pub mod server;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
+pub mod wiring;

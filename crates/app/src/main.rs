@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use qbench_app::cli::{Cli, Command, ServeArgs};
+use qbench_app::cli::{Cli, Command, DatasetCommand, ServeArgs};
+use qbench_app::commands::{CommandError, bench, generate, inspect};
 use qbench_app::settings::Settings;
 use qbench_app::{server, telemetry};
 
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    qbench_object_storage::install_crypto_provider();
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => {
             if let Some(port) = args.port {
@@ -25,15 +27,39 @@ fn main() -> ExitCode {
                 settings.server.bind = bind;
             }
             telemetry::init(&settings.log, std::io::stdout);
-            let result = actix_web::rt::System::new().block_on(server::serve(settings));
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    tracing::error!(error = %err, "qbench failed");
-                    eprintln!("qbench: {err}");
-                    ExitCode::FAILURE
-                }
-            }
+            finish(actix_web::rt::System::new().block_on(server::serve(settings)).map_err(CommandError::new))
+        }
+        Command::Worker => {
+            telemetry::init(&settings.log, std::io::stdout);
+            finish(runtime().and_then(|rt| rt.block_on(server::work(settings)).map_err(CommandError::new)))
+        }
+        Command::Dataset(DatasetCommand::Generate(args)) => {
+            finish(runtime().and_then(|rt| rt.block_on(generate::run(args, &settings))))
+        }
+        Command::Dataset(DatasetCommand::Inspect(args)) => {
+            finish(runtime().and_then(|rt| rt.block_on(inspect::run(args, &settings))))
+        }
+        Command::Bench(args) => {
+            // Progress bars own the terminal; the engine's logs would only garble them.
+            let quiet = qbench_app::settings::LogSettings { level: "error".to_owned(), ..settings.log.clone() };
+            telemetry::init(&quiet, std::io::stderr);
+            finish(runtime().and_then(|rt| rt.block_on(bench::run(args, &settings))))
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CommandError::new)
+}
+
+/// Exit code 0, or one line on stderr and 1.
+fn finish(result: Result<(), CommandError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "qbench failed");
+            eprintln!("qbench: {err}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -15,6 +15,11 @@ pub struct NotifyRunQueue {
 }
 
 impl NotifyRunQueue {
+    /// The notifier workers wait on.
+    pub fn notifier(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+
     /// Resolves when a run has been queued since the last wake-up.
     pub async fn wait(&self) {
         self.notify.notified().await;

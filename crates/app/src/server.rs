@@ -26,6 +26,10 @@ use crate::run_queue::NotifyRunQueue;
 use crate::secret_key::{SecretKeyError, load_cipher};
 use crate::settings::Settings;
 use crate::state::AppState;
+use crate::wiring::{Engine, worker_settings};
+use qbench_service::execution::RunWorker;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 /// Why the server did not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +40,9 @@ pub enum StartError {
     /// The database could not be opened.
     #[error("database: {0}")]
     Database(#[from] RepositoryError),
+    /// The dataset storage could not be set up (a data root or the results location).
+    #[error("storage: {0}")]
+    Storage(#[from] qbench_storage::StorageError),
     /// The built-in connection could not be created.
     #[error("start-up: {0}")]
     Service(#[from] ServiceError),
@@ -120,28 +127,54 @@ pub fn build_app(
         .wrap(from_fn(observe))
 }
 
+/// Everything a qbench process runs on: the HTTP state, and the run worker with its wake-up.
+pub struct Runtime {
+    /// The HTTP handlers' state.
+    pub state: AppState,
+    /// Executes queued runs.
+    pub worker: Arc<RunWorker>,
+    /// Notified when a run is queued through this process.
+    pub wake: Arc<Notify>,
+}
+
 /// Opens the database and builds the state the server runs on.
 pub async fn open_state(settings: &Settings) -> Result<AppState, StartError> {
+    open_runtime(settings).await.map(|runtime| runtime.state)
+}
+
+/// Opens the database and the engine's adapters, and builds the state and the worker.
+pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     let cipher = load_cipher(settings.secret_key.as_ref(), &settings.data_dir)?;
     let database = Arc::new(SqlDatabase::connect(settings.database_url().expose_secret(), cipher).await?);
+    let queue = NotifyRunQueue::default();
+    let wake = queue.notifier();
     let repositories = Repositories {
         connections: database.clone(),
         storages: database.clone(),
         datasets: database.clone(),
         experiments: database.clone(),
         runs: database.clone(),
-        queue: Arc::new(NotifyRunQueue::default()),
+        queue: Arc::new(queue),
         health: database,
     };
+    let engine = Engine::new(settings)?;
     let endpoint = Some(settings.object_storage.minio_endpoint.clone()).filter(|endpoint| !endpoint.is_empty());
-    let state = AppState::new(repositories, endpoint, metrics_handle());
+    let mut state = AppState::new(repositories.clone(), endpoint, metrics_handle());
+    state.datasets = state.datasets.clone().with_reader(engine.storage.clone(), engine.default_s3.clone());
     state.connections.ensure_builtin().await?;
-    Ok(state)
+    let worker = Arc::new(RunWorker::new(
+        repositories.runs.clone(),
+        engine.execution(&repositories, settings),
+        worker_settings(settings),
+    ));
+    Ok(Runtime { state, worker, wake })
 }
 
 /// Runs the server until SIGINT or SIGTERM, then lets in-flight requests finish.
 pub async fn serve(settings: Settings) -> Result<(), StartError> {
-    let state = open_state(&settings).await?;
+    let Runtime { state, worker, wake } = open_runtime(&settings).await?;
+    let stop_worker = CancellationToken::new();
+    let worker_task = settings.worker.enabled.then(|| actix_web::rt::spawn(worker.run(wake, stop_worker.clone())));
     let max_body_bytes = settings.server.max_body_bytes;
     let server = HttpServer::new(move || build_app(state.clone(), max_body_bytes))
         .disable_signals()
@@ -166,7 +199,32 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         tracing::info!(%address, database = %redact(settings.database_url().expose_secret()), "qbench listening");
     }
     running.await?;
+    stop_worker.cancel();
+    if let Some(task) = worker_task {
+        drop(task.await);
+    }
     tracing::info!("qbench stopped");
+    Ok(())
+}
+
+/// Executes queued runs until SIGINT or SIGTERM, without serving HTTP.
+pub async fn work(settings: Settings) -> Result<(), StartError> {
+    let Runtime { worker, wake, .. } = open_runtime(&settings).await?;
+    let stop = CancellationToken::new();
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let stopper = stop.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+        tracing::info!("worker shutting down");
+        stopper.cancel();
+    });
+    tracing::info!("qbench worker started");
+    worker.run(wake, stop).await;
+    tracing::info!("qbench worker stopped");
     Ok(())
 }
 

@@ -42,6 +42,40 @@ pub struct Settings {
     pub object_storage: ObjectStorageSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Where datasets are read from and results written.
+    pub engine: EngineSettings,
+    /// The run worker of this process.
+    pub worker: WorkerConfig,
+}
+
+/// Dataset and result locations.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSettings {
+    /// Local directories datasets may be read from; empty means the data dir.
+    pub data_roots: Vec<PathBuf>,
+    /// Results location: a directory or `s3://bucket/prefix`; empty means `<data_dir>/results`.
+    pub results: String,
+}
+
+/// How this process executes runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Whether this process executes runs.
+    pub enabled: bool,
+    /// Runs executed at once.
+    pub max_concurrent_runs: usize,
+    /// Lease of a claimed run, in seconds.
+    pub lease_seconds: u64,
+    /// Heartbeat interval, in milliseconds.
+    pub heartbeat_ms: u64,
+    /// Points per upsert.
+    pub batch_size: usize,
+    /// Upserts in flight.
+    pub upload_parallelism: usize,
+    /// Default number of test queries.
+    pub queries: usize,
 }
 
 /// HTTP server settings.
@@ -151,6 +185,17 @@ impl Settings {
                 self.object_storage.minio_endpoint
             )));
         }
+        if self.worker.max_concurrent_runs == 0 || self.worker.batch_size == 0 || self.worker.upload_parallelism == 0 {
+            return Err(SettingsError(
+                "worker.max_concurrent_runs, worker.batch_size and worker.upload_parallelism must be positive"
+                    .to_owned(),
+            ));
+        }
+        if self.worker.heartbeat_ms == 0 || self.worker.lease_seconds * 1000 <= self.worker.heartbeat_ms * 2 {
+            return Err(SettingsError(
+                "worker.lease_seconds must cover several heartbeats (worker.heartbeat_ms)".to_owned(),
+            ));
+        }
         if self.server.max_body_bytes == 0 {
             return Err(SettingsError("server.max_body_bytes: must be positive".to_owned()));
         }
@@ -158,6 +203,11 @@ impl Settings {
             return Err(SettingsError(format!("log.level: `{}`: {err}", self.log.level)));
         }
         Ok(())
+    }
+
+    /// The local directories datasets may be read from.
+    pub fn data_roots(&self) -> Vec<PathBuf> {
+        if self.engine.data_roots.is_empty() { vec![self.data_dir.clone()] } else { self.engine.data_roots.clone() }
     }
 
     /// The database URL, defaulting to SQLite under the data dir.

@@ -11,7 +11,10 @@ pub fn init<W>(settings: &LogSettings, writer: W)
 where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_new(&settings.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // The embedded engine logs harmless warnings at every start (feature flags, mmap checks); only
+    // its errors are worth a line.
+    let directives = format!("{},qdrant_edge=error", settings.level);
+    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info,qdrant_edge=error"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     let result = match settings.format {
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),

@@ -6,8 +6,8 @@ use crate::clock::now;
 use qbench_domain::{
     Dataset, DatasetId, DatasetSpec, InspectedColumn, InspectedFile, Inspection, Violation, validate_dataset,
 };
-use qbench_storage::{DatasetReader, S3Credentials};
 use qbench_repository::{DatasetRepository, Listed, Page, RepositoryError, StorageRepository};
+use qbench_storage::{DatasetReader, S3Credentials};
 
 use crate::ServiceError;
 use crate::error::ensure_valid;

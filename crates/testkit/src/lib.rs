@@ -17,6 +17,7 @@ pub mod dataset;
 pub mod memory;
 pub mod postgres;
 mod queue;
+pub mod s3;
 pub mod vector_store;
 
 pub use memory::{InMemoryDatabase, RecordingRunQueue, in_memory_repositories};

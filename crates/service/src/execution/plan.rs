@@ -81,15 +81,7 @@ pub(crate) async fn resolve(
         None => read_schema.vectors.keys().cloned().collect(),
     };
     let settings = search_settings(&experiment);
-    Ok(RunPlan {
-        connection,
-        source,
-        read_schema,
-        collection,
-        search_vectors,
-        settings,
-        experiment,
-    })
+    Ok(RunPlan { connection, source, read_schema, collection, search_vectors, settings, experiment })
 }
 
 /// The experiment's vectors, read from the columns the dataset declares for them.

@@ -1,0 +1,135 @@
+//! [`ParquetStorage`]: the port's traits, each a thin sequence of the modules' steps.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use qbench_domain::SchemaConfig;
+use qbench_storage::{
+    DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, DatasetWriter, GeneratedDataset,
+    NeighborLists, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult,
+};
+
+use crate::config::ParquetStorageConfig;
+use crate::error;
+use crate::inspect;
+use crate::layout::{self, TEST_FILE};
+use crate::location::{self, Location, redact};
+use crate::neighbors;
+use crate::results;
+use crate::roots::DataRoots;
+use crate::stream::ParquetPointStream;
+use crate::tls;
+use crate::write;
+
+/// Reads and writes Parquet datasets and run results on S3, HTTP(S) and local data roots.
+///
+/// Cheap to share: wrap it in an `Arc` and hand it out as `Arc<dyn DatasetReader>`,
+/// `Arc<dyn DatasetWriter>` and `Arc<dyn ResultWriter>`. Clients are built per call from the
+/// source's credentials, so one instance serves every registered storage.
+pub struct ParquetStorage {
+    /// Where local datasets may be.
+    roots: DataRoots,
+    /// Where results go, when configured.
+    results: Option<Location>,
+}
+
+impl fmt::Debug for ParquetStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParquetStorage").field("roots", &self.roots).field("results", &self.results).finish()
+    }
+}
+
+impl ParquetStorage {
+    /// The adapter for `config`; installs the TLS crypto provider (see
+    /// [`install_crypto_provider`](crate::install_crypto_provider)).
+    ///
+    /// # Errors
+    /// `Refused` when the results location is not a valid `s3://bucket/prefix` or its S3
+    /// configuration is invalid (for instance only one of the two keys).
+    pub fn new(config: ParquetStorageConfig) -> Result<Self, StorageError> {
+        tls::install_crypto_provider();
+        let results = config.results.as_ref().map(results::location).transpose()?;
+        Ok(Self { roots: DataRoots::new(config.data_roots), results })
+    }
+}
+
+#[async_trait]
+impl DatasetReader for ParquetStorage {
+    #[tracing::instrument(skip_all, fields(uri = %redact(source.uri.as_str())))]
+    async fn inspect(&self, source: &DatasetSource, schema: &SchemaConfig) -> Result<DatasetInspection, StorageError> {
+        let location = location::for_reading(source, &self.roots).await?;
+        let files = layout::detect(&location).await?;
+        let inspection = inspect::inspect(&location.store, &files, schema).await?;
+        tracing::debug!(layout = ?inspection.layout, files = inspection.files.len(), train_rows = inspection.train_rows, "inspected");
+        Ok(inspection)
+    }
+
+    #[tracing::instrument(skip_all, fields(uri = %redact(source.uri.as_str()), part = ?part, batch_rows = batch_rows))]
+    async fn open_points(
+        &self,
+        source: &DatasetSource,
+        schema: &SchemaConfig,
+        part: DatasetPart,
+        batch_rows: usize,
+    ) -> Result<Box<dyn PointStream>, StorageError> {
+        let location = location::for_reading(source, &self.roots).await?;
+        let files = layout::detect(&location).await?;
+        let (files, with_scalars) = match part {
+            DatasetPart::Train => (files.train, true),
+            DatasetPart::Test => match (files.layout, files.test) {
+                (DatasetLayout::Directory, Some(test)) => (vec![test], false),
+                (DatasetLayout::Directory, None) => {
+                    return Err(StorageError::NotFound { location: format!("{}/{TEST_FILE}", files.base_uri) });
+                }
+                (DatasetLayout::SingleFile | DatasetLayout::Glob, _) => {
+                    return Err(error::format(
+                        &files.base_uri,
+                        None,
+                        None,
+                        "only a directory dataset has a test part (test.parquet); hold queries out of the train rows",
+                    ));
+                }
+            },
+        };
+        let stream = ParquetPointStream::new(location.store, files, schema.clone(), with_scalars, batch_rows);
+        Ok(Box::new(stream))
+    }
+
+    #[tracing::instrument(skip_all, fields(uri = %redact(source.uri.as_str()), k = k))]
+    async fn read_neighbors(&self, source: &DatasetSource, k: usize) -> Result<Option<NeighborLists>, StorageError> {
+        let location = location::for_reading(source, &self.roots).await?;
+        let files = layout::detect(&location).await?;
+        match (files.layout, files.neighbors) {
+            (DatasetLayout::Directory, Some(file)) => neighbors::read(&location.store, &file, k).await.map(Some),
+            (DatasetLayout::Directory, None) | (DatasetLayout::SingleFile | DatasetLayout::Glob, _) => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl DatasetWriter for ParquetStorage {
+    #[tracing::instrument(skip_all, fields(uri = %redact(target.uri.as_str()), train = dataset.train.len(), test = dataset.test.len()))]
+    async fn write_dataset(&self, target: &DatasetSource, dataset: &GeneratedDataset) -> Result<(), StorageError> {
+        let location = location::for_writing(target, &self.roots).await?;
+        write::dataset(&location, dataset).await
+    }
+}
+
+#[async_trait]
+impl ResultWriter for ParquetStorage {
+    #[tracing::instrument(skip_all, fields(run_id = %run_id, queries = queries.len()))]
+    async fn write_result(
+        &self,
+        run_id: &str,
+        result: &serde_json::Value,
+        queries: &[QueryRecord],
+    ) -> Result<StoredResult, StorageError> {
+        let Some(location) = &self.results else {
+            return Err(StorageError::Refused {
+                location: run_id.to_owned(),
+                reason: "no results location is configured".to_owned(),
+            });
+        };
+        results::write(location, run_id, result, queries).await
+    }
+}

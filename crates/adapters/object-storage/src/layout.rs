@@ -1,0 +1,269 @@
+//! Finding a dataset's files and its layout from what its URI names.
+//!
+//! - A file (`….parquet`, or a local file) is [`DatasetLayout::SingleFile`].
+//! - A prefix or directory holding `train*.parquet` shards (or VectorDBBench's `shuffle_train*`
+//!   when there is no `train*`), `test.parquet` and optionally `neighbors.parquet` is
+//!   [`DatasetLayout::Directory`]; shards are read in name order. A URI ending in `/` or naming a
+//!   local directory must be one; a bare S3 prefix without train shards is tried as one object.
+//! - A pattern in the last segment is [`DatasetLayout::Glob`]: every match is a train shard.
+//!
+//! Only the top level of a directory is looked at. HTTP servers rarely list directories (WebDAV's
+//! `PROPFIND`), so for them the conventional names are probed instead.
+
+use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStoreExt};
+use qbench_storage::{DatasetLayout, StorageError};
+
+use crate::error;
+use crate::glob;
+use crate::location::{Location, StoreKind, Target, blocking};
+use crate::roots::DataRoots;
+
+/// The name of the queries file of the directory layout.
+pub(crate) const TEST_FILE: &str = "test.parquet";
+/// The name of the ground-truth file of the directory layout.
+pub(crate) const NEIGHBORS_FILE: &str = "neighbors.parquet";
+/// Names probed on HTTP servers that cannot list, in the order they are tried.
+const PROBED_NAMES: [&str; 4] = ["train.parquet", "shuffle_train.parquet", TEST_FILE, NEIGHBORS_FILE];
+
+/// One file of a dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileRef {
+    /// Its name as listed (a local symlink keeps its own name).
+    pub(crate) name: String,
+    /// Its path in the store (for a local symlink, the path of the file it points to).
+    pub(crate) path: Path,
+    /// Its URI, for results and messages.
+    pub(crate) uri: String,
+    /// Its size in bytes.
+    pub(crate) size: u64,
+}
+
+/// A dataset's files, by role.
+#[derive(Debug, Clone)]
+pub(crate) struct DatasetFiles {
+    /// The layout.
+    pub(crate) layout: DatasetLayout,
+    /// Train shards (every file of a single-file or glob dataset), in reading order.
+    pub(crate) train: Vec<FileRef>,
+    /// `test.parquet` of a directory.
+    pub(crate) test: Option<FileRef>,
+    /// `neighbors.parquet` of a directory.
+    pub(crate) neighbors: Option<FileRef>,
+    /// The directory's URI (the source URI for other layouts), for messages.
+    pub(crate) base_uri: String,
+}
+
+/// Finds the files of the dataset at `location`.
+///
+/// Errors: `NotFound` for a missing file, an empty glob, or a directory without train shards;
+/// store errors as mapped by [`error::from_store`].
+pub(crate) async fn detect(location: &Location) -> Result<DatasetFiles, StorageError> {
+    match &location.target {
+        Target::File(path) => Ok(DatasetFiles {
+            layout: DatasetLayout::SingleFile,
+            train: vec![stat(location, path).await?],
+            test: None,
+            neighbors: None,
+            base_uri: location.uri.clone(),
+        }),
+        Target::Glob { parent, pattern } => {
+            let pattern = pattern.clone();
+            let train = list(location, parent, move |name| glob::matches(&pattern, name)).await?;
+            if train.is_empty() {
+                return Err(StorageError::NotFound { location: location.uri.clone() });
+            }
+            Ok(DatasetFiles {
+                layout: DatasetLayout::Glob,
+                train,
+                test: None,
+                neighbors: None,
+                base_uri: location.uri.clone(),
+            })
+        }
+        Target::Prefix { path, explicit } => directory(location, path, *explicit).await,
+    }
+}
+
+/// The files of a directory or prefix.
+async fn directory(location: &Location, path: &Path, explicit: bool) -> Result<DatasetFiles, StorageError> {
+    let base_uri = location.uri.trim_end_matches('/').to_owned();
+    let listed = match &location.kind {
+        // A server that answers the listing without the files (an HTML index, an empty
+        // WebDAV answer) is probed too.
+        StoreKind::Http { .. } => match list(location, path, is_layout_file).await {
+            Ok(files) if files.iter().any(|file| is_train_name(name_of(file))) => files,
+            Ok(_) => probe(location, path).await?,
+            Err(error @ (StorageError::Refused { .. } | StorageError::Unreachable { .. })) => return Err(error),
+            Err(StorageError::NotFound { .. } | StorageError::Format { .. } | StorageError::Internal(_)) => {
+                probe(location, path).await?
+            }
+        },
+        StoreKind::S3 { .. } | StoreKind::Local(_) => list(location, path, is_layout_file).await?,
+    };
+    let mut train: Vec<FileRef> = listed.iter().filter(|file| name_of(file).starts_with("train")).cloned().collect();
+    if train.is_empty() {
+        train = listed.iter().filter(|file| name_of(file).starts_with("shuffle_train")).cloned().collect();
+    }
+    if train.is_empty() {
+        if !explicit {
+            // A bare key without the `.parquet` extension may still be one Parquet object.
+            return match stat(location, path).await {
+                Ok(file) => Ok(DatasetFiles {
+                    layout: DatasetLayout::SingleFile,
+                    train: vec![file],
+                    test: None,
+                    neighbors: None,
+                    base_uri: location.uri.clone(),
+                }),
+                Err(StorageError::NotFound { .. }) => Err(StorageError::NotFound { location: location.uri.clone() }),
+                Err(error) => Err(error),
+            };
+        }
+        return Err(StorageError::NotFound { location: format!("{base_uri}/train*.parquet") });
+    }
+    train.sort_by(|a, b| a.name.cmp(&b.name));
+    let find = |name: &str| listed.iter().find(|file| name_of(file) == name).cloned();
+    Ok(DatasetFiles {
+        layout: DatasetLayout::Directory,
+        train,
+        test: find(TEST_FILE),
+        neighbors: find(NEIGHBORS_FILE),
+        base_uri,
+    })
+}
+
+/// Whether a file name plays a role in the directory layout.
+fn is_layout_file(name: &str) -> bool {
+    is_train_name(name) || name == TEST_FILE || name == NEIGHBORS_FILE
+}
+
+/// Whether a file name is a train shard's (`train*.parquet` or `shuffle_train*.parquet`).
+fn is_train_name(name: &str) -> bool {
+    name.ends_with(".parquet") && (name.starts_with("train") || name.starts_with("shuffle_train"))
+}
+
+/// The file name of a listed file.
+fn name_of(file: &FileRef) -> &str {
+    &file.name
+}
+
+/// Metadata of one file.
+async fn stat(location: &Location, path: &Path) -> Result<FileRef, StorageError> {
+    match &location.kind {
+        StoreKind::Local(_) => {
+            let fs_path = local_path(path);
+            let path = path.clone();
+            let uri = location.kind.uri(&path);
+            blocking(move || {
+                let metadata =
+                    std::fs::metadata(&fs_path).map_err(|_| StorageError::NotFound { location: uri.clone() })?;
+                if metadata.is_dir() {
+                    return Err(StorageError::NotFound { location: uri });
+                }
+                let name = path.filename().unwrap_or_default().to_owned();
+                Ok(FileRef { name, path, uri, size: metadata.len() })
+            })
+            .await?
+        }
+        StoreKind::S3 { .. } | StoreKind::Http { .. } => {
+            let uri = location.kind.uri(path);
+            let meta = location.store.head(path).await.map_err(|error| error::from_store(&uri, &error))?;
+            Ok(file_ref(location, meta))
+        }
+    }
+}
+
+/// The files directly inside `dir` whose names `keep` accepts, sorted by name; local files are
+/// checked against the data roots (a symlink out of them is refused).
+async fn list<F>(location: &Location, dir: &Path, keep: F) -> Result<Vec<FileRef>, StorageError>
+where
+    F: Fn(&str) -> bool + Send + 'static,
+{
+    let mut files = match &location.kind {
+        StoreKind::Local(roots) => {
+            let roots = roots.clone();
+            let dir_path = local_path(dir);
+            let kind = location.kind.clone();
+            blocking(move || list_local(&dir_path, &roots, &kind, keep)).await??
+        }
+        StoreKind::S3 { .. } | StoreKind::Http { .. } => {
+            let prefix = (!dir.as_ref().is_empty()).then_some(dir);
+            let listing = location
+                .store
+                .list_with_delimiter(prefix)
+                .await
+                .map_err(|error| error::from_store(&location.uri, &error))?;
+            listing
+                .objects
+                .into_iter()
+                .filter(|meta| keep(meta.location.filename().unwrap_or_default()))
+                .map(|meta| file_ref(location, meta))
+                .collect::<Vec<_>>()
+        }
+    };
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+/// Lists a local directory: regular files (after following symlinks) whose names `keep` accepts.
+fn list_local<F>(
+    dir: &std::path::Path,
+    roots: &DataRoots,
+    kind: &StoreKind,
+    keep: F,
+) -> Result<Vec<FileRef>, StorageError>
+where
+    F: Fn(&str) -> bool,
+{
+    let entries = std::fs::read_dir(dir)
+        .map_err(|error| StorageError::NotFound { location: format!("{}: {error}", dir.display()) })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|error| StorageError::Internal(format!("listing {}: {error}", dir.display())))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !keep(name) {
+            continue;
+        }
+        let canonical = roots.confine_existing(&entry.path())?;
+        let Ok(metadata) = std::fs::metadata(&canonical) else { continue };
+        if !metadata.is_file() {
+            continue;
+        }
+        // The file keeps its name in the directory (a symlinked shard is still `train-01`), but
+        // is read through its canonical path, which is the one that was checked.
+        let path = crate::location::object_path(&entry.path(), &canonical)?;
+        let listed = Path::from_absolute_path(entry.path()).unwrap_or_else(|_| path.clone());
+        files.push(FileRef { name: name.to_owned(), path, uri: kind.uri(&listed), size: metadata.len() });
+    }
+    Ok(files)
+}
+
+/// Looks for the conventional file names under `dir` one by one.
+async fn probe(location: &Location, dir: &Path) -> Result<Vec<FileRef>, StorageError> {
+    let mut found = Vec::new();
+    for name in PROBED_NAMES {
+        match stat(location, &dir.clone().join(name)).await {
+            Ok(file) => found.push(file),
+            Err(StorageError::NotFound { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(found)
+}
+
+/// A listed object as a file of the dataset.
+fn file_ref(location: &Location, meta: ObjectMeta) -> FileRef {
+    FileRef {
+        name: meta.location.filename().unwrap_or_default().to_owned(),
+        uri: location.kind.uri(&meta.location),
+        size: meta.size,
+        path: meta.location,
+    }
+}
+
+/// The file-system path of a local object path.
+fn local_path(path: &Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/{path}"))
+}

@@ -1,0 +1,126 @@
+//! Storing a run's results: `<root>/<run_id>/result.json` and `queries.parquet`.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, ListBuilder, StringArray, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use object_store::path::Path;
+use object_store::{ObjectStoreExt, PutPayload};
+use qbench_storage::{QueryRecord, StorageError, StoredResult};
+
+use crate::config::ResultsLocation;
+use crate::error;
+use crate::location::{self, Location, StoreKind, Target};
+use crate::roots::DataRoots;
+use crate::stores;
+use crate::write::{self, WRITE_BATCH_ROWS};
+
+/// The summary file of a run.
+const RESULT_FILE: &str = "result.json";
+/// The per-query rows of a run.
+const QUERIES_FILE: &str = "queries.parquet";
+
+/// The configured results location, as a prefix to write under.
+pub(crate) fn location(config: &ResultsLocation) -> Result<Location, StorageError> {
+    match config {
+        ResultsLocation::Local(dir) => {
+            let absolute = std::path::absolute(dir).map_err(|error| StorageError::Refused {
+                location: dir.display().to_string(),
+                reason: format!("cannot make the results directory absolute: {error}"),
+            })?;
+            let path = location::object_path(dir, &absolute)?;
+            Ok(Location {
+                store: stores::local(),
+                kind: StoreKind::Local(DataRoots::new(vec![absolute.clone()])),
+                target: Target::Prefix { path, explicit: true },
+                uri: format!("file://{}", absolute.display()),
+            })
+        }
+        ResultsLocation::S3 { uri, credentials } => location::s3_prefix(uri, credentials),
+    }
+}
+
+/// Writes `queries.parquet`, then `result.json` (so a present summary means a complete run).
+///
+/// Errors: `Refused` for a run id that is not a single plain path segment; store errors.
+pub(crate) async fn write(
+    location: &Location,
+    run_id: &str,
+    result: &serde_json::Value,
+    queries: &[QueryRecord],
+) -> Result<StoredResult, StorageError> {
+    if run_id.is_empty()
+        || run_id == "."
+        || run_id == ".."
+        || run_id.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+    {
+        return Err(StorageError::Refused {
+            location: location.uri.clone(),
+            reason: format!("`{}` is not usable as a folder name", run_id.escape_debug()),
+        });
+    }
+    let Target::Prefix { path: root, .. } = &location.target else {
+        return Err(StorageError::Internal(format!("{}: not a directory to write into", location.uri)));
+    };
+    let folder = root.clone().join(run_id);
+    let queries_path = folder.clone().join(QUERIES_FILE);
+    let queries_uri = location.kind.uri(&queries_path);
+    query_rows(location, &queries_path, &queries_uri, queries).await?;
+
+    let result_path = folder.join(RESULT_FILE);
+    let result_uri = location.kind.uri(&result_path);
+    let body = serde_json::to_vec_pretty(result)
+        .map_err(|error| StorageError::Internal(format!("{result_uri}: encoding the result: {error}")))?;
+    location
+        .store
+        .put(&result_path, PutPayload::from(body))
+        .await
+        .map_err(|error| error::from_store(&result_uri, &error))?;
+    Ok(StoredResult { result_json: result_uri, queries_parquet: queries_uri })
+}
+
+/// Writes the per-query rows.
+async fn query_rows(location: &Location, path: &Path, uri: &str, queries: &[QueryRecord]) -> Result<(), StorageError> {
+    let returned = Field::new_list_field(DataType::Utf8, true);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("vector", DataType::Utf8, false),
+        Field::new("setting", DataType::Utf8, false),
+        Field::new("query_id", DataType::Utf8, false),
+        Field::new("latency_seconds", DataType::Float64, false),
+        Field::new("server_seconds", DataType::Float64, true),
+        Field::new("precision", DataType::Float64, false),
+        Field::new("recall", DataType::Float64, false),
+        Field::new("f1", DataType::Float64, false),
+        Field::new("returned_ids", DataType::List(Arc::new(returned)), false),
+    ]));
+    let batches = queries.chunks(WRITE_BATCH_ROWS).map(|chunk| {
+        let text = |get: fn(&QueryRecord) -> &str| -> ArrayRef {
+            Arc::new(chunk.iter().map(|q| Some(get(q))).collect::<StringArray>())
+        };
+        let number = |get: fn(&QueryRecord) -> Option<f64>| -> ArrayRef {
+            Arc::new(chunk.iter().map(get).collect::<Float64Array>())
+        };
+        let mut returned_ids = ListBuilder::new(StringBuilder::new());
+        for query in chunk {
+            for id in &query.returned_ids {
+                returned_ids.values().append_value(id);
+            }
+            returned_ids.append(true);
+        }
+        let columns: Vec<ArrayRef> = vec![
+            text(|q| &q.vector),
+            text(|q| &q.setting),
+            text(|q| &q.query_id),
+            number(|q| Some(q.latency_seconds)),
+            number(|q| q.server_seconds),
+            number(|q| Some(q.precision)),
+            number(|q| Some(q.recall)),
+            number(|q| Some(q.f1)),
+            Arc::new(returned_ids.finish()),
+        ];
+        RecordBatch::try_new(Arc::clone(&schema), columns)
+            .map_err(|error| StorageError::Internal(format!("{uri}: building rows: {error}")))
+    });
+    write::parquet_file(&location.store, path, uri, schema.clone(), batches).await
+}

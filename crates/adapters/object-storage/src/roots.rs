@@ -1,0 +1,123 @@
+//! Keeping local paths inside the configured data roots.
+//!
+//! A path is resolved the way the operating system would open it: relative paths against the first
+//! root, then the longest existing prefix is canonicalised (following every symlink and `..`), and
+//! the rest, which does not exist yet, is appended lexically. The result must lie inside a
+//! canonicalised root. The resolved path, not the given one, is what gets opened, so what was
+//! checked is what is read or written.
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use qbench_storage::StorageError;
+
+/// The data roots, as configured.
+#[derive(Debug, Clone)]
+pub(crate) struct DataRoots {
+    roots: Vec<PathBuf>,
+}
+
+impl DataRoots {
+    /// Roots as configured; they may not exist yet (they are canonicalised at each use).
+    pub(crate) fn new(roots: Vec<PathBuf>) -> Self {
+        Self { roots }
+    }
+
+    /// Resolves `path` (as the user wrote it, for messages) inside a root, or refuses it.
+    ///
+    /// The path need not exist: a dataset writer creates it. Errors: `Refused` when no root is
+    /// configured or the resolved path is outside every root.
+    pub(crate) fn confine(&self, path: &Path) -> Result<PathBuf, StorageError> {
+        let Some(first) = self.roots.first() else {
+            return Err(StorageError::Refused {
+                location: path.display().to_string(),
+                reason: "local paths are disabled: no data roots are configured".to_owned(),
+            });
+        };
+        let absolute = if path.is_absolute() { path.to_path_buf() } else { first.join(path) };
+        let resolved = resolve(&absolute).map_err(|error| StorageError::Refused {
+            location: path.display().to_string(),
+            reason: format!("cannot resolve {}: {error}", absolute.display()),
+        })?;
+        self.check(path, &resolved)?;
+        Ok(resolved)
+    }
+
+    /// Checks that an already resolved path (e.g. a listed file, canonicalised) is inside a root.
+    pub(crate) fn check(&self, given: &Path, resolved: &Path) -> Result<(), StorageError> {
+        let canonical_roots: Vec<PathBuf> = self.roots.iter().filter_map(|root| fs::canonicalize(root).ok()).collect();
+        if canonical_roots.iter().any(|root| resolved.starts_with(root)) {
+            return Ok(());
+        }
+        let shown: Vec<String> = self.roots.iter().map(|root| root.display().to_string()).collect();
+        let resolved_note =
+            if given == resolved { String::new() } else { format!(" (resolves to {})", resolved.display()) };
+        Err(StorageError::Refused {
+            location: given.display().to_string(),
+            reason: format!("the path{resolved_note} is outside the data roots: {}", shown.join(", ")),
+        })
+    }
+
+    /// Canonicalises an existing file (following symlinks) and checks it is inside a root.
+    pub(crate) fn confine_existing(&self, path: &Path) -> Result<PathBuf, StorageError> {
+        let canonical = fs::canonicalize(path).map_err(|error| {
+            if error.kind() == io::ErrorKind::NotFound {
+                StorageError::NotFound { location: path.display().to_string() }
+            } else {
+                StorageError::Refused { location: path.display().to_string(), reason: error.to_string() }
+            }
+        })?;
+        self.check(path, &canonical)?;
+        Ok(canonical)
+    }
+}
+
+/// Canonicalises the longest existing prefix of an absolute path and appends the rest lexically.
+fn resolve(absolute: &Path) -> io::Result<PathBuf> {
+    let mut existing = PathBuf::new();
+    let mut rest: Vec<Component<'_>> = Vec::new();
+    for component in absolute.components() {
+        if rest.is_empty() {
+            let candidate = existing.join(component);
+            // `symlink_metadata` sees a dangling symlink as existing, so canonicalising it fails
+            // below instead of the writer following it later.
+            if fs::symlink_metadata(&candidate).is_ok() {
+                existing = candidate;
+                continue;
+            }
+        }
+        rest.push(component);
+    }
+    let mut resolved = fs::canonicalize(&existing)?;
+    for component in rest {
+        match component {
+            Component::Normal(name) => resolved.push(name),
+            Component::ParentDir => {
+                resolved.pop();
+            }
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+        }
+    }
+    Ok(resolved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_tails_are_appended_and_dot_dots_resolved() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let roots = DataRoots::new(vec![root.clone()]);
+        assert_eq!(roots.confine(Path::new("new/../x/y")).unwrap(), root.join("x/y"));
+        assert!(matches!(roots.confine(Path::new("new/../../x")), Err(StorageError::Refused { .. })));
+    }
+
+    #[test]
+    fn no_roots_refuse_everything() {
+        let error = DataRoots::new(Vec::new()).confine(Path::new("a.parquet")).unwrap_err();
+        assert!(error.to_string().contains("no data roots"), "{error}");
+    }
+}

@@ -1,0 +1,21 @@
+//! The object-storage adapter's integration tests, on data each test writes itself: with the
+//! adapter's `DatasetWriter`, or with Arrow directly for shapes the writer never produces.
+//!
+//! - `layouts`: write → inspect → stream round trips for the directory, single-file and glob
+//!   layouts.
+//! - `types`: every vector element type in every list layout, id types, scalar payloads.
+//! - `format_errors`: every contradiction of the schema names file, column and row group.
+//! - `roots`: local paths confined to the data roots (`..`, symlinks, writing).
+//! - `streaming`: bounded reading, shown by damaging a row group after the first batch arrived.
+//! - `results`: run results on disk.
+//! - `s3`: the S3 path end to end against SeaweedFS, and HTTP sources via its filer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod format_errors;
+mod layouts;
+mod results;
+mod roots;
+mod s3;
+mod streaming;
+mod support;
+mod types;

@@ -1,0 +1,102 @@
+//! Run results: `result.json` and `queries.parquet` under `<results>/<run_id>/`.
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::Float64Type;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use qbench_object_storage::{ParquetStorage, ParquetStorageConfig};
+use qbench_storage::{QueryRecord, ResultWriter, StorageError};
+use serde_json::json;
+
+use crate::support::{Env, assert_refused};
+
+/// Two measured queries.
+pub(crate) fn queries() -> Vec<QueryRecord> {
+    vec![
+        QueryRecord {
+            vector: "dense".to_owned(),
+            setting: "hnsw_ef=64".to_owned(),
+            query_id: "7".to_owned(),
+            latency_seconds: 0.002,
+            server_seconds: Some(0.001),
+            precision: 1.0,
+            recall: 0.5,
+            f1: 2.0 / 3.0,
+            returned_ids: vec!["3".to_owned(), "9".to_owned()],
+        },
+        QueryRecord {
+            vector: "dense".to_owned(),
+            setting: "exact".to_owned(),
+            query_id: "8".to_owned(),
+            latency_seconds: 0.004,
+            server_seconds: None,
+            precision: 0.0,
+            recall: 0.0,
+            f1: 0.0,
+            returned_ids: Vec::new(),
+        },
+    ]
+}
+
+/// Checks the bytes of a `queries.parquet` against [`queries`].
+pub(crate) fn check_queries_parquet(bytes: bytes::Bytes) {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap();
+    let batches: Vec<_> = reader.map(Result::unwrap).collect();
+    let batch = &batches[0];
+    let names: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "vector",
+            "setting",
+            "query_id",
+            "latency_seconds",
+            "server_seconds",
+            "precision",
+            "recall",
+            "f1",
+            "returned_ids"
+        ]
+    );
+    assert_eq!(batch.num_rows(), 2);
+    let settings = batch.column_by_name("setting").unwrap().as_string::<i32>();
+    assert_eq!((settings.value(0), settings.value(1)), ("hnsw_ef=64", "exact"));
+    let server = batch.column_by_name("server_seconds").unwrap().as_primitive::<Float64Type>();
+    assert_eq!((server.value(0), server.is_null(1)), (0.001, true));
+    let returned = batch.column_by_name("returned_ids").unwrap().as_list::<i32>();
+    let first = returned.value(0);
+    let first = first.as_string::<i32>();
+    assert_eq!((first.value(0), first.value(1), returned.value(1).len()), ("3", "9", 0));
+}
+
+#[tokio::test]
+async fn results_are_written_as_json_and_parquet_under_the_run_folder() {
+    let env = Env::new();
+    let result = json!({"run": "r-1", "recall": {"dense": 0.75}});
+    let stored = env.storage.write_result("r-1", &result, &queries()).await.unwrap();
+    let folder = env.results.join("r-1");
+    assert_eq!(stored.result_json, format!("file://{}", folder.join("result.json").display()));
+    assert_eq!(stored.queries_parquet, format!("file://{}", folder.join("queries.parquet").display()));
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    assert_eq!(written, result);
+    check_queries_parquet(std::fs::read(folder.join("queries.parquet")).unwrap().into());
+}
+
+#[tokio::test]
+async fn run_ids_that_are_not_a_folder_name_are_refused() {
+    let env = Env::new();
+    for run_id in ["", ".", "..", "../escape", "a/b", "a\\b"] {
+        assert_refused(env.storage.write_result(run_id, &json!({}), &[]).await, &["not usable as a folder name"]);
+    }
+    assert!(!env.results.exists(), "nothing was written");
+}
+
+#[tokio::test]
+async fn without_a_results_location_writing_results_is_refused() {
+    let storage = ParquetStorage::new(ParquetStorageConfig::default()).unwrap();
+    let error = storage.write_result("r-1", &json!({}), &[]).await.unwrap_err();
+    assert!(
+        matches!(error, StorageError::Refused { ref reason, .. } if reason.contains("no results location")),
+        "{error}"
+    );
+}

@@ -1,0 +1,238 @@
+//! A `CollectionSpec` as an `EdgeConfig`, and what the finished index has to cover.
+
+use std::collections::BTreeMap;
+
+use qbench_domain::{Distance, IndexConfig, IndexKind, Limits, ProductCompression, Quantization, ScalarType};
+use qbench_vector_store::{CollectionSpec, VectorStoreError};
+use qdrant_edge::{
+    BinaryQuantizationConfig, BinaryQuantizationEncoding, BinaryQuantizationQueryEncoding, CompressionRatio,
+    EdgeConfig, EdgeOptimizersConfig, EdgeVectorParams, HnswIndexConfig, ProductQuantizationConfig, QuantizationConfig,
+    ScalarQuantizationConfig,
+};
+
+/// The indexing threshold that turns the indexer off: the engine reads 0 as "never".
+pub(crate) const INDEXING_OFF_KB: usize = 0;
+
+/// The smallest indexing threshold that still means "on": a segment whose largest vector
+/// storage reaches 1 KB is indexed.
+pub(crate) const INDEXING_ON_KB: usize = 1;
+
+const BYTES_IN_KB: u64 = 1024;
+const BYTES_PER_COMPONENT: u64 = size_of::<f32>() as u64;
+
+/// The shape of a collection, kept next to its shard: the dimensions requests are checked
+/// against, and which vectors the finished index must cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// The dimension of every named vector.
+    dims: BTreeMap<String, usize>,
+}
+
+impl Layout {
+    /// The dimension of the vector called `name`, if the collection has it.
+    pub(crate) fn dim(&self, name: &str) -> Option<usize> {
+        self.dims.get(name).copied()
+    }
+
+    /// The names of the collection's vectors, for error messages.
+    pub(crate) fn names(&self) -> String {
+        let names: Vec<String> = self.dims.keys().map(|name| format!("`{name}`")).collect();
+        names.join(", ")
+    }
+
+    /// The indexed vectors `build_index` must reach for `points` points: every point of every
+    /// vector. The engine counts a vector as indexed once its segment is optimized, graph or not,
+    /// so a `Plain` vector (`m = 0`) counts too. A collection too small to cross the lowest
+    /// indexing threshold (1 KB for its widest vector) is never indexed, and is scanned anyway.
+    pub(crate) fn expected_indexed(&self, points: u64) -> u64 {
+        let widest = self.dims.values().copied().max().unwrap_or(0) as u64;
+        if points * widest * BYTES_PER_COMPONENT < INDEXING_ON_KB as u64 * BYTES_IN_KB {
+            0
+        } else {
+            points * self.dims.len() as u64
+        }
+    }
+}
+
+/// The engine configuration of `spec`, with indexing deferred, and its layout.
+///
+/// Every vector is stored in RAM. Its index follows `spec.indexing` (see the crate documentation
+/// for the defaults and the full-scan threshold); the spec's quantization is set on every vector.
+///
+/// # Errors
+/// `Rejected`, naming every problem, when the spec has no vector, indexes a vector it does not
+/// declare, or has an `ef_construct` or `full_scan_threshold` below what Qdrant accepts.
+pub(crate) fn edge_config(spec: &CollectionSpec) -> Result<(EdgeConfig, Layout), VectorStoreError> {
+    let mut problems = Vec::new();
+    if spec.vectors.is_empty() {
+        problems.push("a collection needs at least one vector".to_owned());
+    }
+    for (name, index) in &spec.indexing {
+        if !spec.vectors.contains_key(name) {
+            problems.push(format!("indexing names vector `{name}`, which the collection does not have"));
+        }
+        if let Some(ef_construct) = index.ef_construct
+            && ef_construct < Limits::MIN_EF_CONSTRUCT
+        {
+            problems
+                .push(format!("vector `{name}`: ef_construct {ef_construct} is below {}", Limits::MIN_EF_CONSTRUCT));
+        }
+        if let Some(threshold) = index.full_scan_threshold
+            && threshold < Limits::MIN_FULL_SCAN_THRESHOLD
+        {
+            problems.push(format!(
+                "vector `{name}`: full_scan_threshold {threshold} KB is below {} KB",
+                Limits::MIN_FULL_SCAN_THRESHOLD
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(VectorStoreError::Rejected(problems.join("; ")));
+    }
+
+    let quantization = spec.quantization.as_ref().map(quantization_config);
+    let mut builder = EdgeConfig::builder();
+    let mut dims = BTreeMap::new();
+    for (name, vector) in &spec.vectors {
+        let hnsw = hnsw_config(spec.indexing.get(name));
+        let dim = vector.dim.get() as usize;
+        let mut params = EdgeVectorParams::builder(dim, distance(vector.distance)).hnsw_config(hnsw).on_disk(false);
+        if let Some(quantization) = &quantization {
+            params = params.quantization_config(quantization.clone());
+        }
+        builder = builder.vector(name.as_str(), params.build());
+        dims.insert(name.as_str().to_owned(), dim);
+    }
+    let config = builder
+        .optimizers(EdgeOptimizersConfig { indexing_threshold: Some(INDEXING_OFF_KB), ..Default::default() })
+        .build();
+    Ok((config, Layout { dims }))
+}
+
+/// The HNSW settings of one vector: the experiment's values, Qdrant's defaults for `m` and
+/// `ef_construct`, and the lowest accepted full-scan threshold unless one is given. `Plain` is a
+/// graph with `m = 0`, which the engine neither builds nor searches.
+fn hnsw_config(index: Option<&IndexConfig>) -> HnswIndexConfig {
+    let m = match index {
+        None => IndexConfig::DEFAULT_M,
+        Some(index) => match index.kind {
+            IndexKind::Hnsw => index.m.unwrap_or(IndexConfig::DEFAULT_M),
+            IndexKind::Plain => 0,
+        },
+    };
+    HnswIndexConfig {
+        m: m as usize,
+        ef_construct: index.and_then(|index| index.ef_construct).unwrap_or(IndexConfig::DEFAULT_EF_CONSTRUCT) as usize,
+        full_scan_threshold: index
+            .and_then(|index| index.full_scan_threshold)
+            .unwrap_or(Limits::MIN_FULL_SCAN_THRESHOLD) as usize,
+        // 0 lets the engine use every core.
+        max_indexing_threads: 0,
+        on_disk: Some(index.and_then(|index| index.on_disk).unwrap_or(false)),
+        payload_m: None,
+        inline_storage: None,
+    }
+}
+
+fn quantization_config(quantization: &Quantization) -> QuantizationConfig {
+    match quantization {
+        Quantization::Scalar { scalar_type, quantile, always_ram } => ScalarQuantizationConfig {
+            r#type: match scalar_type {
+                ScalarType::Int8 => qdrant_edge::ScalarType::Int8,
+            },
+            quantile: quantile.map(|quantile| quantile as f32),
+            always_ram: *always_ram,
+        }
+        .into(),
+        Quantization::Product { compression, always_ram } => {
+            ProductQuantizationConfig { compression: compression_ratio(*compression), always_ram: *always_ram }.into()
+        }
+        // One bit per component, and the query kept as it is: Qdrant's defaults, spelled out so
+        // the configuration in the run's provenance says what was measured.
+        Quantization::Binary { always_ram } => BinaryQuantizationConfig {
+            always_ram: *always_ram,
+            encoding: Some(BinaryQuantizationEncoding::OneBit),
+            query_encoding: Some(BinaryQuantizationQueryEncoding::Default),
+        }
+        .into(),
+    }
+}
+
+fn compression_ratio(compression: ProductCompression) -> CompressionRatio {
+    match compression {
+        ProductCompression::X4 => CompressionRatio::X4,
+        ProductCompression::X8 => CompressionRatio::X8,
+        ProductCompression::X16 => CompressionRatio::X16,
+        ProductCompression::X32 => CompressionRatio::X32,
+        ProductCompression::X64 => CompressionRatio::X64,
+    }
+}
+
+fn distance(distance: Distance) -> qdrant_edge::Distance {
+    match distance {
+        Distance::Cosine => qdrant_edge::Distance::Cosine,
+        Distance::Euclid => qdrant_edge::Distance::Euclid,
+        Distance::Dot => qdrant_edge::Distance::Dot,
+        Distance::Manhattan => qdrant_edge::Distance::Manhattan,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use qbench_domain::{Dimension, VectorName, VectorSpec};
+
+    use super::*;
+
+    fn name(name: &str) -> VectorName {
+        name.parse().unwrap()
+    }
+
+    fn spec() -> CollectionSpec {
+        CollectionSpec {
+            name: "c".to_owned(),
+            vectors: [
+                (name("text"), VectorSpec::new(Dimension::new(32).unwrap(), Distance::Cosine)),
+                (name("image"), VectorSpec::new(Dimension::new(16).unwrap(), Distance::Euclid)),
+            ]
+            .into(),
+            indexing: [(name("image"), IndexConfig::plain())].into(),
+            quantization: Some(Quantization::Product { compression: ProductCompression::X8, always_ram: None }),
+        }
+    }
+
+    #[test]
+    fn vectors_keep_their_shape_defer_indexing_and_default_to_a_low_full_scan_threshold() {
+        let (config, layout) = edge_config(&spec()).unwrap();
+        assert_eq!(config.optimizers.indexing_threshold, Some(INDEXING_OFF_KB));
+        let text = &config.vectors["text"];
+        assert_eq!((text.size, text.distance), (32, qdrant_edge::Distance::Cosine));
+        let hnsw = text.hnsw_config.unwrap();
+        assert_eq!((hnsw.m, hnsw.ef_construct, hnsw.full_scan_threshold), (16, 100, 10));
+        assert_eq!(config.vectors["image"].hnsw_config.map(|hnsw| hnsw.m), Some(0));
+        assert!(matches!(text.quantization_config, Some(QuantizationConfig::Product(_))));
+        assert_eq!(layout.dim("image"), Some(16));
+        assert_eq!(layout.dim("audio"), None);
+    }
+
+    #[test]
+    fn every_vector_of_a_collection_above_one_kb_is_expected_indexed() {
+        let (_, layout) = edge_config(&spec()).unwrap();
+        // 32 components × 4 bytes × 8 points = 1 KB: indexed, the plain vector too; 7 points are not.
+        assert_eq!(layout.expected_indexed(8), 16);
+        assert_eq!(layout.expected_indexed(7), 0);
+        assert_eq!(layout.expected_indexed(0), 0);
+    }
+
+    #[test]
+    fn every_problem_of_a_spec_is_named() {
+        let mut spec = spec();
+        spec.indexing.insert(
+            name("audio"),
+            IndexConfig { ef_construct: Some(2), full_scan_threshold: Some(5), ..IndexConfig::hnsw(16, 100) },
+        );
+        let Err(VectorStoreError::Rejected(message)) = edge_config(&spec) else { panic!("accepted") };
+        assert!(message.contains("`audio`, which the collection does not have"), "{message}");
+        assert!(message.contains("ef_construct 2"), "{message}");
+        assert!(message.contains("full_scan_threshold 5 KB"), "{message}");
+    }
+}

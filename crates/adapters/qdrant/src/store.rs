@@ -1,0 +1,298 @@
+//! [`RemoteQdrant`]: a Qdrant server behind the `VectorStore` port, over gRPC.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use qbench_domain::Connection;
+use qbench_vector_store::{
+    CollectionInfo, CollectionSpec, EngineInfo, Point, SearchRequest, SearchResponse, VectorStore, VectorStoreError,
+};
+use qdrant_client::qdrant::{self, DeleteCollection, GetCollectionInfoRequest};
+use qdrant_client::{Qdrant, QdrantError};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{IndexProgress, create_collection_request, enable_indexing_request, index_progress};
+use crate::convert::{collection_info, query_request, search_response, upsert_request};
+use crate::error::{from_qdrant, redact};
+use crate::url::grpc_url;
+use crate::{ENGINE_NAME, check_collection_name};
+
+/// Timeouts and the polling of [`RemoteQdrant::build_index`](VectorStore::build_index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteOptions {
+    /// Longest wait for a connection to the server.
+    pub connect_timeout: Duration,
+    /// Longest wait for one request, a batch upsert waiting for persistence included.
+    pub request_timeout: Duration,
+    /// Longest wait for the index of a collection to be built.
+    pub index_timeout: Duration,
+    /// Pause between two `collection_info` polls while the index is built: the granularity of the
+    /// measured index time.
+    pub poll_interval: Duration,
+    /// How long a green collection whose indexed count stays below the expected count must stay
+    /// unchanged before the index is taken as finished (see [`RemoteQdrant`]).
+    pub index_settle: Duration,
+}
+
+impl RemoteOptions {
+    /// 5 s to connect.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// 120 s per request: a large upsert batch waits until the server has persisted it.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+    /// 2 h to build an index.
+    pub const DEFAULT_INDEX_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
+    /// 100 ms between polls.
+    pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(100);
+    /// 1 s of unchanged green.
+    pub const DEFAULT_INDEX_SETTLE: Duration = Duration::from_secs(1);
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            index_timeout: Self::DEFAULT_INDEX_TIMEOUT,
+            poll_interval: Self::DEFAULT_POLL_INTERVAL,
+            index_settle: Self::DEFAULT_INDEX_SETTLE,
+        }
+    }
+}
+
+/// A Qdrant server reached over gRPC with `qdrant-client`, implementing [`VectorStore`].
+///
+/// Every method that names a collection refuses (`Rejected`) a name without the `qbench-` prefix
+/// before anything is sent: qbench never touches a collection it did not create.
+///
+/// # Building the index
+/// [`create_collection`](VectorStore::create_collection) defers indexing (`indexing_threshold`
+/// 0); [`build_index`](VectorStore::build_index) sets it to 1 KB and polls `collection_info` every
+/// [`RemoteOptions::poll_interval`] (100 ms by default, the granularity of the measured index
+/// time) until the collection is green and its indexed vectors cover every point of every vector
+/// with a graph. Qdrant leaves a segment below the threshold unindexed (and scans it); a green
+/// collection whose counts stay unchanged for [`RemoteOptions::index_settle`] is therefore taken as
+/// finished too. After [`RemoteOptions::index_timeout`] the call fails with `Internal`, as it does
+/// at once when an optimizer fails.
+///
+/// # Secrets
+/// The API key is handed to the client builder and kept, as a secret, only to scrub it from error
+/// messages; `Debug` shows whether a key is set, never the key.
+pub struct RemoteQdrant {
+    client: Qdrant,
+    endpoint: String,
+    api_key: Option<SecretString>,
+    options: RemoteOptions,
+}
+
+impl fmt::Debug for RemoteQdrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteQdrant")
+            .field("endpoint", &self.endpoint)
+            .field("api_key", &self.api_key.as_ref().map(|_| "****"))
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl RemoteQdrant {
+    /// The store behind `connection` (its URL and decrypted API key). See [`RemoteQdrant::new`].
+    ///
+    /// # Errors
+    /// As [`RemoteQdrant::new`].
+    pub fn connect(connection: &Connection, options: RemoteOptions) -> Result<Self, VectorStoreError> {
+        Self::new(&connection.spec.url, connection.spec.api_key.clone(), options)
+    }
+
+    /// A store for the Qdrant at `url` (see [`grpc_url`](crate::grpc_url) for the ports), sending
+    /// `api_key` (as the `api-key` header) if given and not empty.
+    ///
+    /// Nothing is sent yet: gRPC connects on the first request, so an unreachable server shows
+    /// as `Unreachable` from the first call, not here. The client's version check is off (it
+    /// would block and print to stdout); [`VectorStore::engine`] reports the server's version.
+    ///
+    /// # Errors
+    /// `Rejected` when the URL is not one of a remote Qdrant, or the API key has characters other
+    /// than visible ASCII, which a request header cannot carry.
+    pub fn new(url: &str, api_key: Option<SecretString>, options: RemoteOptions) -> Result<Self, VectorStoreError> {
+        let endpoint = grpc_url(url)?;
+        // An empty key is no key: the server would see an empty `api-key` header and refuse it.
+        let api_key = api_key.filter(|key| !key.expose_secret().is_empty());
+        // The client would refuse such a key on every request, with the key in its message.
+        if let Some(key) = &api_key
+            && !key.expose_secret().bytes().all(|byte| byte == b'\t' || (b' '..=b'~').contains(&byte))
+        {
+            return Err(VectorStoreError::Rejected(
+                "the API key has characters a request header cannot carry (only visible ASCII is allowed)".to_owned(),
+            ));
+        }
+        install_crypto_provider();
+        let mut builder = Qdrant::from_url(&endpoint)
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .keep_alive_while_idle()
+            .skip_compatibility_check();
+        if let Some(key) = &api_key {
+            builder = builder.api_key(key.expose_secret());
+        }
+        let client = builder.build().map_err(|err| from_qdrant(&err, None))?;
+        Ok(Self { client, endpoint, api_key, options })
+    }
+
+    /// The gRPC endpoint requests go to (`scheme://host:port`).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The options this store was built with.
+    pub fn options(&self) -> &RemoteOptions {
+        &self.options
+    }
+
+    /// A client error for the port, with the API key scrubbed from its message.
+    fn fail(&self, err: &QdrantError, collection: Option<&str>) -> VectorStoreError {
+        let err = from_qdrant(err, collection);
+        match &self.api_key {
+            Some(key) => redact(err, key),
+            None => err,
+        }
+    }
+
+    async fn info(&self, collection: &str) -> Result<qdrant::CollectionInfo, VectorStoreError> {
+        let request = GetCollectionInfoRequest { collection_name: collection.to_owned() };
+        let response = self.client.collection_info(request).await.map_err(|err| self.fail(&err, Some(collection)))?;
+        response.result.ok_or_else(|| {
+            VectorStoreError::Internal(format!("the server answered no information about collection `{collection}`"))
+        })
+    }
+}
+
+/// Makes rustls' aws-lc-rs provider the process default, once.
+///
+/// `qdrant-client` builds tonic with rustls' `ring` feature, so two providers are compiled in;
+/// tonic uses the process default when one is installed and falls back to ring otherwise. Installing
+/// aws-lc-rs (the provider of the rest of the application, see `qbench_object_storage`) keeps one
+/// provider in use whatever the start-up order. An error means a provider is installed already.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+#[async_trait]
+impl VectorStore for RemoteQdrant {
+    /// `qdrant` and the version the server's health check reports.
+    #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint))]
+    async fn engine(&self) -> Result<EngineInfo, VectorStoreError> {
+        let health = self.client.health_check().await.map_err(|err| self.fail(&err, None))?;
+        Ok(EngineInfo { engine: ENGINE_NAME.to_owned(), version: health.version })
+    }
+
+    #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint, collection = %spec.name))]
+    async fn create_collection(&self, spec: &CollectionSpec) -> Result<(), VectorStoreError> {
+        let request = create_collection_request(spec)?;
+        let response = self.client.create_collection(request).await.map_err(|err| self.fail(&err, Some(&spec.name)))?;
+        if !response.result {
+            return Err(VectorStoreError::Internal(format!(
+                "the server did not confirm the creation of collection `{}`",
+                spec.name
+            )));
+        }
+        tracing::debug!(vectors = spec.vectors.len(), "collection created");
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint, collection = %collection, points = points.len()))]
+    async fn upsert(&self, collection: &str, points: &[Point]) -> Result<(), VectorStoreError> {
+        check_collection_name(collection)?;
+        if points.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .upsert_points(upsert_request(collection, points))
+            .await
+            .map_err(|err| self.fail(&err, Some(collection)))?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint, collection = %collection))]
+    async fn build_index(&self, collection: &str) -> Result<(), VectorStoreError> {
+        check_collection_name(collection)?;
+        let started = Instant::now();
+        self.client
+            .update_collection(enable_indexing_request(collection))
+            .await
+            .map_err(|err| self.fail(&err, Some(collection)))?;
+
+        let mut last: Option<IndexProgress> = None;
+        let mut unchanged_since = Instant::now();
+        loop {
+            let progress = index_progress(&self.info(collection).await?)?;
+            if progress.is_complete() {
+                tracing::info!(
+                    indexed = progress.indexed,
+                    points = progress.points,
+                    elapsed = ?started.elapsed(),
+                    "index built"
+                );
+                return Ok(());
+            }
+            if last != Some(progress) {
+                tracing::debug!(
+                    green = progress.green,
+                    indexed = progress.indexed,
+                    expected = progress.expected,
+                    "indexing"
+                );
+                last = Some(progress);
+                unchanged_since = Instant::now();
+            } else if progress.green && unchanged_since.elapsed() >= self.options.index_settle {
+                tracing::info!(
+                    indexed = progress.indexed,
+                    expected = progress.expected,
+                    elapsed = ?started.elapsed(),
+                    "index built; segments below the indexing threshold stay unindexed"
+                );
+                return Ok(());
+            }
+            if started.elapsed() >= self.options.index_timeout {
+                return Err(VectorStoreError::Internal(format!(
+                    "the index of collection `{collection}` was not built within {:?}: {} of {} vectors indexed, \
+                     collection {}",
+                    self.options.index_timeout,
+                    progress.indexed,
+                    progress.expected,
+                    if progress.green { "green" } else { "still optimizing" }
+                )));
+            }
+            tokio::time::sleep(self.options.poll_interval).await;
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint, collection = %collection, k = request.k))]
+    async fn search(&self, collection: &str, request: SearchRequest<'_>) -> Result<SearchResponse, VectorStoreError> {
+        check_collection_name(collection)?;
+        let response = self
+            .client
+            .query(query_request(collection, request))
+            .await
+            .map_err(|err| self.fail(&err, Some(collection)))?;
+        search_response(&response)
+    }
+
+    #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint, collection = %collection))]
+    async fn collection_info(&self, collection: &str) -> Result<CollectionInfo, VectorStoreError> {
+        check_collection_name(collection)?;
+        Ok(collection_info(&self.info(collection).await?))
+    }
+
+    /// Deletes the collection; a collection that is already gone is fine.
+    #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint, collection = %collection))]
+    async fn drop_collection(&self, collection: &str) -> Result<(), VectorStoreError> {
+        check_collection_name(collection)?;
+        let request = DeleteCollection { collection_name: collection.to_owned(), ..Default::default() };
+        match self.client.delete_collection(request).await.map_err(|err| self.fail(&err, Some(collection))) {
+            // `result` is false when there was nothing to delete, which is what the caller wants.
+            Ok(_) | Err(VectorStoreError::CollectionNotFound(_)) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+}

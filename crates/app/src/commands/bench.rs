@@ -1,0 +1,174 @@
+//! `qbench bench`: one experiment, run in process against a throwaway database, with live progress.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use qbench_domain::{
+    ConnectionSpec, DatasetSpec, ExperimentSpec, IndexConfig, Quantization, Run, RunStatus, ScalarType, SchemaConfig,
+    SearchQuantization, Secret,
+};
+use qbench_service::execution::RunWorker;
+use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService};
+use qbench_sql::{SecretCipher, SqlDatabase};
+
+use crate::cli::BenchArgs;
+use crate::commands::{CommandError, local, table};
+use crate::run_queue::NotifyRunQueue;
+use crate::settings::Settings;
+use crate::wiring::{Engine, worker_settings};
+
+/// Runs the experiment `args` describe and prints its results.
+pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandError> {
+    let scratch = tempfile::tempdir().map_err(|err| CommandError::new(format!("scratch directory: {err}")))?;
+    let (uri, root) = local::resolve(&args.dataset)?;
+    let mut settings = settings.clone();
+    settings.engine.data_roots = settings.data_roots().into_iter().chain(root).collect();
+    settings.data_dir = scratch.path().to_path_buf();
+    settings.engine.results = scratch.path().join("results").display().to_string();
+
+    let database_url = format!("sqlite://{}/bench.db", scratch.path().display());
+    let database = Arc::new(
+        SqlDatabase::connect(&database_url, SecretCipher::new(SecretCipher::generate_key()))
+            .await
+            .map_err(CommandError::new)?,
+    );
+    let repositories = Repositories {
+        connections: database.clone(),
+        storages: database.clone(),
+        datasets: database.clone(),
+        experiments: database.clone(),
+        runs: database.clone(),
+        queue: Arc::new(NotifyRunQueue::default()),
+        health: database,
+    };
+    let engine = Engine::new(&settings).map_err(CommandError::new)?;
+    let connections = ConnectionService::new(repositories.connections.clone());
+    let connection = if args.connection == qbench_domain::EMBEDDED_CONNECTION_URL {
+        connections.ensure_builtin().await
+    } else {
+        connections
+            .create(ConnectionSpec {
+                name: "bench".to_owned(),
+                url: args.connection.clone(),
+                api_key: args.api_key.clone().map(Secret::from),
+            })
+            .await
+    }
+    .map_err(|err| CommandError::new(format!("--connection: {err}")))?;
+    let datasets = DatasetService::new(repositories.datasets.clone(), repositories.storages.clone())
+        .with_reader(engine.storage.clone(), engine.default_s3.clone());
+    let dataset = datasets
+        .create_inspected(DatasetSpec {
+            name: "bench".to_owned(),
+            source_uri: uri.parse().map_err(|err| CommandError::new(format!("--dataset: {err}")))?,
+            storage_id: None,
+            schema_config: SchemaConfig { scalar_fields: args.scalar_fields.clone(), vectors: args.vectors.0.clone() },
+        })
+        .await
+        .map_err(|err| CommandError::new(format!("--dataset: {err}")))?;
+    let experiments = ExperimentService::new(
+        repositories.experiments.clone(),
+        repositories.datasets.clone(),
+        repositories.connections.clone(),
+    );
+    let (experiment, _warnings) =
+        experiments.create(experiment_spec(&args, &dataset, connection.id)).await.map_err(CommandError::new)?;
+    let runs = RunService::new(repositories.runs.clone(), repositories.experiments.clone(), repositories.queue.clone());
+    let run = runs.create(experiment.id).await.map_err(CommandError::new)?;
+
+    let worker = Arc::new(RunWorker::new(
+        repositories.runs.clone(),
+        engine.execution(&repositories, &settings),
+        worker_settings(&settings),
+    ));
+    let execution = tokio::spawn(async move { worker.run_next().await });
+    let ended = watch(&runs, &run, execution).await?;
+    match ended.status() {
+        RunStatus::Completed => {
+            let metrics = ended.metrics().cloned().unwrap_or_default();
+            print!("{}", table::render(&metrics));
+            if let Some(path) = &args.json {
+                let text = serde_json::to_string_pretty(&metrics).map_err(CommandError::new)?;
+                std::fs::write(path, text)
+                    .map_err(|err| CommandError::new(format!("--json {}: {err}", path.display())))?;
+            }
+            Ok(())
+        }
+        status @ (RunStatus::Created | RunStatus::Running | RunStatus::Failed | RunStatus::Canceled) => {
+            Err(CommandError::new(format!("run {status}: {}", ended.error().unwrap_or("cancelled"))))
+        }
+    }
+}
+
+fn experiment_spec(
+    args: &BenchArgs,
+    dataset: &qbench_domain::Dataset,
+    connection_id: qbench_domain::ConnectionId,
+) -> ExperimentSpec {
+    let mut spec = ExperimentSpec::new("bench", dataset.id, connection_id);
+    for name in args.vectors.0.keys() {
+        spec.optimizer_config.indexing.insert(name.clone(), IndexConfig::hnsw(args.m, args.ef_construct));
+    }
+    if args.int8 {
+        spec.optimizer_config.quantization =
+            Some(Quantization::Scalar { scalar_type: ScalarType::Int8, quantile: None, always_ram: Some(true) });
+        spec.search_config.quantization =
+            Some(SearchQuantization { rescore: Some(args.rescore), oversampling: args.oversampling });
+    }
+    spec.search_config.k = args.k;
+    spec.search_config.hnsw_ef = args.hnsw_ef.clone();
+    spec.search_config.exact = args.exact;
+    spec.search_config.parallel = args.parallel;
+    spec.search_config.queries_limit = args.queries;
+    spec
+}
+
+/// Shows a progress bar per phase until the run ends; Ctrl-C cancels it.
+async fn watch(
+    runs: &RunService,
+    run: &Run,
+    mut execution: tokio::task::JoinHandle<Result<Option<Run>, qbench_repository::RepositoryError>>,
+) -> Result<Run, CommandError> {
+    let bars = MultiProgress::new();
+    let style = ProgressStyle::with_template("{prefix:>17} [{bar:40}] {pos}/{len} {per_sec} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let spinner = ProgressStyle::with_template("{prefix:>17} {spinner} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let mut current: Option<(String, ProgressBar)> = None;
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            finished = &mut execution => {
+                if let Some((_, bar)) = current.take() {
+                    bar.finish();
+                }
+                let ended = finished.map_err(|err| CommandError::new(format!("the run crashed: {err}")))?;
+                return ended.map_err(CommandError::new)?.ok_or_else(|| CommandError::new("the run was not found"));
+            }
+            _ = tokio::signal::ctrl_c() => {
+                runs.cancel(run.id()).await.map_err(CommandError::new)?;
+            }
+            _ = ticker.tick() => {
+                let Ok(latest) = runs.get(run.id()).await else { continue };
+                let progress = latest.progress();
+                if current.as_ref().is_none_or(|(phase, _)| *phase != progress.phase) {
+                    if let Some((_, bar)) = current.take() {
+                        bar.finish();
+                    }
+                    let bar = bars.add(match progress.total {
+                        Some(total) => ProgressBar::new(total).with_style(style.clone()),
+                        None => ProgressBar::new_spinner().with_style(spinner.clone()),
+                    });
+                    bar.set_prefix(progress.phase.clone());
+                    current = Some((progress.phase.clone(), bar));
+                }
+                if let Some((_, bar)) = &current {
+                    bar.set_position(progress.done);
+                    bar.tick();
+                }
+            }
+        }
+    }
+}
