@@ -192,6 +192,13 @@ impl TestApp {
         start(backend, env, dir).await
     }
 
+    /// A run worker over the same database and data dir, as `qbench worker` would run beside the
+    /// server.
+    pub(crate) async fn worker(&self) -> std::sync::Arc<qbench_service::execution::RunWorker> {
+        let settings = Settings::load(None, &self.env).expect("the test settings load");
+        qbench_app::server::open_runtime(&settings).await.expect("the runtime opens").worker
+    }
+
     /// Where this app keeps its data.
     pub(crate) fn data_dir(&self) -> &std::path::Path {
         self.dir.path()

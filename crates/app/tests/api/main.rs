@@ -10,6 +10,7 @@
 mod helpers;
 
 mod constraints;
+mod engine;
 mod errors;
 mod lists;
 mod merge_patch;

@@ -1,0 +1,110 @@
+//! The benchmark engine through the API: the seed's multi-vector experiment, on a generated dataset
+//! in the data dir, runs on the embedded Qdrant engine to COMPLETED with honest metrics.
+
+use qbench_domain::synthetic::{SyntheticSpec, generate};
+use qbench_domain::{Dimension, Distance, PointId, SchemaConfig, VectorSpec};
+use qbench_object_storage::{ParquetStorage, ParquetStorageConfig};
+use qbench_storage::{DatasetSource, DatasetWriter, GeneratedDataset, PointBatch};
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+/// Writes a synthetic directory dataset (without a neighbors file, so qbench computes the ground
+/// truth) under `dir/name`.
+async fn write_dataset(dir: &std::path::Path, name: &str) {
+    let vectors = SchemaConfig::from_vectors([
+        ("text_embedding", VectorSpec::new(Dimension::new(768).unwrap(), Distance::Cosine)),
+        ("image_embedding", VectorSpec::new(Dimension::new(512).unwrap(), Distance::Euclid)),
+    ])
+    .unwrap()
+    .vectors;
+    let spec = SyntheticSpec { rows: 1_500, queries: 30, vectors: vectors.clone(), clusters: 12, seed: 5 };
+    let data = generate(&spec);
+    let batch = |rows: usize, values| PointBatch {
+        first_row: 0,
+        ids: (0..rows as u64).map(PointId::Num).collect(),
+        vectors: values,
+        payloads: vec![serde_json::Map::new(); rows],
+    };
+    let dataset = GeneratedDataset {
+        schema: SchemaConfig { scalar_fields: Vec::new(), vectors },
+        train: batch(spec.rows, data.points),
+        test: batch(spec.queries, data.queries),
+        neighbors: Vec::new(),
+    };
+    let storage =
+        ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir.to_path_buf()], results: None }).unwrap();
+    let target = DatasetSource { uri: format!("{name}/").parse().unwrap(), s3: None };
+    storage.write_dataset(&target, &dataset).await.unwrap();
+}
+
+#[actix_web::test]
+async fn the_seed_multi_vector_experiment_runs_to_completed_on_the_embedded_engine() {
+    let app = spawn_app().await;
+    write_dataset(app.data_dir(), "wiki-mm").await;
+    let created = app
+        .post_json(
+            "/api/v1/datasets?inspect=true",
+            &json!({"name": "wiki-mm", "source_uri": "wiki-mm/", "schema_config": {"vectors": {
+                "text_embedding": {"dim": 768, "distance": "Cosine"},
+                "image_embedding": {"dim": 512, "distance": "Euclid"}}}}),
+        )
+        .await;
+    created.expect(201);
+    let dataset = created.body;
+    assert_eq!(dataset["inspection"]["layout"], "directory", "{dataset:#}");
+    assert_eq!(dataset["inspection"]["train_rows"], 1_500);
+    let embedded = app.builtin_connection_id().await;
+    let experiment = app
+        .create(
+            "/api/v1/experiments",
+            json!({
+                "name": "seed", "dataset_id": dataset["id"], "connection_id": embedded,
+                "optimizer_config": {
+                    "indexing": {"text_embedding": {"type": "hnsw", "m": 16, "ef_construct": 100},
+                                 "image_embedding": {"type": "hnsw", "m": 32, "ef_construct": 200}},
+                    "quantization": {"scalar": "int8"}},
+                "search_config": {"k": 10, "hnsw_ef": [64, 128], "quantization": {"rescore": true, "oversampling": 2.0}}
+            }),
+        )
+        .await;
+    let run_id = app.start_run(experiment["id"].as_str().unwrap()).await;
+
+    let ended = app.worker().await.run_next().await.unwrap().expect("the queued run");
+    assert_eq!(ended.id().to_string(), run_id);
+
+    let run = app.get(&format!("/api/v1/runs/{run_id}")).await;
+    assert_eq!(run.body["status"], "COMPLETED", "{:#}", run.body);
+    let metrics = &run.body["metrics"];
+    for key in [
+        "f1",
+        "precision",
+        "recall",
+        "p_50_latency",
+        "p_95_latency",
+        "p_99_latency",
+        "qps",
+        "upload_seconds",
+        "index_seconds",
+    ] {
+        assert!(metrics[key].is_number(), "metrics.{key}: {metrics:#}");
+    }
+    let results = metrics["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4, "2 vectors × 2 hnsw_ef");
+    for result in results {
+        assert!(
+            result["recall"].as_f64().unwrap() >= 0.9,
+            "HNSW with sensible settings finds the neighbours: {result:#}"
+        );
+    }
+    assert_eq!(metrics["provenance"]["engine"], "qdrant-edge");
+    assert_eq!(metrics["dataset"]["ground_truth"], "computed");
+
+    let result = app.get(&format!("/api/v1/runs/{run_id}/result")).await;
+    result.expect(200);
+    let files = &result.body["result"]["result_files"];
+    assert!(
+        std::path::Path::new(files["result_json"].as_str().unwrap().trim_start_matches("file://")).exists(),
+        "{files:#}"
+    );
+}
