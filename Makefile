@@ -5,7 +5,7 @@
 #   make build       release build of the whole workspace
 #   make fmt         format all crates
 #   make lint        rustfmt check + clippy (warnings are errors)
-#   make deps        check/install what the test suite needs (PostgreSQL binaries)
+#   make deps        check/install what the test suite needs (PostgreSQL binaries, SeaweedFS)
 #   make test        deps + lint, then the full test suite (nextest if available) + doctests
 #   make bench       API throughput/latency with wrk on SQLite and PostgreSQL (docs/BENCHMARKS.md)
 #   make clean-data  remove the local ./data directory
