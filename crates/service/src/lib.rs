@@ -17,6 +17,7 @@ mod repositories;
 mod runs;
 mod sources;
 mod storages;
+pub mod synthetic;
 
 pub use connections::ConnectionService;
 pub use datasets::DatasetService;

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use qbench_domain::neighbors::{TopK, offer_batch};
-use qbench_domain::synthetic::{SyntheticSpec, generate};
-use qbench_domain::{PointId, SchemaConfig};
+use qbench_domain::SchemaConfig;
+use qbench_domain::synthetic::SyntheticSpec;
+use qbench_service::synthetic::synthetic_dataset;
 use qbench_storage::{
     ColumnInfo, DatasetFile, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, FileRole,
     NeighborLists, PointBatch, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult,
@@ -28,50 +28,19 @@ pub struct MemoryDataset {
 impl MemoryDataset {
     /// A single-file dataset of synthetic clustered points.
     pub fn synthetic(spec: &SyntheticSpec) -> Self {
-        let vectors = generate(spec);
-        let train = PointBatch {
-            first_row: 0,
-            ids: (0..spec.rows as u64).map(PointId::Num).collect(),
-            vectors: vectors.points,
-            payloads: vectors
-                .point_clusters
-                .iter()
-                .map(|cluster| serde_json::Map::from_iter([("cluster".to_owned(), serde_json::json!(cluster))]))
-                .collect(),
-        };
-        Self { layout: DatasetLayout::SingleFile, train, test: None, neighbors: None }
+        let dataset = synthetic_dataset(spec, 1);
+        Self { layout: DatasetLayout::SingleFile, train: dataset.train, test: None, neighbors: None }
     }
 
-    /// A directory dataset: synthetic points, queries, and their exact neighbours (first vector).
+    /// A directory dataset: synthetic points, queries, and their `k` exact neighbours (first vector).
     pub fn synthetic_directory(spec: &SyntheticSpec, k: usize) -> Self {
-        let mut dataset = Self::synthetic(spec);
-        let vectors = generate(spec);
-        let test = PointBatch {
-            first_row: 0,
-            ids: (0..spec.queries as u64).map(PointId::Num).collect(),
-            vectors: vectors.queries,
-            payloads: vec![serde_json::Map::new(); spec.queries],
-        };
-        let (name, vector) = spec
-            .vectors
-            .iter()
-            .next()
-            .map(|(n, v)| (n.clone(), v.clone()))
-            .unwrap_or_else(|| unreachable!("a spec has vectors"));
-        let dim = vector.dim.get() as usize;
-        let queries: Vec<&[f32]> = test.vectors[&name].chunks_exact(dim).collect();
-        let mut tops = vec![TopK::new(k); queries.len()];
-        offer_batch(vector.distance, dim, &dataset.train.ids, &dataset.train.vectors[&name], &queries, &mut tops);
-        dataset.neighbors = Some(
-            test.ids
-                .iter()
-                .zip(tops)
-                .map(|(id, top)| (*id, top.into_sorted().into_iter().map(|(id, _)| id).collect()))
-                .collect(),
-        );
-        dataset.test = Some(test);
-        dataset.layout = DatasetLayout::Directory;
-        dataset
+        let dataset = synthetic_dataset(spec, k);
+        Self {
+            layout: DatasetLayout::Directory,
+            train: dataset.train,
+            test: Some(dataset.test),
+            neighbors: Some(dataset.neighbors),
+        }
     }
 }
 

@@ -57,28 +57,7 @@ pub fn create_collection_request(spec: &CollectionSpec) -> Result<CreateCollecti
     if let Err(VectorStoreError::Rejected(problem)) = check_collection_name(&spec.name) {
         problems.push(problem);
     }
-    if spec.vectors.is_empty() {
-        problems.push("a collection needs at least one vector".to_owned());
-    }
-    for (name, index) in &spec.indexing {
-        if !spec.vectors.contains_key(name) {
-            problems.push(format!("indexing names vector `{name}`, which the collection does not have"));
-        }
-        if let Some(ef_construct) = index.ef_construct
-            && ef_construct < Limits::MIN_EF_CONSTRUCT
-        {
-            problems
-                .push(format!("vector `{name}`: ef_construct {ef_construct} is below {}", Limits::MIN_EF_CONSTRUCT));
-        }
-        if let Some(threshold) = index.full_scan_threshold
-            && threshold < Limits::MIN_FULL_SCAN_THRESHOLD
-        {
-            problems.push(format!(
-                "vector `{name}`: full_scan_threshold {threshold} KB is below {} KB",
-                Limits::MIN_FULL_SCAN_THRESHOLD
-            ));
-        }
-    }
+    problems.extend(spec.problems());
     if !problems.is_empty() {
         return Err(VectorStoreError::Rejected(problems.join("; ")));
     }

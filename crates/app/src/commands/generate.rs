@@ -1,9 +1,8 @@
 //! `qbench dataset generate`: a synthetic clustered dataset with exact neighbours.
 
-use qbench_domain::neighbors::{TopK, offer_batch};
-use qbench_domain::synthetic::{SyntheticSpec, generate as generate_vectors};
-use qbench_domain::{PointId, SchemaConfig};
-use qbench_storage::{DatasetWriter, GeneratedDataset, PointBatch};
+use qbench_domain::synthetic::SyntheticSpec;
+use qbench_service::synthetic::synthetic_dataset;
+use qbench_storage::DatasetWriter;
 
 use crate::cli::GenerateArgs;
 use crate::commands::{CommandError, local};
@@ -27,7 +26,7 @@ pub async fn run(args: GenerateArgs, settings: &Settings) -> Result<(), CommandE
         seed: args.seed,
     };
     let k = args.neighbors.min(args.rows);
-    let dataset = tokio::task::spawn_blocking(move || build(&spec, k))
+    let dataset = tokio::task::spawn_blocking(move || synthetic_dataset(&spec, k))
         .await
         .map_err(|err| CommandError::new(format!("generation failed: {err}")))?;
     let storage = local::storage(settings, root, settings.data_dir.join("results"))?;
@@ -41,49 +40,4 @@ pub async fn run(args: GenerateArgs, settings: &Settings) -> Result<(), CommandE
         args.vectors.0.iter().map(|(name, v)| format!("{name}:{}:{}", v.dim, v.distance)).collect::<Vec<_>>().join(",")
     );
     Ok(())
-}
-
-/// The dataset in memory: points with a `cluster` payload, queries, and the exact neighbours of
-/// the first vector (the neighbors file of the directory layout has one list per query).
-fn build(spec: &SyntheticSpec, k: usize) -> GeneratedDataset {
-    let vectors = generate_vectors(spec);
-    let train = PointBatch {
-        first_row: 0,
-        ids: (0..spec.rows as u64).map(PointId::Num).collect(),
-        vectors: vectors.points,
-        payloads: vectors
-            .point_clusters
-            .iter()
-            .map(|cluster| serde_json::Map::from_iter([("cluster".to_owned(), serde_json::json!(cluster))]))
-            .collect(),
-    };
-    let test = PointBatch {
-        first_row: 0,
-        ids: (0..spec.queries as u64).map(PointId::Num).collect(),
-        vectors: vectors.queries,
-        payloads: vec![serde_json::Map::new(); spec.queries],
-    };
-    let neighbors = match spec.vectors.iter().next() {
-        None => Vec::new(),
-        Some((name, vector)) => {
-            let dim = vector.dim.get() as usize;
-            let queries: Vec<&[f32]> = test.vectors[name].chunks_exact(dim).collect();
-            let mut tops = vec![TopK::new(k); queries.len()];
-            let threads = std::thread::available_parallelism().map_or(1, usize::from);
-            let chunk = queries.len().div_ceil(threads).max(1);
-            std::thread::scope(|scope| {
-                for (query_chunk, top_chunk) in queries.chunks(chunk).zip(tops.chunks_mut(chunk)) {
-                    let (ids, values) = (&train.ids, &train.vectors[name]);
-                    scope.spawn(move || offer_batch(vector.distance, dim, ids, values, query_chunk, top_chunk));
-                }
-            });
-            test.ids
-                .iter()
-                .zip(tops)
-                .map(|(id, top)| (*id, top.into_sorted().into_iter().map(|(id, _)| id).collect()))
-                .collect()
-        }
-    };
-    let schema = SchemaConfig { scalar_fields: vec!["cluster".to_owned()], vectors: spec.vectors.clone() };
-    GeneratedDataset { schema, train, test, neighbors }
 }

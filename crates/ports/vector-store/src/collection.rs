@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use qbench_domain::{IndexConfig, Quantization, VectorName, VectorSpec};
+use qbench_domain::{IndexConfig, Limits, Quantization, VectorName, VectorSpec};
 
 /// A collection to create for one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +15,40 @@ pub struct CollectionSpec {
     pub indexing: BTreeMap<VectorName, IndexConfig>,
     /// Quantization of every vector.
     pub quantization: Option<Quantization>,
+}
+
+impl CollectionSpec {
+    /// Everything that makes the spec unusable by any Qdrant: no vector, indexing of a vector the
+    /// collection lacks, `ef_construct` or `full_scan_threshold` below Qdrant's minimum. Adapters
+    /// refuse such a spec as `Rejected` with all of these at once.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.vectors.is_empty() {
+            problems.push("a collection needs at least one vector".to_owned());
+        }
+        for (name, index) in &self.indexing {
+            if !self.vectors.contains_key(name) {
+                problems.push(format!("indexing names vector `{name}`, which the collection does not have"));
+            }
+            if let Some(ef_construct) = index.ef_construct
+                && ef_construct < Limits::MIN_EF_CONSTRUCT
+            {
+                problems.push(format!(
+                    "vector `{name}`: ef_construct {ef_construct} is below {}",
+                    Limits::MIN_EF_CONSTRUCT
+                ));
+            }
+            if let Some(threshold) = index.full_scan_threshold
+                && threshold < Limits::MIN_FULL_SCAN_THRESHOLD
+            {
+                problems.push(format!(
+                    "vector `{name}`: full_scan_threshold {threshold} KB is below {} KB",
+                    Limits::MIN_FULL_SCAN_THRESHOLD
+                ));
+            }
+        }
+        problems
+    }
 }
 
 /// What the engine reports about a collection.

@@ -1,0 +1,53 @@
+//! Synthetic datasets with their exact neighbours, in the directory layout, for `qbench dataset
+//! generate`, tests and benchmarks.
+
+use qbench_domain::neighbors::{TopK, offer_batch};
+use qbench_domain::synthetic::{SyntheticSpec, generate};
+use qbench_domain::{PointId, SchemaConfig};
+use qbench_storage::{GeneratedDataset, PointBatch};
+
+/// The dataset `spec` describes: points with a `cluster` payload, queries, and the `k` exact
+/// neighbours of each query under the first vector (the neighbors file has one list per query),
+/// computed on every core.
+pub fn synthetic_dataset(spec: &SyntheticSpec, k: usize) -> GeneratedDataset {
+    let vectors = generate(spec);
+    let train = PointBatch {
+        first_row: 0,
+        ids: (0..spec.rows as u64).map(PointId::Num).collect(),
+        vectors: vectors.points,
+        payloads: vectors
+            .point_clusters
+            .iter()
+            .map(|cluster| serde_json::Map::from_iter([("cluster".to_owned(), serde_json::json!(cluster))]))
+            .collect(),
+    };
+    let test = PointBatch {
+        first_row: 0,
+        ids: (0..spec.queries as u64).map(PointId::Num).collect(),
+        vectors: vectors.queries,
+        payloads: vec![serde_json::Map::new(); spec.queries],
+    };
+    let neighbors = match spec.vectors.iter().next() {
+        None => Vec::new(),
+        Some((name, vector)) => {
+            let dim = vector.dim.get() as usize;
+            let queries: Vec<&[f32]> = test.vectors[name].chunks_exact(dim).collect();
+            let mut tops = vec![TopK::new(k); queries.len()];
+            let threads = std::thread::available_parallelism().map_or(1, usize::from);
+            let chunk = queries.len().div_ceil(threads).max(1);
+            std::thread::scope(|scope| {
+                for (query_chunk, top_chunk) in queries.chunks(chunk).zip(tops.chunks_mut(chunk)) {
+                    let (ids, values) = (&train.ids, &train.vectors[name]);
+                    scope.spawn(move || offer_batch(vector.distance, dim, ids, values, query_chunk, top_chunk));
+                }
+            });
+            test.ids
+                .iter()
+                .zip(tops)
+                .map(|(id, top)| (*id, top.into_sorted().into_iter().map(|(id, _)| id).collect()))
+                .collect()
+        }
+    };
+    let schema = SchemaConfig { scalar_fields: vec!["cluster".to_owned()], vectors: spec.vectors.clone() };
+    GeneratedDataset { schema, train, test, neighbors }
+}
