@@ -19,5 +19,6 @@ pub mod postgres;
 mod queue;
 pub mod s3;
 pub mod vector_store;
+mod watchdog;
 
 pub use memory::{InMemoryDatabase, RecordingRunQueue, in_memory_repositories};

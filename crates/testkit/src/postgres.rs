@@ -19,18 +19,19 @@
 //! process is gone and then stops the server and removes the directory. A
 //! stale server is therefore never left running.
 
+use crate::watchdog::Watchdog;
 use std::env;
 use std::error::Error;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{MetadataExt, PermissionsExt, chown};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -125,9 +126,6 @@ if [ "$verdict" != "owner-cleans-up" ]; then
 fi
 "#;
 
-/// The line that tells the watchdog the owner removes the directory itself.
-const OWNER_CLEANS_UP: &[u8] = b"owner-cleans-up\n";
-
 /// A PostgreSQL cluster of its own for one test run, removed when dropped.
 ///
 /// The server listens on 127.0.0.1 only and trusts every connection, with
@@ -215,7 +213,8 @@ impl PostgresCluster {
 
         // The watchdog is armed before anything can start a server, so that
         // no later failure or crash can leave one behind.
-        let watchdog = Watchdog::spawn(&data_dir, &root)?;
+        let watchdog = Watchdog::spawn(WATCHDOG_SCRIPT, "qbench-pg-watchdog", [&data_dir, &root])
+            .map_err(|source| PostgresClusterError::io("starting the cleanup watchdog", source))?;
 
         // From here on the value exists, so every early return below goes
         // through `Drop`, which stops the server and removes the directory.
@@ -410,7 +409,7 @@ impl Drop for PostgresCluster {
     fn drop(&mut self) {
         self.stop_server();
         if let Some(watchdog) = self.watchdog.take() {
-            watchdog.disarm();
+            watchdog.disarm(KILL_WAIT);
         }
         if let Some(temp) = self.temp.take()
             && let Err(first) = temp.close()
@@ -612,63 +611,6 @@ impl Runner {
                 let mut command = Command::new(su);
                 command.args(["-s", "/bin/sh", "-c"]).arg(OsString::from_vec(line)).arg(SERVER_OS_USER);
                 Ok(command)
-            }
-        }
-    }
-}
-
-/// The process that stops the server and removes the cluster directory when
-/// this process dies without running `Drop`; see [`WATCHDOG_SCRIPT`].
-#[derive(Debug)]
-struct Watchdog {
-    /// The watchdog process itself.
-    child: Child,
-    /// The write end of its stdin; closing it, or this process dying, wakes
-    /// the watchdog up.
-    stdin: Option<ChildStdin>,
-}
-
-impl Watchdog {
-    /// Starts a watchdog for the cluster with `data_dir` inside `root`.
-    fn spawn(data_dir: &Path, root: &Path) -> Result<Self, PostgresClusterError> {
-        let mut child = Command::new("/bin/sh")
-            .arg("-c")
-            .arg(WATCHDOG_SCRIPT)
-            .arg("qbench-pg-watchdog")
-            .arg(data_dir)
-            .arg(root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            // A process group of its own keeps Ctrl-C in a terminal from
-            // reaching it together with the test process.
-            .process_group(0)
-            .spawn()
-            .map_err(|source| PostgresClusterError::io("starting the cleanup watchdog", source))?;
-        let stdin = child.stdin.take();
-        Ok(Self { child, stdin })
-    }
-
-    /// Tells the watchdog that the owner cleans up, then waits for it to
-    /// finish its final check that the server is gone.
-    fn disarm(mut self) {
-        if let Some(mut stdin) = self.stdin.take() {
-            // If this write fails the watchdog is already gone or will read
-            // end-of-file; either way it does not need to hear from us.
-            let _ = stdin.write_all(OWNER_CLEANS_UP);
-        }
-        // The script gives up on a stubborn server after about five seconds,
-        // so this bound is only reached if something is badly wrong.
-        let deadline = Instant::now() + KILL_WAIT;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) if Instant::now() >= deadline => {
-                    let _ = self.child.kill();
-                    let _ = self.child.wait();
-                    return;
-                }
-                Ok(None) => thread::sleep(POLL_INTERVAL),
             }
         }
     }

@@ -18,6 +18,7 @@
 //! at `/buckets/<bucket>/<key>` (with range requests), which makes it a plain HTTP file server
 //! for tests of HTTP sources ([`S3Server::filer_endpoint`]).
 
+use crate::watchdog::Watchdog;
 use std::env;
 use std::error::Error;
 use std::fmt;
@@ -26,7 +27,7 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -93,9 +94,6 @@ if [ "$verdict" != "owner-cleans-up" ]; then
   rm -rf -- "$root"
 fi
 "#;
-
-/// The line that tells the watchdog the owner removes the directory itself.
-const OWNER_CLEANS_UP: &[u8] = b"owner-cleans-up\n";
 
 /// A SeaweedFS server of its own for a test run, killed and removed when dropped.
 ///
@@ -172,8 +170,8 @@ impl S3Server {
         let secret_key = uuid::Uuid::new_v4().simple().to_string();
 
         // The watchdog is armed before the server exists, so no later failure can leave one.
-        let watchdog =
-            Watchdog::spawn(&root).map_err(|error| LaunchFailure::new(format!("starting the watchdog: {error}")))?;
+        let watchdog = Watchdog::spawn(WATCHDOG_SCRIPT, "qbench-s3-watchdog", [&root])
+            .map_err(|error| LaunchFailure::new(format!("starting the watchdog: {error}")))?;
         let child = Command::new(weed)
             .arg("mini")
             .args(ports.arguments(&root, &data))
@@ -342,7 +340,7 @@ impl Drop for S3Server {
     fn drop(&mut self) {
         self.stop();
         if let Some(watchdog) = self.watchdog.take() {
-            watchdog.disarm();
+            watchdog.disarm(KILL_WAIT);
         }
         if let Some(temp) = self.temp.take() {
             let root = temp.path().to_path_buf();
@@ -509,53 +507,6 @@ impl Ports {
             "-admin.ui=false".to_owned(),
             "-webdav=false".to_owned(),
         ]
-    }
-}
-
-/// A watchdog process (see [`WATCHDOG_SCRIPT`]).
-#[derive(Debug)]
-struct Watchdog {
-    /// The watchdog process.
-    child: Child,
-    /// The write end of its stdin; closing it, or this process dying, wakes it up.
-    stdin: Option<ChildStdin>,
-}
-
-impl Watchdog {
-    /// Starts a watchdog for the server whose files are in `root`.
-    fn spawn(root: &Path) -> io::Result<Self> {
-        let mut child = Command::new("/bin/sh")
-            .arg("-c")
-            .arg(WATCHDOG_SCRIPT)
-            .arg("qbench-s3-watchdog")
-            .arg(root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()?;
-        let stdin = child.stdin.take();
-        Ok(Self { child, stdin })
-    }
-
-    /// Tells the watchdog the owner cleans up, then waits for its final check.
-    fn disarm(mut self) {
-        if let Some(mut stdin) = self.stdin.take() {
-            // A failed write means the watchdog is gone or reads end-of-file: either is fine.
-            let _ = stdin.write_all(OWNER_CLEANS_UP);
-        }
-        let deadline = Instant::now() + KILL_WAIT;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) if Instant::now() >= deadline => {
-                    let _ = self.child.kill();
-                    let _ = self.child.wait();
-                    return;
-                }
-                Ok(None) => thread::sleep(Duration::from_millis(20)),
-            }
-        }
     }
 }
 
