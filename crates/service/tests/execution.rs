@@ -3,7 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
 
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{
@@ -12,8 +15,12 @@ use qbench_domain::{
 use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies, RunWorker, WorkerSettings};
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
 use qbench_testkit::dataset::{InMemoryDatasetReader, MemoryDataset, RecordingResultWriter};
-use qbench_testkit::vector_store::InMemoryStoreProvider;
+use qbench_testkit::vector_store::{InMemoryStoreProvider, InMemoryVectorStore};
 use qbench_testkit::{InMemoryDatabase, in_memory_repositories};
+use qbench_vector_store::{
+    CollectionInfo, CollectionSpec, EngineInfo, Point, SearchRequest, SearchResponse, VectorStore, VectorStoreError,
+    VectorStoreProvider,
+};
 use serde_json::Value;
 
 const URI: &str = "datasets/synthetic.parquet";
@@ -44,6 +51,11 @@ fn synthetic(rows: usize, queries: usize) -> SyntheticSpec {
 }
 
 fn bench() -> Bench {
+    bench_with(|provider| Arc::new(provider.clone()))
+}
+
+/// A bench whose runs open the store `stores` makes of the in-memory provider (a wrapper of it).
+fn bench_with(stores: impl FnOnce(&InMemoryStoreProvider) -> Arc<dyn VectorStoreProvider>) -> Bench {
     let (repositories, database, _queue) = in_memory_repositories();
     let reader = InMemoryDatasetReader::new();
     let provider = InMemoryStoreProvider::default();
@@ -54,7 +66,7 @@ fn bench() -> Bench {
         storages: repositories.storages.clone(),
         connections: repositories.connections.clone(),
         reader: Arc::new(reader.clone()),
-        stores: Arc::new(provider.clone()),
+        stores: stores(&provider),
         results: Arc::new(results.clone()),
         defaults: ExecutionDefaults { batch_size: 50, queries: 20, warmup_queries: 2, ..ExecutionDefaults::default() },
     };
@@ -228,6 +240,125 @@ async fn cancelling_during_upload_stops_the_run_and_drops_its_collection() {
     assert!(bench.provider.store.upserts() < 2_000 / 50, "the upload stopped early");
     assert!(bench.provider.store.collections().is_empty(), "the collection was dropped");
     assert!(bench.results.written().is_empty());
+}
+
+/// The in-memory store with every search delayed and counted, so a test can act while the search
+/// phase is under way (the testkit's store only delays upserts).
+struct SlowSearches {
+    store: Arc<InMemoryVectorStore>,
+    delay: Duration,
+    searches: AtomicU64,
+}
+
+impl SlowSearches {
+    fn searches(&self) -> u64 {
+        self.searches.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl VectorStore for SlowSearches {
+    async fn engine(&self) -> Result<EngineInfo, VectorStoreError> {
+        self.store.engine().await
+    }
+
+    async fn create_collection(&self, spec: &CollectionSpec) -> Result<(), VectorStoreError> {
+        self.store.create_collection(spec).await
+    }
+
+    async fn upsert(&self, collection: &str, points: &[Point]) -> Result<(), VectorStoreError> {
+        self.store.upsert(collection, points).await
+    }
+
+    async fn build_index(&self, collection: &str) -> Result<(), VectorStoreError> {
+        self.store.build_index(collection).await
+    }
+
+    async fn search(&self, collection: &str, request: SearchRequest<'_>) -> Result<SearchResponse, VectorStoreError> {
+        tokio::time::sleep(self.delay).await;
+        self.searches.fetch_add(1, Ordering::SeqCst);
+        self.store.search(collection, request).await
+    }
+
+    async fn collection_info(&self, collection: &str) -> Result<CollectionInfo, VectorStoreError> {
+        self.store.collection_info(collection).await
+    }
+
+    async fn drop_collection(&self, collection: &str) -> Result<(), VectorStoreError> {
+        self.store.drop_collection(collection).await
+    }
+}
+
+/// Opens the one [`SlowSearches`] for every connection.
+struct SlowSearchesProvider(Arc<SlowSearches>);
+
+#[async_trait]
+impl VectorStoreProvider for SlowSearchesProvider {
+    async fn open(
+        &self,
+        _connection: &qbench_domain::Connection,
+        _run_id: qbench_domain::RunId,
+    ) -> Result<Arc<dyn VectorStore>, VectorStoreError> {
+        Ok(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn cancelling_during_search_stops_the_run_and_drops_its_collection() {
+    let mut slow = None;
+    let bench = bench_with(|provider| {
+        let store = Arc::new(SlowSearches {
+            store: provider.store.clone(),
+            delay: Duration::from_millis(20),
+            searches: AtomicU64::new(0),
+        });
+        slow = Some(store.clone());
+        Arc::new(SlowSearchesProvider(store))
+    });
+    let slow = slow.unwrap();
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(600, 20)));
+    let run = bench.queue_run(|_| {}).await;
+    // 2 vectors × 2 hnsw_ef settings × (20 queries + 2 warm-up queries).
+    let every_search = 2 * 2 * (20 + 2);
+    let worker = bench.worker.clone();
+    let execution = tokio::spawn(async move { worker.run_next().await });
+
+    // Wait until the heartbeat has stored the search phase with queries done, then cancel through
+    // the service, as the API does.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let stored = bench.runs.get(run.id()).await.unwrap();
+        if stored.progress().phase == "search" && stored.progress().done >= 2 {
+            break;
+        }
+        assert!(stored.status() == RunStatus::Running || stored.status() == RunStatus::Created, "{stored:?}");
+        assert!(Instant::now() < deadline, "the search never started: {:?}", stored.progress());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(bench.provider.store.upserts() > 0, "the points were uploaded before the search");
+    let canceled = bench.runs.cancel(run.id()).await.unwrap();
+    let cancelled_at = Instant::now();
+    assert_eq!(canceled.status(), RunStatus::Canceled);
+    assert_eq!(canceled.progress().phase, "search", "cancelled in the search phase");
+
+    let ended = tokio::time::timeout(Duration::from_secs(10), execution)
+        .await
+        .expect("the run stopped")
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let stopped_after = cancelled_at.elapsed();
+    assert!(stopped_after < Duration::from_secs(1), "the run stopped {stopped_after:?} after the cancel");
+    assert_eq!(ended.status(), RunStatus::Canceled);
+    assert_eq!(ended.error(), None, "a cancelled run has no error");
+    let searches = slow.searches();
+    assert!(searches < every_search, "the search stopped early: {searches} of {every_search} queries ran");
+    assert_eq!(bench.provider.store.dropped(), [format!("qbench-{}", run.id())], "the collection was dropped");
+    assert!(bench.provider.store.collections().is_empty());
+    assert!(bench.results.written().is_empty(), "a cancelled run writes no results");
+    // No query is sent once the run has stopped.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(slow.searches(), searches, "queries went on after the run stopped");
 }
 
 #[tokio::test]
