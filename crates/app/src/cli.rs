@@ -138,6 +138,15 @@ pub struct BenchArgs {
     /// Use at most this many queries.
     #[arg(long)]
     pub queries: Option<u32>,
+    /// Points per upsert request (default 256).
+    #[arg(long)]
+    pub batch_size: Option<u32>,
+    /// Upsert requests in flight at once (default 2).
+    #[arg(long)]
+    pub upload_parallel: Option<u32>,
+    /// Keep the collection after the run instead of dropping it.
+    #[arg(long)]
+    pub keep_collection: bool,
     /// Also write the full result as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

@@ -229,6 +229,18 @@ impl Default for SearchConfig {
     }
 }
 
+/// How the points are uploaded (the `upload_params` of Qdrant's own benchmarks); `None` means the
+/// service's defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UploadConfig {
+    /// Points per upsert request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u32>,
+    /// Upsert requests in flight at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel: Option<u32>,
+}
+
 /// What a user says about an experiment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExperimentSpec {
@@ -244,6 +256,10 @@ pub struct ExperimentSpec {
     pub vector_config: Option<BTreeMap<VectorName, VectorSpec>>,
     /// Query settings.
     pub search_config: SearchConfig,
+    /// Upload settings.
+    pub upload_config: UploadConfig,
+    /// Keep the collection after the run (for inspection) instead of dropping it.
+    pub keep_collection: bool,
 }
 
 impl ExperimentSpec {
@@ -256,6 +272,8 @@ impl ExperimentSpec {
             optimizer_config: OptimizerConfig::default(),
             vector_config: None,
             search_config: SearchConfig::default(),
+            upload_config: UploadConfig::default(),
+            keep_collection: false,
         }
     }
 }

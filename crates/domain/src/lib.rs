@@ -59,7 +59,7 @@ pub use distance::Distance;
 pub use error::DomainError;
 pub use experiment::{
     Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression, Quantization, ScalarType,
-    SearchConfig, SearchQuantization,
+    SearchConfig, SearchQuantization, UploadConfig,
 };
 pub use ids::{ConnectionId, DatasetId, ExperimentId, RunId, StorageId};
 pub use limits::Limits;

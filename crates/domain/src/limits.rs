@@ -17,6 +17,10 @@ impl Limits {
     pub const MIN_FULL_SCAN_THRESHOLD: u32 = 10;
     /// Concurrent search clients in one run.
     pub const PARALLEL: RangeInclusive<u32> = 1..=256;
+    /// Points per upsert request.
+    pub const UPLOAD_BATCH_SIZE: RangeInclusive<u32> = 1..=65_536;
+    /// Upsert requests in flight at once.
+    pub const UPLOAD_PARALLEL: RangeInclusive<u32> = 1..=64;
     /// Scalar quantization quantile.
     pub const QUANTILE: RangeInclusive<f64> = 0.5..=1.0;
     /// Smallest oversampling factor (1.0 means none).

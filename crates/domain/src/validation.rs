@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::dataset::display_name;
 use crate::{
     ConnectionSpec, DatasetSpec, EMBEDDED_CONNECTION_URL, ExperimentSpec, IndexConfig, IndexKind, Limits, Quantization,
-    SchemaConfig, StorageSpec, VectorName, VectorSpec,
+    SchemaConfig, StorageSpec, UploadConfig, VectorName, VectorSpec,
 };
 
 /// One thing wrong (or worth a warning) with an input, named by its field path.
@@ -160,6 +160,21 @@ pub struct ExperimentValidator<'a> {
     dataset: &'a SchemaConfig,
 }
 
+/// Checks the upload settings against Qdrant's request limits.
+fn check_upload(report: &mut ValidationReport, upload: &UploadConfig) {
+    let ranges = [
+        ("upload_config.batch_size", "batch_size", upload.batch_size, Limits::UPLOAD_BATCH_SIZE),
+        ("upload_config.parallel", "parallel", upload.parallel, Limits::UPLOAD_PARALLEL),
+    ];
+    for (field, name, value, range) in ranges {
+        if let Some(value) = value
+            && !range.contains(&value)
+        {
+            report.error(field, format!("{name} {value} is outside {}..={}", range.start(), range.end()));
+        }
+    }
+}
+
 impl<'a> ExperimentValidator<'a> {
     /// A validator for experiments on a dataset with this schema.
     pub fn new(dataset: &'a SchemaConfig) -> Self {
@@ -174,6 +189,7 @@ impl<'a> ExperimentValidator<'a> {
         self.check_indexing(&mut report, spec, &vectors);
         check_quantization(&mut report, spec.optimizer_config.quantization.as_ref());
         self.check_search(&mut report, spec, &vectors);
+        check_upload(&mut report, &spec.upload_config);
         report
     }
 

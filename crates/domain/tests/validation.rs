@@ -672,6 +672,31 @@ fn parallel_is_within_1_and_256() {
 }
 
 #[test]
+fn upload_batch_size_and_parallel_are_within_qdrant_request_limits() {
+    check_experiment(
+        &dense_1536(),
+        experiment(|e| {
+            e.upload_config.batch_size = Some(0);
+            e.upload_config.parallel = Some(65);
+        }),
+        expect![[r#"
+            error   upload_config.batch_size: batch_size 0 is outside 1..=65536
+            error   upload_config.parallel: parallel 65 is outside 1..=64
+        "#]],
+    );
+    check_experiment(
+        &dense_1536(),
+        experiment(|e| {
+            e.upload_config.batch_size = Some(65_536);
+            e.upload_config.parallel = Some(1);
+        }),
+        expect![[r#"
+            valid
+        "#]],
+    );
+}
+
+#[test]
 fn queries_limit_is_at_least_1() {
     check_experiment(
         &dense_1536(),

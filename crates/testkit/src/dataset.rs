@@ -1,6 +1,7 @@
 //! In-memory datasets and a result writer that keeps what it is given, for service tests.
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -9,7 +10,7 @@ use qbench_domain::synthetic::SyntheticSpec;
 use qbench_service::synthetic::synthetic_dataset;
 use qbench_storage::{
     ColumnInfo, DatasetFile, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, FileRole,
-    NeighborLists, PointBatch, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult,
+    NeighborLists, PointBatch, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult, TrueNeighbors,
 };
 
 /// A dataset held in memory: its points, and (for the directory layout) queries and neighbours.
@@ -129,6 +130,7 @@ impl DatasetReader for InMemoryDatasetReader {
                 bytes: train_rows * 4,
                 rows: train_rows,
                 row_groups: 1,
+                version: Some(content_version(&dataset.train)),
             }],
             columns: schema
                 .vectors
@@ -175,19 +177,47 @@ impl DatasetReader for InMemoryDatasetReader {
     }
 }
 
+/// A hash of the points, standing in for an object store's ETag: it changes when the data does.
+fn content_version(train: &PointBatch) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    train.ids.hash(&mut hasher);
+    for (name, values) in &train.vectors {
+        name.hash(&mut hasher);
+        values.iter().for_each(|value| value.to_bits().hash(&mut hasher));
+    }
+    format!("{:016x}", hasher.finish())
+}
+
 /// A result as written: run id, result document, query rows.
 pub type WrittenResult = (String, serde_json::Value, Vec<QueryRecord>);
 
-/// Keeps every result it is given.
+/// Keeps every result and ground truth it is given.
 #[derive(Debug, Clone, Default)]
 pub struct RecordingResultWriter {
     written: Arc<Mutex<Vec<WrittenResult>>>,
+    truths: Arc<Mutex<BTreeMap<String, TrueNeighbors>>>,
+    truth_hits: Arc<Mutex<u64>>,
 }
 
 impl RecordingResultWriter {
     /// What was written: (run id, result, query rows).
     pub fn written(&self) -> Vec<WrittenResult> {
         self.written.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The keys of the stored ground truths.
+    pub fn truth_keys(&self) -> Vec<String> {
+        self.truths.lock().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
+    }
+
+    /// How many loads found a stored ground truth.
+    pub fn truth_hits(&self) -> u64 {
+        *self.truth_hits.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Replaces the ground truth stored under `key` (to prove a run reads it back).
+    pub fn replace_truth(&self, key: &str, truth: TrueNeighbors) {
+        self.truths.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_owned(), truth);
     }
 }
 
@@ -208,5 +238,18 @@ impl ResultWriter for RecordingResultWriter {
             result_json: format!("memory://{run_id}/result.json"),
             queries_parquet: format!("memory://{run_id}/queries.parquet"),
         })
+    }
+
+    async fn load_truth(&self, key: &str) -> Result<Option<TrueNeighbors>, StorageError> {
+        let found = self.truths.lock().unwrap_or_else(PoisonError::into_inner).get(key).cloned();
+        if found.is_some() {
+            *self.truth_hits.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        }
+        Ok(found)
+    }
+
+    async fn store_truth(&self, key: &str, truth: &TrueNeighbors) -> Result<(), StorageError> {
+        self.truths.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_owned(), truth.clone());
+        Ok(())
     }
 }

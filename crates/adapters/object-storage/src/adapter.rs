@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use qbench_domain::SchemaConfig;
 use qbench_storage::{
     DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, DatasetWriter, GeneratedDataset,
-    NeighborLists, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult,
+    NeighborLists, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult, TrueNeighbors,
 };
 
 use crate::config::ParquetStorageConfig;
@@ -19,6 +19,7 @@ use crate::results;
 use crate::roots::DataRoots;
 use crate::stream::ParquetPointStream;
 use crate::tls;
+use crate::truth;
 use crate::write;
 
 /// Reads and writes Parquet datasets and run results on S3, HTTP(S) and local data roots.
@@ -124,12 +125,26 @@ impl ResultWriter for ParquetStorage {
         result: &serde_json::Value,
         queries: &[QueryRecord],
     ) -> Result<StoredResult, StorageError> {
-        let Some(location) = &self.results else {
-            return Err(StorageError::Refused {
-                location: run_id.to_owned(),
-                reason: "no results location is configured".to_owned(),
-            });
-        };
-        results::write(location, run_id, result, queries).await
+        results::write(self.results_location(run_id)?, run_id, result, queries).await
+    }
+
+    #[tracing::instrument(skip_all, fields(key = %key))]
+    async fn load_truth(&self, key: &str) -> Result<Option<TrueNeighbors>, StorageError> {
+        truth::load(self.results_location(key)?, key).await
+    }
+
+    #[tracing::instrument(skip_all, fields(key = %key, queries = truth.len()))]
+    async fn store_truth(&self, key: &str, truth: &TrueNeighbors) -> Result<(), StorageError> {
+        truth::store(self.results_location(key)?, key, truth).await
+    }
+}
+
+impl ParquetStorage {
+    /// The results location, or `Refused` naming `what` was to be written when none is configured.
+    fn results_location(&self, what: &str) -> Result<&Location, StorageError> {
+        self.results.as_ref().ok_or_else(|| StorageError::Refused {
+            location: what.to_owned(),
+            reason: "no results location is configured".to_owned(),
+        })
     }
 }

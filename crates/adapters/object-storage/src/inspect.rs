@@ -68,6 +68,7 @@ pub(crate) async fn inspect(
             bytes: file.size,
             rows: row_groups.rows(),
             row_groups: row_groups.len(),
+            version: file.version.clone(),
         });
     }
     if let Some((_, _, first_train)) = footers.first() {

@@ -37,6 +37,8 @@ pub(crate) struct FileRef {
     pub(crate) uri: String,
     /// Its size in bytes.
     pub(crate) size: u64,
+    /// Its ETag, else its modification time: what changes when it is rewritten.
+    pub(crate) version: Option<String>,
 }
 
 /// A dataset's files, by role.
@@ -162,7 +164,8 @@ async fn stat(location: &Location, path: &Path) -> Result<FileRef, StorageError>
                     return Err(StorageError::NotFound { location: uri });
                 }
                 let name = path.filename().unwrap_or_default().to_owned();
-                Ok(FileRef { name, path, uri, size: metadata.len() })
+                let version = modified(&metadata);
+                Ok(FileRef { name, path, uri, size: metadata.len(), version })
             })
             .await?
         }
@@ -235,7 +238,8 @@ where
         // is read through its canonical path, which is the one that was checked.
         let path = crate::location::object_path(&entry.path(), &canonical)?;
         let listed = Path::from_absolute_path(entry.path()).unwrap_or_else(|_| path.clone());
-        files.push(FileRef { name: name.to_owned(), path, uri: kind.uri(&listed), size: metadata.len() });
+        let version = modified(&metadata);
+        files.push(FileRef { name: name.to_owned(), path, uri: kind.uri(&listed), size: metadata.len(), version });
     }
     Ok(files)
 }
@@ -259,8 +263,16 @@ fn file_ref(location: &Location, meta: ObjectMeta) -> FileRef {
         name: meta.location.filename().unwrap_or_default().to_owned(),
         uri: location.kind.uri(&meta.location),
         size: meta.size,
+        version: meta.e_tag.or_else(|| Some(meta.last_modified.to_rfc3339())),
         path: meta.location,
     }
+}
+
+/// A local file's modification time, to the nanosecond, as its version.
+fn modified(metadata: &std::fs::Metadata) -> Option<String> {
+    let modified = metadata.modified().ok()?;
+    let since_epoch = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("mtime:{}.{:09}", since_epoch.as_secs(), since_epoch.subsec_nanos()))
 }
 
 /// The file-system path of a local object path.

@@ -43,6 +43,7 @@ mod roots;
 mod stores;
 mod stream;
 mod tls;
+mod truth;
 mod write;
 
 pub use adapter::ParquetStorage;

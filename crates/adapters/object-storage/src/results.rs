@@ -92,7 +92,8 @@ async fn query_rows(location: &Location, path: &Path, uri: &str, queries: &[Quer
         Field::new("precision", DataType::Float64, false),
         Field::new("recall", DataType::Float64, false),
         Field::new("f1", DataType::Float64, false),
-        Field::new("returned_ids", DataType::List(Arc::new(returned)), false),
+        Field::new("returned_ids", DataType::List(Arc::new(returned.clone())), false),
+        Field::new("true_ids", DataType::List(Arc::new(returned)), false),
     ]));
     let batches = queries.chunks(WRITE_BATCH_ROWS).map(|chunk| {
         let text = |get: fn(&QueryRecord) -> &str| -> ArrayRef {
@@ -101,13 +102,14 @@ async fn query_rows(location: &Location, path: &Path, uri: &str, queries: &[Quer
         let number = |get: fn(&QueryRecord) -> Option<f64>| -> ArrayRef {
             Arc::new(chunk.iter().map(get).collect::<Float64Array>())
         };
-        let mut returned_ids = ListBuilder::new(StringBuilder::new());
-        for query in chunk {
-            for id in &query.returned_ids {
-                returned_ids.values().append_value(id);
+        let id_lists = |get: fn(&QueryRecord) -> &[String]| -> ArrayRef {
+            let mut lists = ListBuilder::new(StringBuilder::new());
+            for query in chunk {
+                get(query).iter().for_each(|id| lists.values().append_value(id));
+                lists.append(true);
             }
-            returned_ids.append(true);
-        }
+            Arc::new(lists.finish())
+        };
         let columns: Vec<ArrayRef> = vec![
             text(|q| &q.vector),
             text(|q| &q.setting),
@@ -117,7 +119,8 @@ async fn query_rows(location: &Location, path: &Path, uri: &str, queries: &[Quer
             number(|q| Some(q.precision)),
             number(|q| Some(q.recall)),
             number(|q| Some(q.f1)),
-            Arc::new(returned_ids.finish()),
+            id_lists(|q| &q.returned_ids),
+            id_lists(|q| &q.true_ids),
         ];
         RecordBatch::try_new(Arc::clone(&schema), columns)
             .map_err(|error| StorageError::Internal(format!("{uri}: building rows: {error}")))

@@ -6,7 +6,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use qbench_domain::{
     ConnectionSpec, DatasetSpec, ExperimentSpec, IndexConfig, Quantization, Run, RunStatus, ScalarType, SchemaConfig,
-    SearchQuantization, Secret,
+    SearchQuantization, Secret, UploadConfig,
 };
 use qbench_service::execution::RunWorker;
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService};
@@ -121,6 +121,8 @@ fn experiment_spec(
     spec.search_config.exact = args.exact;
     spec.search_config.parallel = args.parallel;
     spec.search_config.queries_limit = args.queries;
+    spec.upload_config = UploadConfig { batch_size: args.batch_size, parallel: args.upload_parallel };
+    spec.keep_collection = args.keep_collection;
     spec
 }
 

@@ -6,7 +6,7 @@ use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
 use qbench_domain::{
     ConnectionId, DatasetId, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression,
-    Quantization, ScalarType, SearchConfig, SearchQuantization, ValidationReport, VectorName, Violation,
+    Quantization, ScalarType, SearchConfig, SearchQuantization, UploadConfig, ValidationReport, VectorName, Violation,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -210,6 +210,28 @@ impl Default for SearchConfigBody {
     }
 }
 
+/// How points are uploaded (the `upload_params` of Qdrant's own benchmarks).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadConfigBody {
+    /// Points per upsert request (1..=65536); default 256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u32>,
+    /// Upsert requests in flight at once (1..=64); default 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel: Option<u32>,
+}
+
+impl UploadConfigBody {
+    fn from_domain(upload: &UploadConfig) -> Self {
+        Self { batch_size: upload.batch_size, parallel: upload.parallel }
+    }
+
+    fn to_domain(&self) -> UploadConfig {
+        UploadConfig { batch_size: self.batch_size, parallel: self.parallel }
+    }
+}
+
 /// An experiment to register or validate (also the shape a PATCH merges into).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
 #[serde(deny_unknown_fields)]
@@ -230,6 +252,12 @@ pub struct ExperimentRequest {
     /// Query settings.
     #[serde(default)]
     pub search_config: SearchConfigBody,
+    /// Upload settings.
+    #[serde(default)]
+    pub upload_config: UploadConfigBody,
+    /// Keep the collection after the run (to inspect it in Qdrant) instead of dropping it.
+    #[serde(default)]
+    pub keep_collection: bool,
 }
 
 impl ExperimentRequest {
@@ -273,6 +301,8 @@ impl ExperimentRequest {
                 queries_limit: Some(1000),
                 vectors: None,
             },
+            upload_config: UploadConfigBody { batch_size: Some(256), parallel: Some(2) },
+            keep_collection: false,
         }
     }
 
@@ -286,6 +316,8 @@ impl ExperimentRequest {
             optimizer_config: OptimizerConfigBody::from_domain(&spec.optimizer_config),
             vector_config: spec.vector_config.as_ref().map(vectors_from_domain),
             search_config: SearchConfigBody::from_domain(&spec.search_config),
+            upload_config: UploadConfigBody::from_domain(&spec.upload_config),
+            keep_collection: spec.keep_collection,
         }
     }
 }
@@ -464,6 +496,8 @@ impl TryFrom<ExperimentRequest> for ExperimentSpec {
                 optimizer_config,
                 vector_config,
                 search_config,
+                upload_config: request.upload_config.to_domain(),
+                keep_collection: request.keep_collection,
             }),
             _ => None,
         };

@@ -64,7 +64,8 @@ async fn the_seed_multi_vector_experiment_runs_to_completed_on_the_embedded_engi
                     "indexing": {"text_embedding": {"type": "hnsw", "m": 16, "ef_construct": 100},
                                  "image_embedding": {"type": "hnsw", "m": 32, "ef_construct": 200}},
                     "quantization": {"scalar": "int8"}},
-                "search_config": {"k": 10, "hnsw_ef": [64, 128], "quantization": {"rescore": true, "oversampling": 2.0}}
+                "search_config": {"k": 10, "hnsw_ef": [64, 128], "quantization": {"rescore": true, "oversampling": 2.0}},
+                "upload_config": {"batch_size": 100, "parallel": 3}
             }),
         )
         .await;
@@ -99,6 +100,11 @@ async fn the_seed_multi_vector_experiment_runs_to_completed_on_the_embedded_engi
     }
     assert_eq!(metrics["provenance"]["engine"], "qdrant-edge");
     assert_eq!(metrics["dataset"]["ground_truth"], "computed");
+    let upload = &metrics["upload"];
+    assert_eq!(
+        (&upload["batch_size"], &upload["parallel"], &upload["points"]),
+        (&json!(100), &json!(3), &json!(1_500))
+    );
 
     let result = app.get(&format!("/api/v1/runs/{run_id}/result")).await;
     result.expect(200);
@@ -107,4 +113,20 @@ async fn the_seed_multi_vector_experiment_runs_to_completed_on_the_embedded_engi
         std::path::Path::new(files["result_json"].as_str().unwrap().trim_start_matches("file://")).exists(),
         "{files:#}"
     );
+
+    // A second run of the same experiment reuses the ground truth the first one computed, and
+    // scores the same index settings alike.
+    let second_id = app.start_run(experiment["id"].as_str().unwrap()).await;
+    app.worker().await.run_next().await.unwrap().expect("the second run");
+    let second = app.get(&format!("/api/v1/runs/{second_id}")).await;
+    assert_eq!(second.body["status"], "COMPLETED", "{:#}", second.body);
+    let again = &second.body["metrics"];
+    assert_eq!(again["dataset"]["ground_truth"], "cached", "{again:#}");
+    assert_eq!(again["dataset"]["fingerprint"], metrics["dataset"]["fingerprint"]);
+    for (first, cached) in results.iter().zip(again["results"].as_array().unwrap()) {
+        let (first, cached) = (first["recall"].as_f64().unwrap(), cached["recall"].as_f64().unwrap());
+        assert!((first - cached).abs() < 0.05, "recall {first} then {cached}");
+    }
+    let truths = std::fs::read_dir(app.data_dir().join("results/ground-truth")).unwrap().count();
+    assert_eq!(truths, 2, "one cached ground truth per vector");
 }

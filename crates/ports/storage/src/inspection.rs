@@ -36,6 +36,9 @@ pub struct DatasetFile {
     pub rows: u64,
     /// Row groups.
     pub row_groups: usize,
+    /// What changes when the object is rewritten (its ETag, else its modification time), when the
+    /// store reports one: with the location and size, it identifies the content cheaply.
+    pub version: Option<String>,
 }
 
 /// One column of the dataset's (train) schema.

@@ -1,7 +1,7 @@
 //! Writing datasets and results.
 
 use async_trait::async_trait;
-use qbench_domain::SchemaConfig;
+use qbench_domain::{PointId, SchemaConfig};
 
 use crate::{DatasetSource, NeighborLists, PointBatch, StorageError};
 
@@ -55,9 +55,15 @@ pub struct QueryRecord {
     pub f1: f64,
     /// Ids returned, best first.
     pub returned_ids: Vec<String>,
+    /// The ground truth's ids (the true nearest neighbours), nearest first.
+    pub true_ids: Vec<String>,
 }
 
-/// Stores run results.
+/// Each query's true nearest neighbours (id and oriented distance, NaN when unknown), nearest first.
+pub type TrueNeighbors = Vec<Vec<(PointId, f64)>>;
+
+/// Stores run results, and the ground truth runs compute so that later runs on the same data reuse
+/// it.
 #[async_trait]
 pub trait ResultWriter: Send + Sync {
     /// Writes `result` as `result.json` and `queries` as `queries.parquet`, in a folder named after
@@ -68,4 +74,10 @@ pub trait ResultWriter: Send + Sync {
         result: &serde_json::Value,
         queries: &[QueryRecord],
     ) -> Result<StoredResult, StorageError>;
+
+    /// The ground truth stored under `key` by [`store_truth`](Self::store_truth), if any.
+    async fn load_truth(&self, key: &str) -> Result<Option<TrueNeighbors>, StorageError>;
+
+    /// Stores `truth` under `key` (a name made of letters, digits and `-`), replacing any.
+    async fn store_truth(&self, key: &str, truth: &TrueNeighbors) -> Result<(), StorageError>;
 }

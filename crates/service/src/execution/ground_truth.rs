@@ -1,14 +1,16 @@
-//! The exact neighbours every query is scored against: the dataset's neighbors file, or computed
-//! here by brute force in one streaming pass over the points.
+//! The exact neighbours every query is scored against: the dataset's neighbors file, else a
+//! ground truth an earlier run computed on the same data (cached beside the results), else
+//! computed here by brute force in one streaming pass over the points, and cached.
 
 use std::collections::{BTreeMap, HashMap};
 
 use qbench_domain::neighbors::{TopK, offer_batch};
 use qbench_domain::{PointId, VectorName};
-use qbench_storage::DatasetPart;
+use qbench_storage::{DatasetInspection, DatasetPart};
 use tokio_util::sync::CancellationToken;
 
 use crate::execution::error::InPhase;
+use crate::execution::fingerprint;
 use crate::execution::plan::RunPlan;
 use crate::execution::queries::{QuerySet, cancelled};
 use crate::execution::{ExecutionDependencies, ExecutionError, Phase, ProgressSink};
@@ -20,6 +22,8 @@ pub(crate) enum TruthOrigin {
     NeighborsFile,
     /// Computed by exact search over every uploaded point.
     Computed,
+    /// Computed by an earlier run on the same data, vectors, `k` and queries.
+    Cached,
 }
 
 impl TruthOrigin {
@@ -27,6 +31,7 @@ impl TruthOrigin {
         match self {
             Self::NeighborsFile => "neighbors_file",
             Self::Computed => "computed",
+            Self::Cached => "cached",
         }
     }
 }
@@ -43,6 +48,7 @@ pub(crate) struct GroundTruth {
 pub(crate) async fn load(
     dependencies: &ExecutionDependencies,
     plan: &RunPlan,
+    inspection: &DatasetInspection,
     queries: &QuerySet,
     k: usize,
     progress: &ProgressSink,
@@ -67,20 +73,53 @@ pub(crate) async fn load(
             });
         }
     }
-    compute(dependencies, plan, queries, k, progress, cancel).await
+    let mut neighbors = BTreeMap::new();
+    let mut missing = BTreeMap::new();
+    for name in &plan.search_vectors {
+        let Some(spec) = plan.vector(name) else { continue };
+        let key = fingerprint::truth_key(inspection, name, spec, k, queries);
+        match dependencies.results.load_truth(&key).await {
+            Ok(Some(cached)) if cached.len() == queries.len() => {
+                neighbors.insert(name.clone(), cached);
+            }
+            Ok(_) => {
+                missing.insert(name.clone(), key);
+            }
+            Err(error) => {
+                // The cache only saves time: a broken one costs a computation, never the run.
+                tracing::warn!(vector = %name, %error, "cached ground truth not readable; computing it");
+                missing.insert(name.clone(), key);
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(GroundTruth { neighbors, origin: TruthOrigin::Cached });
+    }
+    let names: Vec<VectorName> = missing.keys().cloned().collect();
+    for (name, truth) in compute(dependencies, plan, &names, queries, k, progress, cancel).await? {
+        if let Some(key) = missing.get(&name)
+            && let Err(error) = dependencies.results.store_truth(key, &truth).await
+        {
+            tracing::warn!(vector = %name, %error, "computed ground truth not cached");
+        }
+        neighbors.insert(name, truth);
+    }
+    Ok(GroundTruth { neighbors, origin: TruthOrigin::Computed })
 }
 
+/// Exact top-`k` of every query for each of `vectors`, in one pass over the points.
 async fn compute(
     dependencies: &ExecutionDependencies,
     plan: &RunPlan,
+    vectors: &[VectorName],
     queries: &QuerySet,
     k: usize,
     progress: &ProgressSink,
     cancel: &CancellationToken,
-) -> Result<GroundTruth, ExecutionError> {
+) -> Result<BTreeMap<VectorName, Vec<Vec<(PointId, f64)>>>, ExecutionError> {
     let phase = Phase::Prepare;
     let mut tops: BTreeMap<VectorName, Vec<TopK>> =
-        plan.search_vectors.iter().map(|name| (name.clone(), vec![TopK::new(k); queries.len()])).collect();
+        vectors.iter().map(|name| (name.clone(), vec![TopK::new(k); queries.len()])).collect();
     let mut stream = dependencies
         .reader
         .open_points(&plan.source, &plan.read_schema, DatasetPart::Train, dependencies.defaults.batch_size.max(4096))
@@ -126,7 +165,5 @@ async fn compute(
         }
         progress.advance(batch.len() as u64);
     }
-    let neighbors =
-        tops.into_iter().map(|(name, tops)| (name, tops.into_iter().map(TopK::into_sorted).collect())).collect();
-    Ok(GroundTruth { neighbors, origin: TruthOrigin::Computed })
+    Ok(tops.into_iter().map(|(name, tops)| (name, tops.into_iter().map(TopK::into_sorted).collect())).collect())
 }

@@ -7,6 +7,7 @@
 
 mod dependencies;
 mod error;
+mod fingerprint;
 mod ground_truth;
 mod phase;
 mod plan;

@@ -5,6 +5,7 @@ use qbench_storage::{DatasetInspection, QueryRecord};
 use qbench_vector_store::{CollectionInfo, EngineInfo};
 use serde_json::{Value, json};
 
+use crate::execution::fingerprint;
 use crate::execution::ground_truth::GroundTruth;
 use crate::execution::plan::{RunPlan, quantization_kind};
 use crate::execution::queries::QuerySet;
@@ -29,16 +30,6 @@ pub(crate) struct Measurements<'a> {
 
 fn latency_json(summary: &LatencySummary) -> Value {
     json!({"p50": summary.p50, "p95": summary.p95, "p99": summary.p99, "max": summary.max, "mean": summary.mean})
-}
-
-/// A fingerprint of the dataset's files (locations, sizes, rows), so results on different data are
-/// never compared by mistake.
-fn fingerprint(inspection: &DatasetInspection) -> String {
-    let mut text = String::new();
-    for file in &inspection.files {
-        text.push_str(&format!("{}|{}|{}\n", file.location, file.bytes, file.rows));
-    }
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, text.as_bytes()).to_string()
 }
 
 /// The `metrics` of a completed run: the seed's top-level keys for the first search setting, and
@@ -83,13 +74,20 @@ pub(crate) fn metrics(measured: &Measurements<'_>) -> Value {
         "index_seconds": measured.index_seconds,
         "total_seconds": measured.total_seconds,
         "points": measured.upload.points,
+        "upload": {
+            "points": measured.upload.points,
+            "seconds": measured.upload.seconds,
+            "points_per_second": rate(measured.upload.points, measured.upload.seconds),
+            "batch_size": measured.upload.batch_size,
+            "parallel": measured.upload.parallel,
+        },
         "results": results,
         "dataset": {
             "layout": format!("{:?}", measured.inspection.layout).to_lowercase(),
             "files": measured.inspection.files.len(),
             "train_rows": measured.inspection.train_rows,
             "bytes": measured.inspection.bytes,
-            "fingerprint": fingerprint(measured.inspection),
+            "fingerprint": fingerprint::dataset(measured.inspection),
             "queries": measured.queries.len(),
             "queries_from": measured.queries.origin.as_str(),
             "ground_truth": measured.truth.origin.as_str(),
@@ -106,15 +104,21 @@ pub(crate) fn metrics(measured: &Measurements<'_>) -> Value {
             "percentile_rule": PERCENTILE_RULE,
             "cores": cores,
             "worker": measured.worker,
+            "collection_kept": measured.plan.experiment.spec.keep_collection,
         },
     })
 }
 
+fn rate(count: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 { count as f64 / seconds } else { 0.0 }
+}
+
 /// One row per query and setting.
-pub(crate) fn query_records(results: &[SettingResult], queries: &QuerySet) -> Vec<QueryRecord> {
+pub(crate) fn query_records(results: &[SettingResult], queries: &QuerySet, truth: &GroundTruth) -> Vec<QueryRecord> {
     results
         .iter()
         .flat_map(|result| {
+            let truths = truth.neighbors.get(&result.vector);
             result.queries.iter().enumerate().map(move |(index, query)| QueryRecord {
                 vector: result.vector.to_string(),
                 setting: result.setting.label.clone(),
@@ -125,6 +129,10 @@ pub(crate) fn query_records(results: &[SettingResult], queries: &QuerySet) -> Ve
                 recall: query.quality.recall,
                 f1: query.quality.f1,
                 returned_ids: query.response.points.iter().map(|point| point.id.to_string()).collect(),
+                true_ids: truths
+                    .and_then(|lists| lists.get(index))
+                    .map(|list| list.iter().map(|(id, _)| id.to_string()).collect())
+                    .unwrap_or_default(),
             })
         })
         .collect()

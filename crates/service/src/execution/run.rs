@@ -23,7 +23,8 @@ pub struct RunOutcome {
 }
 
 /// Executes `run`: every phase in order, reporting to `progress`, stopping at the next batch or
-/// query once `cancel` fires. The collection is dropped whatever happens.
+/// query once `cancel` fires. The collection is dropped afterwards, unless the experiment keeps it
+/// and every phase succeeded.
 pub async fn execute(
     dependencies: &ExecutionDependencies,
     run: &Run,
@@ -38,7 +39,7 @@ pub async fn execute(
     let queries = Arc::new(queries::load(dependencies, &plan, &inspection, cancel).await?);
     let k = plan.experiment.spec.search_config.k as usize;
     progress.enter(Phase::Prepare, Some(inspection.train_rows));
-    let truth = ground_truth::load(dependencies, &plan, &queries, k, progress, cancel).await?;
+    let truth = ground_truth::load(dependencies, &plan, &inspection, &queries, k, progress, cancel).await?;
     cancelled(cancel)?;
 
     progress.enter(Phase::CreateCollection, None);
@@ -49,7 +50,10 @@ pub async fn execute(
     let points = inspection.train_rows.saturating_sub(queries.held_out.len() as u64);
     let measured = measure(dependencies, &plan, &store, &queries, &truth, points, progress, cancel).await;
     progress.enter(Phase::Cleanup, None);
-    if let Err(error) = store.drop_collection(&plan.collection.name).await {
+    // A completed run's collection is kept when asked; a partial one is never worth keeping.
+    if !(measured.is_ok() && plan.experiment.spec.keep_collection)
+        && let Err(error) = store.drop_collection(&plan.collection.name).await
+    {
         tracing::warn!(run_id = %run.id(), collection = %plan.collection.name, %error, "collection not dropped");
     }
     let (upload, index_seconds, results, collection) = measured?;
@@ -69,7 +73,7 @@ pub async fn execute(
         worker,
     };
     let mut metrics = report::metrics(&measurements);
-    let records = report::query_records(&results, &queries);
+    let records = report::query_records(&results, &queries, &truth);
     let stored =
         dependencies.results.write_result(&run.id().to_string(), &metrics, &records).await.in_phase(Phase::Cleanup)?;
     metrics["result_files"] =

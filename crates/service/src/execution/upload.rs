@@ -20,6 +20,10 @@ pub(crate) struct UploadStats {
     pub(crate) points: u64,
     /// From opening the dataset to the last upsert acknowledged, in seconds.
     pub(crate) seconds: f64,
+    /// Points per upsert.
+    pub(crate) batch_size: usize,
+    /// Upserts in flight at once.
+    pub(crate) parallel: usize,
 }
 
 /// Streams the train part (minus held-out queries) into the collection.
@@ -33,8 +37,9 @@ pub(crate) async fn upload(
 ) -> Result<UploadStats, ExecutionError> {
     let phase = Phase::Upload;
     let started = Instant::now();
-    let batch_size = dependencies.defaults.batch_size.max(1);
-    let parallelism = dependencies.defaults.upload_parallelism.max(1);
+    let chosen = &plan.experiment.spec.upload_config;
+    let batch_size = chosen.batch_size.map_or(dependencies.defaults.batch_size, |size| size as usize).max(1);
+    let parallelism = chosen.parallel.map_or(dependencies.defaults.upload_parallelism, |n| n as usize).max(1);
     let mut stream = dependencies
         .reader
         .open_points(&plan.source, &plan.read_schema, DatasetPart::Train, batch_size)
@@ -62,7 +67,7 @@ pub(crate) async fn upload(
     while let Some(done) = in_flight.join_next().await {
         points += joined(Some(done))?;
     }
-    Ok(UploadStats { points, seconds: started.elapsed().as_secs_f64() })
+    Ok(UploadStats { points, seconds: started.elapsed().as_secs_f64(), batch_size, parallel: parallelism })
 }
 
 fn joined(done: Option<Result<Result<u64, ExecutionError>, tokio::task::JoinError>>) -> Result<u64, ExecutionError> {

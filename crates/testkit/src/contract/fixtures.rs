@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use qbench_domain::{
     Connection, ConnectionId, ConnectionSpec, Dataset, DatasetSpec, Dimension, Distance, Experiment, ExperimentSpec,
     IndexConfig, ObjectStorage, OptimizerConfig, Quantization, ScalarType, SchemaConfig, SearchConfig,
-    SearchQuantization, Secret, StorageId, StorageSpec, VectorName, VectorSpec,
+    SearchQuantization, Secret, StorageId, StorageSpec, UploadConfig, VectorName, VectorSpec,
 };
 use qbench_repository::{Entity, RepositoryError};
 use secrecy::ExposeSecret;
@@ -182,6 +182,8 @@ pub(crate) fn experiment(dataset: &Dataset, connection_id: ConnectionId) -> Expe
             queries_limit: Some(500),
             vectors: Some(vec![vector_name("dense")]),
         },
+        upload_config: UploadConfig { batch_size: Some(512), parallel: Some(4) },
+        keep_collection: true,
     };
     Experiment::new(spec, now())
 }

@@ -80,8 +80,19 @@ async fn single_file_layout_reads_one_file_and_has_no_test_part_nor_neighbors() 
     assert_eq!(inspection.layout, DatasetLayout::SingleFile);
     assert_eq!((inspection.files.len(), inspection.train_rows, inspection.test_rows), (1, 50, 0));
 
+    let version = inspection.files[0].version.clone();
+    assert!(version.as_deref().is_some_and(|v| v.starts_with("mtime:")), "{version:?}");
+
     let train = read_merged(&env.storage, &one, &schema, DatasetPart::Train).await.unwrap();
     assert_eq!((train.ids, train.vectors), (data.train.ids, data.train.vectors));
+    // Rewritten in place (same rows, same size): the version tells the two contents apart.
+    let file = env.file("one/train.parquet");
+    let bytes = std::fs::read(&file).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&file, bytes).unwrap();
+    let rewritten = inspect(&env.storage, &one, &schema).await.unwrap();
+    assert_eq!(rewritten.files[0].bytes, inspection.files[0].bytes);
+    assert_ne!(rewritten.files[0].version, version, "a rewritten file has a new version");
     let error = env.storage.open_points(&one, &schema, DatasetPart::Test, 10).await.err().unwrap();
     assert!(matches!(error, StorageError::Format { .. }), "{error}");
     assert!(env.storage.read_neighbors(&one, 10).await.unwrap().is_none());

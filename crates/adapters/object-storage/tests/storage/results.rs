@@ -3,8 +3,9 @@
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Float64Type;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use qbench_domain::PointId;
 use qbench_object_storage::{ParquetStorage, ParquetStorageConfig};
-use qbench_storage::{QueryRecord, ResultWriter, StorageError};
+use qbench_storage::{QueryRecord, ResultWriter, StorageError, TrueNeighbors};
 use serde_json::json;
 
 use crate::support::{Env, assert_refused};
@@ -22,6 +23,7 @@ pub(crate) fn queries() -> Vec<QueryRecord> {
             recall: 0.5,
             f1: 2.0 / 3.0,
             returned_ids: vec!["3".to_owned(), "9".to_owned()],
+            true_ids: vec!["3".to_owned(), "4".to_owned()],
         },
         QueryRecord {
             vector: "dense".to_owned(),
@@ -33,6 +35,7 @@ pub(crate) fn queries() -> Vec<QueryRecord> {
             recall: 0.0,
             f1: 0.0,
             returned_ids: Vec::new(),
+            true_ids: vec!["5".to_owned()],
         },
     ]
 }
@@ -54,7 +57,8 @@ pub(crate) fn check_queries_parquet(bytes: bytes::Bytes) {
             "precision",
             "recall",
             "f1",
-            "returned_ids"
+            "returned_ids",
+            "true_ids"
         ]
     );
     assert_eq!(batch.num_rows(), 2);
@@ -66,6 +70,10 @@ pub(crate) fn check_queries_parquet(bytes: bytes::Bytes) {
     let first = returned.value(0);
     let first = first.as_string::<i32>();
     assert_eq!((first.value(0), first.value(1), returned.value(1).len()), ("3", "9", 0));
+    let truth = batch.column_by_name("true_ids").unwrap().as_list::<i32>();
+    let (first, second) = (truth.value(0), truth.value(1));
+    let (first, second) = (first.as_string::<i32>(), second.as_string::<i32>());
+    assert_eq!((first.value(1), second.value(0), second.len()), ("4", "5", 1));
 }
 
 #[tokio::test]
@@ -99,4 +107,38 @@ async fn without_a_results_location_writing_results_is_refused() {
         matches!(error, StorageError::Refused { ref reason, .. } if reason.contains("no results location")),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_stored_ground_truth_reads_back_exactly_with_numeric_and_uuid_ids() {
+    let env = Env::new();
+    let uuid = uuid::Uuid::parse_str("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap();
+    let truth: TrueNeighbors = vec![
+        vec![(PointId::Num(3), 0.25), (PointId::Uuid(uuid), 0.5), (PointId::Num(u64::MAX), 0.5)],
+        Vec::new(),
+        vec![(PointId::Num(0), f64::NAN)],
+    ];
+    assert_eq!(env.storage.load_truth("truth-1").await.unwrap(), None, "nothing stored yet");
+    env.storage.store_truth("truth-1", &truth).await.unwrap();
+    assert!(env.results.join("ground-truth/truth-1.parquet").is_file());
+
+    let read = env.storage.load_truth("truth-1").await.unwrap().expect("stored");
+    assert_eq!(read.len(), 3);
+    assert_eq!(read[0], truth[0]);
+    assert!(read[1].is_empty());
+    assert_eq!(read[2][0].0, PointId::Num(0));
+    assert!(read[2][0].1.is_nan(), "an unknown distance stays unknown");
+    assert_eq!(env.storage.load_truth("truth-2").await.unwrap(), None, "another key is another truth");
+}
+
+#[tokio::test]
+async fn ground_truth_keys_that_are_not_a_plain_name_are_refused_and_a_foreign_file_is_a_format_error() {
+    let env = Env::new();
+    for key in ["", "../escape", "a/b", "a.b"] {
+        assert_refused(env.storage.store_truth(key, &Vec::new()).await, &["not usable as a ground-truth key"]);
+    }
+    std::fs::create_dir_all(env.results.join("ground-truth")).unwrap();
+    std::fs::write(env.results.join("ground-truth/truth-x.parquet"), b"not parquet").unwrap();
+    let error = env.storage.load_truth("truth-x").await.unwrap_err();
+    assert!(error.to_string().contains("truth-x.parquet"), "{error}");
 }

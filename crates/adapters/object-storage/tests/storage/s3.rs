@@ -65,6 +65,7 @@ async fn s3_directory_round_trip_writes_inspects_streams_and_reads_neighbors() {
             ]
         );
         assert_eq!((inspection.train_rows, inspection.test_rows), (150, 12));
+        assert!(inspection.files.iter().all(|file| file.version.is_some()), "S3 reports an ETag: {inspection:?}");
     }
 
     let source = s3(&format!("s3://{bucket}/sets/small/"));

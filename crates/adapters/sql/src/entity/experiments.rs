@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A stored experiment; the three configurations are the domain's types as JSON.
+/// A stored experiment; the configurations are the domain's types as JSON.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "experiments")]
 pub(crate) struct Model {
@@ -19,6 +19,11 @@ pub(crate) struct Model {
     pub vector_config: Option<Json>,
     #[sea_orm(column_type = "JsonBinary")]
     pub search_config: Json,
+    /// Added after the first release: nullable so older rows read as the defaults.
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub upload_config: Option<Json>,
+    /// Added after the first release: nullable so older rows read as `false`.
+    pub keep_collection: Option<bool>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

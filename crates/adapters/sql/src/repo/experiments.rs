@@ -33,6 +33,8 @@ fn experiment_row(experiment: &Experiment) -> Result<experiments::Model, Reposit
             .map(|vectors| row.encode_json("vector_config", vectors))
             .transpose()?,
         search_config: row.encode_json("search_config", &spec.search_config)?,
+        upload_config: Some(row.encode_json("upload_config", &spec.upload_config)?),
+        keep_collection: Some(spec.keep_collection),
         created_at: stored_time(experiment.created_at),
         updated_at: stored_time(experiment.updated_at),
     })
@@ -49,6 +51,12 @@ fn experiment_from_row(row: experiments::Model) -> Result<Experiment, Repository
             optimizer_config: stored.decode_json("optimizer_config", row.optimizer_config)?,
             vector_config: row.vector_config.map(|vectors| stored.decode_json("vector_config", vectors)).transpose()?,
             search_config: stored.decode_json("search_config", row.search_config)?,
+            upload_config: row
+                .upload_config
+                .map(|upload| stored.decode_json("upload_config", upload))
+                .transpose()?
+                .unwrap_or_default(),
+            keep_collection: row.keep_collection.unwrap_or(false),
         },
         created_at: row.created_at,
         updated_at: row.updated_at,
