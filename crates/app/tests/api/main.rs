@@ -12,6 +12,7 @@ mod helpers;
 mod constraints;
 mod engine;
 mod errors;
+mod failures;
 mod lists;
 mod merge_patch;
 mod openapi;

@@ -1,0 +1,230 @@
+//! The benchmark engine's failure paths through the API: a run over a missing file, a corrupt
+//! Parquet file, vectors of the wrong dimension or an unreachable remote Qdrant ends `FAILED`,
+//! with an `error` naming the phase that failed and the file, column or server at fault, so that
+//! a user can fix the registration from the message alone.
+
+use std::path::Path;
+use std::time::Duration;
+
+use qbench_domain::synthetic::{SyntheticSpec, generate};
+use qbench_domain::{Dimension, Distance, PointId, SchemaConfig, VectorSpec};
+use qbench_object_storage::{ParquetStorage, ParquetStorageConfig};
+use qbench_storage::{DatasetSource, DatasetWriter, GeneratedDataset, PointBatch};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// Writes a synthetic directory dataset under `dir/name` with one vector `v` of `dim` values per
+/// row: `train.parquet`, `test.parquet`, and, when `with_neighbors`, the `neighbors.parquet` the
+/// writer makes of an empty ground truth (no row for any query); without it qbench computes the
+/// ground truth.
+async fn write_dataset(dir: &Path, name: &str, dim: u32, with_neighbors: bool) {
+    let vectors = SchemaConfig::from_vectors([("v", VectorSpec::new(Dimension::new(dim).unwrap(), Distance::Cosine))])
+        .unwrap()
+        .vectors;
+    let spec = SyntheticSpec { rows: 300, queries: 10, vectors: vectors.clone(), clusters: 4, seed: 7 };
+    let data = generate(&spec);
+    let batch = |rows: usize, values| PointBatch {
+        first_row: 0,
+        ids: (0..rows as u64).map(PointId::Num).collect(),
+        vectors: values,
+        payloads: vec![serde_json::Map::new(); rows],
+    };
+    let dataset = GeneratedDataset {
+        schema: SchemaConfig { scalar_fields: Vec::new(), vectors },
+        train: batch(spec.rows, data.points),
+        test: batch(spec.queries, data.queries),
+        neighbors: Vec::new(),
+    };
+    let storage =
+        ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir.to_path_buf()], results: None }).unwrap();
+    let target = DatasetSource { uri: format!("{name}/").parse().unwrap(), s3: None };
+    storage.write_dataset(&target, &dataset).await.unwrap();
+    if !with_neighbors {
+        std::fs::remove_file(dir.join(name).join("neighbors.parquet")).unwrap();
+    }
+}
+
+/// Registers a dataset at `source_uri` declaring vector `v` of `dim` values, without inspecting
+/// it (so that the run, not the registration, meets the problem).
+async fn register_dataset(app: &TestApp, source_uri: &str, dim: u32) -> String {
+    let dataset = app
+        .create(
+            "/api/v1/datasets",
+            json!({"name": source_uri, "source_uri": source_uri,
+                   "schema_config": {"vectors": {"v": {"dim": dim, "distance": "Cosine"}}}}),
+        )
+        .await;
+    dataset["id"].as_str().unwrap().to_owned()
+}
+
+/// Creates an experiment on `dataset_id` and `connection_id`, runs it with a worker, and returns
+/// the run as the API shows it afterwards.
+async fn run_experiment(app: &TestApp, dataset_id: &str, connection_id: &str) -> Value {
+    let experiment = app
+        .create(
+            "/api/v1/experiments",
+            json!({
+                "name": format!("on-{dataset_id}"), "dataset_id": dataset_id, "connection_id": connection_id,
+                "optimizer_config": {"indexing": {"v": {"type": "hnsw", "m": 16, "ef_construct": 100}}},
+                "search_config": {"k": 10, "hnsw_ef": [64]}
+            }),
+        )
+        .await;
+    let run_id = app.start_run(experiment["id"].as_str().unwrap()).await;
+    let worker = app.worker().await;
+    // A generous bound: every failure here takes well under a second; a hung run fails the test.
+    let ended = tokio::time::timeout(Duration::from_secs(120), worker.run_next())
+        .await
+        .expect("the run ended")
+        .unwrap()
+        .expect("the queued run");
+    assert_eq!(ended.id().to_string(), run_id);
+    let run = app.get(&format!("/api/v1/runs/{run_id}")).await;
+    run.expect(200);
+    run.body
+}
+
+/// The `error` of a run that must have `FAILED` in `phase`: the error starts with the phase, and
+/// the progress stored last shows the run in that phase.
+#[track_caller]
+fn failure<'a>(run: &'a Value, phase: &str) -> &'a str {
+    assert_eq!(run["status"], "FAILED", "{run:#}");
+    assert!(run["metrics"].is_null(), "a failed run has no metrics: {run:#}");
+    assert!(run["end_time"].is_string(), "a failed run has ended: {run:#}");
+    let error = run["error"].as_str().unwrap_or_else(|| panic!("a failed run without an error: {run:#}"));
+    assert!(error.starts_with(&format!("{phase}: ")), "the error names the phase `{phase}`: {error}");
+    assert_eq!(run["progress"]["phase"], phase, "{run:#}");
+    error
+}
+
+/// The URI the engine names a local file by.
+fn file_uri(path: &Path) -> String {
+    format!("file://{}", std::fs::canonicalize(path).unwrap().display())
+}
+
+#[actix_web::test]
+async fn a_missing_parquet_file_fails_the_run_in_prepare_naming_it() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    // Registered without `?inspect=true`, so nothing looks for the file before the run.
+    let dataset = register_dataset(&app, "nowhere/points.parquet", 8).await;
+    let run = run_experiment(&app, &dataset, &embedded).await;
+    assert_eq!(failure(&run, "prepare"), "prepare: nowhere/points.parquet: not found");
+}
+
+#[actix_web::test]
+async fn a_train_file_deleted_after_registration_fails_the_run_in_prepare_naming_it() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    write_dataset(app.data_dir(), "deleted", 8, false).await;
+    let inspected = app
+        .post_json(
+            "/api/v1/datasets?inspect=true",
+            &json!({"name": "deleted", "source_uri": "deleted/", "schema_config": {"vectors": {"v": 8}}}),
+        )
+        .await;
+    inspected.expect(201);
+    assert_eq!(inspected.body["inspection"]["train_rows"], 300, "{:#}", inspected.body);
+    std::fs::remove_file(app.data_dir().join("deleted/train.parquet")).unwrap();
+
+    let run = run_experiment(&app, &inspected.id(), &embedded).await;
+    let error = failure(&run, "prepare");
+    assert!(error.contains("deleted/train") && error.ends_with(": not found"), "{error}");
+}
+
+#[actix_web::test]
+async fn a_file_that_is_not_parquet_fails_the_run_in_prepare_naming_it() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    let path = app.data_dir().join("garbage.parquet");
+    std::fs::write(&path, b"id,v\n1,\"[0.1, 0.2]\"\n").unwrap();
+    let dataset = register_dataset(&app, "garbage.parquet", 8).await;
+    let run = run_experiment(&app, &dataset, &embedded).await;
+    let error = failure(&run, "prepare");
+    assert!(error.starts_with(&format!("prepare: {}: ", file_uri(&path))), "{error}");
+    assert!(error.contains("Parquet") && error.contains("footer"), "the error says what is wrong: {error}");
+}
+
+#[actix_web::test]
+async fn a_truncated_parquet_file_fails_the_run_in_prepare_naming_it() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    write_dataset(app.data_dir(), "truncated", 8, false).await;
+    let train = app.data_dir().join("truncated/train.parquet");
+    let bytes = std::fs::read(&train).unwrap();
+    std::fs::write(&train, &bytes[..bytes.len() / 2]).unwrap();
+    let dataset = register_dataset(&app, "truncated/", 8).await;
+    let run = run_experiment(&app, &dataset, &embedded).await;
+    let error = failure(&run, "prepare");
+    assert!(error.starts_with(&format!("prepare: {}: ", file_uri(&train))), "{error}");
+    assert!(error.contains("footer"), "the error says what is wrong: {error}");
+}
+
+#[actix_web::test]
+async fn a_corrupt_page_fails_the_run_in_prepare_naming_the_file_and_row_group() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    write_dataset(app.data_dir(), "pages", 8, false).await;
+    // The footer stays intact, so the file opens; its first pages are overwritten, so decoding
+    // the points (for the ground truth) fails.
+    let train = app.data_dir().join("pages/train.parquet");
+    let mut bytes = std::fs::read(&train).unwrap();
+    let half = bytes.len() / 2;
+    bytes[4..half].fill(0xFF);
+    std::fs::write(&train, &bytes).unwrap();
+    let dataset = register_dataset(&app, "pages/", 8).await;
+    let run = run_experiment(&app, &dataset, &embedded).await;
+    let error = failure(&run, "prepare");
+    assert!(error.starts_with(&format!("prepare: {}, row group 0: ", file_uri(&train))), "{error}");
+}
+
+#[actix_web::test]
+async fn vectors_of_another_dimension_fail_the_run_in_prepare_naming_the_column() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    write_dataset(app.data_dir(), "dim4", 4, false).await;
+    let dataset = register_dataset(&app, "dim4/", 8).await;
+    let run = run_experiment(&app, &dataset, &embedded).await;
+    let error = failure(&run, "prepare");
+    let train = app.data_dir().join("dim4/train.parquet");
+    assert_eq!(
+        error,
+        format!(
+            "prepare: {}, column `v`: the column holds fixed-size lists of 4 values, the schema says dim 8",
+            file_uri(&train)
+        )
+    );
+}
+
+#[actix_web::test]
+async fn a_neighbors_file_without_the_queries_fails_the_run_in_prepare_naming_it() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    write_dataset(app.data_dir(), "no-truth", 8, true).await;
+    let dataset = register_dataset(&app, "no-truth/", 8).await;
+    let run = run_experiment(&app, &dataset, &embedded).await;
+    let error = failure(&run, "prepare");
+    assert!(error.contains("neighbors.parquet") && error.contains("no row for query id 0"), "{error}");
+}
+
+#[actix_web::test]
+async fn an_unreachable_remote_qdrant_fails_the_run_in_create_collection_naming_it() {
+    let app = spawn_app().await;
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api_key = "nobody-home-api-key-7q";
+    let connection = app
+        .create(
+            "/api/v1/connections",
+            json!({"name": "nobody-home", "url": format!("http://127.0.0.1:{port}"), "api_key": api_key}),
+        )
+        .await;
+    write_dataset(app.data_dir(), "fine", 8, false).await;
+    let dataset = register_dataset(&app, "fine/", 8).await;
+    let run = run_experiment(&app, &dataset, connection["id"].as_str().unwrap()).await;
+    let error = failure(&run, "create_collection");
+    assert!(error.starts_with("create_collection: vector database unreachable: "), "{error}");
+    assert!(error.contains(&format!("127.0.0.1:{port}")), "the error names the server: {error}");
+    app.assert_never_shown(api_key);
+}
