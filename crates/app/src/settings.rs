@@ -221,13 +221,17 @@ impl Settings {
     }
 }
 
-/// Whether a `QBENCH_` variable names a configuration key (other `QBENCH_` variables, such as
+/// Whether a `QBENCH_` variable names a configuration key: a top-level key, or
+/// `QBENCH_<SECTION>__<KEY>` for a section of [`Settings`] (other `QBENCH_` variables, such as
 /// test-harness ones, are not configuration and are left alone).
 fn known_prefixed(key: &str) -> bool {
-    const KEYS: [&str; 5] =
-        ["QBENCH_DATA_DIR", "QBENCH_SECRET_KEY", "QBENCH_SERVER__", "QBENCH_DATABASE__", "QBENCH_LOG__"];
-    KEYS.iter().any(|known| key == *known || (known.ends_with("__") && key.starts_with(known)))
-        || key.starts_with("QBENCH_OBJECT_STORAGE__")
+    const TOP_LEVEL: [&str; 2] = ["QBENCH_DATA_DIR", "QBENCH_SECRET_KEY"];
+    const SECTIONS: [&str; 6] = ["SERVER", "DATABASE", "OBJECT_STORAGE", "LOG", "ENGINE", "WORKER"];
+    TOP_LEVEL.contains(&key)
+        || key
+            .strip_prefix("QBENCH_")
+            .and_then(|rest| rest.split_once("__"))
+            .is_some_and(|(section, _)| SECTIONS.contains(&section))
 }
 
 #[cfg(test)]
@@ -256,6 +260,25 @@ mod tests {
         assert_eq!(settings.server.port, 8080);
         assert_eq!(settings.log.format, LogFormat::Pretty);
         assert_eq!(settings.data_dir, PathBuf::from("/tmp/q"));
+    }
+
+    #[test]
+    fn every_section_is_settable_from_the_environment() {
+        let settings = Settings::load(
+            None,
+            &env(&[
+                ("QBENCH_WORKER__ENABLED", "false"),
+                ("QBENCH_WORKER__LEASE_SECONDS", "7"),
+                ("QBENCH_ENGINE__RESULTS", "s3://bucket/results"),
+                ("QBENCH_TEST_HARNESS", "not configuration"),
+            ]),
+        )
+        .unwrap();
+        assert!(!settings.worker.enabled);
+        assert_eq!(settings.worker.lease_seconds, 7);
+        assert_eq!(settings.engine.results, "s3://bucket/results");
+        let err = Settings::load(None, &env(&[("QBENCH_WORKER__HEARTBEAT_MS", "0")])).unwrap_err().to_string();
+        assert!(err.contains("worker.heartbeat_ms"), "{err}");
     }
 
     #[test]
