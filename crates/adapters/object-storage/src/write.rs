@@ -35,8 +35,8 @@ pub(crate) const ROW_GROUP_ROWS: usize = 65_536;
 /// Rows converted to Arrow at a time.
 pub(crate) const WRITE_BATCH_ROWS: usize = 8_192;
 
-/// Writes `dataset` under the prefix of `location` as `train.parquet`, `test.parquet` and
-/// `neighbors.parquet`.
+/// Writes `dataset` under the prefix of `location` as `train.parquet`, `test.parquet` and, when it
+/// has a ground truth, `neighbors.parquet`.
 ///
 /// Errors: `Format` for payload values that cannot be a column (nested values, or a field that
 /// mixes types); `Internal` when the batches do not match the schema; store errors.
@@ -48,6 +48,9 @@ pub(crate) async fn dataset(location: &Location, dataset: &GeneratedDataset) -> 
     let scalars = infer_scalars(&location.kind.uri(&train_path), &dataset.schema, [&dataset.train, &dataset.test])?;
     points(location, &train_path, &dataset.schema, &scalars, &dataset.train).await?;
     points(location, &prefix.clone().join(TEST_FILE), &dataset.schema, &scalars, &dataset.test).await?;
+    if dataset.neighbors.is_empty() {
+        return Ok(());
+    }
     neighbors(location, &prefix.clone().join(NEIGHBORS_FILE), &dataset.neighbors).await
 }
 

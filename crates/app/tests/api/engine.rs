@@ -9,8 +9,8 @@ use serde_json::json;
 
 use crate::helpers::spawn_app;
 
-/// Writes a synthetic directory dataset (without a neighbors file, so qbench computes the ground
-/// truth) under `dir/name`.
+/// Writes a synthetic directory dataset under `dir/name`, without a neighbors file (the writer
+/// writes none for an empty ground truth), so qbench computes the ground truth.
 async fn write_dataset(dir: &std::path::Path, name: &str) {
     let vectors = SchemaConfig::from_vectors([
         ("text_embedding", VectorSpec::new(Dimension::new(768).unwrap(), Distance::Cosine)),

@@ -15,9 +15,8 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, spawn_app};
 
 /// Writes a synthetic directory dataset under `dir/name` with one vector `v` of `dim` values per
-/// row: `train.parquet`, `test.parquet`, and, when `with_neighbors`, the `neighbors.parquet` the
-/// writer makes of an empty ground truth (no row for any query); without it qbench computes the
-/// ground truth.
+/// row: `train.parquet`, `test.parquet`, and, when `with_neighbors`, a `neighbors.parquet` whose one
+/// row is for a query id the test file does not have; without it qbench computes the ground truth.
 async fn write_dataset(dir: &Path, name: &str, dim: u32, with_neighbors: bool) {
     let vectors = SchemaConfig::from_vectors([("v", VectorSpec::new(Dimension::new(dim).unwrap(), Distance::Cosine))])
         .unwrap()
@@ -34,15 +33,13 @@ async fn write_dataset(dir: &Path, name: &str, dim: u32, with_neighbors: bool) {
         schema: SchemaConfig { scalar_fields: Vec::new(), vectors },
         train: batch(spec.rows, data.points),
         test: batch(spec.queries, data.queries),
-        neighbors: Vec::new(),
+        neighbors: if with_neighbors { vec![(PointId::Num(10_000), vec![PointId::Num(0)])] } else { Vec::new() },
     };
     let storage =
         ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir.to_path_buf()], results: None }).unwrap();
     let target = DatasetSource { uri: format!("{name}/").parse().unwrap(), s3: None };
     storage.write_dataset(&target, &dataset).await.unwrap();
-    if !with_neighbors {
-        std::fs::remove_file(dir.join(name).join("neighbors.parquet")).unwrap();
-    }
+    assert_eq!(dir.join(name).join("neighbors.parquet").exists(), with_neighbors);
 }
 
 /// Registers a dataset at `source_uri` declaring vector `v` of `dim` values, without inspecting

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use qbench_domain::neighbors::{TopK, offer_batch};
 use qbench_domain::{PointId, VectorName};
-use qbench_storage::{DatasetInspection, DatasetPart};
+use qbench_storage::{DatasetInspection, DatasetPart, FileRole};
 use tokio_util::sync::CancellationToken;
 
 use crate::execution::error::InPhase;
@@ -62,7 +62,9 @@ pub(crate) async fn load(
             let mut truth = Vec::with_capacity(queries.len());
             for id in &queries.ids {
                 let neighbors = by_query.get(id).ok_or_else(|| {
-                    ExecutionError::failed(Phase::Prepare, format!("neighbors.parquet has no row for query id {id}"))
+                    let file = inspection.files.iter().find(|file| file.role == FileRole::Neighbors);
+                    let file = file.map_or("neighbors.parquet", |file| file.location.as_str());
+                    ExecutionError::failed(Phase::Prepare, format!("{file}: no row for query id {id}"))
                 })?;
                 truth.push(neighbors.iter().map(|id| (*id, f64::NAN)).collect());
             }
