@@ -1,7 +1,7 @@
 //! The `qbench` processes of a scaled-out set-up: an API-only `qbench serve` and `qbench worker`s
 //! on one SQLite data dir. A worker killed mid-run (SIGKILL, so it records nothing) leaves its run
 //! `RUNNING` under a lease nobody renews; the next worker's sweep fails that run as `worker lost`,
-//! naming the dead worker, within a few lease periods.
+//! naming the dead worker, within a few lease periods, and drops the collection it left behind.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs::File;
@@ -183,6 +183,9 @@ fn a_killed_workers_run_is_failed_as_worker_lost_by_the_next_worker() {
             Err(format!("{run:#}\n{}", doomed.output()))
         }
     });
+    let run_id = running["id"].as_str().unwrap().to_owned();
+    let collection_dir = data.path().join("engine").join(format!("qbench-{run_id}"));
+    assert!(collection_dir.is_dir(), "the doomed worker's collection is on disk: {}", collection_dir.display());
     let doomed_pid = doomed.pid();
     doomed.kill();
     assert!(running["error"].is_null(), "{running:#}");
@@ -198,4 +201,7 @@ fn a_killed_workers_run_is_failed_as_worker_lost_by_the_next_worker() {
     assert!(error.starts_with("worker lost: "), "{error}");
     assert!(error.contains(&format!("-{doomed_pid} stopped renewing its lease")), "the dead worker is named: {error}");
     assert!(ended["end_time"].is_string() && ended["metrics"].is_null(), "{ended:#}");
+    wait_for(Duration::from_secs(30), "the lost run's collection to be dropped", || {
+        if collection_dir.exists() { Err(next.output()) } else { Ok(()) }
+    });
 }

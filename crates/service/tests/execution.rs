@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{
-    DatasetSpec, Dimension, Distance, ExperimentSpec, IndexConfig, Run, RunStatus, SchemaConfig, VectorSpec,
+    DatasetSpec, Dimension, Distance, ExperimentSpec, IndexConfig, PointId, Run, RunStatus, SchemaConfig, VectorSpec,
 };
 use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies, RunWorker, WorkerSettings};
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
@@ -21,7 +21,7 @@ use qbench_vector_store::{
     CollectionInfo, CollectionSpec, EngineInfo, Point, SearchRequest, SearchResponse, VectorStore, VectorStoreError,
     VectorStoreProvider,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const URI: &str = "datasets/synthetic.parquet";
 
@@ -372,5 +372,69 @@ async fn a_run_whose_worker_stopped_renewing_its_lease_fails_as_worker_lost() {
     let lost = bench.runs.get(run.id()).await.unwrap();
     assert_eq!(lost.status(), RunStatus::Failed);
     assert!(lost.error().unwrap().starts_with("worker lost: crashed-worker"), "{:?}", lost.error());
+    assert_eq!(bench.provider.store.dropped(), [format!("qbench-{}", run.id())], "its collection is dropped");
     assert_eq!(bench.worker.fail_lost_runs().await.unwrap(), 0, "a lost run is failed once");
+}
+
+#[tokio::test]
+async fn upload_batch_size_and_parallelism_come_from_the_experiment() {
+    let bench = bench();
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(600, 20)));
+    bench
+        .queue_run(|spec| {
+            spec.upload_config.batch_size = Some(7);
+            spec.upload_config.parallel = Some(3);
+        })
+        .await;
+    let ended = bench.execute().await;
+    assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+    let upload = &ended.metrics().unwrap()["upload"];
+    assert_eq!((&upload["batch_size"], &upload["parallel"], &upload["points"]), (&json!(7), &json!(3), &json!(580)));
+    // The defaults of this bench upload 50 points at a time: 12 upserts; 7 at a time needs 83.
+    assert!(bench.provider.store.upserts() >= 580 / 7, "{} upserts", bench.provider.store.upserts());
+}
+
+#[tokio::test]
+async fn a_completed_run_keeps_its_collection_when_the_experiment_asks() {
+    let bench = bench();
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
+    let run = bench.queue_run(|spec| spec.keep_collection = true).await;
+    let ended = bench.execute().await;
+    assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+    assert_eq!(bench.provider.store.collections(), [format!("qbench-{}", run.id())]);
+    assert!(bench.provider.store.dropped().is_empty());
+    assert_eq!(ended.metrics().unwrap()["provenance"]["collection_kept"], true);
+}
+
+#[tokio::test]
+async fn a_computed_ground_truth_is_cached_and_reused_until_the_data_changes() {
+    let bench = bench();
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(600, 20)));
+    let experiment = bench.queue_run(|_| {}).await.experiment_id();
+    let first = bench.execute().await;
+    assert_eq!(first.metrics().unwrap()["dataset"]["ground_truth"], "computed");
+    let keys = bench.results.truth_keys();
+    assert_eq!(keys.len(), 2, "one ground truth per vector: {keys:?}");
+
+    bench.runs.create(experiment).await.unwrap();
+    let second = bench.execute().await;
+    assert_eq!(second.metrics().unwrap()["dataset"]["ground_truth"], "cached");
+    assert_eq!(bench.results.truth_hits(), 2);
+    assert!(results(&second).iter().all(|result| result["recall"] == 1.0), "{:?}", results(&second));
+
+    // The cache is what the run scores against: a wrong one shows in the recall.
+    for key in &keys {
+        bench.results.replace_truth(key, vec![vec![(PointId::Num(u64::MAX), 0.0)]; 20]);
+    }
+    bench.runs.create(experiment).await.unwrap();
+    let poisoned = bench.execute().await;
+    assert!(results(&poisoned).iter().all(|result| result["recall"] == 0.0), "{:?}", results(&poisoned));
+
+    // Other data at the same location is another dataset: its ground truth is computed afresh.
+    bench.reader.insert(URI, MemoryDataset::synthetic(&SyntheticSpec { seed: 12, ..synthetic(600, 20) }));
+    bench.runs.create(experiment).await.unwrap();
+    let changed = bench.execute().await;
+    assert_eq!(changed.metrics().unwrap()["dataset"]["ground_truth"], "computed");
+    assert_eq!(bench.results.truth_keys().len(), 4);
+    assert!(results(&changed).iter().all(|result| result["recall"] == 1.0), "{:?}", results(&changed));
 }

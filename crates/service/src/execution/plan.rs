@@ -52,6 +52,11 @@ impl RunPlan {
     }
 }
 
+/// The collection of a run: `qbench-<run id>`, so qbench only ever touches collections it created.
+pub(crate) fn collection_name(run_id: RunId) -> String {
+    format!("qbench-{run_id}")
+}
+
 /// Loads the experiment, its dataset and connection, and resolves credentials and settings.
 pub(crate) async fn resolve(
     dependencies: &ExecutionDependencies,
@@ -71,7 +76,7 @@ pub(crate) async fn resolve(
     .in_phase(phase)?;
     let read_schema = read_schema(&experiment, &dataset);
     let collection = CollectionSpec {
-        name: format!("qbench-{run_id}"),
+        name: collection_name(run_id),
         vectors: read_schema.vectors.clone(),
         indexing: experiment.spec.optimizer_config.indexing.clone(),
         quantization: experiment.spec.optimizer_config.quantization.clone(),

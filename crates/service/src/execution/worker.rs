@@ -9,6 +9,7 @@ use qbench_repository::{Page, RepositoryError, RunFilter, RunRepository};
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use crate::execution::plan;
 use crate::execution::{ExecutionDependencies, ExecutionError, ProgressSink, execute};
 
 /// How a worker claims and watches runs.
@@ -121,6 +122,7 @@ impl RunWorker {
                 match self.runs.update(&run, RunStatus::Running).await {
                     Ok(()) => {
                         tracing::warn!(run_id = %run.id(), %worker, "run failed: worker lost");
+                        self.drop_lost_collection(&run).await;
                         failed += 1;
                     }
                     Err(RepositoryError::Conflict { .. }) => {}
@@ -129,6 +131,29 @@ impl RunWorker {
             }
         }
         Ok(failed)
+    }
+
+    /// Drops the collection a lost worker left behind, so that neither the engine's disk nor a
+    /// remote Qdrant keeps it forever. Best effort: the run is already failed.
+    async fn drop_lost_collection(&self, run: &Run) {
+        let collection = plan::collection_name(run.id());
+        let dropped = async {
+            let experiment =
+                self.dependencies.experiments.get(run.experiment_id()).await.map_err(|error| error.to_string())?;
+            let connection = self
+                .dependencies
+                .connections
+                .get(experiment.spec.connection_id)
+                .await
+                .map_err(|error| error.to_string())?;
+            let store =
+                self.dependencies.stores.open(&connection, run.id()).await.map_err(|error| error.to_string())?;
+            store.drop_collection(&collection).await.map_err(|error| error.to_string())
+        };
+        match dropped.await {
+            Ok(()) => tracing::info!(run_id = %run.id(), %collection, "dropped the lost run's collection"),
+            Err(error) => tracing::warn!(run_id = %run.id(), %collection, %error, "lost run's collection not dropped"),
+        }
     }
 
     /// Executes a claimed run with a heartbeat, then records its end.
