@@ -7,7 +7,9 @@
 #   make lint        rustfmt check + clippy (warnings are errors)
 #   make deps        check/install what the test suite needs (PostgreSQL binaries, SeaweedFS)
 #   make test        deps + lint, then the full test suite (nextest if available) + doctests
-#   make bench       API throughput/latency with wrk on SQLite and PostgreSQL (docs/BENCHMARKS.md)
+#   make bench       benchmarks (docs/BENCHMARKS.md): API throughput/latency with wrk on SQLite and
+#                    PostgreSQL, dataset reader throughput and peak RSS (fails if RSS grows with the
+#                    file size), search-loop overhead per query
 #   make clean-data  remove the local ./data directory
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/qbench-target
@@ -65,6 +67,8 @@ test: deps lint
 bench:
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null); }
 	scripts/bench-api.sh
+	$(CARGO) bench -p qbench-object-storage --bench reader
+	$(CARGO) bench -p qbench-service --bench client_overhead
 
 clean-data:
 	rm -rf $(DATA_DIR)
