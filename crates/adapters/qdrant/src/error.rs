@@ -73,7 +73,31 @@ fn is_transport_failure(message: &str) -> bool {
 
 fn describe(status: &Status) -> String {
     let message = status.message();
+    if is_transport_failure(message) {
+        return transport_summary(message);
+    }
     if message.is_empty() { format!("{:?}", status.code()) } else { format!("{message} ({:?})", status.code()) }
+}
+
+/// A transport failure in one line a user can act on: the client's own sentence (which names the
+/// server) and the root cause, instead of tonic's debug rendering of its error chain.
+fn transport_summary(message: &str) -> String {
+    const CAUSES: [(&str, &str); 7] = [
+        ("ConnectionRefused", "connection refused"),
+        ("Connection refused", "connection refused"),
+        ("dns error", "the host name does not resolve"),
+        ("TimedOut", "timed out"),
+        ("timed out", "timed out"),
+        ("certificate", "TLS certificate not accepted"),
+        ("ConnectionReset", "connection reset by the server"),
+    ];
+    let (sentence, detail) = message.split_once(": ").unwrap_or((message, ""));
+    let cause = CAUSES.iter().find(|(marker, _)| detail.contains(marker)).map(|(_, cause)| *cause);
+    match cause {
+        Some(cause) => format!("{sentence}: {cause}"),
+        None if detail.is_empty() => sentence.to_owned(),
+        None => format!("{sentence}: {}", detail.chars().take(200).collect::<String>()),
+    }
 }
 
 /// `err` with every occurrence of `secret` replaced by `****`.

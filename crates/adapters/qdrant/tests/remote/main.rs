@@ -559,6 +559,25 @@ mod errors {
     }
 
     #[test]
+    fn a_failed_connection_reads_as_the_server_and_the_root_cause() {
+        let status = Status::internal(
+            "Failed to connect to http://127.0.0.1:1/: tonic::transport::Error(Transport, ConnectError(\"tcp connect \
+             error\", 127.0.0.1:1, Os { code: 111, kind: ConnectionRefused, message: \"Connection refused\" }))",
+        );
+        match sorted(status) {
+            VectorStoreError::Unreachable(message) => {
+                assert_eq!(message, "Failed to connect to http://127.0.0.1:1/: connection refused");
+            }
+            other => panic!("{other:?}"),
+        }
+        let dns = Status::internal("Failed to connect to http://nowhere.invalid:6334/: dns error: failed to lookup");
+        assert_eq!(
+            sorted(dns).to_string(),
+            "vector database unreachable: Failed to connect to http://nowhere.invalid:6334/: the host name does not resolve"
+        );
+    }
+
+    #[test]
     fn refusals_are_rejected() {
         for status in [
             Status::invalid_argument("Wrong input: Collection `qbench-run-1` already exists!"),
