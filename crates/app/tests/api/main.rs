@@ -13,6 +13,7 @@ mod constraints;
 mod engine;
 mod errors;
 mod failures;
+mod ground_truth;
 mod lists;
 mod merge_patch;
 mod openapi;
