@@ -100,28 +100,41 @@ async fn search_one(
         store.search(&collection, request).await.in_phase(phase)?;
     }
 
+    // Each client is one thread of its own that sends a query, waits for the answer and sends the
+    // next, as a benchmark client does: an engine that searches on the caller's thread (the
+    // embedded one) then runs each client's queries on it, with no hand-over between threads.
+    let runtime = tokio::runtime::Handle::current();
     let next = Arc::new(AtomicUsize::new(0));
+    // Stops the other clients when one fails.
+    let stop = cancel.child_token();
     let started = Instant::now();
     let mut clients: JoinSet<Result<Vec<Answer>, ExecutionError>> = JoinSet::new();
     for _ in 0..parallel {
-        let (store, queries, next, cancel) = (store.clone(), queries.clone(), next.clone(), cancel.clone());
+        let (store, queries, next, stop, runtime) =
+            (store.clone(), queries.clone(), next.clone(), stop.clone(), runtime.clone());
         let (collection, vector, params, progress) =
             (collection.clone(), vector.clone(), setting.params.clone(), progress.clone());
-        clients.spawn(async move {
-            let mut measured = Vec::new();
-            loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                if index >= queries.len() {
-                    return Ok(measured);
+        clients.spawn_blocking(move || {
+            let client = async {
+                let mut measured = Vec::new();
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= queries.len() || stop.is_cancelled() {
+                        return Ok(measured);
+                    }
+                    let query = queries.vector(&vector, dim, index).unwrap_or_default();
+                    let request = SearchRequest { vector: &vector, query, k, params: &params };
+                    let sent = Instant::now();
+                    let response = store.search(&collection, request).await.in_phase(phase)?;
+                    measured.push((index, sent.elapsed(), response));
+                    progress.advance(1);
                 }
-                cancelled(&cancel)?;
-                let query = queries.vector(&vector, dim, index).unwrap_or_default();
-                let request = SearchRequest { vector: &vector, query, k, params: &params };
-                let sent = Instant::now();
-                let response = store.search(&collection, request).await.in_phase(phase)?;
-                measured.push((index, sent.elapsed(), response));
-                progress.advance(1);
+            };
+            let outcome = runtime.block_on(client);
+            if outcome.is_err() {
+                stop.cancel();
             }
+            outcome
         });
     }
     let mut measured = Vec::with_capacity(queries.len());
@@ -129,6 +142,7 @@ async fn search_one(
         let client = done.map_err(|error| ExecutionError::failed(phase, format!("a search client failed: {error}")))?;
         measured.extend(client?);
     }
+    cancelled(cancel)?;
     let seconds = started.elapsed().as_secs_f64();
     measured.sort_by_key(|(index, _, _)| *index);
 
