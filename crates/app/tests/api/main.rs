@@ -19,4 +19,5 @@ mod merge_patch;
 mod openapi;
 mod operations;
 mod restart;
+mod s3_run;
 mod seed;
