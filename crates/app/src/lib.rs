@@ -6,6 +6,7 @@
 //! (layered configuration), [`api`] (handlers), [`dto`] (wire types) and [`cli::Cli`].
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod dto;

@@ -8,7 +8,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse};
+use actix_web::{Error, HttpMessage, HttpResponse};
+use qbench_domain::Caller;
 
 use crate::api::problem::{PROBLEM_JSON, Problem, ProblemKind, problem_response};
 
@@ -50,6 +51,7 @@ pub async fn observe(
 
     let status = response.status().as_u16();
     let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let user = response.request().extensions().get::<Caller>().map(|caller| caller.user().to_owned());
     let elapsed = started.elapsed();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
@@ -64,7 +66,7 @@ pub async fn observe(
         path = %path,
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
-        user = "anonymous",
+        user = user.as_deref().unwrap_or("anonymous"),
         request_id = %request_id,
         "request"
     );

@@ -21,6 +21,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::api;
 use crate::api::body::BodyLimit;
+use crate::auth;
 use crate::observe::observe;
 use crate::run_queue::NotifyRunQueue;
 use crate::secret_key::{SecretKeyError, load_cipher};
@@ -124,6 +125,7 @@ pub fn build_app(
             "/openapi.json",
             BuildConfig::default().with(SwaggerUIConfig::new(&"/docs")).with(RedocConfig::new(&"/redoc")),
         )
+        .wrap(from_fn(auth::authenticate))
         .wrap(from_fn(observe))
 }
 

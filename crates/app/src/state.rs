@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use qbench_repository::DatabaseHealth;
+
+use crate::auth::Authenticator;
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService, StorageService};
 
 /// Shared application state.
@@ -25,6 +27,8 @@ pub struct AppState {
     pub object_storage_endpoint: Option<String>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// Identifies requests.
+    pub auth: Arc<Authenticator>,
 }
 
 impl AppState {
@@ -47,6 +51,7 @@ impl AppState {
             database: repositories.health,
             object_storage_endpoint,
             metrics,
+            auth: Arc::new(Authenticator::development()),
         }
     }
 }

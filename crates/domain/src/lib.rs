@@ -36,6 +36,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod access;
 mod connection;
 mod dataset;
 mod distance;
@@ -53,6 +54,7 @@ pub mod synthetic;
 mod validation;
 mod vector;
 
+pub use access::{AccessDenied, Caller, Role, UnknownRole};
 pub use connection::{Connection, ConnectionSpec, EMBEDDED_CONNECTION_NAME, EMBEDDED_CONNECTION_URL};
 pub use dataset::{Dataset, DatasetSpec, InspectedColumn, InspectedFile, Inspection, SchemaConfig, SourceUri};
 pub use distance::Distance;
