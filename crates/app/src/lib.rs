@@ -6,11 +6,13 @@
 //! (layered configuration), [`api`] (handlers), [`dto`] (wire types) and [`cli::Cli`].
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod dto;
 pub mod observe;
+pub mod protect;
 pub mod run_queue;
 pub mod secret_key;
 pub mod server;

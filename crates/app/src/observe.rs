@@ -52,6 +52,9 @@ pub async fn observe(
     let status = response.status().as_u16();
     let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let user = response.request().extensions().get::<Caller>().map(|caller| caller.user().to_owned());
+    if let Some(user) = &user {
+        crate::audit::record(&response, user);
+    }
     let elapsed = started.elapsed();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);

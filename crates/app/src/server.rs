@@ -1,6 +1,7 @@
 //! Assembles the application: the HTTP app for tests and the server for `qbench serve`.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -21,11 +22,12 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::api;
 use crate::api::body::BodyLimit;
-use crate::auth;
+use crate::auth::{self, AuthConfig, AuthConfigError, Authenticator};
 use crate::observe::observe;
+use crate::protect::{self, RateLimiter, RequestTimeout};
 use crate::run_queue::NotifyRunQueue;
 use crate::secret_key::{SecretKeyError, load_cipher};
-use crate::settings::Settings;
+use crate::settings::{ServerSettings, Settings};
 use crate::state::AppState;
 use crate::wiring::{Engine, worker_settings};
 use qbench_service::execution::RunWorker;
@@ -50,6 +52,9 @@ pub enum StartError {
     /// The address could not be bound, or the server failed.
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+    /// The authentication settings cannot be used.
+    #[error("authentication: {0}")]
+    Auth(#[from] AuthConfigError),
 }
 
 /// The process-wide Prometheus recorder (a recorder can be installed once per process).
@@ -104,7 +109,7 @@ fn spec() -> Spec {
 /// The HTTP application over `state`: the API, probes, metrics, OpenAPI and its viewers.
 pub fn build_app(
     state: AppState,
-    max_body_bytes: usize,
+    server: ServerSettings,
 ) -> actix_web::App<
     impl ServiceFactory<
         ServiceRequest,
@@ -117,7 +122,8 @@ pub fn build_app(
     actix_web::App::new()
         .document(spec())
         .app_data(Data::new(state))
-        .app_data(Data::new(BodyLimit(max_body_bytes)))
+        .app_data(Data::new(BodyLimit(server.max_body_bytes)))
+        .app_data(Data::new(RequestTimeout(Duration::from_secs(server.request_timeout_seconds))))
         .app_data(api::path_config())
         .configure(api::health_routes)
         .configure(api::configure)
@@ -125,7 +131,10 @@ pub fn build_app(
             "/openapi.json",
             BuildConfig::default().with(SwaggerUIConfig::new(&"/docs")).with(RedocConfig::new(&"/redoc")),
         )
+        .wrap(from_fn(protect::deadline))
         .wrap(from_fn(auth::authenticate))
+        .wrap(protect::cors(&server.cors_allowed_origins))
+        .wrap(protect::security_headers())
         .wrap(from_fn(observe))
 }
 
@@ -162,6 +171,8 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     let engine = Engine::new(settings)?;
     let endpoint = Some(settings.object_storage.minio_endpoint.clone()).filter(|endpoint| !endpoint.is_empty());
     let mut state = AppState::new(repositories.clone(), endpoint, metrics_handle());
+    state.auth = Arc::new(Authenticator::new(AuthConfig::from_settings(&settings.auth)?)?);
+    state.rate_limiter = Arc::new(RateLimiter::per_minute(settings.server.rate_limit_per_minute));
     state.datasets = state.datasets.clone().with_reader(engine.storage.clone(), engine.default_s3.clone());
     state.connections.ensure_builtin().await?;
     let worker = Arc::new(RunWorker::new(
@@ -177,8 +188,14 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let Runtime { state, worker, wake } = open_runtime(&settings).await?;
     let stop_worker = CancellationToken::new();
     let worker_task = settings.worker.enabled.then(|| actix_web::rt::spawn(worker.run(wake, stop_worker.clone())));
-    let max_body_bytes = settings.server.max_body_bytes;
-    let server = HttpServer::new(move || build_app(state.clone(), max_body_bytes))
+    if state.auth.is_development() {
+        tracing::warn!(
+            user = qbench_domain::Caller::DEVELOPMENT_USER,
+            "auth.mode is none: every request acts as the development admin; set QBENCH_AUTH_MODE in production"
+        );
+    }
+    let server_settings = settings.server.clone();
+    let server = HttpServer::new(move || build_app(state.clone(), server_settings.clone()))
         .disable_signals()
         .shutdown_timeout(settings.server.shutdown_timeout_seconds)
         .bind((settings.server.bind, settings.server.port))?;

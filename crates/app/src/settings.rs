@@ -12,12 +12,23 @@ use serde::Deserialize;
 pub const DEFAULT_CONFIG: &str = include_str!("../../../config/default.toml");
 
 /// Short environment names accepted besides `QBENCH_…`, and the key each sets.
-const ENV_ALIASES: [(&str, &str); 5] = [
+const ENV_ALIASES: [(&str, &str); 16] = [
     ("DATABASE_URL", "database.url"),
     ("PORT", "server.port"),
     ("MINIO_ENDPOINT", "object_storage.minio_endpoint"),
     ("MINIO_ACCESS_KEY", "object_storage.minio_access_key"),
     ("MINIO_SECRET_KEY", "object_storage.minio_secret_key"),
+    ("QBENCH_AUTH_MODE", "auth.mode"),
+    ("QBENCH_JWT_SECRET", "auth.jwt_secret"),
+    ("QBENCH_JWT_PUBLIC_KEY_FILE", "auth.jwt_public_key_file"),
+    ("QBENCH_JWT_JWKS_URL", "auth.jwt_jwks_url"),
+    ("QBENCH_JWT_ISSUER", "auth.jwt_issuer"),
+    ("QBENCH_JWT_AUDIENCE", "auth.jwt_audience"),
+    ("QBENCH_JWT_USER_CLAIM", "auth.jwt_user_claim"),
+    ("QBENCH_JWT_ROLES_CLAIM", "auth.jwt_roles_claim"),
+    ("QBENCH_TRUSTED_PROXIES", "auth.trusted_proxies"),
+    ("QBENCH_IDENTITY_HEADER", "auth.identity_header"),
+    ("QBENCH_RATE_LIMIT_PER_MINUTE", "server.rate_limit_per_minute"),
 ];
 
 /// A configuration that cannot be used; the message names the key at fault.
@@ -46,6 +57,46 @@ pub struct Settings {
     pub engine: EngineSettings,
     /// The run worker of this process.
     pub worker: WorkerConfig,
+    /// How requests are identified.
+    pub auth: AuthSettings,
+}
+
+/// How requests are identified (see `config/default.toml` for each key).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// `none`, or a comma-separated combination of `jwt`, `proxy-header`, `api-key`.
+    pub mode: String,
+    /// HS256 shared secret.
+    pub jwt_secret: SecretString,
+    /// PEM file of the RS256/ES256 public key.
+    pub jwt_public_key_file: String,
+    /// JWKS document: a file path or an http(s) URL.
+    pub jwt_jwks_url: String,
+    /// Required `iss`, when set.
+    pub jwt_issuer: String,
+    /// Required `aud`, when set.
+    pub jwt_audience: String,
+    /// Claim naming the user.
+    pub jwt_user_claim: String,
+    /// Claim holding the role names.
+    pub jwt_roles_claim: String,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub jwt_leeway_seconds: u64,
+    /// Lifetime of a fetched JWKS document, in seconds.
+    pub jwks_refresh_seconds: u64,
+    /// Header an identity-aware proxy sets.
+    pub identity_header: String,
+    /// CIDRs the identity header is believed from, comma-separated.
+    pub trusted_proxies: String,
+    /// Role of users identified by the proxy header.
+    pub proxy_role: String,
+    /// Users who are always admins, comma-separated.
+    pub admins: String,
+    /// Whether `/metrics` needs credentials.
+    pub protect_metrics: bool,
+    /// Whether the API docs need credentials.
+    pub protect_docs: bool,
 }
 
 /// Dataset and result locations.
@@ -90,6 +141,12 @@ pub struct ServerSettings {
     pub shutdown_timeout_seconds: u64,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Seconds a request may take before it is answered 504.
+    pub request_timeout_seconds: u64,
+    /// Requests per minute per identity; 0 means unlimited.
+    pub rate_limit_per_minute: u32,
+    /// Origins allowed by CORS, comma-separated.
+    pub cors_allowed_origins: String,
 }
 
 /// Database settings.
@@ -199,6 +256,10 @@ impl Settings {
         if self.server.max_body_bytes == 0 {
             return Err(SettingsError("server.max_body_bytes: must be positive".to_owned()));
         }
+        if self.server.request_timeout_seconds == 0 {
+            return Err(SettingsError("server.request_timeout_seconds: must be positive".to_owned()));
+        }
+        crate::auth::AuthConfig::from_settings(&self.auth).map_err(|err| SettingsError(err.to_string()))?;
         if let Err(err) = self.log.level.parse::<tracing_subscriber::EnvFilter>() {
             return Err(SettingsError(format!("log.level: `{}`: {err}", self.log.level)));
         }
@@ -226,7 +287,7 @@ impl Settings {
 /// test-harness ones, are not configuration and are left alone).
 fn known_prefixed(key: &str) -> bool {
     const TOP_LEVEL: [&str; 2] = ["QBENCH_DATA_DIR", "QBENCH_SECRET_KEY"];
-    const SECTIONS: [&str; 6] = ["SERVER", "DATABASE", "OBJECT_STORAGE", "LOG", "ENGINE", "WORKER"];
+    const SECTIONS: [&str; 7] = ["SERVER", "DATABASE", "OBJECT_STORAGE", "LOG", "ENGINE", "WORKER", "AUTH"];
     TOP_LEVEL.contains(&key)
         || key
             .strip_prefix("QBENCH_")

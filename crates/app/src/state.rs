@@ -6,6 +6,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use qbench_repository::DatabaseHealth;
 
 use crate::auth::Authenticator;
+use crate::protect::RateLimiter;
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService, StorageService};
 
 /// Shared application state.
@@ -29,6 +30,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Identifies requests.
     pub auth: Arc<Authenticator>,
+    /// Limits each identity's request rate.
+    pub rate_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             object_storage_endpoint,
             metrics,
             auth: Arc::new(Authenticator::development()),
+            rate_limiter: Arc::new(RateLimiter::per_minute(0)),
         }
     }
 }

@@ -175,7 +175,7 @@ pub(crate) async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)])
 async fn start(backend: Backend, env: HashMap<String, String>, dir: TempDir) -> TestApp {
     let settings = Settings::load(None, &env).expect("the test settings load");
     let state = open_state(&settings).await.expect("the application state opens");
-    let service = Rc::new(test::init_service(build_app(state, settings.server.max_body_bytes)).await);
+    let service = Rc::new(test::init_service(build_app(state, settings.server.clone())).await);
     let call: Call = Box::new(move |request: TestRequest| {
         let service = Rc::clone(&service);
         Box::pin(async move { test::call_service(&*service, request.to_request()).await.map_into_boxed_body() })

@@ -9,6 +9,7 @@
 
 mod helpers;
 
+mod auth;
 mod constraints;
 mod engine;
 mod errors;
