@@ -143,6 +143,8 @@ pub struct Dataset {
     pub id: DatasetId,
     /// The user's description of it.
     pub spec: DatasetSpec,
+    /// The user who registered it; only they and admins see it.
+    pub owner: String,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -197,9 +199,9 @@ pub struct Inspection {
 }
 
 impl Dataset {
-    /// A new dataset, registered at `now`.
-    pub fn new(spec: DatasetSpec, now: DateTime<Utc>) -> Self {
-        Self { id: DatasetId::new(), spec, created_at: now, updated_at: now, inspection: None }
+    /// A new dataset of `owner`, registered at `now`.
+    pub fn new(spec: DatasetSpec, owner: impl Into<String>, now: DateTime<Utc>) -> Self {
+        Self { id: DatasetId::new(), spec, owner: owner.into(), created_at: now, updated_at: now, inspection: None }
     }
 }
 

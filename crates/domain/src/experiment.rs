@@ -285,6 +285,8 @@ pub struct Experiment {
     pub id: ExperimentId,
     /// The user's description of it.
     pub spec: ExperimentSpec,
+    /// The user who registered it; only they and admins see it.
+    pub owner: String,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -292,8 +294,8 @@ pub struct Experiment {
 }
 
 impl Experiment {
-    /// A new experiment, registered at `now`.
-    pub fn new(spec: ExperimentSpec, now: DateTime<Utc>) -> Self {
-        Self { id: ExperimentId::new(), spec, created_at: now, updated_at: now }
+    /// A new experiment of `owner`, registered at `now`.
+    pub fn new(spec: ExperimentSpec, owner: impl Into<String>, now: DateTime<Utc>) -> Self {
+        Self { id: ExperimentId::new(), spec, owner: owner.into(), created_at: now, updated_at: now }
     }
 }

@@ -108,6 +108,7 @@ impl Progress {
 pub struct Run {
     id: RunId,
     experiment_id: ExperimentId,
+    owner: String,
     status: RunStatus,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -127,6 +128,8 @@ pub struct RunRecord {
     pub id: RunId,
     /// The experiment run.
     pub experiment_id: ExperimentId,
+    /// The user who started it.
+    pub owner: String,
     /// Status.
     pub status: RunStatus,
     /// When it was created.
@@ -150,11 +153,12 @@ pub struct RunRecord {
 }
 
 impl Run {
-    /// A new run of `experiment_id`, `CREATED` at `now`.
-    pub fn new(experiment_id: ExperimentId, now: DateTime<Utc>) -> Self {
+    /// A new run of `experiment_id` started by `owner`, `CREATED` at `now`.
+    pub fn new(experiment_id: ExperimentId, owner: impl Into<String>, now: DateTime<Utc>) -> Self {
         Self {
             id: RunId::new(),
             experiment_id,
+            owner: owner.into(),
             status: RunStatus::Created,
             created_at: now,
             updated_at: now,
@@ -173,6 +177,7 @@ impl Run {
         Self {
             id: record.id,
             experiment_id: record.experiment_id,
+            owner: record.owner,
             status: record.status,
             created_at: record.created_at,
             updated_at: record.updated_at,
@@ -191,6 +196,7 @@ impl Run {
         RunRecord {
             id: self.id,
             experiment_id: self.experiment_id,
+            owner: self.owner.clone(),
             status: self.status,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -211,6 +217,10 @@ impl Run {
     /// The experiment run.
     pub fn experiment_id(&self) -> ExperimentId {
         self.experiment_id
+    }
+    /// The user who started it; only they and admins see it.
+    pub fn owner(&self) -> &str {
+        &self.owner
     }
     /// Status.
     pub fn status(&self) -> RunStatus {
@@ -350,7 +360,7 @@ mod tests {
 
     #[test]
     fn a_completed_run_keeps_its_times_and_metrics_and_refuses_cancel() {
-        let mut run = Run::new(ExperimentId::new(), at(0));
+        let mut run = Run::new(ExperimentId::new(), "ann@example.com", at(0));
         run.claim("worker-1", at(61), at(1)).unwrap();
         run.complete(serde_json::json!({"f1": 0.9}), at(5)).unwrap();
         assert_eq!(run.start_time(), Some(at(1)));
@@ -361,8 +371,19 @@ mod tests {
     }
 
     #[test]
+    fn a_run_keeps_its_owner_through_its_life_and_its_record() {
+        let mut run = Run::new(ExperimentId::new(), "ann@example.com", at(0));
+        run.claim("worker-1", at(30), at(1)).unwrap();
+        run.cancel(at(2)).unwrap();
+        assert_eq!(run.owner(), "ann@example.com");
+        let restored = Run::restore(run.to_record());
+        assert_eq!(restored, run);
+        assert_eq!(restored.owner(), "ann@example.com");
+    }
+
+    #[test]
     fn a_claimed_run_is_lost_once_its_lease_lapses() {
-        let mut run = Run::new(ExperimentId::new(), at(0));
+        let mut run = Run::new(ExperimentId::new(), "ann@example.com", at(0));
         run.claim("worker-1", at(30), at(0)).unwrap();
         assert_eq!(run.claimed_by(), Some("worker-1"));
         assert!(!run.lease_expired(at(30)));

@@ -23,7 +23,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{
-    Connection, DatasetSpec, Dimension, Distance, ExperimentSpec, RunId, RunStatus, SchemaConfig, VectorSpec,
+    Caller, Connection, DatasetSpec, Dimension, Distance, ExperimentSpec, RunId, RunStatus, SchemaConfig, VectorSpec,
 };
 use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies, RunWorker, WorkerSettings};
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
@@ -205,15 +205,15 @@ async fn run(dataset: &MemoryDataset, queries: usize, parallel: u32) -> Vec<Meas
         storage_id: None,
         schema_config: SchemaConfig::from_vectors([("text", vector_spec())]).unwrap(),
     };
-    let registered = datasets.create(spec).await.unwrap();
+    let registered = datasets.create(&Caller::development(), spec).await.unwrap();
     let connection = connections.ensure_builtin().await.unwrap();
     let mut experiment = ExperimentSpec::new("overhead", registered.id, connection.id);
     experiment.search_config.k = K;
     experiment.search_config.hnsw_ef = HNSW_EF.to_vec();
     experiment.search_config.parallel = parallel;
     experiment.search_config.queries_limit = Some(u32::try_from(queries).unwrap());
-    let (experiment, _) = experiments.create(experiment).await.unwrap();
-    runs.create(experiment.id).await.unwrap();
+    let (experiment, _) = experiments.create(&Caller::development(), experiment).await.unwrap();
+    runs.create(&Caller::development(), experiment.id).await.unwrap();
 
     let ended = worker.run_next().await.unwrap().expect("a queued run");
     assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());

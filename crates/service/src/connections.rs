@@ -3,13 +3,16 @@
 use std::sync::Arc;
 
 use crate::clock::now;
-use qbench_domain::{Connection, ConnectionId, ConnectionSpec, validate_connection};
+use qbench_domain::{Caller, Connection, ConnectionId, ConnectionSpec, Role, validate_connection};
 use qbench_repository::{ConnectionRepository, Listed, Page};
 
 use crate::ServiceError;
 use crate::error::ensure_valid;
 
 /// Use cases on connections, including the built-in `embedded` one.
+///
+/// Connections hold secrets: any viewer may read them (masked by the edge), only admins may
+/// register, change or delete them.
 #[derive(Clone)]
 pub struct ConnectionService {
     connections: Arc<dyn ConnectionRepository>,
@@ -21,7 +24,8 @@ impl ConnectionService {
         Self { connections }
     }
 
-    /// Makes sure the built-in `embedded` connection exists; called at start-up.
+    /// Makes sure the built-in `embedded` connection exists; called at start-up by the service
+    /// itself, not on behalf of a caller.
     #[tracing::instrument(skip(self))]
     pub async fn ensure_builtin(&self) -> Result<Connection, ServiceError> {
         let builtin = Connection::embedded(now());
@@ -33,28 +37,44 @@ impl ConnectionService {
         Ok(builtin)
     }
 
-    /// Registers a connection.
-    #[tracing::instrument(skip_all, fields(name = %spec.name))]
-    pub async fn create(&self, spec: ConnectionSpec) -> Result<Connection, ServiceError> {
+    /// Registers a connection (admin).
+    #[tracing::instrument(skip_all, fields(user = caller.user(), name = %spec.name))]
+    pub async fn create(&self, caller: &Caller, spec: ConnectionSpec) -> Result<Connection, ServiceError> {
+        caller.require(Role::Admin)?;
         ensure_valid(validate_connection(&spec))?;
         let connection = Connection::new(spec, now());
         self.connections.insert(&connection).await?;
         Ok(connection)
     }
 
-    /// The connection with `id`.
-    pub async fn get(&self, id: ConnectionId) -> Result<Connection, ServiceError> {
+    /// The connection with `id` (viewer).
+    pub async fn get(&self, caller: &Caller, id: ConnectionId) -> Result<Connection, ServiceError> {
+        caller.require(Role::Viewer)?;
         Ok(self.connections.get(id).await?)
     }
 
-    /// A page of connections.
-    pub async fn list(&self, page: Page) -> Result<Listed<Connection>, ServiceError> {
+    /// The connection with `id`, read to be changed (a merge patch starts from it): needs what
+    /// [`Self::update`] needs (admin), so a caller without it is refused before any lookup.
+    pub async fn get_for_update(&self, caller: &Caller, id: ConnectionId) -> Result<Connection, ServiceError> {
+        caller.require(Role::Admin)?;
+        Ok(self.connections.get(id).await?)
+    }
+
+    /// A page of connections (viewer).
+    pub async fn list(&self, caller: &Caller, page: Page) -> Result<Listed<Connection>, ServiceError> {
+        caller.require(Role::Viewer)?;
         Ok(self.connections.list(page).await?)
     }
 
-    /// Replaces a connection's settings; the built-in connection cannot change.
-    #[tracing::instrument(skip(self, spec))]
-    pub async fn update(&self, id: ConnectionId, spec: ConnectionSpec) -> Result<Connection, ServiceError> {
+    /// Replaces a connection's settings (admin); the built-in connection cannot change.
+    #[tracing::instrument(skip(self, caller, spec), fields(user = caller.user()))]
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+        spec: ConnectionSpec,
+    ) -> Result<Connection, ServiceError> {
+        caller.require(Role::Admin)?;
         let mut connection = self.connections.get(id).await?;
         refuse_builtin(&connection, "changed")?;
         ensure_valid(validate_connection(&spec))?;
@@ -64,9 +84,10 @@ impl ConnectionService {
         Ok(connection)
     }
 
-    /// Deletes a connection no experiment uses; the built-in connection cannot be deleted.
-    #[tracing::instrument(skip(self))]
-    pub async fn delete(&self, id: ConnectionId) -> Result<(), ServiceError> {
+    /// Deletes a connection no experiment uses (admin); the built-in connection cannot be deleted.
+    #[tracing::instrument(skip(self, caller), fields(user = caller.user()))]
+    pub async fn delete(&self, caller: &Caller, id: ConnectionId) -> Result<(), ServiceError> {
+        caller.require(Role::Admin)?;
         let connection = self.connections.get(id).await?;
         refuse_builtin(&connection, "deleted")?;
         Ok(self.connections.delete(id).await?)

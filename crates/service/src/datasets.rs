@@ -4,16 +4,22 @@ use std::sync::Arc;
 
 use crate::clock::now;
 use qbench_domain::{
-    Dataset, DatasetId, DatasetSpec, InspectedColumn, InspectedFile, Inspection, Violation, validate_dataset,
+    Caller, Dataset, DatasetId, DatasetSpec, InspectedColumn, InspectedFile, Inspection, Role, Violation,
+    validate_dataset,
 };
-use qbench_repository::{DatasetRepository, Listed, Page, RepositoryError, StorageRepository};
+use qbench_repository::{DatasetRepository, Entity, Listed, Page, RepositoryError, StorageRepository};
 use qbench_storage::{DatasetReader, S3Credentials};
 
 use crate::ServiceError;
+use crate::access::{ensure_seen, listed_owner};
 use crate::error::ensure_valid;
 use crate::sources::{dataset_source, storage_error};
 
 /// Use cases on datasets.
+///
+/// A dataset belongs to the user who registered it: viewers read their own, editors also
+/// register, change and delete their own, admins do all of it to anyone's. Another user's
+/// dataset answers the same `NotFound` as a missing one.
 #[derive(Clone)]
 pub struct DatasetService {
     datasets: Arc<dyn DatasetRepository>,
@@ -73,21 +79,32 @@ impl DatasetService {
         })
     }
 
-    /// Inspects a stored dataset and stores what its footers said.
-    #[tracing::instrument(skip(self))]
-    pub async fn inspect(&self, id: DatasetId) -> Result<Dataset, ServiceError> {
-        let mut dataset = self.datasets.get(id).await?;
+    /// The dataset with `id`, if `caller` sees it; `NotFound` otherwise.
+    async fn seen(&self, caller: &Caller, id: DatasetId) -> Result<Dataset, ServiceError> {
+        let dataset = self.datasets.get(id).await?;
+        ensure_seen(caller, &dataset.owner, Entity::Dataset, id)?;
+        Ok(dataset)
+    }
+
+    /// Inspects a stored dataset and stores what its footers said (editor, a dataset the caller
+    /// sees).
+    #[tracing::instrument(skip(self, caller), fields(user = caller.user()))]
+    pub async fn inspect(&self, caller: &Caller, id: DatasetId) -> Result<Dataset, ServiceError> {
+        caller.require(Role::Editor)?;
+        let mut dataset = self.seen(caller, id).await?;
         dataset.inspection = Some(self.read_footers(&dataset).await?);
         dataset.updated_at = now();
         self.datasets.update(&dataset).await?;
         Ok(dataset)
     }
 
-    /// Registers a dataset only if its files can be read and match its schema.
-    #[tracing::instrument(skip_all, fields(name = %spec.name))]
-    pub async fn create_inspected(&self, spec: DatasetSpec) -> Result<Dataset, ServiceError> {
+    /// Registers a dataset of the caller (editor) only if its files can be read and match its
+    /// schema.
+    #[tracing::instrument(skip_all, fields(user = caller.user(), name = %spec.name))]
+    pub async fn create_inspected(&self, caller: &Caller, spec: DatasetSpec) -> Result<Dataset, ServiceError> {
+        caller.require(Role::Editor)?;
         self.validate(&spec).await?;
-        let mut dataset = Dataset::new(spec, now());
+        let mut dataset = Dataset::new(spec, caller.user(), now());
         dataset.inspection = Some(self.read_footers(&dataset).await?);
         self.datasets.insert(&dataset).await?;
         Ok(dataset)
@@ -107,29 +124,41 @@ impl DatasetService {
         ensure_valid(violations)
     }
 
-    /// Registers a dataset.
-    #[tracing::instrument(skip_all, fields(name = %spec.name))]
-    pub async fn create(&self, spec: DatasetSpec) -> Result<Dataset, ServiceError> {
+    /// Registers a dataset of the caller (editor).
+    #[tracing::instrument(skip_all, fields(user = caller.user(), name = %spec.name))]
+    pub async fn create(&self, caller: &Caller, spec: DatasetSpec) -> Result<Dataset, ServiceError> {
+        caller.require(Role::Editor)?;
         self.validate(&spec).await?;
-        let dataset = Dataset::new(spec, now());
+        let dataset = Dataset::new(spec, caller.user(), now());
         self.datasets.insert(&dataset).await?;
         Ok(dataset)
     }
 
-    /// The dataset with `id`.
-    pub async fn get(&self, id: DatasetId) -> Result<Dataset, ServiceError> {
-        Ok(self.datasets.get(id).await?)
+    /// The dataset with `id` (viewer, a dataset the caller sees).
+    pub async fn get(&self, caller: &Caller, id: DatasetId) -> Result<Dataset, ServiceError> {
+        caller.require(Role::Viewer)?;
+        self.seen(caller, id).await
     }
 
-    /// A page of datasets.
-    pub async fn list(&self, page: Page) -> Result<Listed<Dataset>, ServiceError> {
-        Ok(self.datasets.list(page).await?)
+    /// The dataset with `id`, read to be changed (a merge patch starts from it): needs what
+    /// [`Self::update`] needs (editor, a dataset the caller sees), so a caller without the role
+    /// is refused before any lookup.
+    pub async fn get_for_update(&self, caller: &Caller, id: DatasetId) -> Result<Dataset, ServiceError> {
+        caller.require(Role::Editor)?;
+        self.seen(caller, id).await
     }
 
-    /// Replaces a dataset's description.
-    #[tracing::instrument(skip(self, spec))]
-    pub async fn update(&self, id: DatasetId, spec: DatasetSpec) -> Result<Dataset, ServiceError> {
-        let mut dataset = self.datasets.get(id).await?;
+    /// A page of the datasets the caller sees (viewer): their own, everyone's for an admin.
+    pub async fn list(&self, caller: &Caller, page: Page) -> Result<Listed<Dataset>, ServiceError> {
+        caller.require(Role::Viewer)?;
+        Ok(self.datasets.list(listed_owner(caller), page).await?)
+    }
+
+    /// Replaces a dataset's description (editor, a dataset the caller sees); it keeps its owner.
+    #[tracing::instrument(skip(self, caller, spec), fields(user = caller.user()))]
+    pub async fn update(&self, caller: &Caller, id: DatasetId, spec: DatasetSpec) -> Result<Dataset, ServiceError> {
+        caller.require(Role::Editor)?;
+        let mut dataset = self.seen(caller, id).await?;
         self.validate(&spec).await?;
         // A new source or schema makes the last inspection meaningless.
         if dataset.spec.source_uri != spec.source_uri || dataset.spec.schema_config != spec.schema_config {
@@ -141,9 +170,11 @@ impl DatasetService {
         Ok(dataset)
     }
 
-    /// Deletes a dataset no experiment uses.
-    #[tracing::instrument(skip(self))]
-    pub async fn delete(&self, id: DatasetId) -> Result<(), ServiceError> {
+    /// Deletes a dataset no experiment uses (editor, a dataset the caller sees).
+    #[tracing::instrument(skip(self, caller), fields(user = caller.user()))]
+    pub async fn delete(&self, caller: &Caller, id: DatasetId) -> Result<(), ServiceError> {
+        caller.require(Role::Editor)?;
+        self.seen(caller, id).await?;
         Ok(self.datasets.delete(id).await?)
     }
 }

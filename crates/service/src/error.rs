@@ -1,6 +1,6 @@
 //! The service layer's error type.
 
-use qbench_domain::{TransitionError, Violation};
+use qbench_domain::{AccessDenied, TransitionError, Violation};
 use qbench_repository::{Entity, QueueError, RepositoryError};
 
 /// Why a use case did not complete.
@@ -17,6 +17,10 @@ pub enum ServiceError {
         /// The id asked for.
         id: String,
     },
+    /// The caller lacks the role the operation needs. Checked before anything is looked up, so
+    /// it reveals nothing about the objects asked for.
+    #[error("{0}")]
+    Forbidden(AccessDenied),
     /// The request clashes with the current state (a duplicate name, an object in use, a run that
     /// already ended, the built-in connection).
     #[error("{0}")]
@@ -43,6 +47,12 @@ impl From<RepositoryError> for ServiceError {
             RepositoryError::Unavailable(reason) => Self::Unavailable(reason),
             RepositoryError::Corrupt { .. } | RepositoryError::Internal(_) => Self::Internal(error.to_string()),
         }
+    }
+}
+
+impl From<AccessDenied> for ServiceError {
+    fn from(denied: AccessDenied) -> Self {
+        Self::Forbidden(denied)
     }
 }
 

@@ -3,12 +3,22 @@
 use std::sync::Arc;
 
 use crate::clock::now;
-use qbench_domain::{Experiment, ExperimentId, ExperimentSpec, ExperimentValidator, ValidationReport, Violation};
-use qbench_repository::{ConnectionRepository, DatasetRepository, ExperimentRepository, Listed, Page, RepositoryError};
+use qbench_domain::{
+    Caller, Experiment, ExperimentId, ExperimentSpec, ExperimentValidator, Role, ValidationReport, Violation,
+};
+use qbench_repository::{
+    ConnectionRepository, DatasetRepository, Entity, ExperimentRepository, Listed, Page, RepositoryError,
+};
 
 use crate::ServiceError;
+use crate::access::{ensure_seen, listed_owner};
 
 /// Use cases on experiments.
+///
+/// An experiment belongs to the user who registered it, with the same rules as datasets: viewers
+/// read their own, editors also register, change and delete their own, admins do all of it to
+/// anyone's; another user's experiment answers the same `NotFound` as a missing one. An
+/// experiment may only use a dataset its caller sees.
 #[derive(Clone)]
 pub struct ExperimentService {
     experiments: Arc<dyn ExperimentRepository>,
@@ -27,9 +37,15 @@ impl ExperimentService {
     }
 
     /// Every error and warning of `spec`: unknown dataset or connection, and everything
-    /// [`ExperimentValidator`] finds against the dataset. This is the dry run.
-    #[tracing::instrument(skip_all, fields(dataset_id = %spec.dataset_id))]
-    pub async fn validate(&self, spec: &ExperimentSpec) -> Result<ValidationReport, ServiceError> {
+    /// [`ExperimentValidator`] finds against the dataset. This is the dry run (viewer); a dataset
+    /// the caller does not see is reported exactly like a missing one.
+    #[tracing::instrument(skip_all, fields(user = caller.user(), dataset_id = %spec.dataset_id))]
+    pub async fn validate(&self, caller: &Caller, spec: &ExperimentSpec) -> Result<ValidationReport, ServiceError> {
+        caller.require(Role::Viewer)?;
+        self.report(caller, spec).await
+    }
+
+    async fn report(&self, caller: &Caller, spec: &ExperimentSpec) -> Result<ValidationReport, ServiceError> {
         let connection_missing = match self.connections.get(spec.connection_id).await {
             Ok(_) => None,
             Err(RepositoryError::NotFound { .. }) => {
@@ -38,8 +54,10 @@ impl ExperimentService {
             Err(other) => return Err(other.into()),
         };
         let mut report = match self.datasets.get(spec.dataset_id).await {
-            Ok(dataset) => ExperimentValidator::new(&dataset.spec.schema_config).validate(spec),
-            Err(RepositoryError::NotFound { .. }) => ValidationReport {
+            Ok(dataset) if caller.sees(&dataset.owner) => {
+                ExperimentValidator::new(&dataset.spec.schema_config).validate(spec)
+            }
+            Ok(_) | Err(RepositoryError::NotFound { .. }) => ValidationReport {
                 errors: vec![Violation::new("dataset_id", format!("dataset {} does not exist", spec.dataset_id))],
                 warnings: Vec::new(),
             },
@@ -49,44 +67,77 @@ impl ExperimentService {
         Ok(report)
     }
 
-    async fn validated(&self, spec: &ExperimentSpec) -> Result<Vec<Violation>, ServiceError> {
-        let report = self.validate(spec).await?;
+    async fn validated(&self, caller: &Caller, spec: &ExperimentSpec) -> Result<Vec<Violation>, ServiceError> {
+        let report = self.report(caller, spec).await?;
         if report.is_valid() { Ok(report.warnings) } else { Err(ServiceError::Invalid(report.errors)) }
     }
 
-    /// Registers a valid experiment; returns it with the validation warnings.
-    #[tracing::instrument(skip_all, fields(name = %spec.name))]
-    pub async fn create(&self, spec: ExperimentSpec) -> Result<(Experiment, Vec<Violation>), ServiceError> {
-        let warnings = self.validated(&spec).await?;
-        let experiment = Experiment::new(spec, now());
+    /// The experiment with `id`, if `caller` sees it; `NotFound` otherwise.
+    async fn seen(&self, caller: &Caller, id: ExperimentId) -> Result<Experiment, ServiceError> {
+        let experiment = self.experiments.get(id).await?;
+        ensure_seen(caller, &experiment.owner, Entity::Experiment, id)?;
+        Ok(experiment)
+    }
+
+    /// Registers a valid experiment of the caller (editor); returns it with the validation
+    /// warnings.
+    #[tracing::instrument(skip_all, fields(user = caller.user(), name = %spec.name))]
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        spec: ExperimentSpec,
+    ) -> Result<(Experiment, Vec<Violation>), ServiceError> {
+        caller.require(Role::Editor)?;
+        let warnings = self.validated(caller, &spec).await?;
+        let experiment = Experiment::new(spec, caller.user(), now());
         self.experiments.insert(&experiment).await?;
         Ok((experiment, warnings))
     }
 
-    /// The experiment with `id`.
-    pub async fn get(&self, id: ExperimentId) -> Result<Experiment, ServiceError> {
-        Ok(self.experiments.get(id).await?)
+    /// The experiment with `id` (viewer, an experiment the caller sees).
+    pub async fn get(&self, caller: &Caller, id: ExperimentId) -> Result<Experiment, ServiceError> {
+        caller.require(Role::Viewer)?;
+        self.seen(caller, id).await
     }
 
-    /// A page of experiments.
-    pub async fn list(&self, page: Page) -> Result<Listed<Experiment>, ServiceError> {
-        Ok(self.experiments.list(page).await?)
+    /// The experiment with `id`, read to be changed (a merge patch starts from it): needs what
+    /// [`Self::update`] needs (editor, an experiment the caller sees), so a caller without the
+    /// role is refused before any lookup.
+    pub async fn get_for_update(&self, caller: &Caller, id: ExperimentId) -> Result<Experiment, ServiceError> {
+        caller.require(Role::Editor)?;
+        self.seen(caller, id).await
     }
 
-    /// Replaces an experiment's settings, validated like a new one.
-    #[tracing::instrument(skip(self, spec))]
-    pub async fn update(&self, id: ExperimentId, spec: ExperimentSpec) -> Result<Experiment, ServiceError> {
-        let mut experiment = self.experiments.get(id).await?;
-        self.validated(&spec).await?;
+    /// A page of the experiments the caller sees (viewer): their own, everyone's for an admin.
+    pub async fn list(&self, caller: &Caller, page: Page) -> Result<Listed<Experiment>, ServiceError> {
+        caller.require(Role::Viewer)?;
+        Ok(self.experiments.list(listed_owner(caller), page).await?)
+    }
+
+    /// Replaces an experiment's settings, validated like a new one (editor, an experiment the
+    /// caller sees); it keeps its owner.
+    #[tracing::instrument(skip(self, caller, spec), fields(user = caller.user()))]
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: ExperimentId,
+        spec: ExperimentSpec,
+    ) -> Result<Experiment, ServiceError> {
+        caller.require(Role::Editor)?;
+        let mut experiment = self.seen(caller, id).await?;
+        self.validated(caller, &spec).await?;
         experiment.spec = spec;
         experiment.updated_at = now();
         self.experiments.update(&experiment).await?;
         Ok(experiment)
     }
 
-    /// Deletes an experiment; with runs only when `cascade` (its runs go with it).
-    #[tracing::instrument(skip(self))]
-    pub async fn delete(&self, id: ExperimentId, cascade: bool) -> Result<(), ServiceError> {
+    /// Deletes an experiment (editor, an experiment the caller sees); with runs only when
+    /// `cascade` (its runs go with it).
+    #[tracing::instrument(skip(self, caller), fields(user = caller.user()))]
+    pub async fn delete(&self, caller: &Caller, id: ExperimentId, cascade: bool) -> Result<(), ServiceError> {
+        caller.require(Role::Editor)?;
+        self.seen(caller, id).await?;
         Ok(self.experiments.delete(id, cascade).await?)
     }
 }

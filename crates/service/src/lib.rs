@@ -3,10 +3,12 @@
 //!
 //! Each service ([`ConnectionService`], [`StorageService`], [`DatasetService`],
 //! [`ExperimentService`], [`RunService`]) depends only on the domain and on port traits, held as
-//! `Arc<dyn …>` in [`Repositories`]. Errors are one [`ServiceError`] enum that the edge maps to
-//! HTTP or CLI messages.
+//! `Arc<dyn …>` in [`Repositories`]. Every use case takes the [`Caller`](qbench_domain::Caller) it
+//! acts for and checks role and ownership itself, before anything else, so no edge can forget
+//! to. Errors are one [`ServiceError`] enum that the edge maps to HTTP or CLI messages.
 #![deny(missing_docs)]
 
+mod access;
 mod clock;
 mod connections;
 mod datasets;

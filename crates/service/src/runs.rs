@@ -3,15 +3,22 @@
 use std::sync::Arc;
 
 use crate::clock::now;
-use qbench_domain::{ExperimentId, Run, RunId};
-use qbench_repository::{ExperimentRepository, Listed, Page, RepositoryError, RunFilter, RunQueue, RunRepository};
+use qbench_domain::{Caller, ExperimentId, Role, Run, RunId, RunStatus};
+use qbench_repository::{
+    Entity, ExperimentRepository, Listed, Page, RepositoryError, RunFilter, RunQueue, RunRepository,
+};
 
 use crate::ServiceError;
+use crate::access::ensure_seen;
 
 /// How often a cancel re-reads a run that changed under it before giving up.
 const CANCEL_ATTEMPTS: usize = 3;
 
 /// Use cases on runs.
+///
+/// A run belongs to the user who started it. Viewers read their own runs; editors also start
+/// runs of experiments they see and cancel their own; admins read and cancel anyone's, and list
+/// everyone's when they ask to. Another user's run answers the same `NotFound` as a missing one.
 #[derive(Clone)]
 pub struct RunService {
     runs: Arc<dyn RunRepository>,
@@ -29,11 +36,21 @@ impl RunService {
         Self { runs, experiments, queue }
     }
 
-    /// Stores a `CREATED` run of the experiment and queues it.
-    #[tracing::instrument(skip(self))]
-    pub async fn create(&self, experiment_id: ExperimentId) -> Result<Run, ServiceError> {
-        self.experiments.get(experiment_id).await?;
-        let run = Run::new(experiment_id, now());
+    /// The run with `id`, if `caller` sees it; `NotFound` otherwise.
+    async fn seen(&self, caller: &Caller, id: RunId) -> Result<Run, ServiceError> {
+        let run = self.runs.get(id).await?;
+        ensure_seen(caller, run.owner(), Entity::Run, id)?;
+        Ok(run)
+    }
+
+    /// Stores a `CREATED` run of the experiment, owned by the caller, and queues it (editor, an
+    /// experiment the caller sees).
+    #[tracing::instrument(skip(self, caller), fields(user = caller.user()))]
+    pub async fn create(&self, caller: &Caller, experiment_id: ExperimentId) -> Result<Run, ServiceError> {
+        caller.require(Role::Editor)?;
+        let experiment = self.experiments.get(experiment_id).await?;
+        ensure_seen(caller, &experiment.owner, Entity::Experiment, experiment_id)?;
+        let run = Run::new(experiment_id, caller.user(), now());
         self.runs.insert(&run).await?;
         // The stored run is the source of truth: if the notification fails, the run still waits
         // in the table for the next worker to look.
@@ -43,22 +60,46 @@ impl RunService {
         Ok(run)
     }
 
-    /// The run with `id`.
-    pub async fn get(&self, id: RunId) -> Result<Run, ServiceError> {
-        Ok(self.runs.get(id).await?)
+    /// The run with `id` (viewer, a run the caller sees).
+    pub async fn get(&self, caller: &Caller, id: RunId) -> Result<Run, ServiceError> {
+        caller.require(Role::Viewer)?;
+        self.seen(caller, id).await
     }
 
-    /// Runs matching `filter`, newest first.
-    pub async fn list(&self, filter: RunFilter, page: Page) -> Result<Listed<Run>, ServiceError> {
+    /// The caller's runs matching `filter`, newest first (viewer); with `all`, every user's runs
+    /// (admin only: `Forbidden` for anyone else). `filter.owner` is set here, from the caller.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        mut filter: RunFilter,
+        all: bool,
+        page: Page,
+    ) -> Result<Listed<Run>, ServiceError> {
+        caller.require(Role::Viewer)?;
+        filter.owner = if all {
+            caller.require(Role::Admin)?;
+            None
+        } else {
+            Some(caller.user().to_owned())
+        };
         Ok(self.runs.list(filter, page).await?)
     }
 
-    /// Cancels a run that has not ended; `Conflict` when it already has.
-    #[tracing::instrument(skip(self))]
-    pub async fn cancel(&self, id: RunId) -> Result<Run, ServiceError> {
+    /// How many runs of every user have `status`: for the service's own gauges (`/metrics`),
+    /// not on behalf of a caller; a count shows no run.
+    pub async fn count(&self, status: RunStatus) -> Result<u64, ServiceError> {
+        let filter = RunFilter { status: Some(status), ..RunFilter::default() };
+        Ok(self.runs.list(filter, Page { limit: 1, offset: 0 }).await?.total)
+    }
+
+    /// Cancels a run that has not ended (editor, a run the caller sees); `Conflict` when it
+    /// already has.
+    #[tracing::instrument(skip(self, caller), fields(user = caller.user()))]
+    pub async fn cancel(&self, caller: &Caller, id: RunId) -> Result<Run, ServiceError> {
+        caller.require(Role::Editor)?;
         let mut last_error = None;
         for _ in 0..CANCEL_ATTEMPTS {
-            let mut run = self.runs.get(id).await?;
+            let mut run = self.seen(caller, id).await?;
             let expected = run.status();
             run.cancel(now())?;
             match self.runs.update(&run, expected).await {

@@ -3,13 +3,16 @@
 use std::sync::Arc;
 
 use crate::clock::now;
-use qbench_domain::{ObjectStorage, StorageId, StorageSpec, validate_storage};
+use qbench_domain::{Caller, ObjectStorage, Role, StorageId, StorageSpec, validate_storage};
 use qbench_repository::{Listed, Page, StorageRepository};
 
 use crate::ServiceError;
 use crate::error::ensure_valid;
 
 /// Use cases on object storages.
+///
+/// Storages hold secrets: any viewer may read them (masked by the edge), only admins may
+/// register, change or delete them.
 #[derive(Clone)]
 pub struct StorageService {
     storages: Arc<dyn StorageRepository>,
@@ -21,28 +24,44 @@ impl StorageService {
         Self { storages }
     }
 
-    /// Registers a storage.
-    #[tracing::instrument(skip_all, fields(bucket = %spec.bucket))]
-    pub async fn create(&self, spec: StorageSpec) -> Result<ObjectStorage, ServiceError> {
+    /// Registers a storage (admin).
+    #[tracing::instrument(skip_all, fields(user = caller.user(), bucket = %spec.bucket))]
+    pub async fn create(&self, caller: &Caller, spec: StorageSpec) -> Result<ObjectStorage, ServiceError> {
+        caller.require(Role::Admin)?;
         ensure_valid(validate_storage(&spec))?;
         let storage = ObjectStorage::new(spec, now());
         self.storages.insert(&storage).await?;
         Ok(storage)
     }
 
-    /// The storage with `id`.
-    pub async fn get(&self, id: StorageId) -> Result<ObjectStorage, ServiceError> {
+    /// The storage with `id` (viewer).
+    pub async fn get(&self, caller: &Caller, id: StorageId) -> Result<ObjectStorage, ServiceError> {
+        caller.require(Role::Viewer)?;
         Ok(self.storages.get(id).await?)
     }
 
-    /// A page of storages.
-    pub async fn list(&self, page: Page) -> Result<Listed<ObjectStorage>, ServiceError> {
+    /// The storage with `id`, read to be changed (a merge patch starts from it): needs what
+    /// [`Self::update`] needs (admin), so a caller without it is refused before any lookup.
+    pub async fn get_for_update(&self, caller: &Caller, id: StorageId) -> Result<ObjectStorage, ServiceError> {
+        caller.require(Role::Admin)?;
+        Ok(self.storages.get(id).await?)
+    }
+
+    /// A page of storages (viewer).
+    pub async fn list(&self, caller: &Caller, page: Page) -> Result<Listed<ObjectStorage>, ServiceError> {
+        caller.require(Role::Viewer)?;
         Ok(self.storages.list(page).await?)
     }
 
-    /// Replaces a storage's settings.
-    #[tracing::instrument(skip(self, spec))]
-    pub async fn update(&self, id: StorageId, spec: StorageSpec) -> Result<ObjectStorage, ServiceError> {
+    /// Replaces a storage's settings (admin).
+    #[tracing::instrument(skip(self, caller, spec), fields(user = caller.user()))]
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: StorageId,
+        spec: StorageSpec,
+    ) -> Result<ObjectStorage, ServiceError> {
+        caller.require(Role::Admin)?;
         let mut storage = self.storages.get(id).await?;
         ensure_valid(validate_storage(&spec))?;
         storage.spec = spec;
@@ -51,9 +70,10 @@ impl StorageService {
         Ok(storage)
     }
 
-    /// Deletes a storage no dataset uses.
-    #[tracing::instrument(skip(self))]
-    pub async fn delete(&self, id: StorageId) -> Result<(), ServiceError> {
+    /// Deletes a storage no dataset uses (admin).
+    #[tracing::instrument(skip(self, caller), fields(user = caller.user()))]
+    pub async fn delete(&self, caller: &Caller, id: StorageId) -> Result<(), ServiceError> {
+        caller.require(Role::Admin)?;
         Ok(self.storages.delete(id).await?)
     }
 }

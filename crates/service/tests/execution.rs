@@ -10,7 +10,8 @@ use async_trait::async_trait;
 
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{
-    DatasetSpec, Dimension, Distance, ExperimentSpec, IndexConfig, PointId, Run, RunStatus, SchemaConfig, VectorSpec,
+    Caller, DatasetSpec, Dimension, Distance, ExperimentSpec, IndexConfig, PointId, Run, RunStatus, SchemaConfig,
+    VectorSpec,
 };
 use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies, RunWorker, WorkerSettings};
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
@@ -94,12 +95,15 @@ impl Bench {
     async fn queue_run(&self, edit: impl FnOnce(&mut ExperimentSpec)) -> Run {
         let dataset = self
             .datasets
-            .create(DatasetSpec {
-                name: "synthetic".to_owned(),
-                source_uri: URI.parse().unwrap(),
-                storage_id: None,
-                schema_config: schema(),
-            })
+            .create(
+                &Caller::development(),
+                DatasetSpec {
+                    name: "synthetic".to_owned(),
+                    source_uri: URI.parse().unwrap(),
+                    storage_id: None,
+                    schema_config: schema(),
+                },
+            )
             .await
             .unwrap();
         let embedded = self.connections.ensure_builtin().await.unwrap();
@@ -107,8 +111,8 @@ impl Bench {
         spec.optimizer_config.indexing.insert("text".parse().unwrap(), IndexConfig::hnsw(16, 100));
         spec.search_config.hnsw_ef = vec![32, 64];
         edit(&mut spec);
-        let (experiment, _) = self.experiments.create(spec).await.unwrap();
-        self.runs.create(experiment.id).await.unwrap()
+        let (experiment, _) = self.experiments.create(&Caller::development(), spec).await.unwrap();
+        self.runs.create(&Caller::development(), experiment.id).await.unwrap()
     }
 
     async fn execute(&self) -> Run {
@@ -228,7 +232,7 @@ async fn cancelling_during_upload_stops_the_run_and_drops_its_collection() {
         assert!(tokio::time::Instant::now() < deadline, "the upload never started");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let canceled = bench.runs.cancel(run.id()).await.unwrap();
+    let canceled = bench.runs.cancel(&Caller::development(), run.id()).await.unwrap();
     assert_eq!(canceled.status(), RunStatus::Canceled);
     let ended = tokio::time::timeout(Duration::from_secs(10), execution)
         .await
@@ -327,7 +331,7 @@ async fn cancelling_during_search_stops_the_run_and_drops_its_collection() {
     // the service, as the API does.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let stored = bench.runs.get(run.id()).await.unwrap();
+        let stored = bench.runs.get(&Caller::development(), run.id()).await.unwrap();
         if stored.progress().phase == "search" && stored.progress().done >= 2 {
             break;
         }
@@ -336,7 +340,7 @@ async fn cancelling_during_search_stops_the_run_and_drops_its_collection() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert!(bench.provider.store.upserts() > 0, "the points were uploaded before the search");
-    let canceled = bench.runs.cancel(run.id()).await.unwrap();
+    let canceled = bench.runs.cancel(&Caller::development(), run.id()).await.unwrap();
     let cancelled_at = Instant::now();
     assert_eq!(canceled.status(), RunStatus::Canceled);
     assert_eq!(canceled.progress().phase, "search", "cancelled in the search phase");
@@ -369,7 +373,7 @@ async fn a_run_whose_worker_stopped_renewing_its_lease_fails_as_worker_lost() {
     let claimed = bench.repositories.runs.claim_next("crashed-worker", past, past).await.unwrap().unwrap();
     assert_eq!(claimed.id(), run.id());
     assert_eq!(bench.worker.fail_lost_runs().await.unwrap(), 1);
-    let lost = bench.runs.get(run.id()).await.unwrap();
+    let lost = bench.runs.get(&Caller::development(), run.id()).await.unwrap();
     assert_eq!(lost.status(), RunStatus::Failed);
     assert!(lost.error().unwrap().starts_with("worker lost: crashed-worker"), "{:?}", lost.error());
     assert_eq!(bench.provider.store.dropped(), [format!("qbench-{}", run.id())], "its collection is dropped");
@@ -416,7 +420,7 @@ async fn a_computed_ground_truth_is_cached_and_reused_until_the_data_changes() {
     let keys = bench.results.truth_keys();
     assert_eq!(keys.len(), 2, "one ground truth per vector: {keys:?}");
 
-    bench.runs.create(experiment).await.unwrap();
+    bench.runs.create(&Caller::development(), experiment).await.unwrap();
     let second = bench.execute().await;
     assert_eq!(second.metrics().unwrap()["dataset"]["ground_truth"], "cached");
     assert_eq!(bench.results.truth_hits(), 2);
@@ -426,13 +430,13 @@ async fn a_computed_ground_truth_is_cached_and_reused_until_the_data_changes() {
     for key in &keys {
         bench.results.replace_truth(key, vec![vec![(PointId::Num(u64::MAX), 0.0)]; 20]);
     }
-    bench.runs.create(experiment).await.unwrap();
+    bench.runs.create(&Caller::development(), experiment).await.unwrap();
     let poisoned = bench.execute().await;
     assert!(results(&poisoned).iter().all(|result| result["recall"] == 0.0), "{:?}", results(&poisoned));
 
     // Other data at the same location is another dataset: its ground truth is computed afresh.
     bench.reader.insert(URI, MemoryDataset::synthetic(&SyntheticSpec { seed: 12, ..synthetic(600, 20) }));
-    bench.runs.create(experiment).await.unwrap();
+    bench.runs.create(&Caller::development(), experiment).await.unwrap();
     let changed = bench.execute().await;
     assert_eq!(changed.metrics().unwrap()["dataset"]["ground_truth"], "computed");
     assert_eq!(bench.results.truth_keys().len(), 4);

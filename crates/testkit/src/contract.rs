@@ -36,7 +36,9 @@ pub use connections::{
 };
 pub use datasets::check_dataset_round_trip;
 pub use experiments::check_experiment_round_trip;
-pub use lists::{check_lists_in_creation_order, check_run_lists_newest_first_with_filters};
+pub use lists::{
+    check_lists_filter_by_owner, check_lists_in_creation_order, check_run_lists_newest_first_with_filters,
+};
 pub use references::{check_experiment_delete_cascades_to_runs, check_references_block_deletes};
 pub use runs::{
     check_claims_take_each_waiting_run_once_oldest_first, check_run_life_cycle_and_conditional_update,
@@ -103,6 +105,7 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_run_life_cycle_and_conditional_update(repos).await;
     check_lists_in_creation_order(repos).await;
     check_run_lists_newest_first_with_filters(repos).await;
+    check_lists_filter_by_owner(repos).await;
     check_claims_take_each_waiting_run_once_oldest_first(repos).await;
 }
 

@@ -235,8 +235,10 @@ impl DatasetRepository for InMemoryDatabase {
         self.tables()?.datasets.get(&id).cloned().ok_or_else(|| RepositoryError::not_found(Entity::Dataset, id))
     }
 
-    async fn list(&self, page: Page) -> Result<Listed<Dataset>, RepositoryError> {
-        Ok(in_creation_order(self.tables()?.datasets.iter(), |d| d.created_at, page))
+    async fn list(&self, owner: Option<&str>, page: Page) -> Result<Listed<Dataset>, RepositoryError> {
+        let tables = self.tables()?;
+        let owned = tables.datasets.iter().filter(|(_, d)| owner.is_none_or(|owner| d.owner == owner));
+        Ok(in_creation_order(owned, |d| d.created_at, page))
     }
 
     async fn update(&self, dataset: &Dataset) -> Result<(), RepositoryError> {
@@ -284,8 +286,10 @@ impl ExperimentRepository for InMemoryDatabase {
         self.tables()?.experiments.get(&id).cloned().ok_or_else(|| RepositoryError::not_found(Entity::Experiment, id))
     }
 
-    async fn list(&self, page: Page) -> Result<Listed<Experiment>, RepositoryError> {
-        Ok(in_creation_order(self.tables()?.experiments.iter(), |e| e.created_at, page))
+    async fn list(&self, owner: Option<&str>, page: Page) -> Result<Listed<Experiment>, RepositoryError> {
+        let tables = self.tables()?;
+        let owned = tables.experiments.iter().filter(|(_, e)| owner.is_none_or(|owner| e.owner == owner));
+        Ok(in_creation_order(owned, |e| e.created_at, page))
     }
 
     async fn update(&self, experiment: &Experiment) -> Result<(), RepositoryError> {
@@ -344,6 +348,7 @@ impl RunRepository for InMemoryDatabase {
             .values()
             .filter(|run| filter.experiment_id.is_none_or(|id| run.experiment_id() == id))
             .filter(|run| filter.status.is_none_or(|status| run.status() == status))
+            .filter(|run| filter.owner.as_deref().is_none_or(|owner| run.owner() == owner))
             .collect();
         // Newest first, ties broken by id, also descending.
         runs.sort_by_key(|run| Reverse((run.created_at(), run.id())));

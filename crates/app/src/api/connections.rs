@@ -11,6 +11,7 @@ use crate::api::problem::ApiError;
 use crate::api::query::QueryParams;
 use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
+use crate::auth::Authenticated;
 use crate::dto::connection::{ConnectionRequest, ConnectionResponse};
 use crate::dto::unmask;
 use crate::state::AppState;
@@ -18,6 +19,7 @@ use crate::state::AppState;
 #[api_operation(
     operation_id = "list_connections",
     error_code = 400,
+    error_code = 403,
     error_code = 500,
     error_code = 503,
     tag = "connections",
@@ -25,16 +27,18 @@ use crate::state::AppState;
 )]
 pub(crate) async fn list(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     query: QueryParams<PageQuery>,
 ) -> Result<Paginated<ConnectionResponse>, ApiError> {
     let page = query.to_page()?;
-    let listed = state.connections.list(page).await?;
+    let listed = state.connections.list(&caller, page).await?;
     Ok(Paginated::new(listed.items.iter().map(ConnectionResponse::from).collect(), listed.total, page))
 }
 
 #[api_operation(
     operation_id = "create_connection",
     error_code = 400,
+    error_code = 403,
     error_code = 409,
     error_code = 413,
     error_code = 415,
@@ -47,30 +51,37 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn create(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     body: JsonBody<ConnectionRequest>,
 ) -> Result<Located<ConnectionResponse>, ApiError> {
     let spec = ConnectionSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
-    let connection = state.connections.create(spec).await?;
+    let connection = state.connections.create(&caller, spec).await?;
     Ok(Located::created(location("connections", connection.id), ConnectionResponse::from(&connection)))
 }
 
 #[api_operation(
     operation_id = "get_connection",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 500,
     error_code = 503,
     tag = "connections",
     summary = "Get a connection"
 )]
-pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<ConnectionResponse>, ApiError> {
-    let connection = state.connections.get(ConnectionId::from(path.id)).await?;
+pub(crate) async fn get(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Json<ConnectionResponse>, ApiError> {
+    let connection = state.connections.get(&caller, ConnectionId::from(path.id)).await?;
     Ok(Json(ConnectionResponse::from(&connection)))
 }
 
 #[api_operation(
     operation_id = "update_connection",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 409,
     error_code = 413,
@@ -84,21 +95,23 @@ pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Jso
 )]
 pub(crate) async fn update(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     path: Path<IdPath>,
     body: JsonBody<patch::MergePatch>,
 ) -> Result<Json<ConnectionResponse>, ApiError> {
     let id = ConnectionId::from(path.id);
-    let current = state.connections.get(id).await?;
+    let current = state.connections.get_for_update(&caller, id).await?;
     let mut merged: ConnectionRequest = patch::merge(&ConnectionRequest::from_domain(&current), body.into_inner())?;
     merged.api_key = unmask(merged.api_key, current.spec.api_key.as_ref());
     let spec = ConnectionSpec::try_from(merged).map_err(ApiError::invalid)?;
-    let connection = state.connections.update(id, spec).await?;
+    let connection = state.connections.update(&caller, id, spec).await?;
     Ok(Json(ConnectionResponse::from(&connection)))
 }
 
 #[api_operation(
     operation_id = "delete_connection",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 409,
     error_code = 500,
@@ -107,7 +120,11 @@ pub(crate) async fn update(
     summary = "Delete a connection",
     description = "409 when an experiment uses it, or for the built-in connection."
 )]
-pub(crate) async fn delete(state: Data<AppState>, path: Path<IdPath>) -> Result<NoContent, ApiError> {
-    state.connections.delete(ConnectionId::from(path.id)).await?;
+pub(crate) async fn delete(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<NoContent, ApiError> {
+    state.connections.delete(&caller, ConnectionId::from(path.id)).await?;
     Ok(NoContent)
 }

@@ -14,6 +14,7 @@ use crate::api::problem::ApiError;
 use crate::api::query::QueryParams;
 use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
+use crate::auth::Authenticated;
 use crate::dto::experiment::{ExperimentRequest, ExperimentResponse, ValidationResponse};
 use crate::state::AppState;
 
@@ -28,6 +29,7 @@ pub struct DeleteQuery {
 #[api_operation(
     operation_id = "list_experiments",
     error_code = 400,
+    error_code = 403,
     error_code = 500,
     error_code = 503,
     tag = "experiments",
@@ -35,10 +37,11 @@ pub struct DeleteQuery {
 )]
 pub(crate) async fn list(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     query: QueryParams<PageQuery>,
 ) -> Result<Paginated<ExperimentResponse>, ApiError> {
     let page = query.to_page()?;
-    let listed = state.experiments.list(page).await?;
+    let listed = state.experiments.list(&caller, page).await?;
     let items = listed.items.iter().map(|experiment| ExperimentResponse::new(experiment, Vec::new())).collect();
     Ok(Paginated::new(items, listed.total, page))
 }
@@ -46,6 +49,7 @@ pub(crate) async fn list(
 #[api_operation(
     operation_id = "create_experiment",
     error_code = 400,
+    error_code = 403,
     error_code = 413,
     error_code = 415,
     error_code = 422,
@@ -57,16 +61,18 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn create(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     body: JsonBody<ExperimentRequest>,
 ) -> Result<Located<ExperimentResponse>, ApiError> {
     let spec = ExperimentSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
-    let (experiment, warnings) = state.experiments.create(spec).await?;
+    let (experiment, warnings) = state.experiments.create(&caller, spec).await?;
     Ok(Located::created(location("experiments", experiment.id), ExperimentResponse::new(&experiment, warnings)))
 }
 
 #[api_operation(
     operation_id = "validate_experiment",
     error_code = 400,
+    error_code = 403,
     error_code = 413,
     error_code = 415,
     error_code = 422,
@@ -78,10 +84,11 @@ pub(crate) async fn create(
 )]
 pub(crate) async fn validate(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     body: JsonBody<ExperimentRequest>,
 ) -> Result<Json<ValidationResponse>, ApiError> {
     let response = match ExperimentSpec::try_from(body.into_inner()) {
-        Ok(spec) => ValidationResponse::from_report(state.experiments.validate(&spec).await?),
+        Ok(spec) => ValidationResponse::from_report(state.experiments.validate(&caller, &spec).await?),
         Err(errors) => ValidationResponse::from_errors(errors),
     };
     Ok(Json(response))
@@ -90,20 +97,26 @@ pub(crate) async fn validate(
 #[api_operation(
     operation_id = "get_experiment",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 500,
     error_code = 503,
     tag = "experiments",
     summary = "Get an experiment"
 )]
-pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<ExperimentResponse>, ApiError> {
-    let experiment = state.experiments.get(ExperimentId::from(path.id)).await?;
+pub(crate) async fn get(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Json<ExperimentResponse>, ApiError> {
+    let experiment = state.experiments.get(&caller, ExperimentId::from(path.id)).await?;
     Ok(Json(ExperimentResponse::new(&experiment, Vec::new())))
 }
 
 #[api_operation(
     operation_id = "update_experiment",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 409,
     error_code = 413,
@@ -117,20 +130,22 @@ pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Jso
 )]
 pub(crate) async fn update(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     path: Path<IdPath>,
     body: JsonBody<patch::MergePatch>,
 ) -> Result<Json<ExperimentResponse>, ApiError> {
     let id = ExperimentId::from(path.id);
-    let current = state.experiments.get(id).await?;
+    let current = state.experiments.get_for_update(&caller, id).await?;
     let merged: ExperimentRequest = patch::merge(&ExperimentRequest::from_domain(&current), body.into_inner())?;
     let spec = ExperimentSpec::try_from(merged).map_err(ApiError::invalid)?;
-    let experiment = state.experiments.update(id, spec).await?;
+    let experiment = state.experiments.update(&caller, id, spec).await?;
     Ok(Json(ExperimentResponse::new(&experiment, Vec::new())))
 }
 
 #[api_operation(
     operation_id = "delete_experiment",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 409,
     error_code = 500,
@@ -141,9 +156,10 @@ pub(crate) async fn update(
 )]
 pub(crate) async fn delete(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     path: Path<IdPath>,
     query: QueryParams<DeleteQuery>,
 ) -> Result<NoContent, ApiError> {
-    state.experiments.delete(ExperimentId::from(path.id), query.cascade).await?;
+    state.experiments.delete(&caller, ExperimentId::from(path.id), query.cascade).await?;
     Ok(NoContent)
 }

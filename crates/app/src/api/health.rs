@@ -13,7 +13,6 @@ use apistos::paths::{MediaType, Response, Responses};
 use apistos::reference_or::ReferenceOr;
 use apistos::web::{ServiceConfig, get, resource};
 use qbench_domain::RunStatus;
-use qbench_repository::{Page, RunFilter};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -210,10 +209,10 @@ pub(crate) async fn api_ready(state: Data<AppState>) -> HealthAnswer {
     produces = "text/plain"
 )]
 pub(crate) async fn metrics_endpoint(state: Data<AppState>) -> HttpResponse {
+    // Every user's runs: the gauge is the service's own view, not a caller's.
     for status in RunStatus::ALL {
-        let filter = RunFilter { experiment_id: None, status: Some(status) };
-        if let Ok(listed) = state.runs.list(filter, Page { limit: 1, offset: 0 }).await {
-            metrics::gauge!("qbench_runs", "status" => status.as_str()).set(listed.total as f64);
+        if let Ok(total) = state.runs.count(status).await {
+            metrics::gauge!("qbench_runs", "status" => status.as_str()).set(total as f64);
         }
     }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())

@@ -95,7 +95,7 @@ pub enum ProblemKind {
     BadRequest,
     /// 401 (reserved for authentication).
     Unauthorized,
-    /// 403 (reserved for authorization).
+    /// 403: the caller lacks the role the operation needs.
     Forbidden,
     /// 404: no such object or route.
     NotFound,
@@ -287,6 +287,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound { entity, id } => {
                 Self::new(ProblemKind::NotFound, format!("{entity} {id} not found"))
             }
+            ServiceError::Forbidden(denied) => Self::new(ProblemKind::Forbidden, denied.to_string()),
             ServiceError::Conflict(detail) => Self::new(ProblemKind::Conflict, detail),
             ServiceError::Unavailable(reason) => {
                 tracing::warn!(%reason, "dependency unavailable");
@@ -324,5 +325,25 @@ impl ApiErrorComponent for ApiError {
                 )
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use qbench_domain::{Caller, Role};
+
+    use super::*;
+
+    #[test]
+    fn a_missing_role_is_a_403_problem_saying_which_role() {
+        let denied = Caller::new("vera@example.com", [Role::Viewer]).require(Role::Editor).err();
+        let Some(denied) = denied else { panic!("a viewer is not an editor") };
+        let error = ApiError::from(ServiceError::Forbidden(denied));
+        let problem = error.problem();
+        assert_eq!(problem.status, 403);
+        assert_eq!(problem.problem_type, "urn:qbench:problem:forbidden");
+        assert_eq!(problem.title, "Forbidden");
+        assert_eq!(problem.detail, "this needs the editor role; you have viewer");
+        assert_eq!(error.status_code(), StatusCode::FORBIDDEN);
     }
 }

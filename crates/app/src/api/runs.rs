@@ -14,6 +14,7 @@ use crate::api::problem::{ApiError, ProblemKind};
 use crate::api::query::QueryParams;
 use crate::api::responses::{Accepted, Located, Paginated};
 use crate::api::{IdPath, location};
+use crate::auth::Authenticated;
 use crate::dto::run::{RunCanceled, RunCreated, RunResponse, RunResult};
 use crate::state::AppState;
 
@@ -32,33 +33,44 @@ pub struct RunListQuery {
     pub page: Option<u64>,
     /// Same as `limit`.
     pub page_size: Option<u64>,
+    /// Every user's runs instead of the caller's own: admins only (403 for anyone else).
+    #[serde(default)]
+    pub all: bool,
 }
 
 #[api_operation(
     operation_id = "create_run",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 500,
     error_code = 503,
     tag = "runs",
     summary = "Start a run of an experiment",
-    description = "The run is stored as `CREATED` and queued; follow `Location` to watch it."
+    description = "The run is stored as `CREATED`, owned by the caller, and queued; follow `Location` to watch it. Needs the editor role (403) and an experiment the caller sees (404 otherwise)."
 )]
-pub(crate) async fn create(state: Data<AppState>, path: Path<IdPath>) -> Result<Accepted<RunCreated>, ApiError> {
-    let run = state.runs.create(ExperimentId::from(path.id)).await?;
+pub(crate) async fn create(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Accepted<RunCreated>, ApiError> {
+    let run = state.runs.create(&caller, ExperimentId::from(path.id)).await?;
     Ok(Accepted(Located::accepted(location("runs", run.id()), RunCreated { run_id: run.id().as_uuid() })))
 }
 
 #[api_operation(
     operation_id = "list_runs",
     error_code = 400,
+    error_code = 403,
     error_code = 500,
     error_code = 503,
     tag = "runs",
-    summary = "List runs, newest first"
+    summary = "List runs, newest first",
+    description = "The caller's own runs; an admin lists every user's with `?all=true` (403 for anyone else)."
 )]
 pub(crate) async fn list(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     query: QueryParams<RunListQuery>,
 ) -> Result<Paginated<RunResponse>, ApiError> {
     let query = query.into_inner();
@@ -73,38 +85,48 @@ pub(crate) async fn list(
             )
         })?),
     };
-    let filter = RunFilter { experiment_id: query.experiment_id.map(ExperimentId::from), status };
-    let listed = state.runs.list(filter, page).await?;
+    let filter = RunFilter { experiment_id: query.experiment_id.map(ExperimentId::from), status, owner: None };
+    let listed = state.runs.list(&caller, filter, query.all, page).await?;
     Ok(Paginated::new(listed.items.iter().map(RunResponse::from).collect(), listed.total, page))
 }
 
 #[api_operation(
     operation_id = "get_run",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 500,
     error_code = 503,
     tag = "runs",
     summary = "Get a run: status, progress, metrics"
 )]
-pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<RunResponse>, ApiError> {
-    let run = state.runs.get(RunId::from(path.id)).await?;
+pub(crate) async fn get(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Json<RunResponse>, ApiError> {
+    let run = state.runs.get(&caller, RunId::from(path.id)).await?;
     Ok(Json(RunResponse::from(&run)))
 }
 
 #[api_operation(
     operation_id = "cancel_run",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 409,
     error_code = 500,
     error_code = 503,
     tag = "runs",
     summary = "Cancel a run",
-    description = "409 when the run has already ended."
+    description = "Needs the editor role (403). 409 when the run has already ended."
 )]
-pub(crate) async fn cancel(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<RunCanceled>, ApiError> {
-    let run = state.runs.cancel(RunId::from(path.id)).await?;
+pub(crate) async fn cancel(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Json<RunCanceled>, ApiError> {
+    let run = state.runs.cancel(&caller, RunId::from(path.id)).await?;
     Ok(Json(RunCanceled { id: run.id().as_uuid(), status: run.status().into() }))
 }
 
@@ -114,13 +136,18 @@ pub(crate) async fn cancel(state: Data<AppState>, path: Path<IdPath>) -> Result<
     summary = "The full result of a completed run",
     description = "Every (vector, search setting) in full, the dataset and provenance, and where the per-query rows were written. 409 while the run is not COMPLETED.",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 409,
     error_code = 500,
     error_code = 503
 )]
-pub(crate) async fn result(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<RunResult>, ApiError> {
-    let run = state.runs.get(RunId::from(path.id)).await?;
+pub(crate) async fn result(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Json<RunResult>, ApiError> {
+    let run = state.runs.get(&caller, RunId::from(path.id)).await?;
     match (run.status(), run.metrics()) {
         (RunStatus::Completed, Some(metrics)) => {
             Ok(Json(RunResult { run_id: run.id().as_uuid(), result: metrics.clone() }))

@@ -11,6 +11,7 @@ use crate::api::problem::ApiError;
 use crate::api::query::QueryParams;
 use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
+use crate::auth::Authenticated;
 use crate::dto::storage::{StorageRequest, StorageResponse};
 use crate::dto::unmask;
 use crate::state::AppState;
@@ -18,6 +19,7 @@ use crate::state::AppState;
 #[api_operation(
     operation_id = "list_storages",
     error_code = 400,
+    error_code = 403,
     error_code = 500,
     error_code = 503,
     tag = "storage",
@@ -25,16 +27,18 @@ use crate::state::AppState;
 )]
 pub(crate) async fn list(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     query: QueryParams<PageQuery>,
 ) -> Result<Paginated<StorageResponse>, ApiError> {
     let page = query.to_page()?;
-    let listed = state.storages.list(page).await?;
+    let listed = state.storages.list(&caller, page).await?;
     Ok(Paginated::new(listed.items.iter().map(StorageResponse::from).collect(), listed.total, page))
 }
 
 #[api_operation(
     operation_id = "create_storage",
     error_code = 400,
+    error_code = 403,
     error_code = 409,
     error_code = 413,
     error_code = 415,
@@ -47,30 +51,37 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn create(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     body: JsonBody<StorageRequest>,
 ) -> Result<Located<StorageResponse>, ApiError> {
     let spec = StorageSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
-    let storage = state.storages.create(spec).await?;
+    let storage = state.storages.create(&caller, spec).await?;
     Ok(Located::created(location("storage", storage.id), StorageResponse::from(&storage)))
 }
 
 #[api_operation(
     operation_id = "get_storage",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 500,
     error_code = 503,
     tag = "storage",
     summary = "Get an object storage"
 )]
-pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Json<StorageResponse>, ApiError> {
-    let storage = state.storages.get(StorageId::from(path.id)).await?;
+pub(crate) async fn get(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Json<StorageResponse>, ApiError> {
+    let storage = state.storages.get(&caller, StorageId::from(path.id)).await?;
     Ok(Json(StorageResponse::from(&storage)))
 }
 
 #[api_operation(
     operation_id = "update_storage",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 409,
     error_code = 413,
@@ -84,22 +95,24 @@ pub(crate) async fn get(state: Data<AppState>, path: Path<IdPath>) -> Result<Jso
 )]
 pub(crate) async fn update(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     path: Path<IdPath>,
     body: JsonBody<patch::MergePatch>,
 ) -> Result<Json<StorageResponse>, ApiError> {
     let id = StorageId::from(path.id);
-    let current = state.storages.get(id).await?;
+    let current = state.storages.get_for_update(&caller, id).await?;
     let mut merged: StorageRequest = patch::merge(&StorageRequest::from_domain(&current), body.into_inner())?;
     merged.access_key = unmask(merged.access_key, current.spec.access_key.as_ref());
     merged.secret_key = unmask(merged.secret_key, current.spec.secret_key.as_ref());
     let spec = StorageSpec::try_from(merged).map_err(ApiError::invalid)?;
-    let storage = state.storages.update(id, spec).await?;
+    let storage = state.storages.update(&caller, id, spec).await?;
     Ok(Json(StorageResponse::from(&storage)))
 }
 
 #[api_operation(
     operation_id = "delete_storage",
     error_code = 400,
+    error_code = 403,
     error_code = 404,
     error_code = 409,
     error_code = 500,
@@ -108,7 +121,11 @@ pub(crate) async fn update(
     summary = "Delete an object storage",
     description = "409 when a dataset uses it."
 )]
-pub(crate) async fn delete(state: Data<AppState>, path: Path<IdPath>) -> Result<NoContent, ApiError> {
-    state.storages.delete(StorageId::from(path.id)).await?;
+pub(crate) async fn delete(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<NoContent, ApiError> {
+    state.storages.delete(&caller, StorageId::from(path.id)).await?;
     Ok(NoContent)
 }

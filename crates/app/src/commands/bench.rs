@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use qbench_domain::{
-    ConnectionSpec, DatasetSpec, ExperimentSpec, IndexConfig, Quantization, Run, RunStatus, ScalarType, SchemaConfig,
-    SearchQuantization, Secret, UploadConfig,
+    Caller, ConnectionSpec, DatasetSpec, ExperimentSpec, IndexConfig, Quantization, Run, RunStatus, ScalarType,
+    SchemaConfig, SearchQuantization, Secret, UploadConfig,
 };
 use qbench_service::execution::RunWorker;
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService};
@@ -43,28 +43,39 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandErro
         health: database,
     };
     let engine = Engine::new(&settings).map_err(CommandError::new)?;
+    // The command runs on the user's own machine, against its own throwaway database.
+    let caller = Caller::development();
     let connections = ConnectionService::new(repositories.connections.clone());
     let connection = if args.connection == qbench_domain::EMBEDDED_CONNECTION_URL {
         connections.ensure_builtin().await
     } else {
         connections
-            .create(ConnectionSpec {
-                name: "bench".to_owned(),
-                url: args.connection.clone(),
-                api_key: args.api_key.clone().map(Secret::from),
-            })
+            .create(
+                &caller,
+                ConnectionSpec {
+                    name: "bench".to_owned(),
+                    url: args.connection.clone(),
+                    api_key: args.api_key.clone().map(Secret::from),
+                },
+            )
             .await
     }
     .map_err(|err| CommandError::new(format!("--connection: {err}")))?;
     let datasets = DatasetService::new(repositories.datasets.clone(), repositories.storages.clone())
         .with_reader(engine.storage.clone(), engine.default_s3.clone());
     let dataset = datasets
-        .create_inspected(DatasetSpec {
-            name: "bench".to_owned(),
-            source_uri: uri.parse().map_err(|err| CommandError::new(format!("--dataset: {err}")))?,
-            storage_id: None,
-            schema_config: SchemaConfig { scalar_fields: args.scalar_fields.clone(), vectors: args.vectors.0.clone() },
-        })
+        .create_inspected(
+            &caller,
+            DatasetSpec {
+                name: "bench".to_owned(),
+                source_uri: uri.parse().map_err(|err| CommandError::new(format!("--dataset: {err}")))?,
+                storage_id: None,
+                schema_config: SchemaConfig {
+                    scalar_fields: args.scalar_fields.clone(),
+                    vectors: args.vectors.0.clone(),
+                },
+            },
+        )
         .await
         .map_err(|err| CommandError::new(format!("--dataset: {err}")))?;
     let experiments = ExperimentService::new(
@@ -72,10 +83,12 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandErro
         repositories.datasets.clone(),
         repositories.connections.clone(),
     );
-    let (experiment, _warnings) =
-        experiments.create(experiment_spec(&args, &dataset, connection.id)).await.map_err(CommandError::new)?;
+    let (experiment, _warnings) = experiments
+        .create(&caller, experiment_spec(&args, &dataset, connection.id))
+        .await
+        .map_err(CommandError::new)?;
     let runs = RunService::new(repositories.runs.clone(), repositories.experiments.clone(), repositories.queue.clone());
-    let run = runs.create(experiment.id).await.map_err(CommandError::new)?;
+    let run = runs.create(&caller, experiment.id).await.map_err(CommandError::new)?;
 
     let worker = Arc::new(RunWorker::new(
         repositories.runs.clone(),
@@ -83,7 +96,7 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandErro
         worker_settings(&settings),
     ));
     let execution = tokio::spawn(async move { worker.run_next().await });
-    let ended = watch(&runs, &run, execution).await?;
+    let ended = watch(&runs, &caller, &run, execution).await?;
     match ended.status() {
         RunStatus::Completed => {
             let metrics = ended.metrics().cloned().unwrap_or_default();
@@ -129,6 +142,7 @@ fn experiment_spec(
 /// Shows a progress bar per phase until the run ends; Ctrl-C cancels it.
 async fn watch(
     runs: &RunService,
+    caller: &Caller,
     run: &Run,
     mut execution: tokio::task::JoinHandle<Result<Option<Run>, qbench_repository::RepositoryError>>,
 ) -> Result<Run, CommandError> {
@@ -150,10 +164,10 @@ async fn watch(
                 return ended.map_err(CommandError::new)?.ok_or_else(|| CommandError::new("the run was not found"));
             }
             _ = tokio::signal::ctrl_c() => {
-                runs.cancel(run.id()).await.map_err(CommandError::new)?;
+                runs.cancel(caller, run.id()).await.map_err(CommandError::new)?;
             }
             _ = ticker.tick() => {
-                let Ok(latest) = runs.get(run.id()).await else { continue };
+                let Ok(latest) = runs.get(caller, run.id()).await else { continue };
                 let progress = latest.progress();
                 if current.as_ref().is_none_or(|(phase, _)| *phase != progress.phase) {
                     if let Some((_, bar)) = current.take() {

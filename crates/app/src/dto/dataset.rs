@@ -232,6 +232,8 @@ pub struct DatasetResponse {
     pub schema_config: SchemaConfigBody,
     /// What its files' footers said when last inspected (`POST …/inspect`), or null.
     pub inspection: Option<InspectionBody>,
+    /// The user who registered it; only they and admins see it.
+    pub owner: String,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -248,6 +250,7 @@ impl DatasetResponse {
             storage_id: None,
             schema_config: request.schema_config,
             inspection: None,
+            owner: "ann@example.com".to_owned(),
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }
@@ -263,6 +266,7 @@ impl From<&Dataset> for DatasetResponse {
             storage_id: dataset.spec.storage_id.map(|id| id.as_uuid()),
             schema_config: SchemaConfigBody::from_domain(&dataset.spec.schema_config),
             inspection: dataset.inspection.as_ref().map(InspectionBody::from),
+            owner: dataset.owner.clone(),
             created_at: dataset.created_at,
             updated_at: dataset.updated_at,
         }

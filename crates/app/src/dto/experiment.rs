@@ -514,6 +514,8 @@ pub struct ExperimentResponse {
     /// The settings, as registered.
     #[serde(flatten)]
     pub settings: ExperimentRequest,
+    /// The user who registered it; only they and admins see it.
+    pub owner: String,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -528,6 +530,7 @@ impl ExperimentResponse {
         Self {
             id: Uuid::nil(),
             settings: ExperimentRequest::example(),
+            owner: "ann@example.com".to_owned(),
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
             warnings: Vec::new(),
@@ -539,6 +542,7 @@ impl ExperimentResponse {
         Self {
             id: experiment.id.as_uuid(),
             settings: ExperimentRequest::from_domain(experiment),
+            owner: experiment.owner.clone(),
             created_at: experiment.created_at,
             updated_at: experiment.updated_at,
             warnings: warnings.into_iter().map(FieldError::from).collect(),

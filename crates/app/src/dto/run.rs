@@ -54,6 +54,8 @@ pub struct RunResponse {
     pub id: Uuid,
     /// The experiment run.
     pub experiment_id: Uuid,
+    /// The user who started it; only they and admins see it.
+    pub owner: String,
     /// `CREATED`, `RUNNING`, `COMPLETED`, `FAILED` or `CANCELED`.
     pub status: RunStatusBody,
     /// When it was created.
@@ -77,6 +79,7 @@ impl RunResponse {
         Self {
             id: Uuid::nil(),
             experiment_id: Uuid::nil(),
+            owner: "ann@example.com".to_owned(),
             status: RunStatusBody::Completed,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
@@ -94,6 +97,7 @@ impl From<&Run> for RunResponse {
         Self {
             id: run.id().as_uuid(),
             experiment_id: run.experiment_id().as_uuid(),
+            owner: run.owner().to_owned(),
             status: run.status().into(),
             created_at: run.created_at(),
             updated_at: run.updated_at(),

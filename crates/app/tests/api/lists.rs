@@ -159,6 +159,14 @@ async fn runs_are_listed_newest_first_and_filtered(backend: Backend) {
     assert_eq!(ids(&all), newest_first);
     assert_eq!(all.header("x-total-count"), "4");
 
+    // Everything belongs to the development caller, an admin, who may also list every user's runs.
+    assert!(all.body.as_array().unwrap().iter().all(|run| run["owner"] == "dev@localhost"), "{all:#?}");
+    assert_eq!(dataset["owner"], "dev@localhost");
+    assert_eq!(app.get(&format!("/api/v1/experiments/{a}")).await.body["owner"], "dev@localhost");
+    let everyone = app.get("/api/v1/runs?all=true").await;
+    everyone.expect(200);
+    assert_eq!((ids(&everyone), everyone.header("x-total-count")), (newest_first.clone(), "4"));
+
     let of_a = app.get(&format!("/api/v1/runs?experiment_id={a}")).await;
     assert_eq!(ids(&of_a), [created[3].clone(), created[2].clone(), created[0].clone()]);
     assert_eq!(of_a.header("x-total-count"), "3");

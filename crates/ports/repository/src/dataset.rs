@@ -16,8 +16,10 @@ pub trait DatasetRepository: Send + Sync {
     async fn insert(&self, dataset: &Dataset) -> Result<(), RepositoryError>;
     /// The dataset with `id`.
     async fn get(&self, id: DatasetId) -> Result<Dataset, RepositoryError>;
-    /// Datasets in creation order.
-    async fn list(&self, page: Page) -> Result<Listed<Dataset>, RepositoryError>;
+    /// Datasets in creation order; with `owner`, only that user's (`total` counts them alone).
+    /// Datasets stored before owners were recorded belong to `dev@localhost`
+    /// (`Caller::DEVELOPMENT_USER`).
+    async fn list(&self, owner: Option<&str>, page: Page) -> Result<Listed<Dataset>, RepositoryError>;
     /// Replaces a stored dataset.
     async fn update(&self, dataset: &Dataset) -> Result<(), RepositoryError>;
     /// Deletes a dataset. MUST return `InUse` when an experiment references it.

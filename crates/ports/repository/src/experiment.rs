@@ -16,8 +16,10 @@ pub trait ExperimentRepository: Send + Sync {
     async fn insert(&self, experiment: &Experiment) -> Result<(), RepositoryError>;
     /// The experiment with `id`.
     async fn get(&self, id: ExperimentId) -> Result<Experiment, RepositoryError>;
-    /// Experiments in creation order.
-    async fn list(&self, page: Page) -> Result<Listed<Experiment>, RepositoryError>;
+    /// Experiments in creation order; with `owner`, only that user's (`total` counts them alone).
+    /// Experiments stored before owners were recorded belong to `dev@localhost`
+    /// (`Caller::DEVELOPMENT_USER`).
+    async fn list(&self, owner: Option<&str>, page: Page) -> Result<Listed<Experiment>, RepositoryError>;
     /// Replaces a stored experiment.
     async fn update(&self, experiment: &Experiment) -> Result<(), RepositoryError>;
     /// Deletes an experiment, atomically. With runs, it MUST return `InUse` unless `cascade`,

@@ -7,12 +7,15 @@ use qbench_domain::{ExperimentId, Run, RunId, RunStatus};
 use crate::{Listed, Page, RepositoryError};
 
 /// Which runs a list returns.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunFilter {
     /// Only runs of this experiment.
     pub experiment_id: Option<ExperimentId>,
     /// Only runs with this status.
     pub status: Option<RunStatus>,
+    /// Only runs of this user; runs stored before owners were recorded belong to
+    /// `dev@localhost` (`Caller::DEVELOPMENT_USER`).
+    pub owner: Option<String>,
 }
 
 /// Stores runs.
@@ -27,7 +30,7 @@ pub trait RunRepository: Send + Sync {
     async fn insert(&self, run: &Run) -> Result<(), RepositoryError>;
     /// The run with `id`.
     async fn get(&self, id: RunId) -> Result<Run, RepositoryError>;
-    /// Runs matching `filter`, newest first.
+    /// Runs matching `filter`, newest first; `total` counts the filtered set.
     async fn list(&self, filter: RunFilter, page: Page) -> Result<Listed<Run>, RepositoryError>;
     /// Stores a run's new state, but only if its stored status is still `expected`: a status
     /// change never overwrites a concurrent one. MUST return `Conflict` when the stored status

@@ -110,7 +110,7 @@ impl RunWorker {
         let running = self
             .runs
             .list(
-                RunFilter { experiment_id: None, status: Some(RunStatus::Running) },
+                RunFilter { status: Some(RunStatus::Running), ..RunFilter::default() },
                 Page { limit: Page::MAX_LIMIT, offset: 0 },
             )
             .await?;

@@ -76,6 +76,9 @@ pub(crate) fn assert_in_use(
     assert_eq!((found, found_id, found_by, found_count), (entity, id.to_string(), by, count), "{what}");
 }
 
+/// The owner of the fixtures' datasets, experiments and runs.
+pub(crate) const OWNER: &str = "contract@example.com";
+
 /// A name no other check uses.
 pub(crate) fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
@@ -149,6 +152,7 @@ pub(crate) fn dataset(storage_id: Option<StorageId>) -> Dataset {
             storage_id,
             schema_config,
         },
+        OWNER,
         now(),
     )
 }
@@ -185,7 +189,7 @@ pub(crate) fn experiment(dataset: &Dataset, connection_id: ConnectionId) -> Expe
         upload_config: UploadConfig { batch_size: Some(512), parallel: Some(4) },
         keep_collection: true,
     };
-    Experiment::new(spec, now())
+    Experiment::new(spec, OWNER, now())
 }
 
 /// A stored connection, dataset (without storage) and experiment using both.

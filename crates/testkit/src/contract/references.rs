@@ -5,7 +5,7 @@ use qbench_repository::Entity;
 
 use super::RepositoryUnderTest;
 use super::fixtures::{
-    assert_in_use, assert_not_found, connection, dataset, experiment, now, ok, seed_experiment, storage,
+    OWNER, assert_in_use, assert_not_found, connection, dataset, experiment, now, ok, seed_experiment, storage,
 };
 
 /// A connection or dataset used by experiments, and a storage used by a dataset, cannot be
@@ -42,13 +42,13 @@ pub async fn check_references_block_deletes(repos: &RepositoryUnderTest) {
 /// and only its runs.
 pub async fn check_experiment_delete_cascades_to_runs(repos: &RepositoryUnderTest) {
     let (connection, data, doomed) = seed_experiment(repos).await;
-    let runs = [Run::new(doomed.id, now()), Run::new(doomed.id, now())];
+    let runs = [Run::new(doomed.id, OWNER, now()), Run::new(doomed.id, OWNER, now())];
     for run in &runs {
         ok(repos.runs.insert(run).await, "insert run");
     }
     let bystander = experiment(&data, connection.id);
     ok(repos.experiments.insert(&bystander).await, "insert another experiment");
-    let bystander_run = Run::new(bystander.id, now());
+    let bystander_run = Run::new(bystander.id, OWNER, now());
     ok(repos.runs.insert(&bystander_run).await, "insert another experiment's run");
 
     assert_in_use(

@@ -6,12 +6,12 @@ use qbench_repository::{Entity, RepositoryError};
 use serde_json::json;
 
 use super::RepositoryUnderTest;
-use super::fixtures::{assert_not_found, err, now, ok, seed_experiment};
+use super::fixtures::{OWNER, assert_not_found, err, now, ok, seed_experiment};
 
 /// A run cannot be stored for an experiment that does not exist.
 pub async fn check_run_needs_its_experiment(repos: &RepositoryUnderTest) {
     let missing = ExperimentId::new();
-    let orphan = Run::new(missing, now());
+    let orphan = Run::new(missing, OWNER, now());
     assert_not_found(repos.runs.insert(&orphan).await, Entity::Experiment, missing, "run of a missing experiment");
     assert_not_found(repos.runs.get(orphan.id()).await, Entity::Run, orphan.id(), "refused run");
 }
@@ -21,7 +21,7 @@ pub async fn check_run_needs_its_experiment(repos: &RepositoryUnderTest) {
 pub async fn check_run_life_cycle_and_conditional_update(repos: &RepositoryUnderTest) {
     let (_, _, experiment) = seed_experiment(repos).await;
     let start = now();
-    let mut run = Run::new(experiment.id, start);
+    let mut run = Run::new(experiment.id, OWNER, start);
     ok(repos.runs.insert(&run).await, "insert run");
     assert_eq!(ok(repos.runs.get(run.id()).await, "get run"), run, "created");
 
@@ -55,7 +55,7 @@ pub async fn check_run_life_cycle_and_conditional_update(repos: &RepositoryUnder
     ok(repos.runs.update(&run, RunStatus::Running).await, "RUNNING -> COMPLETED");
     assert_eq!(ok(repos.runs.get(run.id()).await, "get run"), run, "completed");
 
-    let mut failing = Run::new(experiment.id, start);
+    let mut failing = Run::new(experiment.id, OWNER, start);
     ok(repos.runs.insert(&failing).await, "insert second run");
     ok(failing.fail("qdrant answered 503: overloaded", start + Duration::seconds(1)), "fail");
     ok(repos.runs.update(&failing, RunStatus::Created).await, "CREATED -> FAILED");
@@ -63,7 +63,7 @@ pub async fn check_run_life_cycle_and_conditional_update(repos: &RepositoryUnder
 
     let unknown = RunId::new();
     assert_not_found(repos.runs.get(unknown).await, Entity::Run, unknown, "get unknown");
-    let ghost = Run::new(experiment.id, start);
+    let ghost = Run::new(experiment.id, OWNER, start);
     assert_not_found(repos.runs.update(&ghost, RunStatus::Created).await, Entity::Run, ghost.id(), "update unknown");
 }
 
@@ -75,7 +75,7 @@ pub async fn check_claims_take_each_waiting_run_once_oldest_first(repos: &Reposi
     let base = now();
     let mut mine = Vec::new();
     for offset in [3, 1, 2, 5, 4, 6] {
-        let run = Run::new(experiment.id, base + Duration::seconds(offset));
+        let run = Run::new(experiment.id, OWNER, base + Duration::seconds(offset));
         ok(repos.runs.insert(&run).await, "insert waiting run");
         mine.push((offset, run.id()));
     }
@@ -112,7 +112,7 @@ pub async fn check_claims_take_each_waiting_run_once_oldest_first(repos: &Reposi
     // One worker alone takes them oldest first.
     let mut expected = Vec::new();
     for offset in [2, 1, 3] {
-        let run = Run::new(experiment.id, base + Duration::seconds(100 + offset));
+        let run = Run::new(experiment.id, OWNER, base + Duration::seconds(100 + offset));
         ok(repos.runs.insert(&run).await, "insert waiting run");
         expected.push((offset, run.id()));
     }

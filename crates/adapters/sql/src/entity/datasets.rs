@@ -16,6 +16,9 @@ pub(crate) struct Model {
     pub schema_config: Json,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub inspection: Option<Json>,
+    /// Added after the first release: nullable so older rows read as owned by `dev@localhost`.
+    #[sea_orm(column_type = "Text", nullable, indexed)]
+    pub owner: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -10,6 +10,9 @@ pub(crate) struct Model {
     pub id: Uuid,
     #[sea_orm(indexed)]
     pub experiment_id: Uuid,
+    /// Added after the first release: nullable so older rows read as owned by `dev@localhost`.
+    #[sea_orm(column_type = "Text", nullable, indexed)]
+    pub owner: Option<String>,
     pub status: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

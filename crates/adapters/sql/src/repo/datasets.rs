@@ -11,7 +11,7 @@ use crate::codec::{RowRef, stored_time};
 use crate::entity::{datasets, experiments, storages};
 use crate::error::{db_error, write_error};
 
-use super::{Hold, convert, hold, page_of};
+use super::{Hold, convert, hold, owned_by, owner_of, page_of};
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Dataset, table: "datasets", id }
@@ -31,6 +31,7 @@ fn dataset_row(dataset: &Dataset) -> Result<datasets::Model, RepositoryError> {
             .as_ref()
             .map(|inspection| row_ref(id).encode_json("inspection", inspection))
             .transpose()?,
+        owner: Some(dataset.owner.clone()),
         created_at: stored_time(dataset.created_at),
         updated_at: stored_time(dataset.updated_at),
     })
@@ -48,6 +49,7 @@ fn dataset_from_row(row: datasets::Model) -> Result<Dataset, RepositoryError> {
             storage_id: row.storage_id.map(Into::into),
             schema_config: stored.decode_json("schema_config", row.schema_config)?,
         },
+        owner: owner_of(row.owner),
         created_at: row.created_at,
         updated_at: row.updated_at,
         inspection: row.inspection.map(|json| stored.decode_json("inspection", json)).transpose()?,
@@ -101,9 +103,12 @@ impl DatasetRepository for SqlDatabase {
     }
 
     #[tracing::instrument(skip(self))]
-    async fn list(&self, page: Page) -> Result<Listed<Dataset>, RepositoryError> {
-        let select =
-            datasets::Entity::find().order_by_asc(datasets::Column::CreatedAt).order_by_asc(datasets::Column::Id);
+    async fn list(&self, owner: Option<&str>, page: Page) -> Result<Listed<Dataset>, RepositoryError> {
+        let mut select = datasets::Entity::find();
+        if let Some(owner) = owner {
+            select = select.filter(owned_by(datasets::Column::Owner, owner));
+        }
+        let select = select.order_by_asc(datasets::Column::CreatedAt).order_by_asc(datasets::Column::Id);
         convert(page_of(select, page, &self.db).await?, dataset_from_row)
     }
 

@@ -11,7 +11,7 @@ use crate::codec::{RowRef, stored_time};
 use crate::entity::{connections, datasets, experiments, runs};
 use crate::error::{db_error, write_error};
 
-use super::{Hold, convert, hold, page_of};
+use super::{Hold, convert, hold, owned_by, owner_of, page_of};
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Experiment, table: "experiments", id }
@@ -35,6 +35,7 @@ fn experiment_row(experiment: &Experiment) -> Result<experiments::Model, Reposit
         search_config: row.encode_json("search_config", &spec.search_config)?,
         upload_config: Some(row.encode_json("upload_config", &spec.upload_config)?),
         keep_collection: Some(spec.keep_collection),
+        owner: Some(experiment.owner.clone()),
         created_at: stored_time(experiment.created_at),
         updated_at: stored_time(experiment.updated_at),
     })
@@ -58,6 +59,7 @@ fn experiment_from_row(row: experiments::Model) -> Result<Experiment, Repository
                 .unwrap_or_default(),
             keep_collection: row.keep_collection.unwrap_or(false),
         },
+        owner: owner_of(row.owner),
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -109,10 +111,12 @@ impl ExperimentRepository for SqlDatabase {
     }
 
     #[tracing::instrument(skip(self))]
-    async fn list(&self, page: Page) -> Result<Listed<Experiment>, RepositoryError> {
-        let select = experiments::Entity::find()
-            .order_by_asc(experiments::Column::CreatedAt)
-            .order_by_asc(experiments::Column::Id);
+    async fn list(&self, owner: Option<&str>, page: Page) -> Result<Listed<Experiment>, RepositoryError> {
+        let mut select = experiments::Entity::find();
+        if let Some(owner) = owner {
+            select = select.filter(owned_by(experiments::Column::Owner, owner));
+        }
+        let select = select.order_by_asc(experiments::Column::CreatedAt).order_by_asc(experiments::Column::Id);
         convert(page_of(select, page, &self.db).await?, experiment_from_row)
     }
 

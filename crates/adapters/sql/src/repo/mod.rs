@@ -11,9 +11,11 @@ mod experiments;
 mod runs;
 mod storages;
 
+use qbench_domain::Caller;
 use qbench_repository::{Listed, Page, RepositoryError};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, PrimaryKeyTrait, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, PrimaryKeyTrait,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -38,6 +40,19 @@ fn convert<T, U>(
 ) -> Result<Listed<U>, RepositoryError> {
     let items = listed.items.into_iter().map(&mut f).collect::<Result<_, _>>()?;
     Ok(Listed { items, total: listed.total })
+}
+
+/// The owner of a row: rows written before owners were recorded have none and belong to the
+/// development user, who was everyone's identity then.
+fn owner_of(stored: Option<String>) -> String {
+    stored.unwrap_or_else(|| Caller::DEVELOPMENT_USER.to_owned())
+}
+
+/// The rows of `owner` in an `owner` column, the unowned older rows counting as the
+/// development user's (see [`owner_of`]).
+fn owned_by(column: impl ColumnTrait, owner: &str) -> Condition {
+    let mine = Condition::any().add(column.eq(owner));
+    if owner == Caller::DEVELOPMENT_USER { mine.add(column.is_null()) } else { mine }
 }
 
 /// How a transaction holds a row it depends on.

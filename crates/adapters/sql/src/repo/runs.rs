@@ -12,7 +12,7 @@ use crate::codec::{RowRef, stored_time};
 use crate::entity::{experiments, runs};
 use crate::error::{db_error, write_error};
 
-use super::{Hold, convert, hold, page_of};
+use super::{Hold, convert, hold, owned_by, owner_of, page_of};
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Run, table: "runs", id }
@@ -24,6 +24,7 @@ fn run_row(run: &Run) -> Result<runs::Model, RepositoryError> {
     Ok(runs::Model {
         id,
         experiment_id: record.experiment_id.as_uuid(),
+        owner: Some(record.owner),
         status: record.status.as_str().to_owned(),
         created_at: stored_time(record.created_at),
         updated_at: stored_time(record.updated_at),
@@ -46,6 +47,7 @@ fn run_from_row(row: runs::Model) -> Result<Run, RepositoryError> {
     Ok(Run::restore(RunRecord {
         id: row.id.into(),
         experiment_id: row.experiment_id.into(),
+        owner: owner_of(row.owner),
         status,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -95,6 +97,9 @@ impl RunRepository for SqlDatabase {
         }
         if let Some(status) = filter.status {
             select = select.filter(runs::Column::Status.eq(status.as_str()));
+        }
+        if let Some(owner) = &filter.owner {
+            select = select.filter(owned_by(runs::Column::Owner, owner));
         }
         let select = select.order_by_desc(runs::Column::CreatedAt).order_by_desc(runs::Column::Id);
         convert(page_of(select, page, &self.db).await?, run_from_row)

@@ -38,7 +38,7 @@ async fn one_winner_per_race(backend: Backend) {
     // Eight workers cancel the same CREATED run at once: one status change applies.
     let repos = RepositoryUnderTest::new(database.clone());
     let experiment = seed_experiment(&repos).await;
-    let run = Run::new(experiment, Utc::now().trunc_subsecs(6));
+    let run = Run::new(experiment, "race@example.com", Utc::now().trunc_subsecs(6));
     RunRepository::insert(&*database, &run).await.unwrap();
     let cancels = (0..WRITERS).map(|_| {
         let database = database.clone();
@@ -73,7 +73,7 @@ async fn seed_experiment(repos: &RepositoryUnderTest) -> qbench_domain::Experime
     );
     repos.connections.insert(&connection).await.unwrap();
     let spec = qbench_domain::ExperimentSpec::new("race", qbench_domain::DatasetId::new(), connection.id);
-    let experiment = qbench_domain::Experiment::new(spec, now);
+    let experiment = qbench_domain::Experiment::new(spec, "race@example.com", now);
     repos.experiments.insert(&experiment).await.unwrap();
     experiment.id
 }

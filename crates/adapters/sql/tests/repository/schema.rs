@@ -2,8 +2,8 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use qbench_domain::{
-    Connection, ConnectionSpec, Dataset, DatasetSpec, Dimension, Distance, Experiment, ExperimentSpec, Progress, Run,
-    RunRecord, RunStatus, SchemaConfig, Secret, VectorSpec,
+    Caller, Connection, ConnectionSpec, Dataset, DatasetSpec, Dimension, Distance, Experiment, ExperimentSpec,
+    Progress, Run, RunRecord, RunStatus, SchemaConfig, Secret, VectorSpec,
 };
 use qbench_repository::{ConnectionRepository, DatasetRepository, ExperimentRepository, RunFilter, RunRepository};
 use sea_orm::Value;
@@ -31,10 +31,11 @@ async fn reopening_keeps_data(backend: Backend) {
             storage_id: None,
             schema_config: schema.unwrap(),
         },
+        "ann@example.com",
         now,
     );
-    let experiment = Experiment::new(ExperimentSpec::new("kept", dataset.id, connection.id), now);
-    let run = Run::new(experiment.id, now);
+    let experiment = Experiment::new(ExperimentSpec::new("kept", dataset.id, connection.id), "ann@example.com", now);
+    let run = Run::new(experiment.id, "bob@example.com", now);
 
     let database = fresh.open(cipher()).await;
     ConnectionRepository::insert(&database, &connection).await.unwrap();
@@ -91,6 +92,7 @@ async fn sync_adds_a_missing_column_and_keeps_rows(backend: Backend) {
     let old = RunRecord {
         id: qbench_domain::RunId::new(),
         experiment_id: qbench_domain::ExperimentId::new(),
+        owner: Caller::DEVELOPMENT_USER.to_owned(),
         status: RunStatus::Running,
         created_at: created,
         updated_at: started,
@@ -122,14 +124,17 @@ async fn sync_adds_a_missing_column_and_keeps_rows(backend: Backend) {
 
     let database = fresh.open(cipher()).await;
     let mut run = RunRepository::get(&database, old.id).await.unwrap();
-    assert_eq!(run, Run::restore(old.clone()), "the old row reads back, without metrics and error");
+    assert_eq!(run, Run::restore(old.clone()), "the old row reads back, without metrics and error, owned by dev");
 
     // The added columns work: the run completes with metrics.
     run.complete(json!({"recall": 0.98}), started + Duration::seconds(5)).unwrap();
     RunRepository::update(&database, &run, RunStatus::Running).await.unwrap();
     assert_eq!(RunRepository::get(&database, old.id).await.unwrap(), run);
     let listed = RunRepository::list(&database, RunFilter::default(), Default::default()).await.unwrap();
-    assert_eq!((listed.items, listed.total), (vec![run], 1));
+    assert_eq!((listed.items, listed.total), (vec![run.clone()], 1));
+    let of_dev = RunFilter { owner: Some(Caller::DEVELOPMENT_USER.to_owned()), ..RunFilter::default() };
+    let listed = RunRepository::list(&database, of_dev, Default::default()).await.unwrap();
+    assert_eq!((listed.items, listed.total), (vec![run], 1), "the development user lists the old run");
 }
 
 #[tokio::test]
@@ -140,4 +145,77 @@ async fn sqlite_sync_adds_a_column_missing_from_an_older_table_and_keeps_its_row
 #[tokio::test]
 async fn postgres_sync_adds_a_column_missing_from_an_older_table_and_keeps_its_rows() {
     sync_adds_a_missing_column_and_keeps_rows(Backend::Postgres).await;
+}
+
+/// Rows written before owners were recorded (a NULL `owner`) read as the development user's,
+/// and lists of that user include them, totals too; nobody else's lists do.
+async fn rows_without_an_owner_belong_to_the_development_user(backend: Backend) {
+    let fresh = FreshDatabase::new(backend);
+    let now = Utc::now().trunc_subsecs(6);
+    let connection =
+        Connection::new(ConnectionSpec { name: "old".to_owned(), url: "http://q:6333".to_owned(), api_key: None }, now);
+    let schema = SchemaConfig::from_vectors([("dense", VectorSpec::new(Dimension::new(4).unwrap(), Distance::Dot))]);
+    let spec = DatasetSpec {
+        name: "old".to_owned(),
+        source_uri: "datasets/old.parquet".parse().unwrap(),
+        storage_id: None,
+        schema_config: schema.unwrap(),
+    };
+    let dev = Caller::DEVELOPMENT_USER;
+    let old_dataset = Dataset::new(spec.clone(), dev, now);
+    let old_experiment = Experiment::new(ExperimentSpec::new("old", old_dataset.id, connection.id), dev, now);
+    let old_run = Run::new(old_experiment.id, dev, now);
+    let later = now + Duration::seconds(1);
+    let new_dataset = Dataset::new(spec, "ann@example.com", later);
+    let new_experiment =
+        Experiment::new(ExperimentSpec::new("new", new_dataset.id, connection.id), "ann@example.com", later);
+    let new_run = Run::new(new_experiment.id, "ann@example.com", later);
+
+    let database = fresh.open(cipher()).await;
+    ConnectionRepository::insert(&database, &connection).await.unwrap();
+    DatasetRepository::insert(&database, &old_dataset).await.unwrap();
+    DatasetRepository::insert(&database, &new_dataset).await.unwrap();
+    ExperimentRepository::insert(&database, &old_experiment).await.unwrap();
+    ExperimentRepository::insert(&database, &new_experiment).await.unwrap();
+    RunRepository::insert(&database, &old_run).await.unwrap();
+    RunRepository::insert(&database, &new_run).await.unwrap();
+    database.close().await.unwrap();
+    // What a version without owners left: the column the sync added is NULL.
+    let raw = fresh.raw().await;
+    for (table, id) in [
+        ("datasets", old_dataset.id.as_uuid()),
+        ("experiments", old_experiment.id.as_uuid()),
+        ("runs", old_run.id().as_uuid()),
+    ] {
+        let sql = format!("UPDATE {table} SET owner = NULL WHERE id = ?");
+        execute(&raw, fresh.statement(&sql, vec![id.into()])).await;
+    }
+    raw.close().await.unwrap();
+
+    let database = fresh.open(cipher()).await;
+    assert_eq!(DatasetRepository::get(&database, old_dataset.id).await.unwrap(), old_dataset);
+    assert_eq!(ExperimentRepository::get(&database, old_experiment.id).await.unwrap(), old_experiment);
+    assert_eq!(RunRepository::get(&database, old_run.id()).await.unwrap(), old_run);
+    for (owner, dataset, experiment, run) in
+        [(dev, &old_dataset, &old_experiment, &old_run), ("ann@example.com", &new_dataset, &new_experiment, &new_run)]
+    {
+        let listed = DatasetRepository::list(&database, Some(owner), Default::default()).await.unwrap();
+        assert_eq!((listed.items, listed.total), (vec![dataset.clone()], 1), "datasets of {owner}");
+        let listed = ExperimentRepository::list(&database, Some(owner), Default::default()).await.unwrap();
+        assert_eq!((listed.items, listed.total), (vec![experiment.clone()], 1), "experiments of {owner}");
+        let filter = RunFilter { owner: Some(owner.to_owned()), ..RunFilter::default() };
+        let listed = RunRepository::list(&database, filter, Default::default()).await.unwrap();
+        assert_eq!((listed.items, listed.total), (vec![run.clone()], 1), "runs of {owner}");
+    }
+    assert_eq!(DatasetRepository::list(&database, None, Default::default()).await.unwrap().total, 2);
+}
+
+#[tokio::test]
+async fn sqlite_rows_without_an_owner_belong_to_the_development_user() {
+    rows_without_an_owner_belong_to_the_development_user(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_rows_without_an_owner_belong_to_the_development_user() {
+    rows_without_an_owner_belong_to_the_development_user(Backend::Postgres).await;
 }

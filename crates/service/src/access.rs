@@ -1,0 +1,19 @@
+//! The ownership rule shared by the services of owned objects (datasets, experiments, runs).
+
+use std::fmt::Display;
+
+use qbench_domain::Caller;
+use qbench_repository::Entity;
+
+use crate::ServiceError;
+
+/// `Ok` when `caller` sees an object of `owner`; otherwise exactly the `NotFound` a missing `id`
+/// answers, so that nobody learns whether another user's object exists.
+pub(crate) fn ensure_seen(caller: &Caller, owner: &str, entity: Entity, id: impl Display) -> Result<(), ServiceError> {
+    if caller.sees(owner) { Ok(()) } else { Err(ServiceError::NotFound { entity, id: id.to_string() }) }
+}
+
+/// The owner a list is restricted to: the caller's own objects, or everyone's for an admin.
+pub(crate) fn listed_owner(caller: &Caller) -> Option<&str> {
+    if caller.is_admin() { None } else { Some(caller.user()) }
+}
