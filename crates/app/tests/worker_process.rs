@@ -4,112 +4,19 @@
 //! naming the dead worker, within a few lease periods, and drops the collection it left behind.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-/// A `qbench` process, killed (and reaped) when dropped, so that a failing test leaves none behind.
-struct Process {
-    name: &'static str,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Process {
-    /// Starts `qbench <args>` on `data` with `config`, its output going to `<logs>/<name>.log`.
-    fn start(name: &'static str, data: &Path, config: &Path, logs: &Path, args: &[&str]) -> Self {
-        let log = logs.join(format!("{name}.log"));
-        let output = File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_qbench"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("QBENCH_DATA_DIR", data)
-            .arg("--config")
-            .arg(config)
-            .args(args)
-            .stdout(output.try_clone().unwrap())
-            .stderr(output)
-            .spawn()
-            .unwrap();
-        Self { name, child, log }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// What the process has written so far.
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Panics, showing the output, unless the process is still running.
-    #[track_caller]
-    fn assert_running(&mut self) {
-        if let Some(exit) = self.child.try_wait().unwrap() {
-            panic!("qbench {} exited ({exit}):\n{}", self.name, self.output());
-        }
-    }
-
-    /// Kills the process with SIGKILL, as the OOM killer or a lost machine would, and reaps it.
-    fn kill(&mut self) {
-        drop(self.child.kill());
-        drop(self.child.wait());
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Polls `check` every 50 ms until it answers `Ok`; after `limit`, fails naming `what` and showing
-/// the last `Err` (the state seen instead).
-#[track_caller]
-fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Result<T, String>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        match check() {
-            Ok(found) => return found,
-            Err(seen) => assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}:\n{seen}"),
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// One HTTP/1.1 request to `127.0.0.1:port`; answers the status and the body parsed as JSON
-/// (`Null` when it is not JSON). No client library: the app's tests have none, and one request per
-/// connection is all this needs.
-fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let payload = body.map(|body| serde_json::to_vec(body).unwrap()).unwrap_or_default();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-    if body.is_some() {
-        request.push_str("Content-Type: application/json\r\n");
-    }
-    request.push_str(&format!("Content-Length: {}\r\n\r\n", payload.len()));
-    stream.write_all(request.as_bytes()).unwrap();
-    stream.write_all(&payload).unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let response = String::from_utf8_lossy(&response);
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or_else(|| panic!("not an HTTP response: {response}"));
-    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "a chunked reply: {head}");
-    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("{head}"));
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
+use support::{Process, http, wait_for};
 
 /// POSTs `body` to `path`, asserting `expected`, and returns the reply's body.
 #[track_caller]
 fn post(port: u16, path: &str, body: &Value, expected: u16) -> Value {
-    let (status, reply) = http(port, "POST", path, Some(body));
+    let (status, reply) = http(port, "POST", path, &[], Some(body));
     assert_eq!(status, expected, "POST {path}: {reply:#}");
     reply
 }
@@ -135,7 +42,7 @@ fn a_killed_workers_run_is_failed_as_worker_lost_by_the_next_worker() {
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut server =
-        Process::start("serve", data.path(), &config, logs.path(), &["serve", "--port", &port.to_string()]);
+        Process::start("serve", data.path(), &config, logs.path(), &[], &["serve", "--port", &port.to_string()]);
     wait_for(Duration::from_secs(60), "qbench serve to listen", || {
         server.assert_running();
         let output = server.output();
@@ -148,7 +55,7 @@ fn a_killed_workers_run_is_failed_as_worker_lost_by_the_next_worker() {
         &json!({"name": "ds", "source_uri": "ds/", "schema_config": {"vectors": {"v": {"dim": 16, "distance": "Cosine"}}}}),
         201,
     );
-    let (status, connections) = http(port, "GET", "/api/v1/connections", None);
+    let (status, connections) = http(port, "GET", "/api/v1/connections", &[], None);
     assert_eq!(status, 200, "{connections:#}");
     let embedded = connections.as_array().unwrap().iter().find(|c| c["builtin"] == json!(true)).unwrap()["id"].clone();
     // One point per upsert: an upload long enough to be caught (and killed) under way.
@@ -164,12 +71,12 @@ fn a_killed_workers_run_is_failed_as_worker_lost_by_the_next_worker() {
         201,
     );
     let (status, created) =
-        http(port, "POST", &format!("/api/v1/experiments/{}/runs", experiment["id"].as_str().unwrap()), None);
+        http(port, "POST", &format!("/api/v1/experiments/{}/runs", experiment["id"].as_str().unwrap()), &[], None);
     assert_eq!(status, 202, "{created:#}");
     let run_path = format!("/api/v1/runs/{}", created["run_id"].as_str().unwrap());
-    let run = || http(port, "GET", &run_path, None).1;
+    let run = || http(port, "GET", &run_path, &[], None).1;
 
-    let mut doomed = Process::start("worker-1", data.path(), &config, logs.path(), &["worker"]);
+    let mut doomed = Process::start("worker-1", data.path(), &config, logs.path(), &[], &["worker"]);
     // Its heartbeat has written upload progress: the worker is alive, holds the lease, and is
     // mid-run.
     let running = wait_for(Duration::from_secs(120), "the run to be uploading", || {
@@ -190,7 +97,7 @@ fn a_killed_workers_run_is_failed_as_worker_lost_by_the_next_worker() {
     doomed.kill();
     assert!(running["error"].is_null(), "{running:#}");
 
-    let mut next = Process::start("worker-2", data.path(), &config, logs.path(), &["worker"]);
+    let mut next = Process::start("worker-2", data.path(), &config, logs.path(), &[], &["worker"]);
     let ended = wait_for(Duration::from_secs(60), "the lost run to be failed", || {
         next.assert_running();
         let run = run();
