@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
+use actix_web::Error;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
-use actix_web::Error;
 
 use crate::api::problem::{ApiError, ProblemKind};
 
