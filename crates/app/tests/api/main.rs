@@ -9,6 +9,7 @@
 
 mod helpers;
 
+mod access;
 mod auth;
 mod constraints;
 mod engine;
