@@ -78,3 +78,7 @@ entity_id!(
     /// Identifies a [`crate::Run`].
     RunId
 );
+entity_id!(
+    /// Identifies a [`crate::ApiKey`].
+    ApiKeyId
+);

@@ -4,7 +4,8 @@
 //! (where datasets live), [`Dataset`] (Parquet data with one or more named dense vectors, described
 //! by a [`SchemaConfig`]), [`Experiment`] (per-vector index settings, quantization and search
 //! settings) and [`Run`] (one execution of an experiment, whose [`RunStatus`] only moves along the
-//! transitions this crate allows).
+//! transitions this crate allows). Access is a [`Caller`] with a [`Role`]; an [`ApiKey`] is a stored
+//! credential (its SHA-256 digest only) that acts as one.
 //!
 //! [`ExperimentValidator`] checks an experiment against its dataset and Qdrant's accepted ranges and
 //! returns *every* violation at once, each naming its field path, so a user fixes a request in one
@@ -37,6 +38,7 @@
 #![deny(missing_docs)]
 
 mod access;
+mod api_key;
 mod connection;
 mod dataset;
 mod distance;
@@ -55,6 +57,7 @@ mod validation;
 mod vector;
 
 pub use access::{AccessDenied, Caller, Role, UnknownRole};
+pub use api_key::{API_KEY_PREFIX, ApiKey};
 pub use connection::{Connection, ConnectionSpec, EMBEDDED_CONNECTION_NAME, EMBEDDED_CONNECTION_URL};
 pub use dataset::{Dataset, DatasetSpec, InspectedColumn, InspectedFile, Inspection, SchemaConfig, SourceUri};
 pub use distance::Distance;
@@ -63,7 +66,7 @@ pub use experiment::{
     Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression, Quantization, ScalarType,
     SearchConfig, SearchQuantization, UploadConfig,
 };
-pub use ids::{ConnectionId, DatasetId, ExperimentId, RunId, StorageId};
+pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, RunId, StorageId};
 pub use limits::Limits;
 pub use point::PointId;
 pub use run::{Progress, Run, RunRecord, RunStatus, TransitionError};
