@@ -165,6 +165,7 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
         datasets: database.clone(),
         experiments: database.clone(),
         runs: database.clone(),
+        api_keys: database.clone(),
         queue: Arc::new(queue),
         health: database,
     };

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use qbench_repository::{
-    ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, RunQueue, RunRepository,
-    StorageRepository,
+    ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, RunQueue,
+    RunRepository, StorageRepository,
 };
 
 /// Every persistence port, as trait objects.
@@ -20,6 +20,8 @@ pub struct Repositories {
     pub experiments: Arc<dyn ExperimentRepository>,
     /// Runs.
     pub runs: Arc<dyn RunRepository>,
+    /// API keys.
+    pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Where new runs are announced.
     pub queue: Arc<dyn RunQueue>,
     /// Database liveness.

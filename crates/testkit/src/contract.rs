@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+mod api_keys;
 mod connections;
 mod datasets;
 mod experiments;
@@ -28,9 +29,11 @@ mod storages;
 use std::sync::Arc;
 
 use qbench_repository::{
-    ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, RunRepository, StorageRepository,
+    ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, RunRepository,
+    StorageRepository,
 };
 
+pub use api_keys::{check_api_key_revocation, check_api_key_round_trip};
 pub use connections::{
     check_connection_names_are_unique, check_connection_round_trip, check_connection_update_and_delete,
 };
@@ -61,6 +64,8 @@ pub struct RepositoryUnderTest {
     pub experiments: Arc<dyn ExperimentRepository>,
     /// Runs.
     pub runs: Arc<dyn RunRepository>,
+    /// API keys.
+    pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Liveness.
     pub health: Arc<dyn DatabaseHealth>,
 }
@@ -74,6 +79,7 @@ impl RepositoryUnderTest {
             + DatasetRepository
             + ExperimentRepository
             + RunRepository
+            + ApiKeyRepository
             + DatabaseHealth
             + 'static,
     {
@@ -83,6 +89,7 @@ impl RepositoryUnderTest {
             datasets: database.clone(),
             experiments: database.clone(),
             runs: database.clone(),
+            api_keys: database.clone(),
             health: database,
         }
     }
@@ -107,6 +114,8 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_run_lists_newest_first_with_filters(repos).await;
     check_lists_filter_by_owner(repos).await;
     check_claims_take_each_waiting_run_once_oldest_first(repos).await;
+    check_api_key_round_trip(repos).await;
+    check_api_key_revocation(repos).await;
 }
 
 /// The database answers a ping and names its backend.

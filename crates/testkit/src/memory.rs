@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use qbench_domain::{
-    Connection, ConnectionId, Dataset, DatasetId, Experiment, ExperimentId, ObjectStorage, Run, RunId, RunStatus,
-    StorageId,
+    ApiKey, ApiKeyId, Connection, ConnectionId, Dataset, DatasetId, Experiment, ExperimentId, ObjectStorage, Run,
+    RunId, RunStatus, StorageId,
 };
 use qbench_repository::{
-    ConnectionRepository, DatabaseHealth, DatasetRepository, Entity, ExperimentRepository, Listed, Page,
-    RepositoryError, RunFilter, RunRepository, StorageRepository,
+    ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, Entity, ExperimentRepository, Listed,
+    Page, RepositoryError, RunFilter, RunRepository, StorageRepository,
 };
 use qbench_service::Repositories;
 
@@ -38,6 +38,7 @@ struct Tables {
     datasets: BTreeMap<DatasetId, Dataset>,
     experiments: BTreeMap<ExperimentId, Experiment>,
     runs: BTreeMap<RunId, Run>,
+    api_keys: BTreeMap<ApiKeyId, ApiKey>,
 }
 
 impl InMemoryDatabase {
@@ -72,6 +73,7 @@ pub fn in_memory_repositories() -> (Repositories, Arc<InMemoryDatabase>, Arc<Rec
         datasets: database.clone(),
         experiments: database.clone(),
         runs: database.clone(),
+        api_keys: database.clone(),
         queue: queue.clone(),
         health: database.clone(),
     };
@@ -385,6 +387,41 @@ impl RunRepository for InMemoryDatabase {
         run.claim(worker, lease_until, now)
             .map_err(|error| RepositoryError::Internal(format!("a CREATED run could not be claimed: {error}")))?;
         Ok(Some(run.clone()))
+    }
+}
+
+#[async_trait]
+impl ApiKeyRepository for InMemoryDatabase {
+    async fn insert(&self, key: &ApiKey) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if tables.api_keys.values().any(|other| other.hash == key.hash) {
+            return Err(RepositoryError::Duplicate {
+                entity: Entity::ApiKey,
+                field: "hash",
+                value: key.prefix.clone(),
+            });
+        }
+        if tables.api_keys.contains_key(&key.id) {
+            return Err(duplicate_id(Entity::ApiKey, key.id));
+        }
+        tables.api_keys.insert(key.id, key.clone());
+        Ok(())
+    }
+
+    async fn find_by_hash(&self, hash: &str) -> Result<Option<ApiKey>, RepositoryError> {
+        Ok(self.tables()?.api_keys.values().find(|key| key.hash == hash).cloned())
+    }
+
+    async fn list(&self) -> Result<Vec<ApiKey>, RepositoryError> {
+        Ok(in_creation_order(self.tables()?.api_keys.iter(), |key| key.created_at, Page { limit: u64::MAX, offset: 0 })
+            .items)
+    }
+
+    async fn revoke(&self, id: ApiKeyId, now: DateTime<Utc>) -> Result<ApiKey, RepositoryError> {
+        let mut tables = self.tables()?;
+        let key = tables.api_keys.get_mut(&id).ok_or_else(|| RepositoryError::not_found(Entity::ApiKey, id))?;
+        key.revoked_at.get_or_insert(now);
+        Ok(key.clone())
     }
 }
 

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::SecretCipher;
-use crate::entity::{connections, datasets, experiments, runs, storages};
+use crate::entity::{api_keys, connections, datasets, experiments, runs, storages};
 use crate::error::{db_error, db_error_with};
 use crate::url::{Backend, DatabaseUrl, redact};
 
@@ -67,6 +67,7 @@ impl SqlDatabase {
             .register(datasets::Entity)
             .register(experiments::Entity)
             .register(runs::Entity)
+            .register(api_keys::Entity)
             .sync(&self.db)
             .await
             .map_err(|error| db_error_with(error, |message| format!("schema sync failed: {message}")))

@@ -1,11 +1,12 @@
 //! The SQL adapter: every repository port on SQLite or PostgreSQL, through sea-orm.
 //!
 //! [`SqlDatabase`] is one pooled database handle implementing `ConnectionRepository`,
-//! `StorageRepository`, `DatasetRepository`, `ExperimentRepository`, `RunRepository` and
-//! `DatabaseHealth`. [`SqlDatabase::connect`] picks the backend from the URL and brings the schema
-//! up to date with sea-orm's entity-first schema sync: the entities under `entity/` are the only
-//! description of the tables, and sync only ever adds what is missing, so columns added later
-//! reach existing databases without a migration step.
+//! `StorageRepository`, `DatasetRepository`, `ExperimentRepository`, `RunRepository`,
+//! `ApiKeyRepository` and `DatabaseHealth`. [`SqlDatabase::connect`] picks the backend from the URL
+//! and brings the schema up to date with sea-orm's entity-first schema sync: the entities under
+//! `entity/` are the only description of the tables, and sync only ever adds what is missing, so
+//! columns added later reach existing databases without a migration step. API keys are stored as
+//! their SHA-256 digests, so the `api_keys` table holds nothing to seal.
 //!
 //! [`SecretCipher`] seals the secrets the domain carries (connection API keys, storage keys) with
 //! XChaCha20-Poly1305 before they reach a statement; the database stores ciphertext bound to its

@@ -39,6 +39,7 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandErro
         datasets: database.clone(),
         experiments: database.clone(),
         runs: database.clone(),
+        api_keys: database.clone(),
         queue: Arc::new(NotifyRunQueue::default()),
         health: database,
     };

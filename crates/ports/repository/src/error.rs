@@ -15,6 +15,8 @@ pub enum Entity {
     Experiment,
     /// A run.
     Run,
+    /// An API key.
+    ApiKey,
 }
 
 impl Entity {
@@ -26,6 +28,7 @@ impl Entity {
             Self::Dataset => "dataset",
             Self::Experiment => "experiment",
             Self::Run => "run",
+            Self::ApiKey => "API key",
         }
     }
 }

@@ -1,13 +1,14 @@
 //! Persistence ports: the roles a database plays for qbench.
 //!
 //! One trait per aggregate ([`ConnectionRepository`], [`StorageRepository`],
-//! [`DatasetRepository`], [`ExperimentRepository`], [`RunRepository`]), plus [`RunQueue`], which
-//! hands newly created runs to whatever executes them, and [`DatabaseHealth`] for probes. Every
+//! [`DatasetRepository`], [`ExperimentRepository`], [`RunRepository`], [`ApiKeyRepository`]), plus
+//! [`RunQueue`], which hands newly created runs to whatever executes them, and [`DatabaseHealth`] for probes. Every
 //! trait is object-safe and `Send + Sync`, so the application wires `Arc<dyn …>` chosen at start-up.
 //! Adapters translate their driver's errors into [`RepositoryError`]; no driver type crosses this
 //! boundary.
 #![deny(missing_docs)]
 
+mod api_key;
 mod connection;
 mod dataset;
 mod error;
@@ -18,6 +19,7 @@ mod queue;
 mod run;
 mod storage;
 
+pub use api_key::ApiKeyRepository;
 pub use connection::ConnectionRepository;
 pub use dataset::DatasetRepository;
 pub use error::{Entity, RepositoryError};

@@ -9,6 +9,7 @@
 //! no foreign-key constraint: the repositories check references inside their transactions and
 //! report `InUse`/`NotFound` themselves.
 
+pub(crate) mod api_keys;
 pub(crate) mod connections;
 pub(crate) mod datasets;
 pub(crate) mod experiments;

@@ -5,6 +5,7 @@
 //! their reads and writes in one transaction, locking the rows they depend on (`FOR UPDATE` /
 //! `FOR SHARE` on PostgreSQL; on SQLite, `BEGIN IMMEDIATE` already excludes other writers).
 
+mod api_keys;
 mod connections;
 mod datasets;
 mod experiments;
