@@ -5,10 +5,13 @@
 //! [`ExperimentService`], [`RunService`]) depends only on the domain and on port traits, held as
 //! `Arc<dyn …>` in [`Repositories`]. Every use case takes the [`Caller`](qbench_domain::Caller) it
 //! acts for and checks role and ownership itself, before anything else, so no edge can forget
-//! to. Errors are one [`ServiceError`] enum that the edge maps to HTTP or CLI messages.
+//! to; [`ApiKeyService`]'s operator commands are the exception (the CLI runs them with the
+//! database in reach), and its `authenticate` turns a presented key into a caller. Errors are
+//! one [`ServiceError`] enum that the edge maps to HTTP or CLI messages.
 #![deny(missing_docs)]
 
 mod access;
+mod api_keys;
 mod clock;
 mod connections;
 mod datasets;
@@ -21,6 +24,7 @@ mod sources;
 mod storages;
 pub mod synthetic;
 
+pub use api_keys::ApiKeyService;
 pub use connections::ConnectionService;
 pub use datasets::DatasetService;
 pub use error::ServiceError;
