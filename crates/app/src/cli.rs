@@ -1,10 +1,11 @@
-//! The command line: `qbench serve` (the default), `qbench worker`, `qbench dataset generate|inspect`
-//! and `qbench bench`.
+//! The command line: `qbench serve` (the default), `qbench worker`, `qbench dataset generate|inspect`,
+//! `qbench bench` and `qbench admin api-key create|list|revoke`.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use qbench_domain::{ApiKeyId, Role};
 
 use crate::commands::vectors::VectorList;
 
@@ -32,6 +33,49 @@ pub enum Command {
     Dataset(DatasetCommand),
     /// Run one experiment without the server: progress bars while it runs, a results table at the end.
     Bench(BenchArgs),
+    /// Operator tasks on the configured database.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Operator subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Manage API keys, the credentials of scripts and CI (`auth.mode` must include `api-key`).
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+/// API key subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it, once: only its hash is stored.
+    Create(CreateApiKeyArgs),
+    /// List the keys (never the keys themselves).
+    List,
+    /// Revoke a key: requests with it are refused from now on.
+    Revoke(RevokeApiKeyArgs),
+}
+
+/// Options of `qbench admin api-key create`.
+#[derive(Debug, Args)]
+pub struct CreateApiKeyArgs {
+    /// The user the key acts as (what ownership and the logs record).
+    #[arg(long)]
+    pub user: String,
+    /// The role it grants: viewer, editor or admin.
+    #[arg(long)]
+    pub role: Role,
+    /// How long it is valid, e.g. `30d`, `12h`, `1y`; for ever when omitted.
+    #[arg(long, value_name = "DURATION")]
+    pub expires: Option<humantime::Duration>,
+}
+
+/// Options of `qbench admin api-key revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeApiKeyArgs {
+    /// The key's id, as `create` and `list` show it.
+    pub id: ApiKeyId,
 }
 
 /// Options of `qbench serve`; they override the configuration.

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use qbench_app::cli::{Cli, Command, DatasetCommand, ServeArgs};
-use qbench_app::commands::{CommandError, bench, generate, inspect};
+use qbench_app::cli::{AdminCommand, Cli, Command, DatasetCommand, ServeArgs};
+use qbench_app::commands::{CommandError, api_key, bench, generate, inspect};
 use qbench_app::settings::Settings;
 use qbench_app::{server, telemetry};
 
@@ -45,6 +45,13 @@ fn main() -> ExitCode {
             telemetry::init(&quiet, std::io::stderr);
             finish(runtime().and_then(|rt| rt.block_on(bench::run(args, &settings))))
         }
+        Command::Admin(AdminCommand::ApiKey(command)) => {
+            // The key goes to stdout alone; the audit events (and warnings) go to stderr.
+            let audit =
+                qbench_app::settings::LogSettings { level: "warn,audit=info".to_owned(), ..settings.log.clone() };
+            telemetry::init(&audit, std::io::stderr);
+            exit(runtime().and_then(|rt| rt.block_on(api_key::run(command, &settings, &mut std::io::stdout()))))
+        }
     }
 }
 
@@ -52,12 +59,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CommandError::new)
 }
 
-/// Exit code 0, or one line on stderr and 1.
+/// Exit code 0, or one line on stderr (and in the log) and 1.
 fn finish(result: Result<(), CommandError>) -> ExitCode {
+    if let Err(err) = &result {
+        tracing::error!(error = %err, "qbench failed");
+    }
+    exit(result)
+}
+
+/// Exit code 0, or one line on stderr and 1 (for commands whose log shares stderr).
+fn exit(result: Result<(), CommandError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = %err, "qbench failed");
             eprintln!("qbench: {err}");
             ExitCode::FAILURE
         }

@@ -15,7 +15,7 @@ use apistos::tag::Tag;
 use apistos::{RedocConfig, SwaggerUIConfig};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use qbench_repository::RepositoryError;
-use qbench_service::{Repositories, ServiceError};
+use qbench_service::{ApiKeyService, Repositories, ServiceError};
 use qbench_sql::SqlDatabase;
 use secrecy::ExposeSecret;
 use tokio::signal::unix::{SignalKind, signal};
@@ -172,7 +172,8 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     let engine = Engine::new(settings)?;
     let endpoint = Some(settings.object_storage.minio_endpoint.clone()).filter(|endpoint| !endpoint.is_empty());
     let mut state = AppState::new(repositories.clone(), endpoint, metrics_handle());
-    state.auth = Arc::new(Authenticator::new(AuthConfig::from_settings(&settings.auth)?)?);
+    let api_keys = ApiKeyService::new(repositories.api_keys.clone());
+    state.auth = Arc::new(Authenticator::new(AuthConfig::from_settings(&settings.auth)?, Some(api_keys))?);
     state.rate_limiter = Arc::new(RateLimiter::per_minute(settings.server.rate_limit_per_minute));
     state.datasets = state.datasets.clone().with_reader(engine.storage.clone(), engine.default_s3.clone());
     state.connections.ensure_builtin().await?;

@@ -135,12 +135,6 @@ impl AuthConfig {
                 return Err(AuthConfigError("auth.mode (QBENCH_AUTH_MODE): name at least one mode, or none".into()));
             }
         }
-        if modes.contains(&Mode::ApiKey) {
-            return Err(AuthConfigError(
-                "auth.mode (QBENCH_AUTH_MODE): api-key needs the API key store, which this version does not have yet"
-                    .into(),
-            ));
-        }
         let jwt = modes.contains(&Mode::Jwt).then(|| jwt_config(settings)).transpose()?;
         let proxy = modes.contains(&Mode::ProxyHeader).then(|| proxy_config(settings)).transpose()?;
         Ok(Self {
@@ -256,13 +250,14 @@ mod tests {
     #[test]
     fn modes_combine() {
         let settings = load(&[
-            ("QBENCH_AUTH_MODE", "jwt, proxy-header"),
+            ("QBENCH_AUTH_MODE", "jwt, proxy-header,api-key"),
             ("QBENCH_JWT_SECRET", "a-test-secret-of-at-least-32-characters!"),
             ("QBENCH_TRUSTED_PROXIES", "10.0.0.0/8"),
         ])
         .unwrap();
         let config = super::AuthConfig::from_settings(&settings.auth).unwrap();
-        assert_eq!(config.modes.len(), 2);
+        assert_eq!(config.modes.len(), 3);
+        assert!(config.modes.contains(&super::Mode::ApiKey));
         assert_eq!(config.proxy.unwrap().trusted.len(), 1);
     }
 }

@@ -9,6 +9,7 @@ use actix_web::{Error, HttpMessage, ResponseError};
 use qbench_domain::Role;
 
 use crate::api::problem::{ApiError, ProblemKind};
+use crate::auth::AuthError;
 use crate::protect::RateLimiter;
 use crate::state::AppState;
 
@@ -65,7 +66,11 @@ pub async fn authenticate(
             req.extensions_mut().insert(caller);
             next.call(req).await.map(ServiceResponse::map_into_boxed_body)
         }
-        Err(error) => {
+        Err(error @ AuthError::Unavailable) => {
+            let response = ApiError::new(ProblemKind::Unavailable, error.to_string()).error_response();
+            Ok(req.into_response(response))
+        }
+        Err(error @ (AuthError::Missing | AuthError::Expired | AuthError::InvalidToken | AuthError::InvalidApiKey)) => {
             let mut response = ApiError::new(ProblemKind::Unauthorized, error.to_string()).error_response();
             response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             Ok(req.into_response(response))

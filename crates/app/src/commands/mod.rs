@@ -1,6 +1,7 @@
-//! The CLI's jobs besides serving: generating and inspecting datasets, and benchmarking without the
-//! server. Each prints one line and exits non-zero on error.
+//! The CLI's jobs besides serving: generating and inspecting datasets, benchmarking without the
+//! server, managing API keys. Each prints one line and exits non-zero on error.
 
+pub mod api_key;
 pub mod bench;
 pub mod generate;
 pub mod inspect;
