@@ -103,3 +103,41 @@ fn serve_starts_on_embedded_defaults_and_stops_gracefully_on_sigterm() {
     stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("\"message\":\"qbench stopped\""), "{rest}");
 }
+
+#[test]
+fn api_key_commands_fail_with_one_line() {
+    let data = tempfile::tempdir().unwrap();
+    let secret_key = format!("{}=", "A".repeat(43));
+    let run = |args: &[&str]| {
+        let output = qbench()
+            .env("QBENCH_DATA_DIR", data.path())
+            .env("QBENCH_SECRET_KEY", &secret_key)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, _) = run(&["admin", "api-key", "list"]);
+    assert_eq!((code, stdout.lines().last()), (Some(0), Some("(no API keys)")), "{stdout}");
+
+    let unknown = "0190b3c2-0000-7000-8000-000000000000";
+    let (code, _, stderr) = run(&["admin", "api-key", "revoke", unknown]);
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr.trim(), format!("qbench: API key {unknown} not found"));
+
+    let (code, _, stderr) = run(&["admin", "api-key", "create", "--user", "ci", "--role", "viewer", "--expires", "0s"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr.trim(), "qbench: invalid input: expires: must be longer than zero");
+
+    let (code, _, stderr) = run(&["admin", "api-key", "create", "--user", "ci", "--role", "root"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("`root` is not a role: use viewer, editor or admin"), "{stderr}");
+    let (code, _, stderr) =
+        run(&["admin", "api-key", "create", "--user", "ci", "--role", "viewer", "--expires", "soon"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--expires"), "{stderr}");
+}

@@ -1,7 +1,9 @@
-//! The logs of a whole session never hold a secret: `qbench serve` in JWT mode, JSON logs, a
-//! session that registers a connection with an API key and a storage with S3 keys, updates the
-//! key, and authenticates with valid, invalid and expired tokens. The log must show the session
-//! (users, audit events, refusals) and none of the secrets, tokens or keys.
+//! The logs of a whole session never hold a secret: `qbench serve` in JWT and API-key mode, JSON
+//! logs, a session that registers a connection with an API key and a storage with S3 keys, updates
+//! the key, authenticates with valid, invalid and expired tokens, and with a qbench API key made
+//! by `qbench admin api-key create` before and after its revocation. The logs (the server's and
+//! the CLI's) must show the session (users, audit events, refusals) and none of the secrets,
+//! tokens or keys.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -32,7 +34,7 @@ fn a_sessions_logs_hold_no_secret_token_or_key() {
     let config = logs.path().join("qbench.toml");
     std::fs::write(&config, "[log]\nformat = \"json\"\nlevel = \"debug,h2=info,hyper=info\"\n").unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let env = [("QBENCH_AUTH_MODE", "jwt"), ("QBENCH_JWT_SECRET", JWT_SECRET)];
+    let env = [("QBENCH_AUTH_MODE", "jwt,api-key"), ("QBENCH_JWT_SECRET", JWT_SECRET)];
     let mut server =
         Process::start("serve", data.path(), &config, logs.path(), &env, &["serve", "--port", &port.to_string()]);
     wait_for(Duration::from_secs(60), "qbench serve to listen", || {
@@ -74,17 +76,58 @@ fn a_sessions_logs_hold_no_secret_token_or_key() {
     }
     let (status, _) = http(port, "GET", "/api/v1/connections", &[], None);
     assert_eq!(status, 401);
+
+    // An API key, made, used and revoked by the operator's CLI on the server's data dir.
+    let cli = |name: &'static str, args: &[&str]| {
+        let mut process = Process::start(name, data.path(), &config, logs.path(), &env, args);
+        wait_for(Duration::from_secs(30), name, || match process.exited() {
+            Some(0) => Ok(()),
+            Some(code) => panic!("qbench {name} exited with {code}:\n{}", process.output()),
+            None => Err(process.output()),
+        });
+        process.output()
+    };
+    let created = cli("api-key-create", &["admin", "api-key", "create", "--user", "ci@example.com", "--role", "admin"]);
+    let api_key =
+        created.split_whitespace().find(|word| word.starts_with("qb_") && word.len() > 20).unwrap().to_owned();
+    let id = created.lines().find_map(|line| line.strip_prefix("id")).unwrap().trim().to_owned();
+    let (status, _) = http(port, "GET", "/api/v1/connections", &[("X-Api-Key", &api_key)], None);
+    assert_eq!(status, 200);
+    cli("api-key-revoke", &["admin", "api-key", "revoke", &id]);
+    let (status, problem) = http(port, "GET", "/api/v1/connections", &[("Authorization", &bearer(&api_key))], None);
+    assert_eq!((status, problem["detail"].as_str()), (401, Some("invalid API key")));
+    let listed = cli("api-key-list", &["admin", "api-key", "list"]);
+    assert!(listed.contains(&id) && !listed.contains(&api_key), "{listed}");
     drop(server);
 
     let output = std::fs::read_to_string(logs.path().join("serve.log")).unwrap();
+    assert!(output.contains("ci@example.com"), "the API key's requests name its user:\n{output}");
+    // The CLI's own log lines (its audit events) are on stderr, beside the key on stdout: only
+    // its non-key lines are searched.
+    let cli_logs: String = ["api-key-create", "api-key-revoke", "api-key-list"]
+        .iter()
+        .map(|name| std::fs::read_to_string(logs.path().join(format!("{name}.log"))).unwrap())
+        .flat_map(|log| log.lines().filter(|line| line.starts_with('{')).map(str::to_owned).collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(cli_logs.contains("\"action\":\"create\"") && cli_logs.contains("\"action\":\"revoke\""), "{cli_logs}");
+    assert!(!cli_logs.contains(&api_key), "the CLI's log shows the API key:\n{cli_logs}");
     let lines: Vec<Value> = output.lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
     assert!(lines.len() >= 8, "the session was logged as JSON lines:\n{output}");
     assert!(output.contains("root@example.com"), "requests name their user:\n{output}");
     let audited = lines.iter().filter(|line| line["target"] == "audit").count();
     assert!(audited >= 3, "create, update and create were audited:\n{output}");
-    for secret in
-        [JWT_SECRET, CONNECTION_KEY, NEW_CONNECTION_KEY, S3_ACCESS_KEY, S3_SECRET_KEY, &admin, &expired, &forged]
-    {
+    for secret in [
+        JWT_SECRET,
+        CONNECTION_KEY,
+        NEW_CONNECTION_KEY,
+        S3_ACCESS_KEY,
+        S3_SECRET_KEY,
+        &admin,
+        &expired,
+        &forged,
+        &api_key,
+    ] {
         assert!(!output.contains(secret), "the log shows `{secret}`:\n{output}");
     }
     // Nor any recognisable part of a token (its signature alone would let nobody in, but its

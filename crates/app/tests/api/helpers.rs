@@ -199,6 +199,20 @@ impl TestApp {
         qbench_app::server::open_runtime(&settings).await.expect("the runtime opens").worker
     }
 
+    /// Runs `qbench <args>` on this app's data dir, database and secret key (as an operator would
+    /// beside the server) and answers its exit code, stdout and stderr.
+    pub(crate) fn cli(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_qbench"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(&self.env)
+            .args(args)
+            .output()
+            .expect("qbench runs");
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (output.status.code(), text(&output.stdout), text(&output.stderr))
+    }
+
     /// Where this app keeps its data.
     pub(crate) fn data_dir(&self) -> &std::path::Path {
         self.dir.path()

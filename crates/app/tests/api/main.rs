@@ -10,6 +10,7 @@
 mod helpers;
 
 mod access;
+mod api_keys;
 mod auth;
 mod constraints;
 mod engine;

@@ -63,6 +63,11 @@ impl Process {
         }
     }
 
+    /// The exit code, once the process has ended (-1 for a signal).
+    pub(crate) fn exited(&mut self) -> Option<i32> {
+        self.child.try_wait().unwrap().map(|status| status.code().unwrap_or(-1))
+    }
+
     /// Kills the process with SIGKILL, as the OOM killer or a lost machine would, and reaps it.
     pub(crate) fn kill(&mut self) {
         drop(self.child.kill());
