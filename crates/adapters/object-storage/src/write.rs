@@ -30,8 +30,11 @@ use crate::location::{Location, Target};
 
 /// The name of the points file written.
 pub(crate) const TRAIN_FILE: &str = "train.parquet";
-/// Rows per row group of written files.
+/// Rows per row group of written files, at most.
 pub(crate) const ROW_GROUP_ROWS: usize = 65_536;
+/// Bytes per row group of written files, about: readers hold one row group at a time, so wide
+/// vectors must not make groups of hundreds of megabytes (65,536 rows × 768 floats would be 200 MB).
+pub(crate) const ROW_GROUP_BYTES: usize = 32 << 20;
 /// Rows converted to Arrow at a time.
 pub(crate) const WRITE_BATCH_ROWS: usize = 8_192;
 
@@ -304,6 +307,7 @@ where
     let properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
         .build();
     let sink = BufWriter::new(Arc::clone(store), path.clone());
     let mut writer = AsyncArrowWriter::try_new(sink, schema, Some(properties))

@@ -98,3 +98,37 @@ async fn a_stream_opened_on_a_missing_file_reports_not_found() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_writer_keeps_row_groups_of_wide_vectors_to_tens_of_megabytes() {
+    use qbench_storage::{DatasetWriter, GeneratedDataset, PointBatch};
+    let env = Env::new();
+    // 24,000 × 1,024 float32 = 98 MB of vectors: one 65,536-row group would hold all of it.
+    let (rows, dim) = (24_000, 1_024);
+    let schema = schema(&[("wide", dim)], &[]);
+    let mut state = 7_u32;
+    let values: Vec<f32> = (0..rows * dim as usize)
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            state as f32 / u32::MAX as f32
+        })
+        .collect();
+    let batch = |rows: usize, values: Vec<f32>| PointBatch {
+        first_row: 0,
+        ids: (0..rows as u64).map(PointId::Num).collect(),
+        vectors: [("wide".parse().unwrap(), values)].into(),
+        payloads: vec![serde_json::Map::new(); rows],
+    };
+    let test = values[..dim as usize].to_vec();
+    let dataset = GeneratedDataset {
+        schema: schema.clone(),
+        train: batch(rows, values),
+        test: batch(1, test),
+        neighbors: Vec::new(),
+    };
+    env.storage.write_dataset(&source("wide/"), &dataset).await.unwrap();
+    let reader = SerializedFileReader::new(std::fs::File::open(env.file("wide/train.parquet")).unwrap()).unwrap();
+    let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|group| group.compressed_size()).collect();
+    assert!(groups.len() >= 3, "{} row groups: {groups:?}", groups.len());
+    assert!(groups.iter().all(|bytes| *bytes < 64 << 20), "row groups of at most tens of MB: {groups:?}");
+}
