@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use actix_web::body::BoxBody;
-use actix_web::dev::ServiceResponse;
+use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
@@ -91,7 +91,7 @@ fn random_secret_key() -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-type Call = Box<dyn Fn(TestRequest) -> Pin<Box<dyn Future<Output = ServiceResponse<BoxBody>>>>>;
+type Call = Box<dyn Fn(TestRequest) -> Pin<Box<dyn Future<Output = HttpResponse<BoxBody>>>>>;
 
 /// One answer of the app.
 #[derive(Debug)]
@@ -178,7 +178,13 @@ async fn start(backend: Backend, env: HashMap<String, String>, dir: TempDir) -> 
     let service = Rc::new(test::init_service(build_app(state, settings.server.clone())).await);
     let call: Call = Box::new(move |request: TestRequest| {
         let service = Rc::clone(&service);
-        Box::pin(async move { test::call_service(&*service, request.to_request()).await.map_into_boxed_body() })
+        Box::pin(async move {
+            // An error out of the middleware chain is rendered as actix's server renders it.
+            match test::try_call_service(&*service, request.to_request()).await {
+                Ok(response) => response.into_parts().1.map_into_boxed_body(),
+                Err(error) => error.error_response(),
+            }
+        })
     });
     TestApp { call, backend, env, dir, transcript: RefCell::new(Vec::new()) }
 }
@@ -223,7 +229,7 @@ impl TestApp {
         let response = (self.call)(request).await;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = test::read_body(response).await;
+        let bytes = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let mut record = format!("{status}\n");

@@ -21,6 +21,7 @@ mod lists;
 mod merge_patch;
 mod openapi;
 mod operations;
+mod protection;
 mod restart;
 mod s3_run;
 mod seed;
