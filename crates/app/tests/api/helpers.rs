@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
-use actix_web::body::BoxBody;
 use actix_web::HttpResponse;
+use actix_web::body::BoxBody;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
