@@ -237,3 +237,44 @@ async fn security_headers_are_on_every_answer_including_the_docs() {
         assert_eq!(reply.header("x-frame-options"), "DENY", "{path}");
     }
 }
+
+/// Serves `body` as JSON to every request on a local port; answers the port and a request count.
+fn serve_json(body: String) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0_u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (port, served)
+}
+
+#[actix_web::test]
+async fn a_jwks_url_is_fetched_once_and_cached() {
+    let (port, served) = serve_json(std::fs::read_to_string(fixture("jwks.json")).unwrap());
+    let url = format!("http://127.0.0.1:{port}/.well-known/jwks.json");
+    let app = spawn_app_with(Backend::Sqlite, &[("QBENCH_AUTH_MODE", "jwt"), ("QBENCH_JWT_JWKS_URL", &url)]).await;
+    let admin = claims("ann", &["admin"]);
+    for _ in 0..3 {
+        let token = signed(Algorithm::RS256, "rsa-private.pem", Some("test-rsa"), &admin);
+        get_as(&app, "/api/v1/connections", &token).await.expect(200);
+    }
+    let es256 = signed(Algorithm::ES256, "ec-private.pem", Some("test-ec"), &admin);
+    get_as(&app, "/api/v1/connections", &es256).await.expect(200);
+    // A made-up key id right after a fetch does not send qbench back to the provider.
+    let unknown = signed(Algorithm::RS256, "rsa-private.pem", Some("made-up"), &admin);
+    assert_unauthorized(&get_as(&app, "/api/v1/connections", &unknown).await, "invalid token");
+    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 1, "one fetch served every token");
+}
