@@ -35,7 +35,7 @@ start_qbench() { # $1 = DATABASE_URL or empty
   local port; port="$(free_port)"
   local data="$work/data-$port"
   mkdir -p "$data"
-  QBENCH_DATA_DIR="$data" DATABASE_URL="$1" PORT="$port" QBENCH_LOG__LEVEL=warn \
+  QBENCH_DATA_DIR="$data" DATABASE_URL="$1" PORT="$port" QBENCH_LOG__LEVEL=warn QBENCH_RATE_LIMIT_PER_MINUTE=0 \
     QBENCH_SECRET_KEY="$(head -c 32 /dev/urandom | base64)" "$qbench" serve >"$work/qbench-$port.log" 2>&1 &
   server_pid=$!
   base="http://127.0.0.1:$port"

@@ -307,6 +307,7 @@ mod tests {
     fn defaults_are_the_embedded_set_up() {
         let settings = Settings::load(None, &env(&[])).unwrap();
         assert_eq!(settings.server.port, 5003);
+        assert_eq!(settings.server.rate_limit_per_minute, 1200, "no identity can flood the service by default");
         use secrecy::ExposeSecret;
         assert_eq!(settings.database_url().expose_secret(), "sqlite://./data/qbench.db");
     }
