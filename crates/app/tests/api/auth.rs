@@ -278,3 +278,32 @@ async fn a_jwks_url_is_fetched_once_and_cached() {
     assert_unauthorized(&get_as(&app, "/api/v1/connections", &unknown).await, "invalid token");
     assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 1, "one fetch served every token");
 }
+
+#[actix_web::test]
+async fn the_user_and_roles_come_from_the_configured_claims() {
+    let app = jwt_app(&[("QBENCH_JWT_USER_CLAIM", "email"), ("QBENCH_JWT_ROLES_CLAIM", "groups")]).await;
+    let mut by_email = claims("subject-id-17", &[]);
+    by_email["email"] = json!("ann@example.com");
+    by_email["groups"] = json!(["editor"]);
+    let token = hs256(&by_email);
+    let reply = app
+        .send(
+            TestRequest::post()
+                .uri("/api/v1/datasets")
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(
+                    json!({"name": "mine", "source_uri": "mine.parquet",
+                           "schema_config": {"vectors": {"v": {"dim": 4, "distance": "Cosine"}}}})
+                    .to_string(),
+                ),
+        )
+        .await;
+    reply.expect(201);
+    assert_eq!(reply.body["owner"], "ann@example.com", "{reply:#?}");
+    // The default `roles` claim is not read any more: without `groups` the token grants nothing.
+    let mut roles_only = claims("x", &["admin"]);
+    roles_only["email"] = json!("bob@example.com");
+    let reply = get_as(&app, "/api/v1/datasets", &hs256(&roles_only)).await;
+    assert_eq!(reply.status.as_u16(), 403, "{reply:#?}");
+}
