@@ -164,7 +164,7 @@ pub(crate) async fn recall(engine: &EmbeddedEngine, data: &Data, vector: &str, p
     hits as f64 / (truth.len() * K as usize) as f64
 }
 
-/// The ids found for every query of `vector`, checking each answer's shape on the way: `K`
+/// The ids found for every query of `vector`, checking each answer's shape on the way: at most `K`
 /// results, best first under the vector's distance, and the engine's own time.
 pub(crate) async fn search_all(
     engine: &EmbeddedEngine,
@@ -178,7 +178,8 @@ pub(crate) async fn search_all(
     for query in data.queries(vector) {
         let request = SearchRequest { vector: &vector_name, query, k: K, params };
         let response = engine.search(&data.spec.name, request).await.unwrap();
-        assert_eq!(response.points.len(), K as usize, "{vector}");
+        // A deliberately poor graph (m 2) can leave a query fewer than K reachable points.
+        assert!((1..=K as usize).contains(&response.points.len()), "{vector}: {} results", response.points.len());
         assert!(response.server_time.is_some());
         let scores: Vec<f32> = response.points.iter().map(|point| point.score).collect();
         let best_first = match distance {
