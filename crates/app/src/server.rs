@@ -15,7 +15,7 @@ use apistos::tag::Tag;
 use apistos::{RedocConfig, SwaggerUIConfig};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use qbench_repository::RepositoryError;
-use qbench_service::{ApiKeyService, Repositories, ServiceError};
+use qbench_service::{ApiKeyService, ServiceError};
 use qbench_sql::SqlDatabase;
 use secrecy::ExposeSecret;
 use tokio::signal::unix::{SignalKind, signal};
@@ -29,7 +29,7 @@ use crate::run_queue::NotifyRunQueue;
 use crate::secret_key::{SecretKeyError, load_cipher};
 use crate::settings::{ServerSettings, Settings};
 use crate::state::AppState;
-use crate::wiring::{Engine, worker_settings};
+use crate::wiring::{Engine, sql_repositories, worker_settings};
 use qbench_service::execution::RunWorker;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -159,16 +159,7 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     let database = Arc::new(SqlDatabase::connect(settings.database_url().expose_secret(), cipher).await?);
     let queue = NotifyRunQueue::default();
     let wake = queue.notifier();
-    let repositories = Repositories {
-        connections: database.clone(),
-        storages: database.clone(),
-        datasets: database.clone(),
-        experiments: database.clone(),
-        runs: database.clone(),
-        api_keys: database.clone(),
-        queue: Arc::new(queue),
-        health: database,
-    };
+    let repositories = sql_repositories(database, Arc::new(queue));
     let engine = Engine::new(settings)?;
     let endpoint = Some(settings.object_storage.minio_endpoint.clone()).filter(|endpoint| !endpoint.is_empty());
     let mut state = AppState::new(repositories.clone(), endpoint, metrics_handle());

@@ -9,8 +9,10 @@ use qbench_domain::{Connection, RunId};
 use qbench_object_storage::{ParquetStorage, ParquetStorageConfig, ResultsLocation};
 use qbench_qdrant::RemoteProvider;
 use qbench_qdrant_edge::EmbeddedProvider;
+use qbench_repository::RunQueue;
 use qbench_service::Repositories;
 use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies, WorkerSettings};
+use qbench_sql::SqlDatabase;
 use qbench_storage::{S3Credentials, StorageError};
 use qbench_vector_store::{VectorStore, VectorStoreError, VectorStoreProvider};
 use secrecy::{ExposeSecret, SecretString};
@@ -130,4 +132,18 @@ pub fn worker_settings(settings: &Settings) -> WorkerSettings {
 
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname").map(|name| name.trim().to_owned()).unwrap_or_else(|_| "qbench".to_owned())
+}
+
+/// Every repository port served by one SQL database, with `queue` waking the workers.
+pub fn sql_repositories(database: Arc<SqlDatabase>, queue: Arc<dyn RunQueue>) -> Repositories {
+    Repositories {
+        connections: database.clone(),
+        storages: database.clone(),
+        datasets: database.clone(),
+        experiments: database.clone(),
+        runs: database.clone(),
+        api_keys: database.clone(),
+        queue,
+        health: database,
+    }
 }

@@ -9,14 +9,14 @@ use qbench_domain::{
     SchemaConfig, SearchQuantization, Secret, UploadConfig,
 };
 use qbench_service::execution::RunWorker;
-use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService};
+use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
 use qbench_sql::{SecretCipher, SqlDatabase};
 
 use crate::cli::BenchArgs;
 use crate::commands::{CommandError, local, table};
 use crate::run_queue::NotifyRunQueue;
 use crate::settings::Settings;
-use crate::wiring::{Engine, worker_settings};
+use crate::wiring::{Engine, sql_repositories, worker_settings};
 
 /// Runs the experiment `args` describe and prints its results.
 pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandError> {
@@ -33,16 +33,7 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandErro
             .await
             .map_err(CommandError::new)?,
     );
-    let repositories = Repositories {
-        connections: database.clone(),
-        storages: database.clone(),
-        datasets: database.clone(),
-        experiments: database.clone(),
-        runs: database.clone(),
-        api_keys: database.clone(),
-        queue: Arc::new(NotifyRunQueue::default()),
-        health: database,
-    };
+    let repositories = sql_repositories(database, Arc::new(NotifyRunQueue::default()));
     let engine = Engine::new(&settings).map_err(CommandError::new)?;
     // The command runs on the user's own machine, against its own throwaway database.
     let caller = Caller::development();
