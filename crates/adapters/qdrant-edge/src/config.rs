@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use qbench_domain::{Distance, IndexConfig, IndexKind, Limits, ProductCompression, Quantization, ScalarType};
-use qbench_vector_store::{CollectionSpec, VectorStoreError};
+use qbench_domain::{Distance, ProductCompression, Quantization, ScalarType};
+use qbench_vector_store::{CollectionSpec, HnswSettings, VectorStoreError};
 use qdrant_edge::{
     BinaryQuantizationConfig, BinaryQuantizationEncoding, BinaryQuantizationQueryEncoding, CompressionRatio,
     EdgeConfig, EdgeOptimizersConfig, EdgeVectorParams, HnswIndexConfig, ProductQuantizationConfig, QuantizationConfig,
@@ -73,7 +73,7 @@ pub(crate) fn edge_config(spec: &CollectionSpec) -> Result<(EdgeConfig, Layout),
     let mut builder = EdgeConfig::builder();
     let mut dims = BTreeMap::new();
     for (name, vector) in &spec.vectors {
-        let hnsw = hnsw_config(spec.indexing.get(name));
+        let hnsw = hnsw_config(spec.hnsw(name));
         let dim = vector.dim.get() as usize;
         let mut params = EdgeVectorParams::builder(dim, distance(vector.distance)).hnsw_config(hnsw).on_disk(false);
         if let Some(quantization) = &quantization {
@@ -88,26 +88,15 @@ pub(crate) fn edge_config(spec: &CollectionSpec) -> Result<(EdgeConfig, Layout),
     Ok((config, Layout { dims }))
 }
 
-/// The HNSW settings of one vector: the experiment's values, Qdrant's defaults for `m` and
-/// `ef_construct`, and the lowest accepted full-scan threshold unless one is given. `Plain` is a
-/// graph with `m = 0`, which the engine neither builds nor searches.
-fn hnsw_config(index: Option<&IndexConfig>) -> HnswIndexConfig {
-    let m = match index {
-        None => IndexConfig::DEFAULT_M,
-        Some(index) => match index.kind {
-            IndexKind::Hnsw => index.m.unwrap_or(IndexConfig::DEFAULT_M),
-            IndexKind::Plain => 0,
-        },
-    };
+/// The engine's form of a vector's HNSW settings, building on every core.
+fn hnsw_config(settings: HnswSettings) -> HnswIndexConfig {
     HnswIndexConfig {
-        m: m as usize,
-        ef_construct: index.and_then(|index| index.ef_construct).unwrap_or(IndexConfig::DEFAULT_EF_CONSTRUCT) as usize,
-        full_scan_threshold: index
-            .and_then(|index| index.full_scan_threshold)
-            .unwrap_or(Limits::MIN_FULL_SCAN_THRESHOLD) as usize,
+        m: settings.m as usize,
+        ef_construct: settings.ef_construct as usize,
+        full_scan_threshold: settings.full_scan_threshold as usize,
         // 0 lets the engine use every core.
         max_indexing_threads: 0,
-        on_disk: Some(index.and_then(|index| index.on_disk).unwrap_or(false)),
+        on_disk: Some(settings.on_disk.unwrap_or(false)),
         payload_m: None,
         inline_storage: None,
     }
@@ -158,7 +147,7 @@ fn distance(distance: Distance) -> qdrant_edge::Distance {
 
 #[cfg(test)]
 mod tests {
-    use qbench_domain::{Dimension, VectorName, VectorSpec};
+    use qbench_domain::{Dimension, IndexConfig, VectorName, VectorSpec};
 
     use super::*;
 

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use qbench_domain::{Distance, IndexConfig, IndexKind, Limits, ProductCompression, Quantization, ScalarType};
-use qbench_vector_store::{CollectionSpec, VectorStoreError};
+use qbench_domain::{Distance, IndexConfig, ProductCompression, Quantization, ScalarType};
+use qbench_vector_store::{CollectionSpec, HnswSettings, VectorStoreError};
 use qdrant_client::qdrant::{
     self, BinaryQuantization, BinaryQuantizationEncoding, BinaryQuantizationQueryEncoding, CollectionStatus,
     CompressionRatio, CreateCollection, HnswConfigDiff, OptimizersConfigDiff, ProductQuantization, QuantizationConfig,
@@ -69,7 +69,7 @@ pub fn create_collection_request(spec: &CollectionSpec) -> Result<CreateCollecti
             let params = VectorParams {
                 size: u64::from(vector.dim.get()),
                 distance: distance(vector.distance) as i32,
-                hnsw_config: Some(hnsw_config(spec.indexing.get(name))),
+                hnsw_config: Some(hnsw_config(spec.hnsw(name))),
                 ..Default::default()
             };
             (name.as_str().to_owned(), params)
@@ -111,23 +111,12 @@ pub fn enable_indexing_request(collection: &str) -> UpdateCollection {
 }
 
 /// The HNSW settings of one vector (see [`create_collection_request`]).
-fn hnsw_config(index: Option<&IndexConfig>) -> HnswConfigDiff {
-    let m = match index {
-        None => IndexConfig::DEFAULT_M,
-        Some(index) => match index.kind {
-            IndexKind::Hnsw => index.m.unwrap_or(IndexConfig::DEFAULT_M),
-            IndexKind::Plain => 0,
-        },
-    };
+fn hnsw_config(settings: HnswSettings) -> HnswConfigDiff {
     HnswConfigDiff {
-        m: Some(u64::from(m)),
-        ef_construct: Some(u64::from(
-            index.and_then(|index| index.ef_construct).unwrap_or(IndexConfig::DEFAULT_EF_CONSTRUCT),
-        )),
-        full_scan_threshold: Some(u64::from(
-            index.and_then(|index| index.full_scan_threshold).unwrap_or(Limits::MIN_FULL_SCAN_THRESHOLD),
-        )),
-        on_disk: index.and_then(|index| index.on_disk),
+        m: Some(u64::from(settings.m)),
+        ef_construct: Some(u64::from(settings.ef_construct)),
+        full_scan_threshold: Some(u64::from(settings.full_scan_threshold)),
+        on_disk: settings.on_disk,
         ..Default::default()
     }
 }

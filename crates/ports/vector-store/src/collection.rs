@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use qbench_domain::{IndexConfig, Limits, Quantization, VectorName, VectorSpec};
+use qbench_domain::{IndexConfig, IndexKind, Limits, Quantization, VectorName, VectorSpec};
 
 /// A collection to create for one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +17,43 @@ pub struct CollectionSpec {
     pub quantization: Option<Quantization>,
 }
 
+/// The HNSW settings one vector is built with, every default resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HnswSettings {
+    /// Edges per node; 0 for a plain (unindexed) vector.
+    pub m: u32,
+    /// Neighbours considered while building.
+    pub ef_construct: u32,
+    /// KB of vectors below which a segment is scanned instead of searched through the graph.
+    pub full_scan_threshold: u32,
+    /// Keep the graph on disk; `None` leaves it to the engine.
+    pub on_disk: Option<bool>,
+}
+
 impl CollectionSpec {
+    /// The HNSW settings of vector `name`: the experiment's values, Qdrant's defaults for `m` and
+    /// `ef_construct`, and the lowest accepted full-scan threshold unless one is given, so that a
+    /// benchmark searches the graph it describes. `Plain` is a graph with `m = 0`, which Qdrant
+    /// neither builds nor searches.
+    pub fn hnsw(&self, name: &VectorName) -> HnswSettings {
+        let index = self.indexing.get(name);
+        let m = match index {
+            None => IndexConfig::DEFAULT_M,
+            Some(index) => match index.kind {
+                IndexKind::Hnsw => index.m.unwrap_or(IndexConfig::DEFAULT_M),
+                IndexKind::Plain => 0,
+            },
+        };
+        HnswSettings {
+            m,
+            ef_construct: index.and_then(|index| index.ef_construct).unwrap_or(IndexConfig::DEFAULT_EF_CONSTRUCT),
+            full_scan_threshold: index
+                .and_then(|index| index.full_scan_threshold)
+                .unwrap_or(Limits::MIN_FULL_SCAN_THRESHOLD),
+            on_disk: index.and_then(|index| index.on_disk),
+        }
+    }
+
     /// Everything that makes the spec unusable by any Qdrant: no vector, indexing of a vector the
     /// collection lacks, `ef_construct` or `full_scan_threshold` below Qdrant's minimum. Adapters
     /// refuse such a spec as `Rejected` with all of these at once.

@@ -12,7 +12,7 @@ mod point;
 mod search;
 mod store;
 
-pub use collection::{CollectionInfo, CollectionSpec, EngineInfo};
+pub use collection::{CollectionInfo, CollectionSpec, EngineInfo, HnswSettings};
 pub use error::VectorStoreError;
 pub use point::Point;
 pub use qbench_domain::PointId;
