@@ -1,47 +1,31 @@
 //! The benchmark engine through the API: the seed's multi-vector experiment, on a generated dataset
 //! in the data dir, runs on the embedded Qdrant engine to COMPLETED with honest metrics.
 
-use qbench_domain::synthetic::{SyntheticSpec, generate};
-use qbench_domain::{Dimension, Distance, PointId, SchemaConfig, VectorSpec};
-use qbench_object_storage::{ParquetStorage, ParquetStorageConfig};
-use qbench_storage::{DatasetSource, DatasetWriter, GeneratedDataset, PointBatch};
+use qbench_domain::synthetic::SyntheticSpec;
+use qbench_domain::{Dimension, Distance, SchemaConfig, VectorSpec};
+use qbench_service::synthetic::synthetic_dataset;
+use qbench_storage::GeneratedDataset;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, write_dataset};
 
-/// Writes a synthetic directory dataset under `dir/name`, without a neighbors file (the writer
-/// writes none for an empty ground truth), so qbench computes the ground truth.
-async fn write_dataset(dir: &std::path::Path, name: &str) {
+/// The seed's two vectors, generated, without a neighbors file (so qbench computes the ground
+/// truth).
+fn seed_dataset() -> GeneratedDataset {
     let vectors = SchemaConfig::from_vectors([
         ("text_embedding", VectorSpec::new(Dimension::new(768).unwrap(), Distance::Cosine)),
         ("image_embedding", VectorSpec::new(Dimension::new(512).unwrap(), Distance::Euclid)),
     ])
     .unwrap()
     .vectors;
-    let spec = SyntheticSpec { rows: 1_500, queries: 30, vectors: vectors.clone(), clusters: 12, seed: 5 };
-    let data = generate(&spec);
-    let batch = |rows: usize, values| PointBatch {
-        first_row: 0,
-        ids: (0..rows as u64).map(PointId::Num).collect(),
-        vectors: values,
-        payloads: vec![serde_json::Map::new(); rows],
-    };
-    let dataset = GeneratedDataset {
-        schema: SchemaConfig { scalar_fields: Vec::new(), vectors },
-        train: batch(spec.rows, data.points),
-        test: batch(spec.queries, data.queries),
-        neighbors: Vec::new(),
-    };
-    let storage =
-        ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir.to_path_buf()], results: None }).unwrap();
-    let target = DatasetSource { uri: format!("{name}/").parse().unwrap(), s3: None };
-    storage.write_dataset(&target, &dataset).await.unwrap();
+    let spec = SyntheticSpec { rows: 1_500, queries: 30, vectors, clusters: 12, seed: 5 };
+    GeneratedDataset { neighbors: Vec::new(), ..synthetic_dataset(&spec, 1) }
 }
 
 #[actix_web::test]
 async fn the_seed_multi_vector_experiment_runs_to_completed_on_the_embedded_engine() {
     let app = spawn_app().await;
-    write_dataset(app.data_dir(), "wiki-mm").await;
+    write_dataset(app.data_dir(), "wiki-mm", &seed_dataset()).await;
     let created = app
         .post_json(
             "/api/v1/datasets?inspect=true",

@@ -6,13 +6,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use qbench_domain::synthetic::{SyntheticSpec, generate};
+use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{Dimension, Distance, PointId, SchemaConfig, VectorSpec};
-use qbench_object_storage::{ParquetStorage, ParquetStorageConfig};
-use qbench_storage::{DatasetSource, DatasetWriter, GeneratedDataset, PointBatch};
+use qbench_service::synthetic::synthetic_dataset;
+use qbench_storage::GeneratedDataset;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{self, TestApp, spawn_app};
 
 /// Writes a synthetic directory dataset under `dir/name` with one vector `v` of `dim` values per
 /// row: `train.parquet`, `test.parquet`, and, when `with_neighbors`, a `neighbors.parquet` whose one
@@ -21,24 +21,10 @@ async fn write_dataset(dir: &Path, name: &str, dim: u32, with_neighbors: bool) {
     let vectors = SchemaConfig::from_vectors([("v", VectorSpec::new(Dimension::new(dim).unwrap(), Distance::Cosine))])
         .unwrap()
         .vectors;
-    let spec = SyntheticSpec { rows: 300, queries: 10, vectors: vectors.clone(), clusters: 4, seed: 7 };
-    let data = generate(&spec);
-    let batch = |rows: usize, values| PointBatch {
-        first_row: 0,
-        ids: (0..rows as u64).map(PointId::Num).collect(),
-        vectors: values,
-        payloads: vec![serde_json::Map::new(); rows],
-    };
-    let dataset = GeneratedDataset {
-        schema: SchemaConfig { scalar_fields: Vec::new(), vectors },
-        train: batch(spec.rows, data.points),
-        test: batch(spec.queries, data.queries),
-        neighbors: if with_neighbors { vec![(PointId::Num(10_000), vec![PointId::Num(0)])] } else { Vec::new() },
-    };
-    let storage =
-        ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir.to_path_buf()], results: None }).unwrap();
-    let target = DatasetSource { uri: format!("{name}/").parse().unwrap(), s3: None };
-    storage.write_dataset(&target, &dataset).await.unwrap();
+    let spec = SyntheticSpec { rows: 300, queries: 10, vectors, clusters: 4, seed: 7 };
+    let neighbors = if with_neighbors { vec![(PointId::Num(10_000), vec![PointId::Num(0)])] } else { Vec::new() };
+    let dataset = GeneratedDataset { neighbors, ..synthetic_dataset(&spec, 1) };
+    helpers::write_dataset(dir, name, &dataset).await;
     assert_eq!(dir.join(name).join("neighbors.parquet").exists(), with_neighbors);
 }
 

@@ -8,12 +8,11 @@ use arrow::array::AsArray;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{Dimension, Distance, SchemaConfig, VectorSpec};
-use qbench_object_storage::{ParquetStorage, ParquetStorageConfig};
 use qbench_service::synthetic::synthetic_dataset;
-use qbench_storage::{DatasetSource, DatasetWriter};
+use qbench_storage::GeneratedDataset;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, write_dataset};
 
 const K: usize = 10;
 
@@ -61,23 +60,19 @@ async fn exact_run(app: &TestApp, uri: &str, distance: Distance) -> (Value, BTre
 #[actix_web::test]
 async fn computed_ground_truth_equals_the_generated_neighbors_file_for_every_distance() {
     let app = spawn_app().await;
-    let storage =
-        ParquetStorage::new(ParquetStorageConfig { data_roots: vec![app.data_dir().to_path_buf()], results: None })
-            .unwrap();
     for distance in [Distance::Cosine, Distance::Euclid, Distance::Dot, Distance::Manhattan] {
         let vectors = SchemaConfig::from_vectors([("v", VectorSpec::new(Dimension::new(24).unwrap(), distance))])
             .unwrap()
             .vectors;
         let spec = SyntheticSpec { rows: 3_000, queries: 40, vectors, clusters: 10, seed: 17 };
         let generated = synthetic_dataset(&spec, K);
-        let with_file = format!("{distance}-file/");
-        let computed = format!("{distance}-computed/");
-        storage.write_dataset(&DatasetSource { uri: with_file.parse().unwrap(), s3: None }, &generated).await.unwrap();
-        let without = qbench_storage::GeneratedDataset { neighbors: Vec::new(), ..generated };
-        storage.write_dataset(&DatasetSource { uri: computed.parse().unwrap(), s3: None }, &without).await.unwrap();
+        let (with_file, computed) = (format!("{distance}-file"), format!("{distance}-computed"));
+        write_dataset(app.data_dir(), &with_file, &generated).await;
+        let without = GeneratedDataset { neighbors: Vec::new(), ..generated };
+        write_dataset(app.data_dir(), &computed, &without).await;
 
-        let (file_metrics, from_file) = exact_run(&app, &with_file, distance).await;
-        let (computed_metrics, from_computation) = exact_run(&app, &computed, distance).await;
+        let (file_metrics, from_file) = exact_run(&app, &format!("{with_file}/"), distance).await;
+        let (computed_metrics, from_computation) = exact_run(&app, &format!("{computed}/"), distance).await;
         assert_eq!(file_metrics["dataset"]["ground_truth"], "neighbors_file", "{distance}");
         assert_eq!(computed_metrics["dataset"]["ground_truth"], "computed", "{distance}");
         assert_eq!(from_file.len(), 40, "{distance}: every query has a row");

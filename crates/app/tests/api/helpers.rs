@@ -16,6 +16,8 @@ use actix_web::test::{self, TestRequest};
 use base64::Engine;
 use qbench_app::server::{build_app, open_state};
 use qbench_app::settings::Settings;
+use qbench_object_storage::{ParquetStorage, ParquetStorageConfig};
+use qbench_storage::{DatasetSource, DatasetWriter, GeneratedDataset};
 use qbench_testkit::postgres::PostgresCluster;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -451,4 +453,13 @@ pub(crate) fn dense_experiment(name: &str, dataset_id: &str, connection_id: &str
         "optimizer_config": {"indexing": {"dense": {"m": 16, "ef_construct": 100}}},
         "search_config": {"k": 10, "hnsw_ef": [32, 64]}
     })
+}
+
+/// Writes `dataset` under `dir/name/` in the directory layout (`train.parquet`, `test.parquet`,
+/// and `neighbors.parquet` when it has a ground truth), as `qbench dataset generate` would.
+pub(crate) async fn write_dataset(dir: &std::path::Path, name: &str, dataset: &GeneratedDataset) {
+    let storage =
+        ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir.to_path_buf()], results: None }).unwrap();
+    let target = DatasetSource { uri: format!("{name}/").parse().unwrap(), s3: None };
+    storage.write_dataset(&target, dataset).await.unwrap();
 }
