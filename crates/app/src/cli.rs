@@ -36,6 +36,21 @@ pub enum Command {
     /// Operator tasks on the configured database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Execute one claimed run and report on standard output (the worker starts this; not for
+    /// people).
+    #[command(hide = true)]
+    ExecuteRun(ExecuteRunArgs),
+}
+
+/// Options of `qbench execute-run`.
+#[derive(Debug, Args)]
+pub struct ExecuteRunArgs {
+    /// The run, claimed by the worker that starts this process.
+    #[arg(long)]
+    pub run_id: uuid::Uuid,
+    /// That worker's id.
+    #[arg(long)]
+    pub worker_id: String,
 }
 
 /// Operator subcommands.

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod dto;
+pub mod isolation;
 pub mod observe;
 pub mod protect;
 pub mod run_queue;

@@ -45,6 +45,15 @@ fn main() -> ExitCode {
             telemetry::init(&quiet, std::io::stderr);
             finish(runtime().and_then(|rt| rt.block_on(bench::run(args, &settings))))
         }
+        Command::ExecuteRun(args) => {
+            // Standard output carries the messages to the parent; the log goes to standard error,
+            // which the parent forwards into its own log.
+            telemetry::init(&settings.log, std::io::stderr);
+            let run_id = qbench_domain::RunId::from(args.run_id);
+            exit(
+                runtime().map(|rt| rt.block_on(qbench_app::isolation::execute_run(&settings, run_id, &args.worker_id))),
+            )
+        }
         Command::Admin(AdminCommand::ApiKey(command)) => {
             // The key goes to stdout alone; the audit events (and warnings) go to stderr.
             let audit =

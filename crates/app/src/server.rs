@@ -14,7 +14,7 @@ use apistos::spec::Spec;
 use apistos::tag::Tag;
 use apistos::{RedocConfig, SwaggerUIConfig};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use qbench_repository::RepositoryError;
+use qbench_repository::{RepositoryError, RunRepository};
 use qbench_service::{ApiKeyService, ServiceError};
 use qbench_sql::SqlDatabase;
 use secrecy::ExposeSecret;
@@ -23,14 +23,15 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::api;
 use crate::api::body::BodyLimit;
 use crate::auth::{self, AuthConfig, AuthConfigError, Authenticator};
+use crate::isolation::ChildProcessExecutor;
 use crate::observe::observe;
 use crate::protect::{self, RateLimiter, RequestTimeout};
 use crate::run_queue::NotifyRunQueue;
 use crate::secret_key::{SecretKeyError, load_cipher};
-use crate::settings::{ServerSettings, Settings};
+use crate::settings::{Isolation, ServerSettings, Settings};
 use crate::state::AppState;
 use crate::wiring::{Engine, sql_repositories, worker_settings};
-use qbench_service::execution::RunWorker;
+use qbench_service::execution::{ExecutionDependencies, RunWorker};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -153,6 +154,18 @@ pub async fn open_state(settings: &Settings) -> Result<AppState, StartError> {
     open_runtime(settings).await.map(|runtime| runtime.state)
 }
 
+/// Opens what a run's child process executes with: the database's repositories and the engine's
+/// adapters; nothing is created or changed at start-up.
+pub async fn open_execution(
+    settings: &Settings,
+) -> Result<(ExecutionDependencies, Arc<dyn RunRepository>), StartError> {
+    let cipher = load_cipher(settings.secret_key.as_ref(), &settings.data_dir)?;
+    let database = Arc::new(SqlDatabase::connect(settings.database_url().expose_secret(), cipher).await?);
+    let repositories = sql_repositories(database, Arc::new(NotifyRunQueue::default()));
+    let engine = Engine::new(settings)?;
+    Ok((engine.execution(&repositories, settings), repositories.runs.clone()))
+}
+
 /// Opens the database and the engine's adapters, and builds the state and the worker.
 pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     let cipher = load_cipher(settings.secret_key.as_ref(), &settings.data_dir)?;
@@ -168,11 +181,12 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     state.rate_limiter = Arc::new(RateLimiter::per_minute(settings.server.rate_limit_per_minute));
     state.datasets = state.datasets.clone().with_reader(engine.storage.clone(), engine.default_s3.clone());
     state.connections.ensure_builtin().await?;
-    let worker = Arc::new(RunWorker::new(
-        repositories.runs.clone(),
-        engine.execution(&repositories, settings),
-        worker_settings(settings),
-    ));
+    let mut worker =
+        RunWorker::new(repositories.runs.clone(), engine.execution(&repositories, settings), worker_settings(settings));
+    if settings.worker.isolation == Isolation::Process {
+        worker = worker.with_executor(Arc::new(ChildProcessExecutor::from_settings(settings)?));
+    }
+    let worker = Arc::new(worker);
     Ok(Runtime { state, worker, wake })
 }
 

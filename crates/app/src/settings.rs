@@ -59,6 +59,18 @@ pub struct Settings {
     pub worker: WorkerConfig,
     /// How requests are identified.
     pub auth: AuthSettings,
+    /// Where these settings were loaded from, so a run's child process loads the very same.
+    #[serde(skip)]
+    pub origin: SettingsOrigin,
+}
+
+/// The file and environment a [`Settings`] was loaded from.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsOrigin {
+    /// The `--config` file, when one was given.
+    pub file: Option<PathBuf>,
+    /// The environment variables that were read.
+    pub env: HashMap<String, String>,
 }
 
 /// How requests are identified (see `config/default.toml` for each key).
@@ -107,6 +119,8 @@ pub struct EngineSettings {
     pub data_roots: Vec<PathBuf>,
     /// Results location: a directory or `s3://bucket/prefix`; empty means `<data_dir>/results`.
     pub results: String,
+    /// Bytes an embedded collection build may need; 0 means half of the machine's memory.
+    pub memory_budget_bytes: u64,
 }
 
 /// How this process executes runs.
@@ -127,6 +141,25 @@ pub struct WorkerConfig {
     pub upload_parallelism: usize,
     /// Default number of test queries.
     pub queries: usize,
+    /// Where a claimed run executes: each in a child process of its own (the default), or in
+    /// this process.
+    pub isolation: Isolation,
+    /// How long a cancelled run's process may take to stop on its own before it is killed, in
+    /// milliseconds.
+    pub cancel_grace_ms: u64,
+    /// The program a run's process executes; empty means this very binary.
+    pub executable: String,
+}
+
+/// Where a claimed run executes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// Each run in a child process (`qbench execute-run`) that the worker supervises: a crash, an
+    /// abort or an out-of-memory kill there fails that run, never the server.
+    Process,
+    /// In the worker's own process (for debugging and tests).
+    InProcess,
 }
 
 /// HTTP server settings.
@@ -213,9 +246,10 @@ impl Settings {
                     builder.set_override(key, value.as_str()).map_err(|err| SettingsError(format!("{name}: {err}")))?;
             }
         }
-        let settings: Settings =
+        let mut settings: Settings =
             builder.build().and_then(Config::try_deserialize).map_err(|err| SettingsError(err.to_string()))?;
         settings.check()?;
+        settings.origin = SettingsOrigin { file: file.map(Path::to_path_buf), env: env.clone() };
         Ok(settings)
     }
 
@@ -269,6 +303,37 @@ impl Settings {
     /// The local directories datasets may be read from.
     pub fn data_roots(&self) -> Vec<PathBuf> {
         if self.engine.data_roots.is_empty() { vec![self.data_dir.clone()] } else { self.engine.data_roots.clone() }
+    }
+
+    /// qbench's own state, which no dataset may read or overwrite even inside a data root: the
+    /// SQLite database (with its write-ahead log), the generated secret key, the results
+    /// directory and the engine's collections.
+    pub fn private_paths(&self, results: &qbench_object_storage::ResultsLocation) -> Vec<PathBuf> {
+        let mut paths = vec![self.data_dir.join("secret.key"), self.data_dir.join("engine")];
+        if let qbench_object_storage::ResultsLocation::Local(directory) = results {
+            paths.push(directory.clone());
+        }
+        use secrecy::ExposeSecret;
+        let url = self.database_url();
+        if let Some(file) =
+            url.expose_secret().strip_prefix("sqlite://").or_else(|| url.expose_secret().strip_prefix("sqlite:"))
+        {
+            let file = file.split('?').next().unwrap_or(file);
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                paths.push(PathBuf::from(format!("{file}{suffix}")));
+            }
+        }
+        paths
+    }
+
+    /// The memory budget of embedded builds: the configured bytes, or half of the machine's
+    /// memory (`MemTotal` of `/proc/meminfo`) when 0; `None` when neither is known.
+    pub fn memory_budget(&self) -> Option<u64> {
+        if self.engine.memory_budget_bytes > 0 {
+            return Some(self.engine.memory_budget_bytes);
+        }
+        let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+        total_memory(&meminfo).map(|total| total / 2)
     }
 
     /// The database URL, defaulting to SQLite under the data dir.
@@ -351,5 +416,24 @@ mod tests {
         assert!(err.contains("DATABASE_URL") && err.contains("mysql"), "{err}");
         let err = Settings::load(None, &env(&[("QBENCH_LOG__FORMAT", "xml")])).unwrap_err().to_string();
         assert!(err.contains("log.format") || err.contains("xml"), "{err}");
+    }
+}
+
+/// `MemTotal` of a `/proc/meminfo` text, in bytes.
+fn total_memory(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|line| line.starts_with("MemTotal:"))?;
+    let kib: u64 = line.trim_start_matches("MemTotal:").trim().trim_end_matches("kB").trim().parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::total_memory;
+
+    #[test]
+    fn total_memory_reads_memtotal_in_bytes() {
+        let meminfo = "MemTotal:       24576000 kB\nMemFree:         1000 kB\n";
+        assert_eq!(total_memory(meminfo), Some(24_576_000 * 1024));
+        assert_eq!(total_memory("MemFree: 1 kB\n"), None);
     }
 }

@@ -88,8 +88,12 @@ impl Engine {
         } else {
             ResultsLocation::Local(PathBuf::from(&settings.engine.results))
         };
-        let storage =
-            ParquetStorage::new(ParquetStorageConfig { data_roots: settings.data_roots(), results: Some(results) })?;
+        let private_paths = settings.private_paths(&results);
+        let storage = ParquetStorage::new(ParquetStorageConfig {
+            data_roots: settings.data_roots(),
+            private_paths,
+            results: Some(results),
+        })?;
         Ok(Self {
             storage: Arc::new(storage),
             stores: Arc::new(ConnectionRouter::new(settings.data_dir.join("engine"))),
@@ -113,6 +117,7 @@ impl Engine {
                 queries: settings.worker.queries,
                 default_s3: self.default_s3.clone(),
                 qbench_version: env!("CARGO_PKG_VERSION").to_owned(),
+                memory_budget: settings.memory_budget(),
                 ..ExecutionDefaults::default()
             },
         }

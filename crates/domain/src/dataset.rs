@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use crate::{DatasetId, DomainError, StorageId, VectorName, VectorSpec};
+use crate::storage::is_bucket_name;
+use crate::{DatasetId, DomainError, Limits, StorageId, VectorName, VectorSpec};
 
 /// Where a dataset's files are: `s3://bucket/key`, `https://…`, `file://…` or a relative path.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -36,12 +37,23 @@ impl FromStr for SourceUri {
         if uri.chars().any(char::is_control) {
             return Err(DomainError::invalid(field, "contains control characters"));
         }
+        if uri.len() > Limits::URL_LENGTH {
+            return Err(DomainError::invalid(field, format!("must be at most {} bytes", Limits::URL_LENGTH)));
+        }
         match uri.split_once("://") {
             Some(("s3", rest)) => {
                 let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
                 if bucket.is_empty() || key.is_empty() {
                     return Err(DomainError::invalid(field, format!("`{uri}` must have the form s3://bucket/key")));
                 }
+                if !is_bucket_name(bucket) {
+                    return Err(DomainError::invalid(field, format!("`{bucket}` is not a valid bucket name")));
+                }
+            }
+            Some(("http" | "https", rest))
+                if !rest.is_empty() && !url::Url::parse(uri).is_ok_and(|url| url.host().is_some()) =>
+            {
+                return Err(DomainError::invalid(field, format!("`{uri}` is not a URL with a host")));
             }
             Some(("http" | "https", rest)) if !rest.is_empty() => {}
             Some(("file", rest)) if !rest.is_empty() => {}

@@ -46,6 +46,7 @@ mod error;
 mod experiment;
 mod ids;
 mod limits;
+mod memory;
 pub mod metrics;
 pub mod neighbors;
 mod point;
@@ -68,10 +69,11 @@ pub use experiment::{
 };
 pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, RunId, StorageId};
 pub use limits::Limits;
+pub use memory::{Bytes, MemoryEstimate, VectorFootprint};
 pub use point::PointId;
 pub use run::{Progress, Run, RunRecord, RunStatus, TransitionError};
 pub use secret::{Secret, mask_secret};
-pub use storage::{ObjectStorage, StorageSpec};
+pub use storage::{ObjectStorage, StorageSpec, is_bucket_name};
 pub use validation::{
     ExperimentValidator, ValidationReport, Violation, validate_connection, validate_dataset, validate_storage,
 };

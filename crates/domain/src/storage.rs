@@ -26,6 +26,15 @@ impl StorageSpec {
     pub const DEFAULT_REGION: &'static str = "us-east-1";
 }
 
+/// Whether `bucket` follows S3's naming rules: 3 to 63 lowercase letters, digits, dots or hyphens,
+/// starting and ending with a letter or digit, with no `..` (which would reach the endpoint's root).
+pub fn is_bucket_name(bucket: &str) -> bool {
+    let valid_chars = bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    let valid_ends = bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    (3..=63).contains(&bucket.len()) && valid_chars && valid_ends && !bucket.contains("..")
+}
+
 /// A registered object storage.
 #[derive(Clone, Debug)]
 pub struct ObjectStorage {

@@ -5,10 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use secrecy::ExposeSecret;
+
 use crate::dataset::display_name;
 use crate::{
     ConnectionSpec, DatasetSpec, EMBEDDED_CONNECTION_URL, ExperimentSpec, IndexConfig, IndexKind, Limits, Quantization,
-    SchemaConfig, StorageSpec, UploadConfig, VectorName, VectorSpec,
+    SchemaConfig, StorageSpec, UploadConfig, VectorName, VectorSpec, is_bucket_name,
 };
 
 /// One thing wrong (or worth a warning) with an input, named by its field path.
@@ -52,16 +54,71 @@ impl ValidationReport {
 }
 
 fn check_name(report: &mut ValidationReport, field: &str, name: &str) {
+    if let Some(problem) = name_problem(name) {
+        report.error(field, problem);
+    }
+}
+
+/// What is wrong with a human-readable name, if anything: empty or invisible, too long, control
+/// characters, or bidirectional overrides that make it read differently from what it is.
+pub(crate) fn name_problem(name: &str) -> Option<String> {
     if name.trim().is_empty() {
-        report.error(field, "must not be empty");
+        Some("must not be empty".to_owned())
+    } else if name.chars().all(is_invisible) {
+        Some("must contain a visible character".to_owned())
     } else if name.chars().count() > Limits::NAME_LENGTH {
-        report.error(field, format!("must be at most {} characters", Limits::NAME_LENGTH));
+        Some(format!("must be at most {} characters", Limits::NAME_LENGTH))
     } else if name.chars().any(char::is_control) {
+        Some("must not contain control characters".to_owned())
+    } else if name.chars().any(is_bidi_control) {
+        Some("must not contain bidirectional control characters".to_owned())
+    } else {
+        None
+    }
+}
+
+/// White space and the zero-width format characters, which show nothing on their own.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+}
+
+/// Unicode's bidirectional embeddings, overrides and isolates (the "Trojan Source" characters).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Checks a credential: bounded, and free of control characters (NUL, CR and LF would end up in
+/// request headers).
+fn check_secret(report: &mut ValidationReport, field: &str, secret: &str) {
+    if secret.is_empty() {
+        report.error(field, "must not be empty; omit it instead");
+    } else if secret.len() > Limits::SECRET_LENGTH {
+        report.error(field, format!("must be at most {} bytes", Limits::SECRET_LENGTH));
+    } else if secret.chars().any(char::is_control) {
         report.error(field, "must not contain control characters");
     }
 }
 
+/// Checks that an optional number lies in `range`.
+fn check_range(
+    report: &mut ValidationReport,
+    field: &str,
+    name: &str,
+    value: Option<u32>,
+    range: &std::ops::RangeInclusive<u32>,
+) {
+    if let Some(value) = value
+        && !range.contains(&value)
+    {
+        report.error(field, format!("{name} {value} is outside {}..={}", range.start(), range.end()));
+    }
+}
+
 fn check_http_url(report: &mut ValidationReport, field: &str, value: &str) {
+    if value.len() > Limits::URL_LENGTH {
+        return report.error(field, format!("must be at most {} bytes", Limits::URL_LENGTH));
+    }
     match url::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
         Ok(url) => report.error(field, format!("`{value}`: scheme `{}` is not http or https", url.scheme())),
@@ -78,6 +135,9 @@ pub fn validate_connection(spec: &ConnectionSpec) -> Vec<Violation> {
     } else {
         check_http_url(&mut report, "url", &spec.url);
     }
+    if let Some(api_key) = &spec.api_key {
+        check_secret(&mut report, "api_key", api_key.expose_secret());
+    }
     report.errors
 }
 
@@ -88,22 +148,36 @@ pub fn validate_storage(spec: &StorageSpec) -> Vec<Violation> {
         check_name(&mut report, "name", name);
     }
     let bucket = &spec.bucket;
-    let valid_chars = bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-    let valid_ends = bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if !(3..=63).contains(&bucket.len()) || !valid_chars || !valid_ends {
+    if !is_bucket_name(bucket) {
         report.error(
             "bucket",
             format!(
-                "`{bucket}` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit"
+                "`{bucket}` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`"
             ),
         );
     }
-    if spec.region.trim().is_empty() {
+    let region = &spec.region;
+    if region.trim().is_empty() {
         report.error("region", "must not be empty");
+    } else if region.len() > Limits::REGION_LENGTH
+        || !region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        report.error(
+            "region",
+            format!(
+                "`{}` is not a region: at most {} lowercase letters, digits and hyphens",
+                region.escape_debug(),
+                Limits::REGION_LENGTH
+            ),
+        );
     }
     if let Some(endpoint) = &spec.endpoint_url {
         check_http_url(&mut report, "endpoint_url", endpoint);
+    }
+    for (field, secret) in [("access_key", &spec.access_key), ("secret_key", &spec.secret_key)] {
+        if let Some(secret) = secret {
+            check_secret(&mut report, field, secret.expose_secret());
+        }
     }
     match (&spec.access_key, &spec.secret_key) {
         (Some(_), None) => report.error("secret_key", "is required when access_key is given"),
@@ -136,11 +210,16 @@ pub fn validate_dataset(spec: &DatasetSpec) -> Vec<Violation> {
             report.error(format!("{field}.column"), format!("column `{column}` is already used by {other}"));
         }
     }
+    if schema.scalar_fields.len() > Limits::SCALAR_FIELDS {
+        report.error("schema_config.scalar_fields", format!("at most {} fields", Limits::SCALAR_FIELDS));
+    }
     let mut seen = BTreeSet::new();
     for (index, scalar) in schema.scalar_fields.iter().enumerate() {
         let field = format!("schema_config.scalar_fields[{index}]");
         if scalar.trim().is_empty() {
             report.error(field, "must not be empty");
+        } else if let Some(problem) = name_problem(scalar) {
+            report.error(field, problem);
         } else if !seen.insert(scalar.as_str()) {
             report.error(field, format!("`{scalar}` is listed twice"));
         } else if let Some(vector_field) = columns.get(scalar) {
@@ -162,17 +241,8 @@ pub struct ExperimentValidator<'a> {
 
 /// Checks the upload settings against Qdrant's request limits.
 fn check_upload(report: &mut ValidationReport, upload: &UploadConfig) {
-    let ranges = [
-        ("upload_config.batch_size", "batch_size", upload.batch_size, Limits::UPLOAD_BATCH_SIZE),
-        ("upload_config.parallel", "parallel", upload.parallel, Limits::UPLOAD_PARALLEL),
-    ];
-    for (field, name, value, range) in ranges {
-        if let Some(value) = value
-            && !range.contains(&value)
-        {
-            report.error(field, format!("{name} {value} is outside {}..={}", range.start(), range.end()));
-        }
-    }
+    check_range(report, "upload_config.batch_size", "batch_size", upload.batch_size, &Limits::UPLOAD_BATCH_SIZE);
+    check_range(report, "upload_config.parallel", "parallel", upload.parallel, &Limits::UPLOAD_PARALLEL);
 }
 
 impl<'a> ExperimentValidator<'a> {
@@ -257,6 +327,7 @@ impl<'a> ExperimentValidator<'a> {
         let mut seen = BTreeSet::new();
         for (index, &ef) in search.hnsw_ef.iter().enumerate() {
             let field = format!("search_config.hnsw_ef[{index}]");
+            check_range(report, &field, "hnsw_ef", Some(ef), &Limits::HNSW_EF);
             if ef < search.k {
                 report.error(&field, format!("hnsw_ef {ef} is smaller than k {}", search.k));
             }
@@ -278,16 +349,24 @@ impl<'a> ExperimentValidator<'a> {
                 ),
             );
         }
-        if search.queries_limit == Some(0) {
-            report.error("search_config.queries_limit", "must be at least 1");
-        }
+        check_range(
+            report,
+            "search_config.queries_limit",
+            "queries_limit",
+            search.queries_limit,
+            &Limits::QUERIES_LIMIT,
+        );
         if let Some(quantization) = &search.quantization {
             if let Some(oversampling) = quantization.oversampling
-                && !(oversampling >= Limits::MIN_OVERSAMPLING && oversampling.is_finite())
+                && !Limits::OVERSAMPLING.contains(&oversampling)
             {
                 report.error(
                     "search_config.quantization.oversampling",
-                    format!("oversampling {oversampling} must be a number of at least {}", Limits::MIN_OVERSAMPLING),
+                    format!(
+                        "oversampling {oversampling} is outside {}..={}",
+                        Limits::OVERSAMPLING.start(),
+                        Limits::OVERSAMPLING.end()
+                    ),
                 );
             }
             if spec.optimizer_config.quantization.is_none() {
@@ -355,18 +434,19 @@ fn check_same_vector(
 }
 
 fn check_index(report: &mut ValidationReport, field: &str, index: &IndexConfig) {
+    check_range(report, &format!("{field}.m"), "m", index.m, &Limits::M);
+    check_range(report, &format!("{field}.ef_construct"), "ef_construct", index.ef_construct, &Limits::EF_CONSTRUCT);
+    check_range(
+        report,
+        &format!("{field}.full_scan_threshold"),
+        "full_scan_threshold",
+        index.full_scan_threshold,
+        &Limits::FULL_SCAN_THRESHOLD,
+    );
     match index.kind {
         IndexKind::Hnsw => {
             if index.m == Some(0) {
                 report.warning(format!("{field}.m"), "m 0 disables the HNSW graph: every search scans");
-            }
-            if let Some(ef_construct) = index.ef_construct
-                && ef_construct < Limits::MIN_EF_CONSTRUCT
-            {
-                report.error(
-                    format!("{field}.ef_construct"),
-                    format!("ef_construct {ef_construct} is below Qdrant's minimum of {}", Limits::MIN_EF_CONSTRUCT),
-                );
             }
         }
         IndexKind::Plain => {
@@ -374,14 +454,6 @@ fn check_index(report: &mut ValidationReport, field: &str, index: &IndexConfig) 
                 report.warning(field, "m and ef_construct are ignored for a plain index");
             }
         }
-    }
-    if let Some(threshold) = index.full_scan_threshold
-        && threshold < Limits::MIN_FULL_SCAN_THRESHOLD
-    {
-        report.error(
-            format!("{field}.full_scan_threshold"),
-            format!("full_scan_threshold {threshold} is below Qdrant's minimum of {}", Limits::MIN_FULL_SCAN_THRESHOLD),
-        );
     }
 }
 

@@ -94,6 +94,9 @@ impl FromStr for VectorName {
                 format!("`{}` contains whitespace or control characters", name.escape_debug()),
             ));
         }
+        if let Some(problem) = crate::validation::name_problem(name) {
+            return Err(DomainError::invalid("vector name", format!("`{}` {problem}", name.escape_debug())));
+        }
         Ok(Self(name.to_owned()))
     }
 }

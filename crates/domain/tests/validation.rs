@@ -224,12 +224,12 @@ fn every_violation_of_an_experiment_is_returned_at_once() {
             error   vector_config.text_embedding.dim: dim 1024 differs from the dataset's vector `text_embedding`, which has dim 768
             error   optimizer_config.indexing.audio: vector `audio` is not in the dataset: the dataset has `image_embedding` (512, Euclid), `text_embedding` (768, Cosine)
             error   optimizer_config.indexing.image_embedding: vector `image_embedding` is not among the experiment's vector_config
-            error   optimizer_config.indexing.image_embedding.ef_construct: ef_construct 2 is below Qdrant's minimum of 4
+            error   optimizer_config.indexing.image_embedding.ef_construct: ef_construct 2 is outside 4..=4096
             error   optimizer_config.quantization.scalar.quantile: quantile 0.2 is outside 0.5..=1
             error   search_config.k: k 0 is outside 1..=10000
             error   search_config.parallel: parallel 0 is outside 1..=256
-            error   search_config.queries_limit: must be at least 1
-            error   search_config.quantization.oversampling: oversampling 0.5 must be a number of at least 1
+            error   search_config.queries_limit: queries_limit 0 is outside 1..=1000000
+            error   search_config.quantization.oversampling: oversampling 0.5 is outside 1..=100
         "#]],
     );
 }
@@ -355,7 +355,7 @@ fn unnamed_vector_fields_have_no_vector_segment() {
         expect![[r#"
             error   vector_config.dim: dim 512 differs from the dataset's vector (unnamed), which has dim 768
             error   vector_config.distance: distance Dot differs from the dataset's vector (unnamed), which uses Cosine
-            error   optimizer_config.indexing.ef_construct: ef_construct 1 is below Qdrant's minimum of 4
+            error   optimizer_config.indexing.ef_construct: ef_construct 1 is outside 4..=4096
         "#]],
     );
 }
@@ -404,7 +404,7 @@ fn hnsw_ef_construct_is_at_least_4() {
         &dense_1536(),
         experiment(|e| e.optimizer_config.indexing = indexing([("dense", IndexConfig::hnsw(16, 3))])),
         expect![[r#"
-            error   optimizer_config.indexing.dense.ef_construct: ef_construct 3 is below Qdrant's minimum of 4
+            error   optimizer_config.indexing.dense.ef_construct: ef_construct 3 is outside 4..=4096
         "#]],
     );
     check_experiment(
@@ -424,7 +424,7 @@ fn full_scan_threshold_is_at_least_10() {
             e.optimizer_config.indexing = indexing([("dense", hnsw(|i| i.full_scan_threshold = Some(9)))]);
         }),
         expect![[r#"
-            error   optimizer_config.indexing.dense.full_scan_threshold: full_scan_threshold 9 is below Qdrant's minimum of 10
+            error   optimizer_config.indexing.dense.full_scan_threshold: full_scan_threshold 9 is outside 10..=100000000
         "#]],
     );
     check_experiment(
@@ -446,7 +446,7 @@ fn full_scan_threshold_is_checked_for_plain_indexes_too() {
         &dense_1536(),
         experiment(|e| e.optimizer_config.indexing = indexing([("dense", plain)])),
         expect![[r#"
-            error   optimizer_config.indexing.dense.full_scan_threshold: full_scan_threshold 0 is below Qdrant's minimum of 10
+            error   optimizer_config.indexing.dense.full_scan_threshold: full_scan_threshold 0 is outside 10..=100000000
         "#]],
     );
 }
@@ -468,6 +468,7 @@ fn plain_index_ignores_m_and_ef_construct() {
         &dense_1536(),
         experiment(|e| e.optimizer_config.indexing = indexing([("dense", plain_with_ef_construct)])),
         expect![[r#"
+            error   optimizer_config.indexing.dense.ef_construct: ef_construct 2 is outside 4..=4096
             warning optimizer_config.indexing.dense: m and ef_construct are ignored for a plain index
         "#]],
     );
@@ -702,7 +703,7 @@ fn queries_limit_is_at_least_1() {
         &dense_1536(),
         experiment(|e| e.search_config.queries_limit = Some(0)),
         expect![[r#"
-            error   search_config.queries_limit: must be at least 1
+            error   search_config.queries_limit: queries_limit 0 is outside 1..=1000000
         "#]],
     );
     check_experiment(
@@ -720,8 +721,8 @@ fn oversampling_is_a_finite_number_of_at_least_1() {
         (
             0.5,
             expect![[r#"
-            error   search_config.quantization.oversampling: oversampling 0.5 must be a number of at least 1
-        "#]],
+                error   search_config.quantization.oversampling: oversampling 0.5 is outside 1..=100
+            "#]],
         ),
         (
             1.0,
@@ -732,14 +733,14 @@ fn oversampling_is_a_finite_number_of_at_least_1() {
         (
             f64::NAN,
             expect![[r#"
-            error   search_config.quantization.oversampling: oversampling NaN must be a number of at least 1
-        "#]],
+                error   search_config.quantization.oversampling: oversampling NaN is outside 1..=100
+            "#]],
         ),
         (
             f64::INFINITY,
             expect![[r#"
-            error   search_config.quantization.oversampling: oversampling inf must be a number of at least 1
-        "#]],
+                error   search_config.quantization.oversampling: oversampling inf is outside 1..=100
+            "#]],
         ),
     ] {
         check_experiment(
@@ -1082,8 +1083,8 @@ fn storage_bucket_follows_s3_naming_rules() {
         (
             "ab",
             expect![[r#"
-            error   bucket: `ab` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit
-        "#]],
+                error   bucket: `ab` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`
+            "#]],
         ),
         (
             "abc",
@@ -1094,20 +1095,20 @@ fn storage_bucket_follows_s3_naming_rules() {
         (
             "My_Bucket",
             expect![[r#"
-            error   bucket: `My_Bucket` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit
-        "#]],
+                error   bucket: `My_Bucket` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`
+            "#]],
         ),
         (
             "-bucket",
             expect![[r#"
-            error   bucket: `-bucket` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit
-        "#]],
+                error   bucket: `-bucket` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`
+            "#]],
         ),
         (
             "bucket-",
             expect![[r#"
-            error   bucket: `bucket-` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit
-        "#]],
+                error   bucket: `bucket-` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`
+            "#]],
         ),
         (
             "datasets",
@@ -1137,8 +1138,8 @@ fn storage_bucket_is_at_most_63_characters() {
     check_storage(
         storage(&"b".repeat(64), |_| {}),
         expect![[r#"
-        error   bucket: `bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit
-    "#]],
+            error   bucket: `bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb` is not a valid bucket name: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`
+        "#]],
     );
 }
 
@@ -1186,4 +1187,160 @@ fn storage_secret_key_requires_access_key() {
         error   access_key: is required when secret_key is given
     "#]],
     );
+}
+
+// Hardening (issue 11): every numeric setting is bounded, names and credentials are clean.
+
+#[test]
+fn regression_m_4294967295_killed_the_server_and_is_now_refused() {
+    check_experiment(
+        &dense_1536(),
+        experiment(|e| {
+            e.optimizer_config.indexing = indexing([("dense", IndexConfig::hnsw(u32::MAX, u32::MAX))]);
+        }),
+        expect![[r#"
+            error   optimizer_config.indexing.dense.m: m 4294967295 is outside 0..=512
+            error   optimizer_config.indexing.dense.ef_construct: ef_construct 4294967295 is outside 4..=4096
+        "#]],
+    );
+}
+
+#[test]
+fn m_ef_construct_and_full_scan_threshold_at_their_maxima_are_valid_and_one_more_is_not() {
+    let at = |m, ef, threshold| {
+        experiment(move |e| {
+            e.optimizer_config.indexing = indexing([(
+                "dense",
+                hnsw(|i| {
+                    i.m = Some(m);
+                    i.ef_construct = Some(ef);
+                    i.full_scan_threshold = Some(threshold);
+                }),
+            )]);
+        })
+    };
+    check_experiment(
+        &dense_1536(),
+        at(512, 4096, 100_000_000),
+        expect![[r#"
+        valid
+    "#]],
+    );
+    check_experiment(
+        &dense_1536(),
+        at(513, 4097, 100_000_001),
+        expect![[r#"
+        error   optimizer_config.indexing.dense.m: m 513 is outside 0..=512
+        error   optimizer_config.indexing.dense.ef_construct: ef_construct 4097 is outside 4..=4096
+        error   optimizer_config.indexing.dense.full_scan_threshold: full_scan_threshold 100000001 is outside 10..=100000000
+    "#]],
+    );
+}
+
+#[test]
+fn hnsw_ef_oversampling_and_queries_limit_have_upper_bounds() {
+    check_experiment(
+        &dense_1536(),
+        experiment(|e| {
+            e.search_config.hnsw_ef = vec![65_536, 65_537];
+            e.search_config.queries_limit = Some(1_000_001);
+            e.optimizer_config.quantization = Some(scalar_int8(None));
+            e.search_config.quantization = oversampling(100.5);
+        }),
+        expect![[r#"
+            error   search_config.hnsw_ef[1]: hnsw_ef 65537 is outside 1..=65536
+            error   search_config.queries_limit: queries_limit 1000001 is outside 1..=1000000
+            error   search_config.quantization.oversampling: oversampling 100.5 is outside 1..=100
+        "#]],
+    );
+}
+
+#[test]
+fn names_of_only_zero_width_spaces_or_with_rtl_override_are_refused() {
+    check_connection(
+        connection("\u{200B}\u{200B}", "http://qdrant:6333"),
+        expect![[r#"
+        error   name: must contain a visible character
+    "#]],
+    );
+    check_connection(
+        connection("invoice\u{202E}fdp.exe", "http://qdrant:6333"),
+        expect![[r#"
+        error   name: must not contain bidirectional control characters
+    "#]],
+    );
+    check_dataset(
+        dataset(dense_1536(), |d| d.name = "\u{FEFF}".to_owned()),
+        expect![[r#"
+        error   name: must contain a visible character
+    "#]],
+    );
+}
+
+#[test]
+fn nul_and_crlf_in_api_key_region_and_scalar_fields_are_refused() {
+    let mut with_key = connection("q", "http://qdrant:6333");
+    with_key.api_key = Some(secret("key\r\nX-Injected: 1"));
+    check_connection(
+        with_key,
+        expect![[r#"
+        error   api_key: must not contain control characters
+    "#]],
+    );
+    check_storage(
+        storage("datasets", |s| {
+            s.region = "us-east-1\0".to_owned();
+            s.access_key = Some(secret("AKIA\n"));
+        }),
+        expect![[r#"
+            error   region: `us-east-1\0` is not a region: at most 64 lowercase letters, digits and hyphens
+            error   access_key: must not contain control characters
+        "#]],
+    );
+    check_dataset(
+        dataset(dense_1536(), |d| d.schema_config.scalar_fields = vec!["title\0".to_owned(), "a\r\nb".to_owned()]),
+        expect![[r#"
+            error   schema_config.scalar_fields[0]: must not contain control characters
+            error   schema_config.scalar_fields[1]: must not contain control characters
+        "#]],
+    );
+}
+
+#[test]
+fn empty_secret_key_is_refused() {
+    check_storage(
+        storage("datasets", |s| s.secret_key = Some(secret(""))),
+        expect![[r#"
+        error   secret_key: must not be empty; omit it instead
+    "#]],
+    );
+}
+
+#[test]
+fn urls_and_keys_of_500000_characters_are_refused() {
+    let long = format!("http://qdrant:6333/{}", "a".repeat(500_000));
+    check_connection(
+        connection("q", &long),
+        expect![[r#"
+        error   url: must be at most 2048 bytes
+    "#]],
+    );
+    check_storage(
+        storage("datasets", |s| s.secret_key = Some(secret(&"k".repeat(500_000)))),
+        expect![[r#"
+        error   secret_key: must be at most 4096 bytes
+    "#]],
+    );
+    let source = format!("s3://datasets/{}.parquet", "a".repeat(500_000));
+    let refused = source.parse::<qbench_domain::SourceUri>().unwrap_err().to_string();
+    assert!(refused.contains("at most 2048 bytes"), "{refused}");
+}
+
+#[test]
+fn s3_source_with_bucket_dot_dot_is_refused() {
+    for uri in ["s3://../secret.parquet", "s3://a..b/x.parquet", "s3://UPPER/x.parquet"] {
+        let refused = uri.parse::<qbench_domain::SourceUri>().unwrap_err().to_string();
+        assert!(refused.contains("not a valid bucket name"), "{uri}: {refused}");
+    }
+    assert!("s3://my.bucket-1/x.parquet".parse::<qbench_domain::SourceUri>().is_ok());
 }

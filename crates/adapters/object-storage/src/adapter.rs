@@ -50,7 +50,7 @@ impl ParquetStorage {
     pub fn new(config: ParquetStorageConfig) -> Result<Self, StorageError> {
         tls::install_crypto_provider();
         let results = config.results.as_ref().map(results::location).transpose()?;
-        Ok(Self { roots: DataRoots::new(config.data_roots), results })
+        Ok(Self { roots: DataRoots::new(config.data_roots).excluding(config.private_paths), results })
     }
 }
 

@@ -11,6 +11,9 @@ pub struct ParquetStorageConfig {
     /// resolves against the first; a path outside every root (after `..` and symlinks are
     /// resolved) is refused. Empty means no local paths at all.
     pub data_roots: Vec<PathBuf>,
+    /// Files and directories inside the data roots that are never read or written as datasets:
+    /// qbench's own database, secret key, results and engine collections.
+    pub private_paths: Vec<PathBuf>,
     /// Where run results are written; `None` refuses `write_result`.
     pub results: Option<ResultsLocation>,
 }

@@ -16,12 +16,20 @@ use qbench_storage::StorageError;
 #[derive(Debug, Clone)]
 pub(crate) struct DataRoots {
     roots: Vec<PathBuf>,
+    private: Vec<PathBuf>,
 }
 
 impl DataRoots {
     /// Roots as configured; they may not exist yet (they are canonicalised at each use).
     pub(crate) fn new(roots: Vec<PathBuf>) -> Self {
-        Self { roots }
+        Self { roots, private: Vec::new() }
+    }
+
+    /// The same roots, with files and directories inside them that are never read or written as
+    /// datasets: qbench's own state (database, secret key, results, engine collections).
+    pub(crate) fn excluding(mut self, private: Vec<PathBuf>) -> Self {
+        self.private = private;
+        self
     }
 
     /// Resolves `path` (as the user wrote it, for messages) inside a root, or refuses it.
@@ -38,25 +46,52 @@ impl DataRoots {
         let absolute = if path.is_absolute() { path.to_path_buf() } else { first.join(path) };
         let resolved = resolve(&absolute).map_err(|error| StorageError::Refused {
             location: path.display().to_string(),
-            reason: format!("cannot resolve {}: {error}", absolute.display()),
+            reason: format!("cannot resolve the path: {}", error.kind()),
         })?;
         self.check(path, &resolved)?;
         Ok(resolved)
     }
 
-    /// Checks that an already resolved path (e.g. a listed file, canonicalised) is inside a root.
+    /// Checks that an already resolved path (e.g. a listed file, canonicalised) is inside a root
+    /// and outside qbench's own state. Messages name the path as the user gave it, never the
+    /// server's roots or what the path resolves to (the log has those).
     pub(crate) fn check(&self, given: &Path, resolved: &Path) -> Result<(), StorageError> {
+        let private = self.private.iter().any(|private| {
+            let canonical = fs::canonicalize(private).unwrap_or_else(|_| private.clone());
+            resolved.starts_with(&canonical)
+        });
+        if private {
+            tracing::warn!(path = %given.display(), resolved = %resolved.display(), "refused: qbench's own state");
+            return Err(StorageError::Refused {
+                location: self.shown(given),
+                reason: "the path holds qbench's own state (database, key, results or engine data)".to_owned(),
+            });
+        }
         let canonical_roots: Vec<PathBuf> = self.roots.iter().filter_map(|root| fs::canonicalize(root).ok()).collect();
         if canonical_roots.iter().any(|root| resolved.starts_with(root)) {
             return Ok(());
         }
         let shown: Vec<String> = self.roots.iter().map(|root| root.display().to_string()).collect();
-        let resolved_note =
-            if given == resolved { String::new() } else { format!(" (resolves to {})", resolved.display()) };
+        tracing::info!(
+            path = %given.display(), resolved = %resolved.display(), roots = %shown.join(", "),
+            "refused: outside the data roots"
+        );
         Err(StorageError::Refused {
-            location: given.display().to_string(),
-            reason: format!("the path{resolved_note} is outside the data roots: {}", shown.join(", ")),
+            location: self.shown(given),
+            reason: "the path is outside the data roots".to_owned(),
         })
+    }
+
+    /// A path for messages: relative to the root it lies in (so no server path is shown), or as
+    /// the user wrote it.
+    pub(crate) fn shown(&self, given: &Path) -> String {
+        let canonical = self.roots.iter().filter_map(|root| fs::canonicalize(root).ok());
+        for root in self.roots.iter().cloned().chain(canonical) {
+            if let Ok(relative) = given.strip_prefix(&root) {
+                return relative.display().to_string();
+            }
+        }
+        given.display().to_string()
     }
 
     /// Canonicalises an existing file (following symlinks) and checks it is inside a root.

@@ -73,7 +73,7 @@ impl DatabaseUrl {
                 options.max_connections(POSTGRES_POOL_SIZE);
             }
             Backend::Sqlite => {
-                create_parent_directory(url)?;
+                create_private_file(url)?;
                 options.max_connections(SQLITE_POOL_SIZE).map_sqlx_sqlite_opts(|sqlite| {
                     // `create_if_missing` is what `?mode=rwc` sets.
                     sqlite
@@ -99,19 +99,41 @@ impl DatabaseUrl {
     }
 }
 
-/// Creates the directory of the SQLite file named by `url`, if it has one and it is missing.
-fn create_parent_directory(url: &str) -> Result<(), RepositoryError> {
+/// Creates the directory of the SQLite file named by `url` when it is missing, and the file itself
+/// readable by its owner only (0600): it holds every registered credential, encrypted, and who
+/// owns what. An existing file and its write-ahead log are narrowed to 0600 too.
+fn create_private_file(url: &str) -> Result<(), RepositoryError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
     let sqlite: SqliteConnectOptions =
         url.parse().map_err(|error| RepositoryError::Internal(format!("invalid SQLite URL: {error}")))?;
-    let Some(parent) = sqlite.get_filename().parent() else {
-        return Ok(());
-    };
-    if parent.as_os_str().is_empty() || parent == Path::new("/") {
+    let file = sqlite.get_filename();
+    if file == Path::new(":memory:") || file.as_os_str().is_empty() || file.to_string_lossy().starts_with("file:") {
         return Ok(());
     }
-    std::fs::create_dir_all(parent).map_err(|error| {
-        RepositoryError::Unavailable(format!("cannot create the SQLite directory {}: {error}", parent.display()))
-    })
+    let unavailable = |what: &str, path: &Path, error: std::io::Error| {
+        RepositoryError::Unavailable(format!("cannot {what} {}: {error}", path.display()))
+    };
+    if let Some(parent) = file.parent()
+        && !parent.as_os_str().is_empty()
+        && parent != Path::new("/")
+    {
+        std::fs::create_dir_all(parent).map_err(|error| unavailable("create the SQLite directory", parent, error))?;
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(file)
+        .map_err(|error| unavailable("create the SQLite file", file, error))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let path = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|error| unavailable("restrict the permissions of", &path, error))?;
+        }
+    }
+    Ok(())
 }
 
 /// `message` with the password of `url`, if any, masked; for errors from connecting.

@@ -1,4 +1,4 @@
-//! Probes (`/health`, `/ready`) and Prometheus metrics (`/metrics`).
+//! Probes (`/health` liveness, `/ready` readiness) and Prometheus metrics (`/metrics`).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
+use actix_web::web::Json;
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use apistos::ApiComponent;
 use apistos::api_operation;
@@ -39,7 +40,7 @@ pub struct ComponentHealth {
 #[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
 #[schemars(example = "HealthBody::example")]
 pub struct HealthBody {
-    /// `ok` when every component is, else `unavailable`.
+    /// `ok` when every component is, `degraded` when only the database is, else `unavailable`.
     pub status: String,
     /// Each dependency, by name (`database`, `object_storage`).
     pub components: BTreeMap<String, ComponentHealth>,
@@ -98,13 +99,20 @@ fn component(backend: String, started: Instant, error: Option<String>) -> Compon
     }
 }
 
-/// A health answer: 200 when every component is ok, 503 otherwise, with the same body.
+/// A readiness answer: 200 while the database answers (`ok`, or `degraded` when another
+/// dependency does not), 503 when it does not (`unavailable`); the body is the same either way.
 pub struct HealthAnswer(HealthBody);
 
 impl HealthAnswer {
     fn new(components: BTreeMap<String, ComponentHealth>) -> Self {
-        let healthy = components.values().all(|component| component.error.is_none());
-        Self(HealthBody { status: if healthy { "ok" } else { "unavailable" }.to_owned(), components })
+        let database_ok = components.get("database").is_some_and(|database| database.error.is_none());
+        let all_ok = components.values().all(|component| component.error.is_none());
+        let status = match (database_ok, all_ok) {
+            (true, true) => "ok",
+            (true, false) => "degraded",
+            (false, _) => "unavailable",
+        };
+        Self(HealthBody { status: status.to_owned(), components })
     }
 }
 
@@ -112,7 +120,7 @@ impl Responder for HealthAnswer {
     type Body = BoxBody;
 
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse<BoxBody> {
-        let status = if self.0.status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+        let status = if self.0.status == "unavailable" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
         HttpResponse::build(status).json(self.0)
     }
 }
@@ -143,15 +151,19 @@ impl ApiComponent for HealthAnswer {
         };
         Some(Responses {
             responses: BTreeMap::from([
-                ("200".to_owned(), response("Every component is ok")),
-                ("503".to_owned(), response("A component is unavailable; the body says which")),
+                (
+                    "200".to_owned(),
+                    response("The database answers (`ok`; `degraded` when another dependency does not)"),
+                ),
+                ("503".to_owned(), response("The database does not answer; the body says why")),
             ]),
             ..Default::default()
         })
     }
 }
 
-async fn check_health(state: &AppState) -> HealthAnswer {
+/// Readiness: the database and, when configured, the default object storage.
+async fn check_ready(state: &AppState) -> HealthAnswer {
     let mut components = BTreeMap::from([("database".to_owned(), probe_database(state).await)]);
     if let Some(endpoint) = &state.object_storage_endpoint {
         components.insert("object_storage".to_owned(), probe_object_storage(endpoint).await);
@@ -159,34 +171,44 @@ async fn check_health(state: &AppState) -> HealthAnswer {
     HealthAnswer::new(components)
 }
 
-async fn check_ready(state: &AppState) -> HealthAnswer {
-    HealthAnswer::new(BTreeMap::from([("database".to_owned(), probe_database(state).await)]))
+/// Liveness: the process answers requests.
+#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+pub struct LivenessBody {
+    /// Always `ok`: a process that can say so is alive.
+    pub status: String,
+    /// qbench's version.
+    pub version: String,
+}
+
+fn alive() -> Json<LivenessBody> {
+    Json(LivenessBody { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() })
 }
 
 #[api_operation(
     operation_id = "health",
     tag = "operations",
-    summary = "Health of qbench and its dependencies",
-    description = "200 when every component answers, 503 otherwise; the body details each component."
+    summary = "Liveness: 200 while the process answers",
+    description = "Checks no dependency, so a database outage never makes a liveness probe restart a \
+                   healthy process; use /ready for the dependencies."
 )]
-pub(crate) async fn health(state: Data<AppState>) -> HealthAnswer {
-    check_health(&state).await
+pub(crate) async fn health() -> Json<LivenessBody> {
+    alive()
 }
 
 #[api_operation(
     operation_id = "api_health",
     tag = "operations",
-    summary = "Health of qbench and its dependencies (same as /health)",
-    description = "200 when every component answers, 503 otherwise; the body details each component."
+    summary = "Liveness (same as /health): 200 while the process answers"
 )]
-pub(crate) async fn api_health(state: Data<AppState>) -> HealthAnswer {
-    check_health(&state).await
+pub(crate) async fn api_health() -> Json<LivenessBody> {
+    alive()
 }
 
 #[api_operation(
     operation_id = "ready",
     tag = "operations",
-    summary = "Readiness: 200 once the database answers, 503 until then"
+    summary = "Readiness: 200 when the database (and the configured object storage) answer, 503 otherwise",
+    description = "The body details each dependency; use it for a readiness probe (and /health for liveness)."
 )]
 pub(crate) async fn ready(state: Data<AppState>) -> HealthAnswer {
     check_ready(&state).await
@@ -195,7 +217,7 @@ pub(crate) async fn ready(state: Data<AppState>) -> HealthAnswer {
 #[api_operation(
     operation_id = "api_ready",
     tag = "operations",
-    summary = "Readiness (same as /ready): 200 once the database answers, 503 until then"
+    summary = "Readiness (same as /ready): 200 when the dependencies answer, 503 otherwise"
 )]
 pub(crate) async fn api_ready(state: Data<AppState>) -> HealthAnswer {
     check_ready(&state).await

@@ -44,8 +44,20 @@ pub struct LimitsBody {
     pub max_k: u32,
     /// Smallest `ef_construct`.
     pub min_ef_construct: u32,
+    /// Largest `ef_construct`.
+    pub max_ef_construct: u32,
+    /// Largest `m`.
+    pub max_m: u32,
+    /// Largest `hnsw_ef`.
+    pub max_hnsw_ef: u32,
     /// Smallest `full_scan_threshold`.
     pub min_full_scan_threshold: u32,
+    /// Largest `full_scan_threshold`.
+    pub max_full_scan_threshold: u32,
+    /// Largest `oversampling`.
+    pub max_oversampling: f64,
+    /// Largest `queries_limit`.
+    pub max_queries_limit: u32,
     /// Largest `parallel`.
     pub max_parallel: u32,
     /// Largest page of a list.
@@ -97,7 +109,13 @@ impl CapabilitiesBody {
                 min_k: *Limits::K.start(),
                 max_k: *Limits::K.end(),
                 min_ef_construct: Limits::MIN_EF_CONSTRUCT,
+                max_ef_construct: *Limits::EF_CONSTRUCT.end(),
+                max_m: *Limits::M.end(),
+                max_hnsw_ef: *Limits::HNSW_EF.end(),
                 min_full_scan_threshold: Limits::MIN_FULL_SCAN_THRESHOLD,
+                max_full_scan_threshold: *Limits::FULL_SCAN_THRESHOLD.end(),
+                max_oversampling: *Limits::OVERSAMPLING.end(),
+                max_queries_limit: *Limits::QUERIES_LIMIT.end(),
                 max_parallel: *Limits::PARALLEL.end(),
                 max_page_size: qbench_repository::Page::MAX_LIMIT,
             },

@@ -38,8 +38,12 @@ pub(crate) fn storage(
 ) -> Result<ParquetStorage, CommandError> {
     let mut data_roots = settings.data_roots();
     data_roots.extend(extra_root);
-    ParquetStorage::new(ParquetStorageConfig { data_roots, results: Some(ResultsLocation::Local(results)) })
-        .map_err(CommandError::new)
+    ParquetStorage::new(ParquetStorageConfig {
+        data_roots,
+        results: Some(ResultsLocation::Local(results)),
+        ..ParquetStorageConfig::default()
+    })
+    .map_err(CommandError::new)
 }
 
 /// The dataset source at `uri`, with the default S3 credentials for `s3://`.

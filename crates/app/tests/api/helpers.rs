@@ -166,6 +166,8 @@ pub(crate) async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)])
     let mut env = HashMap::from([
         ("QBENCH_DATA_DIR".to_owned(), dir.path().display().to_string()),
         ("QBENCH_SECRET_KEY".to_owned(), random_secret_key()),
+        // Runs execute in a child process of the real binary, as they do under `qbench serve`.
+        ("QBENCH_WORKER__EXECUTABLE".to_owned(), env!("CARGO_BIN_EXE_qbench").to_owned()),
     ]);
     env.extend(extra_env.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
     if backend == Backend::Postgres {
@@ -458,8 +460,11 @@ pub(crate) fn dense_experiment(name: &str, dataset_id: &str, connection_id: &str
 /// Writes `dataset` under `dir/name/` in the directory layout (`train.parquet`, `test.parquet`,
 /// and `neighbors.parquet` when it has a ground truth), as `qbench dataset generate` would.
 pub(crate) async fn write_dataset(dir: &std::path::Path, name: &str, dataset: &GeneratedDataset) {
-    let storage =
-        ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir.to_path_buf()], results: None }).unwrap();
+    let storage = ParquetStorage::new(ParquetStorageConfig {
+        data_roots: vec![dir.to_path_buf()],
+        ..ParquetStorageConfig::default()
+    })
+    .unwrap();
     let target = DatasetSource { uri: format!("{name}/").parse().unwrap(), s3: None };
     storage.write_dataset(&target, dataset).await.unwrap();
 }

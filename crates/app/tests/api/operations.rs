@@ -15,16 +15,17 @@ async fn probes_report_the_database_as_ok(backend: Backend) {
         reply.expect(200);
         assert_eq!(reply.media_type(), "application/json", "{path}");
         assert_eq!(reply.body["status"], "ok", "{path}: {:#}", reply.body);
+        assert!(reply.body.get("components").is_none(), "liveness probes no dependency: {:#}", reply.body);
+    }
+    for path in ["/ready", "/api/v1/health/ready"] {
+        let reply = app.get(path).await;
+        reply.expect(200);
+        assert_eq!(reply.body["status"], "ok", "{path}: {:#}", reply.body);
         let database = &reply.body["components"]["database"];
         assert_eq!(database["status"], "ok", "{path}: {:#}", reply.body);
         assert_eq!(database["backend"], backend.name(), "{path}");
         assert!(database["latency_ms"].is_number(), "{path}");
         assert!(reply.body["components"].get("object_storage").is_none(), "no endpoint is configured");
-    }
-    for path in ["/ready", "/api/v1/health/ready"] {
-        let reply = app.get(path).await;
-        reply.expect(200);
-        assert_eq!(reply.body["components"]["database"]["status"], "ok", "{path}");
     }
 }
 
@@ -52,26 +53,28 @@ fn closed_endpoint() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// `/health` answers 503 when a dependency is down, with the same health body as its 200 (as the
-/// OpenAPI document says), so that an operator sees which component failed; readiness only
-/// depends on the database.
+/// Regression (issue 11): `/health` answered 503 while a dependency was down, so used as a
+/// liveness probe it would restart healthy pods during an outage. It now says only that the
+/// process lives; `/ready` details the dependencies, 200 `degraded` while the database answers.
 #[actix_web::test]
-async fn an_unavailable_dependency_makes_health_503_with_the_component_body() {
+async fn health_answered_503_while_a_dependency_was_down_and_now_only_ready_reports_it() {
     let endpoint = closed_endpoint();
     let app = spawn_app_with(Backend::Sqlite, &[("MINIO_ENDPOINT", endpoint.as_str())]).await;
     for path in ["/health", "/api/v1/health"] {
         let reply = app.get(path).await;
-        reply.expect(503);
+        reply.expect(200);
+        assert_eq!(reply.body["status"], "ok", "{path}: {reply:#?}");
+    }
+    for path in ["/ready", "/api/v1/health/ready"] {
+        let reply = app.get(path).await;
+        reply.expect(200);
         assert_eq!(reply.media_type(), "application/json", "{path}: the documented health body: {reply:#?}");
-        assert_eq!(reply.body["status"], "unavailable", "{path}: {reply:#?}");
+        assert_eq!(reply.body["status"], "degraded", "{path}: {reply:#?}");
         assert_eq!(reply.body["components"]["database"]["status"], "ok", "{path}: {reply:#?}");
         let storage = &reply.body["components"]["object_storage"];
         assert_eq!(storage["status"], "unavailable", "{path}: {reply:#?}");
         assert_eq!(storage["backend"], endpoint.as_str(), "{path}");
         assert!(storage["error"].is_string(), "{path}: the cause is said");
-    }
-    for path in ["/ready", "/api/v1/health/ready"] {
-        app.get(path).await.expect(200);
     }
     let capabilities = app.get("/api/v1/metadata/capabilities").await;
     assert_eq!(capabilities.body["storage_backends"], json!(["local", "s3"]));

@@ -55,7 +55,7 @@ impl CollectionSpec {
     }
 
     /// Everything that makes the spec unusable by any Qdrant: no vector, indexing of a vector the
-    /// collection lacks, `ef_construct` or `full_scan_threshold` below Qdrant's minimum. Adapters
+    /// collection lacks, `m`, `ef_construct` or `full_scan_threshold` outside [`Limits`]. Adapters
     /// refuse such a spec as `Rejected` with all of these at once.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -66,21 +66,21 @@ impl CollectionSpec {
             if !self.vectors.contains_key(name) {
                 problems.push(format!("indexing names vector `{name}`, which the collection does not have"));
             }
-            if let Some(ef_construct) = index.ef_construct
-                && ef_construct < Limits::MIN_EF_CONSTRUCT
-            {
-                problems.push(format!(
-                    "vector `{name}`: ef_construct {ef_construct} is below {}",
-                    Limits::MIN_EF_CONSTRUCT
-                ));
-            }
-            if let Some(threshold) = index.full_scan_threshold
-                && threshold < Limits::MIN_FULL_SCAN_THRESHOLD
-            {
-                problems.push(format!(
-                    "vector `{name}`: full_scan_threshold {threshold} KB is below {} KB",
-                    Limits::MIN_FULL_SCAN_THRESHOLD
-                ));
+            let ranges = [
+                ("m", index.m, Limits::M),
+                ("ef_construct", index.ef_construct, Limits::EF_CONSTRUCT),
+                ("full_scan_threshold", index.full_scan_threshold, Limits::FULL_SCAN_THRESHOLD),
+            ];
+            for (setting, value, range) in ranges {
+                if let Some(value) = value
+                    && !range.contains(&value)
+                {
+                    problems.push(format!(
+                        "vector `{name}`: {setting} {value} is outside {}..={}",
+                        range.start(),
+                        range.end()
+                    ));
+                }
             }
         }
         problems

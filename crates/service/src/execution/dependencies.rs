@@ -24,6 +24,9 @@ pub struct ExecutionDefaults {
     pub default_s3: Option<S3Credentials>,
     /// qbench's version, for the results' provenance.
     pub qbench_version: String,
+    /// Bytes a collection built by the embedded engine may need ([`qbench_domain::MemoryEstimate`]);
+    /// a run estimated above it fails in `prepare` before anything is loaded. `None` means no limit.
+    pub memory_budget: Option<u64>,
 }
 
 impl Default for ExecutionDefaults {
@@ -38,6 +41,7 @@ impl Default for ExecutionDefaults {
             warmup_queries: 100,
             default_s3: None,
             qbench_version: String::new(),
+            memory_budget: None,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod dependencies;
 mod error;
+mod executor;
 mod fingerprint;
 mod ground_truth;
 mod phase;
@@ -21,6 +22,7 @@ mod worker;
 
 pub use dependencies::{ExecutionDefaults, ExecutionDependencies};
 pub use error::ExecutionError;
+pub use executor::{InProcessExecutor, RunExecutor};
 pub use phase::Phase;
 pub use progress::ProgressSink;
 pub use run::{RunOutcome, execute};

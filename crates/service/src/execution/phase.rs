@@ -20,6 +20,15 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Every phase, in order.
+    pub const ALL: [Phase; 6] =
+        [Self::Prepare, Self::CreateCollection, Self::Upload, Self::Index, Self::Search, Self::Cleanup];
+
+    /// The phase of a wire name, as [`Phase::as_str`] writes it.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|phase| phase.as_str() == name)
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use qbench_domain::{Connection, Dataset, Experiment, Quantization, RunId, SchemaConfig, VectorName, VectorSpec};
+use qbench_domain::{
+    Connection, Dataset, Experiment, MemoryEstimate, Quantization, RunId, SchemaConfig, VectorFootprint, VectorName,
+    VectorSpec,
+};
 use qbench_storage::DatasetSource;
 use qbench_vector_store::{CollectionSpec, SearchParams};
 
@@ -125,4 +128,29 @@ fn search_settings(experiment: &Experiment) -> Vec<SearchSetting> {
 /// Whether a quantization is configured (for the provenance).
 pub(crate) fn quantization_kind(quantization: Option<&Quantization>) -> &'static str {
     quantization.map_or("none", Quantization::kind)
+}
+
+impl RunPlan {
+    /// The memory the collection of this plan needs for `points` points and `queries` queries.
+    pub(crate) fn memory_estimate(&self, points: u64, queries: u64) -> MemoryEstimate {
+        let vectors: Vec<VectorFootprint> = self
+            .collection
+            .vectors
+            .iter()
+            .map(|(name, spec)| VectorFootprint { dim: spec.dim.get(), m: self.collection.hnsw(name).m })
+            .collect();
+        MemoryEstimate::for_collection(
+            points,
+            &vectors,
+            self.collection.quantization.as_ref(),
+            queries,
+            self.experiment.spec.search_config.k,
+        )
+    }
+
+    /// Whether the plan builds its collection in this process's engine (which the memory budget
+    /// protects) rather than on a remote server.
+    pub(crate) fn is_embedded(&self) -> bool {
+        self.connection.spec.url == qbench_domain::EMBEDDED_CONNECTION_URL
+    }
 }

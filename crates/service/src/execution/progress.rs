@@ -29,6 +29,11 @@ impl ProgressSink {
         progress.done += units;
     }
 
+    /// Replaces the progress with one reported from elsewhere (an execution in another process).
+    pub fn set(&self, reported: Progress) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = reported;
+    }
+
     /// The progress now.
     pub fn snapshot(&self) -> Progress {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use qbench_domain::Run;
+use qbench_domain::{Bytes, MemoryEstimate, Run};
 use qbench_vector_store::VectorStore;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +36,7 @@ pub async fn execute(
     progress.enter(Phase::Prepare, None);
     let plan = plan::resolve(dependencies, run.id(), run.experiment_id()).await?;
     let inspection = dependencies.reader.inspect(&plan.source, &plan.read_schema).await.in_phase(Phase::Prepare)?;
+    let memory = check_memory(dependencies, &plan, &inspection)?;
     let queries = Arc::new(queries::load(dependencies, &plan, &inspection, cancel).await?);
     let k = plan.experiment.spec.search_config.k as usize;
     progress.enter(Phase::Prepare, Some(inspection.train_rows));
@@ -73,12 +74,42 @@ pub async fn execute(
         worker,
     };
     let mut metrics = report::metrics(&measurements);
+    metrics["memory_estimate"] = serde_json::json!({"total_bytes": memory.total(), "parts": memory});
     let records = report::query_records(&results, &queries, &truth);
     let stored =
         dependencies.results.write_result(&run.id().to_string(), &metrics, &records).await.in_phase(Phase::Cleanup)?;
     metrics["result_files"] =
         serde_json::json!({"result_json": stored.result_json, "queries_parquet": stored.queries_parquet});
     Ok(RunOutcome { metrics })
+}
+
+/// Estimates the memory the collection needs and, for the embedded engine, refuses a run over the
+/// budget before any of it is spent: the engine lives in this process (or its run's child), and
+/// an allocation it cannot get aborts it.
+fn check_memory(
+    dependencies: &ExecutionDependencies,
+    plan: &RunPlan,
+    inspection: &qbench_storage::DatasetInspection,
+) -> Result<MemoryEstimate, ExecutionError> {
+    let search = &plan.experiment.spec.search_config;
+    let queries = if inspection.test_rows > 0 { inspection.test_rows } else { dependencies.defaults.queries as u64 };
+    let queries = search.queries_limit.map_or(queries, |limit| queries.min(u64::from(limit)));
+    let estimate = plan.memory_estimate(inspection.train_rows, queries);
+    if let Some(budget) = dependencies.defaults.memory_budget
+        && plan.is_embedded()
+        && estimate.total() > budget
+    {
+        return Err(ExecutionError::failed(
+            Phase::Prepare,
+            format!(
+                "{} points need an estimated {estimate}, over the memory budget of {} (engine.memory_budget_bytes); \
+                 lower m, use quantization or a smaller dataset, or raise the budget",
+                inspection.train_rows,
+                Bytes(budget)
+            ),
+        ));
+    }
+    Ok(estimate)
 }
 
 type Measured = (upload::UploadStats, f64, Vec<search::SettingResult>, qbench_vector_store::CollectionInfo);

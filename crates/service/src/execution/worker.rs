@@ -10,7 +10,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::execution::plan;
-use crate::execution::{ExecutionDependencies, ExecutionError, ProgressSink, execute};
+use crate::execution::{ExecutionDependencies, ExecutionError, InProcessExecutor, ProgressSink, RunExecutor};
 
 /// How a worker claims and watches runs.
 #[derive(Debug, Clone)]
@@ -45,13 +45,22 @@ impl Default for WorkerSettings {
 pub struct RunWorker {
     runs: Arc<dyn RunRepository>,
     dependencies: ExecutionDependencies,
+    executor: Arc<dyn RunExecutor>,
     settings: WorkerSettings,
 }
 
 impl RunWorker {
-    /// A worker over `runs`, executing with `dependencies`.
+    /// A worker over `runs`, executing in this process with `dependencies`.
     pub fn new(runs: Arc<dyn RunRepository>, dependencies: ExecutionDependencies, settings: WorkerSettings) -> Self {
-        Self { runs, dependencies, settings }
+        let executor = Arc::new(InProcessExecutor::new(dependencies.clone()));
+        Self { runs, dependencies, executor, settings }
+    }
+
+    /// The same worker, executing runs with `executor` (e.g. each in a child process); the
+    /// dependencies still serve the worker's own clean-up of what an execution left behind.
+    pub fn with_executor(mut self, executor: Arc<dyn RunExecutor>) -> Self {
+        self.executor = executor;
+        self
     }
 
     fn lease_until(&self) -> chrono::DateTime<Utc> {
@@ -73,9 +82,12 @@ impl RunWorker {
                     Ok(Some(run)) => {
                         let worker = self.clone();
                         let shutdown = shutdown.clone();
+                        let wake = wake.clone();
                         executing.spawn(async move {
                             worker.execute_claimed(run, shutdown).await;
                             drop(permit);
+                            // A slot is free: claim the next queued run now, not at the next poll.
+                            wake.notify_one();
                         });
                     }
                     Ok(None) => break,
@@ -133,8 +145,8 @@ impl RunWorker {
         Ok(failed)
     }
 
-    /// Drops the collection a lost worker left behind, so that neither the engine's disk nor a
-    /// remote Qdrant keeps it forever. Best effort: the run is already failed.
+    /// Drops the collection a lost worker or a killed execution left behind, so that neither the
+    /// engine's disk nor a remote Qdrant keeps it forever. Best effort: the run has already ended.
     async fn drop_lost_collection(&self, run: &Run) {
         let collection = plan::collection_name(run.id());
         let dropped = async {
@@ -151,8 +163,8 @@ impl RunWorker {
             store.drop_collection(&collection).await.map_err(|error| error.to_string())
         };
         match dropped.await {
-            Ok(()) => tracing::info!(run_id = %run.id(), %collection, "dropped the lost run's collection"),
-            Err(error) => tracing::warn!(run_id = %run.id(), %collection, %error, "lost run's collection not dropped"),
+            Ok(()) => tracing::info!(run_id = %run.id(), %collection, "dropped the collection the run left behind"),
+            Err(error) => tracing::warn!(run_id = %run.id(), %collection, %error, "the run's collection not dropped"),
         }
     }
 
@@ -165,9 +177,14 @@ impl RunWorker {
         let stop_heartbeat = CancellationToken::new();
         let heartbeat =
             tokio::spawn(self.clone().heartbeat(run.clone(), progress.clone(), cancel.clone(), stop_heartbeat.clone()));
-        let outcome = execute(&self.dependencies, &run, &self.settings.worker_id, &progress, &cancel).await;
+        let outcome = self.executor.execute(&run, &self.settings.worker_id, &progress, &cancel).await;
         stop_heartbeat.cancel();
         let mut latest = heartbeat.await.unwrap_or(run);
+        if outcome.is_err() && self.executor.may_leave_collections() {
+            // An execution that was killed (cancel after the grace, a crash) could not drop its
+            // collection.
+            self.drop_lost_collection(&latest).await;
+        }
         let now = Utc::now();
         let ended = match outcome {
             Ok(outcome) => latest.complete(outcome.metrics, now),

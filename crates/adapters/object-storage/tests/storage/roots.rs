@@ -32,18 +32,41 @@ async fn relative_paths_resolve_against_the_first_root_and_absolute_ones_may_use
     assert_eq!(inspection.train_rows, 2);
 }
 
+/// Regression (issue 11): refusals listed the server's data roots and what a path resolved to.
 #[tokio::test]
-async fn paths_outside_every_root_are_refused_naming_the_path_and_the_roots() {
+async fn error_messages_showed_absolute_server_paths_and_now_name_only_the_given_path() {
     let env = Env::new();
     let schema = schema(&[("v", 2)], &[]);
     let outside = env.outside.join("secret.parquet");
     small_file(&outside);
     let root = env.root.display().to_string();
-    let second = env.second.display().to_string();
     let outside_text = outside.display().to_string();
 
-    assert_refused(inspect(&env.storage, &file_source(&outside), &schema).await, &[&outside_text, &root, &second]);
-    assert_refused(inspect(&env.storage, &source("file:///etc/hostname"), &schema).await, &["/etc/hostname", &root]);
+    let message = |result: Result<qbench_storage::DatasetInspection, StorageError>| result.unwrap_err().to_string();
+    let refused = message(inspect(&env.storage, &file_source(&outside), &schema).await);
+    assert!(refused.contains(&outside_text) && refused.contains("outside the data roots"), "{refused}");
+    assert!(!refused.contains(&root), "{refused}");
+    let refused = message(inspect(&env.storage, &source("file:///etc/hostname"), &schema).await);
+    assert!(refused.contains("/etc/hostname") && !refused.contains(&root), "{refused}");
+    let refused = message(inspect(&env.storage, &source("../outside/secret.parquet"), &schema).await);
+    assert!(refused.contains("../outside/secret.parquet") && !refused.contains(&outside_text), "{refused}");
+}
+
+/// Regression (issue 11): the reader opened the server's own `qbench.db` and `secret.key` (refused
+/// only as a corrupt footer). qbench's state is refused by name, inside a data root or not.
+#[tokio::test]
+async fn qbench_state_inside_a_data_root_is_refused() {
+    let env = Env::new();
+    let schema = schema(&[("v", 2)], &[]);
+    std::fs::write(env.root.join("qbench.db"), b"SQLite format 3\0").unwrap();
+    small_file(&env.root.join("engine/qbench-run/segment.parquet"));
+    for uri in ["qbench.db", "file://qbench.db", "./engine/", "engine/qbench-run/segment.parquet", "engine/*.parquet"] {
+        assert_refused(inspect(&env.storage, &source(uri), &schema).await, &["qbench's own state"]);
+    }
+    let linked = env.root.join("innocent.parquet");
+    symlink(env.root.join("qbench.db"), &linked).unwrap();
+    assert_refused(inspect(&env.storage, &source("innocent.parquet"), &schema).await, &["qbench's own state"]);
+    assert_refused(env.storage.write_dataset(&source("engine/new"), &dataset(10, 2)).await, &["qbench's own state"]);
 }
 
 #[tokio::test]
@@ -51,15 +74,13 @@ async fn dot_dot_escapes_are_refused() {
     let env = Env::new();
     let schema = schema(&[("v", 2)], &[]);
     small_file(&env.outside.join("secret.parquet"));
-    let outside = env.outside.join("secret.parquet").display().to_string();
-
     assert_refused(
         inspect(&env.storage, &source("../outside/secret.parquet"), &schema).await,
-        &["../outside/secret.parquet", &outside],
+        &["../outside/secret.parquet", "outside the data roots"],
     );
     assert_refused(inspect(&env.storage, &source("a/../../outside/"), &schema).await, &["outside the data roots"]);
     let sneaky = format!("file://{}/../outside/secret.parquet", env.root.display());
-    assert_refused(inspect(&env.storage, &source(&sneaky), &schema).await, &["outside the data roots", &outside]);
+    assert_refused(inspect(&env.storage, &source(&sneaky), &schema).await, &["outside the data roots"]);
     assert_refused(
         env.storage.open_points(&source("../outside/*.parquet"), &schema, DatasetPart::Train, 10).await.map(drop),
         &["outside the data roots"],
@@ -80,11 +101,11 @@ async fn symlinks_out_of_the_roots_are_refused_and_symlinks_within_them_are_foll
     small_file(&env.root.join("mixed/test.parquet"));
     symlink(env.outside.join("data/train.parquet"), env.root.join("mixed/train.parquet")).unwrap();
 
-    let outside = env.outside.display().to_string();
-    assert_refused(inspect(&env.storage, &source("link.parquet"), &schema).await, &["link.parquet", &outside]);
-    assert_refused(inspect(&env.storage, &source("linkdir/"), &schema).await, &["linkdir", &outside]);
-    assert_refused(inspect(&env.storage, &source("linkdir/train.parquet"), &schema).await, &[&outside]);
-    assert_refused(inspect(&env.storage, &source("mixed"), &schema).await, &["mixed/train.parquet", &outside]);
+    let outside = "outside the data roots";
+    assert_refused(inspect(&env.storage, &source("link.parquet"), &schema).await, &["link.parquet", outside]);
+    assert_refused(inspect(&env.storage, &source("linkdir/"), &schema).await, &["linkdir", outside]);
+    assert_refused(inspect(&env.storage, &source("linkdir/train.parquet"), &schema).await, &[outside]);
+    assert_refused(inspect(&env.storage, &source("mixed"), &schema).await, &["mixed/train.parquet", outside]);
     assert_refused(inspect(&env.storage, &source("mixed/*.parquet"), &schema).await, &["mixed/train.parquet"]);
 
     // Symlinks that stay inside the roots (even into the other root) are fine.

@@ -176,6 +176,7 @@ async fn s3_results_are_written_under_the_prefix() {
     let storage = ParquetStorage::new(ParquetStorageConfig {
         data_roots: Vec::new(),
         results: Some(ResultsLocation::S3 { uri: format!("s3://{bucket}/results/"), credentials }),
+        ..ParquetStorageConfig::default()
     })
     .unwrap();
     let result = json!({"run": "r-9", "recall": 1.0});

@@ -48,6 +48,7 @@ impl Env {
         }
         let storage = ParquetStorage::new(ParquetStorageConfig {
             data_roots: vec![root.clone(), second.clone()],
+            private_paths: vec![root.join("qbench.db"), root.join("engine")],
             results: Some(ResultsLocation::Local(results.clone())),
         })
         .unwrap();
