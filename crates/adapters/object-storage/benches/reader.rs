@@ -243,7 +243,8 @@ fn status_kib(key: &str) -> u64 {
 fn child(path: &Path, batch_rows: usize) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let dir = path.parent().unwrap().to_path_buf();
-    let storage = ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir], results: None }).unwrap();
+    let storage =
+        ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir], ..ParquetStorageConfig::default() }).unwrap();
     let source = DatasetSource { uri: format!("file://{}", path.display()).parse().unwrap(), s3: None };
     let schema =
         SchemaConfig::from_vectors([(COLUMN, VectorSpec::new(Dimension::new(DIM as u32).unwrap(), Distance::Cosine))])

@@ -458,8 +458,11 @@ pub(crate) fn dense_experiment(name: &str, dataset_id: &str, connection_id: &str
 /// Writes `dataset` under `dir/name/` in the directory layout (`train.parquet`, `test.parquet`,
 /// and `neighbors.parquet` when it has a ground truth), as `qbench dataset generate` would.
 pub(crate) async fn write_dataset(dir: &std::path::Path, name: &str, dataset: &GeneratedDataset) {
-    let storage =
-        ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir.to_path_buf()], results: None }).unwrap();
+    let storage = ParquetStorage::new(ParquetStorageConfig {
+        data_roots: vec![dir.to_path_buf()],
+        ..ParquetStorageConfig::default()
+    })
+    .unwrap();
     let target = DatasetSource { uri: format!("{name}/").parse().unwrap(), s3: None };
     storage.write_dataset(&target, dataset).await.unwrap();
 }

@@ -49,6 +49,7 @@ impl Env {
         let storage = ParquetStorage::new(ParquetStorageConfig {
             data_roots: vec![root.clone(), second.clone()],
             results: Some(ResultsLocation::Local(results.clone())),
+            ..ParquetStorageConfig::default()
         })
         .unwrap();
         Self { _dir: dir, root, second, outside, results, storage }
