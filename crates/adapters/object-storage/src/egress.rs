@@ -17,7 +17,6 @@
 //! whether or not something listens there. Endpoints an operator registers (S3 storages, the
 //! `MINIO_*` endpoint, results) are trusted and not subject to the policy.
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -255,16 +254,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 /// reqwest's resolver for HTTP(S) dataset sources: resolves with the system resolver and refuses
 /// a name any of whose addresses the policy refuses, so the addresses connected to are the ones
 /// checked.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct EgressResolver {
     /// The policy applied.
     pub(crate) policy: Arc<EgressPolicy>,
-}
-
-impl fmt::Debug for EgressResolver {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EgressResolver").field("policy", &self.policy).finish()
-    }
 }
 
 impl EgressResolver {
