@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
+use qbench_object_storage::EgressPolicy;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -59,6 +61,8 @@ pub struct Settings {
     pub worker: WorkerConfig,
     /// How requests are identified.
     pub auth: AuthSettings,
+    /// Which addresses user-supplied HTTP(S) dataset sources may reach.
+    pub egress: EgressSettings,
     /// Where these settings were loaded from, so a run's child process loads the very same.
     #[serde(skip)]
     pub origin: SettingsOrigin,
@@ -71,6 +75,59 @@ pub struct SettingsOrigin {
     pub file: Option<PathBuf>,
     /// The environment variables that were read.
     pub env: HashMap<String, String>,
+}
+
+/// Which addresses user-supplied HTTP(S) dataset sources may reach beyond public ones, and how
+/// long such a source may stay silent (see `config/default.toml`). Registered endpoints (S3
+/// storages, `MINIO_*`, connections, the JWKS URL) are the operator's and not subject to it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgressSettings {
+    /// CIDRs or addresses allowed although not public: a list, or comma-separated in the
+    /// environment.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub allow_cidrs: Vec<String>,
+    /// Host names (or `*.domain`) allowed whatever they resolve to, as above.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub allow_hosts: Vec<String>,
+    /// Seconds an HTTP(S) source may stay silent before its request fails.
+    pub http_idle_timeout_seconds: u64,
+}
+
+impl EgressSettings {
+    /// The policy the adapter applies.
+    ///
+    /// # Errors
+    /// An entry that is not a CIDR, address or host name, naming the key.
+    pub fn policy(&self) -> Result<EgressPolicy, SettingsError> {
+        let none: [&str; 0] = [];
+        EgressPolicy::new(&self.allow_cidrs, none)
+            .map_err(|err| SettingsError(format!("egress.allow_cidrs (QBENCH_EGRESS__ALLOW_CIDRS): {err}")))?;
+        EgressPolicy::new(none, &self.allow_hosts)
+            .map_err(|err| SettingsError(format!("egress.allow_hosts (QBENCH_EGRESS__ALLOW_HOSTS): {err}")))?;
+        EgressPolicy::new(&self.allow_cidrs, &self.allow_hosts).map_err(|err| SettingsError(format!("egress: {err}")))
+    }
+
+    /// How long an HTTP(S) source may stay silent.
+    pub fn http_idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.http_idle_timeout_seconds)
+    }
+}
+
+/// A list of strings from a list (a file) or from one comma-separated string (the environment,
+/// where `config` knows no lists); blank items are dropped.
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCommas {
+        List(Vec<String>),
+        Commas(String),
+    }
+    let items = match ListOrCommas::deserialize(deserializer)? {
+        ListOrCommas::List(items) => items,
+        ListOrCommas::Commas(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items.into_iter().map(|item| item.trim().to_owned()).filter(|item| !item.is_empty()).collect())
 }
 
 /// How requests are identified (see `config/default.toml` for each key).
@@ -294,6 +351,10 @@ impl Settings {
             return Err(SettingsError("server.request_timeout_seconds: must be positive".to_owned()));
         }
         crate::auth::AuthConfig::from_settings(&self.auth).map_err(|err| SettingsError(err.to_string()))?;
+        self.egress.policy()?;
+        if self.egress.http_idle_timeout_seconds == 0 {
+            return Err(SettingsError("egress.http_idle_timeout_seconds: must be positive".to_owned()));
+        }
         if let Err(err) = self.log.level.parse::<tracing_subscriber::EnvFilter>() {
             return Err(SettingsError(format!("log.level: `{}`: {err}", self.log.level)));
         }
@@ -352,7 +413,7 @@ impl Settings {
 /// test-harness ones, are not configuration and are left alone).
 fn known_prefixed(key: &str) -> bool {
     const TOP_LEVEL: [&str; 2] = ["QBENCH_DATA_DIR", "QBENCH_SECRET_KEY"];
-    const SECTIONS: [&str; 7] = ["SERVER", "DATABASE", "OBJECT_STORAGE", "LOG", "ENGINE", "WORKER", "AUTH"];
+    const SECTIONS: [&str; 8] = ["SERVER", "DATABASE", "OBJECT_STORAGE", "LOG", "ENGINE", "WORKER", "AUTH", "EGRESS"];
     TOP_LEVEL.contains(&key)
         || key
             .strip_prefix("QBENCH_")
@@ -406,6 +467,31 @@ mod tests {
         assert_eq!(settings.engine.results, "s3://bucket/results");
         let err = Settings::load(None, &env(&[("QBENCH_WORKER__HEARTBEAT_MS", "0")])).unwrap_err().to_string();
         assert!(err.contains("worker.heartbeat_ms"), "{err}");
+    }
+
+    #[test]
+    fn egress_allowances_come_from_lists_or_comma_separated_variables() {
+        let settings = Settings::load(None, &env(&[])).unwrap();
+        assert!(settings.egress.allow_cidrs.is_empty() && settings.egress.allow_hosts.is_empty());
+        assert_eq!(settings.egress.policy().unwrap(), EgressPolicy::default(), "nothing more is allowed by default");
+        assert_eq!(settings.egress.http_idle_timeout(), Duration::from_secs(30));
+        let settings = Settings::load(
+            None,
+            &env(&[
+                ("QBENCH_EGRESS__ALLOW_CIDRS", "10.0.0.0/8, 127.0.0.1/32"),
+                ("QBENCH_EGRESS__ALLOW_HOSTS", "datasets.internal"),
+                ("QBENCH_EGRESS__HTTP_IDLE_TIMEOUT_SECONDS", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.egress.allow_cidrs, ["10.0.0.0/8", "127.0.0.1/32"]);
+        assert_eq!(settings.egress.allow_hosts, ["datasets.internal"]);
+        assert!(settings.egress.policy().unwrap().allows_ip("127.0.0.1".parse().unwrap()));
+        assert_eq!(settings.egress.http_idle_timeout(), Duration::from_secs(5));
+        let err = Settings::load(None, &env(&[("QBENCH_EGRESS__ALLOW_CIDRS", "10.0.0.0/33")])).unwrap_err().to_string();
+        assert!(err.contains("egress.allow_cidrs") && err.contains("10.0.0.0/33"), "{err}");
+        let err = Settings::load(None, &env(&[("QBENCH_EGRESS__ALLOW_HOSTS", "10.0.0.1")])).unwrap_err().to_string();
+        assert!(err.contains("egress.allow_hosts"), "{err}");
     }
 
     #[test]

@@ -88,12 +88,7 @@ impl Engine {
         } else {
             ResultsLocation::Local(PathBuf::from(&settings.engine.results))
         };
-        let private_paths = settings.private_paths(&results);
-        let storage = ParquetStorage::new(ParquetStorageConfig {
-            data_roots: settings.data_roots(),
-            private_paths,
-            results: Some(results),
-        })?;
+        let storage = ParquetStorage::new(storage_config(settings, settings.data_roots(), results)?)?;
         Ok(Self {
             storage: Arc::new(storage),
             stores: Arc::new(ConnectionRouter::new(settings.data_dir.join("engine"))),
@@ -122,6 +117,33 @@ impl Engine {
             },
         }
     }
+}
+
+/// The storage adapter's configuration: `data_roots`, `results`, and the egress policy and idle
+/// timeout of HTTP(S) sources from the settings. The server, `qbench bench` and the `dataset`
+/// commands all apply the same policy: a URL is refused on the command line as it would be in the
+/// API, and the operator allows more in one place (`[egress]`).
+///
+/// # Errors
+/// `Refused` naming the key for an invalid `[egress]` entry (which [`Settings::load`] refuses
+/// already).
+pub fn storage_config(
+    settings: &Settings,
+    data_roots: Vec<PathBuf>,
+    results: ResultsLocation,
+) -> Result<ParquetStorageConfig, StorageError> {
+    let egress = settings
+        .egress
+        .policy()
+        .map_err(|error| StorageError::Refused { location: "[egress]".to_owned(), reason: error.to_string() })?;
+    let private_paths = settings.private_paths(&results);
+    Ok(ParquetStorageConfig {
+        data_roots,
+        private_paths,
+        results: Some(results),
+        egress,
+        http_idle_timeout: settings.egress.http_idle_timeout(),
+    })
 }
 
 /// The worker settings of this process.

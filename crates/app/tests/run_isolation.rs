@@ -35,10 +35,15 @@ struct Setup {
 
 impl Setup {
     fn start(rows: u32, dim: u32) -> Self {
+        Self::start_with(rows, dim, "")
+    }
+
+    /// As [`Setup::start`], with more configuration (TOML) appended.
+    fn start_with(rows: u32, dim: u32, more_config: &str) -> Self {
         let data = tempfile::tempdir().unwrap();
         let logs = tempfile::tempdir().unwrap();
         let config = logs.path().join("qbench.toml");
-        std::fs::write(&config, "[worker]\nheartbeat_ms = 100\n").unwrap();
+        std::fs::write(&config, format!("[worker]\nheartbeat_ms = 100\n{more_config}")).unwrap();
         generate(data.path(), rows, dim);
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut server =
@@ -64,11 +69,16 @@ impl Setup {
 
     /// Creates an experiment with these settings and triggers a run of it; answers the run's path.
     fn trigger(&self, name: &str, indexing: Value, upload: Value) -> String {
+        self.trigger_on(&self.dataset["id"], name, indexing, upload)
+    }
+
+    /// As [`Setup::trigger`], on another dataset.
+    fn trigger_on(&self, dataset: &Value, name: &str, indexing: Value, upload: Value) -> String {
         let experiment = post(
             self.port,
             "/api/v1/experiments",
             &json!({
-                "name": name, "dataset_id": self.dataset["id"], "connection_id": self.embedded,
+                "name": name, "dataset_id": dataset, "connection_id": self.embedded,
                 "optimizer_config": {"indexing": {"v": indexing}},
                 "search_config": {"k": 10, "hnsw_ef": [64]},
                 "upload_config": upload
@@ -187,4 +197,50 @@ fn cancel_during_an_index_build_frees_the_worker_for_the_next_run_within_2_secon
     assert!(ended["metrics"].is_object(), "{ended:#}");
     assert_eq!(setup.run(&slow)["status"], "CANCELED");
     setup.assert_serving();
+}
+
+#[test]
+fn cancel_during_a_hanging_http_read_frees_the_worker_for_the_next_run_within_2_seconds() {
+    // A server that accepts connections and never answers; allowed by the egress policy here.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap();
+    let mut setup = Setup::start_with(2_000, 8, "[egress]\nallow_cidrs = [\"127.0.0.1/32\"]\n");
+    let hanging = post(
+        setup.port,
+        "/api/v1/datasets",
+        &json!({
+            "name": "silent", "source_uri": format!("http://{address}/train.parquet"),
+            "schema_config": {"vectors": {"v": {"dim": 8, "distance": "Cosine"}}}
+        }),
+        201,
+    );
+    let stuck = setup.trigger_on(&hanging["id"], "stuck", json!({"type": "hnsw"}), json!({}));
+    let next = setup.trigger("after-stuck", json!({"type": "hnsw", "m": 8, "ef_construct": 16}), json!({}));
+    setup.wait_for_phase(&stuck, "prepare", false);
+    // The request is under way: the silent server has the connection.
+    let (_connection, _) = silent.accept().unwrap();
+    let (status, cancelled) = http(setup.port, "POST", &format!("{stuck}/cancel"), &[], None);
+    assert_eq!(status, 200, "{cancelled:#}");
+    wait_for(Duration::from_secs(2), "the next run to start", || {
+        let run = setup.run(&next);
+        if run["status"] == "CREATED" { Err(format!("{run:#}")) } else { Ok(()) }
+    });
+    assert_eq!(setup.run(&stuck)["status"], "CANCELED");
+    setup.assert_serving();
+}
+
+#[test]
+fn sigterm_during_an_index_build_ends_the_server_well_within_its_grace() {
+    let mut setup = Setup::start_with(40_000, 64, "[server]\nshutdown_timeout_seconds = 30\n");
+    let slow = setup.trigger("slow-index", json!({"type": "hnsw", "m": 64, "ef_construct": 2000}), json!({}));
+    setup.wait_for_phase(&slow, "index", false);
+    signal(setup.server.pid(), "TERM");
+    // The child is asked to stop, then killed after the 500 ms grace; the server records the run
+    // as interrupted and exits, long before its 30 s grace for requests.
+    wait_for(Duration::from_secs(10), "the server to exit", || match setup.server.exited() {
+        Some(code) => Ok(code),
+        None => Err(setup.server.output()),
+    });
+    let output = setup.server.output();
+    assert!(output.contains("qbench stopped"), "{output}");
 }

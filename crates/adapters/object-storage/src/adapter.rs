@@ -1,6 +1,7 @@
 //! [`ParquetStorage`]: the port's traits, each a thin sequence of the modules' steps.
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use qbench_domain::SchemaConfig;
@@ -11,12 +12,14 @@ use qbench_storage::{
 
 use crate::config::ParquetStorageConfig;
 use crate::error;
+use crate::http_source::HttpSourceClient;
 use crate::inspect;
 use crate::layout::{self, TEST_FILE};
 use crate::location::{self, Location, redact};
 use crate::neighbors;
 use crate::results;
 use crate::roots::DataRoots;
+use crate::stores;
 use crate::stream::ParquetPointStream;
 use crate::tls;
 use crate::truth;
@@ -32,11 +35,17 @@ pub struct ParquetStorage {
     roots: DataRoots,
     /// Where results go, when configured.
     results: Option<Location>,
+    /// How HTTP(S) sources are reached: the egress policy and timeouts.
+    http: HttpSourceClient,
 }
 
 impl fmt::Debug for ParquetStorage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ParquetStorage").field("roots", &self.roots).field("results", &self.results).finish()
+        f.debug_struct("ParquetStorage")
+            .field("roots", &self.roots)
+            .field("results", &self.results)
+            .field("http", &self.http)
+            .finish()
     }
 }
 
@@ -50,7 +59,14 @@ impl ParquetStorage {
     pub fn new(config: ParquetStorageConfig) -> Result<Self, StorageError> {
         tls::install_crypto_provider();
         let results = config.results.as_ref().map(results::location).transpose()?;
-        Ok(Self { roots: DataRoots::new(config.data_roots).excluding(config.private_paths), results })
+        let http = HttpSourceClient {
+            policy: Arc::new(config.egress),
+            connect_timeout: stores::CONNECT_TIMEOUT,
+            idle_timeout: config.http_idle_timeout,
+            request_timeout: stores::REQUEST_TIMEOUT,
+            https_only: false,
+        };
+        Ok(Self { roots: DataRoots::new(config.data_roots).excluding(config.private_paths), results, http })
     }
 }
 
@@ -58,7 +74,7 @@ impl ParquetStorage {
 impl DatasetReader for ParquetStorage {
     #[tracing::instrument(skip_all, fields(uri = %redact(source.uri.as_str())))]
     async fn inspect(&self, source: &DatasetSource, schema: &SchemaConfig) -> Result<DatasetInspection, StorageError> {
-        let location = location::for_reading(source, &self.roots).await?;
+        let location = location::for_reading(source, &self.roots, &self.http).await?;
         let files = layout::detect(&location).await?;
         let inspection = inspect::inspect(&location.store, &files, schema).await?;
         tracing::debug!(layout = ?inspection.layout, files = inspection.files.len(), train_rows = inspection.train_rows, "inspected");
@@ -73,7 +89,7 @@ impl DatasetReader for ParquetStorage {
         part: DatasetPart,
         batch_rows: usize,
     ) -> Result<Box<dyn PointStream>, StorageError> {
-        let location = location::for_reading(source, &self.roots).await?;
+        let location = location::for_reading(source, &self.roots, &self.http).await?;
         let files = layout::detect(&location).await?;
         let (files, with_scalars) = match part {
             DatasetPart::Train => (files.train, true),
@@ -98,7 +114,7 @@ impl DatasetReader for ParquetStorage {
 
     #[tracing::instrument(skip_all, fields(uri = %redact(source.uri.as_str()), k = k))]
     async fn read_neighbors(&self, source: &DatasetSource, k: usize) -> Result<Option<NeighborLists>, StorageError> {
-        let location = location::for_reading(source, &self.roots).await?;
+        let location = location::for_reading(source, &self.roots, &self.http).await?;
         let files = layout::detect(&location).await?;
         match (files.layout, files.neighbors) {
             (DatasetLayout::Directory, Some(file)) => neighbors::read(&location.store, &file, k).await.map(Some),

@@ -11,10 +11,23 @@ use object_store::client::{HttpError, HttpErrorKind};
 use parquet::errors::ParquetError;
 use qbench_storage::StorageError;
 
-/// Maps an `object_store` error about `location`: not found, refused (denied or unauthenticated),
-/// unreachable (connection failures and timeouts), or internal.
+use crate::egress::EgressRefused;
+
+/// Maps an `object_store` error about `location`: not found, refused (denied or unauthenticated,
+/// a host the egress policy refuses, a server that ignores range requests), unreachable
+/// (connection failures and timeouts), or internal.
 pub(crate) fn from_store(location: &str, error: &object_store::Error) -> StorageError {
     let location = location.to_owned();
+    if let Some(refused) = find_in_chain::<EgressRefused>(error) {
+        return StorageError::Refused { location, reason: refused.to_string() };
+    }
+    if IGNORED_RANGE.iter().any(|marker| chain_mentions(error, marker)) {
+        return StorageError::Refused {
+            location,
+            reason: "the server does not support range requests (it answered a byte range with the whole file)"
+                .to_owned(),
+        };
+    }
     if let object_store::Error::NotFound { .. } = error {
         return StorageError::NotFound { location };
     }
@@ -92,6 +105,23 @@ fn is_unreachable(error: &object_store::Error) -> bool {
     })
 }
 
+/// `object_store`'s messages (its error types are private) for a server that answered a range
+/// request with the whole object (the HTTP store's, then the generic one): a reader that needs
+/// footers and row groups one at a time cannot use such a server.
+const IGNORED_RANGE: [&str; 2] = ["Range request not supported", "Received non-partial response when range requested"];
+
+/// Whether the message of `error` or of an error in its chain contains `needle`.
+fn chain_mentions(error: &(dyn StdError + 'static), needle: &str) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.to_string().contains(needle) {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
 /// The HTTP status of a failed request, from the message of `object_store`'s retry error.
 fn http_status(error: &object_store::Error) -> Option<u16> {
     const MARKER: &str = "non-2xx status code: ";
@@ -111,7 +141,7 @@ fn http_status(error: &object_store::Error) -> Option<u16> {
 /// The first error of type `T` in the chain of `error`, looking inside `std::io::Error`s too
 /// (their `source()` skips the wrapped error itself, and `object_store`'s buffered writer wraps
 /// its errors in them).
-fn find_in_chain<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+pub(crate) fn find_in_chain<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
     let mut current = Some(error);
     while let Some(error) = current {
         if let Some(found) = error.downcast_ref::<T>() {

@@ -10,7 +10,9 @@
 //! - **Where**: `s3://bucket/key` with the source's credentials (path-style requests against a
 //!   custom endpoint such as MinIO or SeaweedFS), `https://…`/`http://…` read-only, or a local path
 //!   (`file://` or relative) that must stay inside a data root after symlinks and `..` are resolved
-//!   (`location.rs`, `roots.rs`).
+//!   (`location.rs`, `roots.rs`). An HTTP(S) source is user-supplied, so the hosts and addresses
+//!   it may reach are checked against an [`EgressPolicy`] before any connection, at connect time
+//!   and on every redirect (`egress.rs`, `http_source.rs`); S3 endpoints are the operator's.
 //! - **Layout**: a `.parquet` file is one file; a URI ending in `/`, a local directory, or a prefix
 //!   holding `train*.parquet` and `test.parquet` is VectorDBBench's directory layout; a `*` in the
 //!   last segment is a glob whose matches are all train shards (`layout.rs`).
@@ -30,9 +32,11 @@ mod batches;
 mod columns;
 mod config;
 mod decode;
+mod egress;
 mod error;
 mod footer;
 mod glob;
+mod http_source;
 mod inspect;
 mod layout;
 mod location;
@@ -47,5 +51,6 @@ mod truth;
 mod write;
 
 pub use adapter::ParquetStorage;
-pub use config::{ParquetStorageConfig, ResultsLocation};
+pub use config::{DEFAULT_HTTP_IDLE_TIMEOUT, ParquetStorageConfig, ResultsLocation};
+pub use egress::{EgressPolicy, InvalidEgressPolicy};
 pub use tls::install_crypto_provider;

@@ -9,6 +9,7 @@ use object_store::path::Path;
 use qbench_storage::{DatasetSource, S3Credentials, StorageError};
 
 use crate::glob;
+use crate::http_source::HttpSourceClient;
 use crate::roots::DataRoots;
 use crate::stores;
 
@@ -88,10 +89,15 @@ pub(crate) enum Target {
 
 /// Parses a dataset source for reading.
 ///
-/// Errors: `Refused` for an unsupported scheme, credentials inside an HTTP URL, a pattern outside
-/// the last segment, or a local path outside the data roots; `NotFound` for a local path that
-/// does not exist.
-pub(crate) async fn for_reading(source: &DatasetSource, roots: &DataRoots) -> Result<Location, StorageError> {
+/// Errors: `Refused` for an unsupported scheme, credentials inside an HTTP URL, a host the
+/// egress policy refuses (an IP literal; names are checked when they are resolved), a pattern
+/// outside the last segment, or a local path outside the data roots; `NotFound` for a local path
+/// that does not exist.
+pub(crate) async fn for_reading(
+    source: &DatasetSource,
+    roots: &DataRoots,
+    http: &HttpSourceClient,
+) -> Result<Location, StorageError> {
     let uri = source.uri.as_str();
     match source.uri.scheme() {
         Some("s3") => {
@@ -102,8 +108,13 @@ pub(crate) async fn for_reading(source: &DatasetSource, roots: &DataRoots) -> Re
         }
         Some("http" | "https") => {
             let url = parse_http(uri)?;
+            // Refused hosts fail here, before a client exists; names are checked again, with
+            // their addresses, when a connection is made.
+            http.policy
+                .check_url(&url)
+                .map_err(|refused| StorageError::Refused { location: uri.to_owned(), reason: refused.to_string() })?;
             let origin = url.origin().ascii_serialization();
-            let store = stores::http(&origin, uri)?;
+            let store = stores::http(&origin, uri, http)?;
             let target = remote_target(uri, url.path().trim_start_matches('/'), true)?;
             Ok(Location { store, kind: StoreKind::Http { origin }, target, uri: uri.to_owned() })
         }

@@ -11,10 +11,12 @@ use qbench_domain::StorageSpec;
 use qbench_storage::{S3Credentials, StorageError};
 use secrecy::ExposeSecret;
 
+use crate::http_source::HttpSourceClient;
+
 /// How long establishing a connection may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one request, body included, may take: a row group of a wide dataset is large.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// Retries of a failed request (connection errors, 5xx, throttling), with exponential backoff.
 const MAX_RETRIES: usize = 3;
 /// Upper bound for one request including its retries.
@@ -61,11 +63,18 @@ pub(crate) fn s3(
     Ok(Arc::new(store))
 }
 
-/// A read-only HTTP client for the server at `origin` (`scheme://host[:port]`).
-pub(crate) fn http(origin: &str, location: &str) -> Result<Arc<dyn ObjectStore>, StorageError> {
+/// A read-only HTTP client for the server at `origin` (`scheme://host[:port]`), reaching only
+/// what `client`'s egress policy allows.
+pub(crate) fn http(
+    origin: &str,
+    location: &str,
+    client: &HttpSourceClient,
+) -> Result<Arc<dyn ObjectStore>, StorageError> {
+    let allow_http = origin.starts_with("http://");
     let store = HttpBuilder::new()
         .with_url(origin)
-        .with_client_options(client_options(origin.starts_with("http://")))
+        .with_client_options(client_options(allow_http))
+        .with_http_connector(HttpSourceClient { https_only: !allow_http, ..client.clone() })
         .with_retry(retry())
         .build()
         .map_err(|error| StorageError::Refused {

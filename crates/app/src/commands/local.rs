@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use qbench_object_storage::{ParquetStorage, ParquetStorageConfig, ResultsLocation};
+use qbench_object_storage::{ParquetStorage, ResultsLocation};
 use qbench_storage::DatasetSource;
 
 use crate::commands::CommandError;
 use crate::settings::Settings;
-use crate::wiring::Engine;
+use crate::wiring::{self, Engine};
 
 /// A URI as the storage adapter takes it: remote URIs as given, local paths absolute under
 /// `file://`, with the directory that holds them (the data root the CLI allows).
@@ -30,7 +30,7 @@ pub(crate) fn resolve(uri: &str) -> Result<(String, Option<PathBuf>), CommandErr
 }
 
 /// The storage adapter for a CLI job: the configured data roots plus `extra_root`, results in
-/// `results`.
+/// `results`, HTTP(S) sources under the configured egress policy (as in the server).
 pub(crate) fn storage(
     settings: &Settings,
     extra_root: Option<PathBuf>,
@@ -38,12 +38,9 @@ pub(crate) fn storage(
 ) -> Result<ParquetStorage, CommandError> {
     let mut data_roots = settings.data_roots();
     data_roots.extend(extra_root);
-    ParquetStorage::new(ParquetStorageConfig {
-        data_roots,
-        results: Some(ResultsLocation::Local(results)),
-        ..ParquetStorageConfig::default()
-    })
-    .map_err(CommandError::new)
+    let config =
+        wiring::storage_config(settings, data_roots, ResultsLocation::Local(results)).map_err(CommandError::new)?;
+    ParquetStorage::new(config).map_err(CommandError::new)
 }
 
 /// The dataset source at `uri`, with the default S3 credentials for `s3://`.

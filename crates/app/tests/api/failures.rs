@@ -211,3 +211,61 @@ async fn an_unreachable_remote_qdrant_fails_the_run_in_create_collection_naming_
     assert!(error.contains(&format!("127.0.0.1:{port}")), "the error names the server: {error}");
     app.assert_never_shown(api_key);
 }
+
+/// Regression (issue 11): `m` 4294967295 was accepted (201), and its run's index build asked for
+/// 34 GB and aborted the whole server. Each bounded setting at its maximum + 1 is now a 422 naming
+/// the field, before anything runs.
+#[actix_web::test]
+async fn m_4294967295_killed_the_server_and_settings_past_their_maxima_are_now_422() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    let dataset = register_dataset(&app, "bounded/", 8).await;
+    let cases = [
+        (
+            json!({"indexing": {"v": {"type": "hnsw", "m": 4_294_967_295_u64}}}),
+            json!({"k": 10}),
+            "optimizer_config.indexing.v.m",
+        ),
+        (json!({"indexing": {"v": {"type": "hnsw", "m": 513}}}), json!({"k": 10}), "optimizer_config.indexing.v.m"),
+        (
+            json!({"indexing": {"v": {"type": "hnsw", "ef_construct": 4097}}}),
+            json!({"k": 10}),
+            "optimizer_config.indexing.v.ef_construct",
+        ),
+        (json!({}), json!({"k": 10, "hnsw_ef": [65_537]}), "search_config.hnsw_ef[0]"),
+        (json!({}), json!({"k": 10_001}), "search_config.k"),
+    ];
+    for (optimizer, search, field) in cases {
+        let reply = app
+            .post_json(
+                "/api/v1/experiments",
+                &json!({"name": "too-big", "dataset_id": dataset, "connection_id": embedded,
+                        "optimizer_config": optimizer, "search_config": search}),
+            )
+            .await;
+        reply.expect(422);
+        let fields: Vec<&str> =
+            reply.body["errors"].as_array().unwrap().iter().filter_map(|error| error["field"].as_str()).collect();
+        assert!(fields.contains(&field), "{field}: {:#}", reply.body);
+    }
+    let runs = app.get("/api/v1/runs").await;
+    assert_eq!(runs.body, json!([]), "nothing was queued");
+}
+
+/// A run whose collection would not fit the memory budget fails in `prepare` with the estimate
+/// and the budget, before a point is loaded.
+#[actix_web::test]
+async fn a_run_over_the_memory_budget_fails_in_prepare_with_the_estimate() {
+    let app =
+        helpers::spawn_app_with(helpers::Backend::Sqlite, &[("QBENCH_ENGINE__MEMORY_BUDGET_BYTES", "100000")]).await;
+    let embedded = app.builtin_connection_id().await;
+    write_dataset(app.data_dir(), "budget", 8, true).await;
+    let dataset = register_dataset(&app, "budget/", 8).await;
+    let run = run_experiment(&app, &dataset, &embedded).await;
+    let error = failure(&run, "prepare");
+    assert!(error.contains("points need an estimated"), "{error}");
+    assert!(error.contains("over the memory budget of 97.7 KiB (engine.memory_budget_bytes)"), "{error}");
+    assert!(error.contains("graph") && error.contains("vectors"), "the estimate is itemised: {error}");
+    let collections = std::fs::read_dir(app.data_dir().join("engine")).map(Iterator::count).unwrap_or(0);
+    assert_eq!(collections, 0, "no collection was created");
+}

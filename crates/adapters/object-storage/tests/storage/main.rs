@@ -8,10 +8,15 @@
 //! - `roots`: local paths confined to the data roots (`..`, symlinks, writing).
 //! - `streaming`: bounded reading, shown by damaging a row group after the first batch arrived.
 //! - `results`: run results on disk.
+//! - `egress`: HTTP(S) sources and the egress policy (every spelling of a local address,
+//!   redirects, allowances, the idle timeout, servers without range requests), against
+//!   `http_server`'s tiny local server.
 //! - `s3`: the S3 path end to end against SeaweedFS, and HTTP sources via its filer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod egress;
 mod format_errors;
+mod http_server;
 mod layouts;
 mod results;
 mod roots;

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
-use qbench_object_storage::{ParquetStorage, ParquetStorageConfig, ResultsLocation};
+use qbench_object_storage::{EgressPolicy, ParquetStorage, ParquetStorageConfig, ResultsLocation};
 use qbench_storage::{
     DatasetLayout, DatasetPart, DatasetReader, DatasetSource, DatasetWriter, FileRole, ResultWriter, S3Credentials,
     StorageError,
@@ -42,6 +42,15 @@ fn s3(uri: &str) -> DatasetSource {
 /// An adapter with no local roots: everything here is remote.
 fn storage() -> ParquetStorage {
     ParquetStorage::new(ParquetStorageConfig::default()).unwrap()
+}
+
+/// An adapter whose egress policy allows HTTP(S) sources on 127.0.0.1, where the test server is.
+fn local_http_storage() -> ParquetStorage {
+    ParquetStorage::new(ParquetStorageConfig {
+        egress: EgressPolicy::new(["127.0.0.1/32"], [""; 0]).unwrap(),
+        ..ParquetStorageConfig::default()
+    })
+    .unwrap()
 }
 
 #[tokio::test]
@@ -159,7 +168,7 @@ async fn s3_unreachable_endpoints_are_unreachable() {
 
     // HTTPS builds a TLS client (with the aws-lc-rs provider) before failing to connect.
     let https = source(&format!("https://127.0.0.1:{port}/data/x.parquet"));
-    let error = storage().inspect(&https, &dataset_schema()).await.unwrap_err();
+    let error = local_http_storage().inspect(&https, &dataset_schema()).await.unwrap_err();
     assert!(matches!(error, StorageError::Unreachable { .. }), "{error}");
 }
 
@@ -203,7 +212,7 @@ async fn s3_results_are_written_under_the_prefix() {
 #[tokio::test]
 async fn http_sources_read_a_single_file_and_a_directory_found_by_probing() {
     let bucket = bucket();
-    let storage = storage();
+    let storage = local_http_storage();
     let data = dataset(60, 4);
     let schema = dataset_schema();
     storage.write_dataset(&s3(&format!("s3://{bucket}/web/")), &data).await.unwrap();

@@ -50,6 +50,7 @@ impl Env {
             data_roots: vec![root.clone(), second.clone()],
             private_paths: vec![root.join("qbench.db"), root.join("engine")],
             results: Some(ResultsLocation::Local(results.clone())),
+            ..ParquetStorageConfig::default()
         })
         .unwrap();
         Self { _dir: dir, root, second, outside, results, storage }
