@@ -179,7 +179,11 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     let api_keys = ApiKeyService::new(repositories.api_keys.clone());
     state.auth = Arc::new(Authenticator::new(AuthConfig::from_settings(&settings.auth)?, Some(api_keys))?);
     state.rate_limiter = Arc::new(RateLimiter::per_minute(settings.server.rate_limit_per_minute));
-    state.datasets = state.datasets.clone().with_reader(engine.storage.clone(), engine.default_s3.clone());
+    state.datasets = state
+        .datasets
+        .clone()
+        .with_reader(engine.storage.clone(), engine.default_s3.clone())
+        .with_local_access(settings.local_access());
     state.connections.ensure_builtin().await?;
     let mut worker =
         RunWorker::new(repositories.runs.clone(), engine.execution(&repositories, settings), worker_settings(settings));

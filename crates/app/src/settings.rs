@@ -178,6 +178,9 @@ pub struct EngineSettings {
     pub results: String,
     /// Bytes an embedded collection build may need; 0 means half of the machine's memory.
     pub memory_budget_bytes: u64,
+    /// `shared` (every user reads anything under the data roots) or `per-user` (a dataset reads
+    /// only under `<root>/<owner>/`).
+    pub local_access: String,
 }
 
 /// How this process executes runs.
@@ -333,6 +336,12 @@ impl Settings {
                 self.object_storage.minio_endpoint
             )));
         }
+        if self.engine.local_access.parse::<qbench_domain::LocalAccess>().is_err() {
+            return Err(SettingsError(format!(
+                "engine.local_access (QBENCH_ENGINE__LOCAL_ACCESS): `{}` is not `shared` or `per-user`",
+                self.engine.local_access
+            )));
+        }
         if self.worker.max_concurrent_runs == 0 || self.worker.batch_size == 0 || self.worker.upload_parallelism == 0 {
             return Err(SettingsError(
                 "worker.max_concurrent_runs, worker.batch_size and worker.upload_parallelism must be positive"
@@ -385,6 +394,11 @@ impl Settings {
             }
         }
         paths
+    }
+
+    /// Whose local files a dataset may read (`engine.local_access`, checked at load).
+    pub fn local_access(&self) -> qbench_domain::LocalAccess {
+        self.engine.local_access.parse().unwrap_or_default()
     }
 
     /// The memory budget of embedded builds: the configured bytes, or half of the machine's

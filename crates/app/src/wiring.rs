@@ -113,6 +113,7 @@ impl Engine {
                 default_s3: self.default_s3.clone(),
                 qbench_version: env!("CARGO_PKG_VERSION").to_owned(),
                 memory_budget: settings.memory_budget(),
+                local_access: settings.local_access(),
                 ..ExecutionDefaults::default()
             },
         }

@@ -46,6 +46,7 @@ mod error;
 mod experiment;
 mod ids;
 mod limits;
+mod local_access;
 mod memory;
 pub mod metrics;
 pub mod neighbors;
@@ -69,6 +70,7 @@ pub use experiment::{
 };
 pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, RunId, StorageId};
 pub use limits::Limits;
+pub use local_access::LocalAccess;
 pub use memory::{Bytes, MemoryEstimate, VectorFootprint};
 pub use point::PointId;
 pub use run::{Progress, Run, RunRecord, RunStatus, TransitionError};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::clock::now;
 use qbench_domain::{
-    Caller, Dataset, DatasetId, DatasetSpec, InspectedColumn, InspectedFile, Inspection, Role, Violation,
+    Caller, Dataset, DatasetId, DatasetSpec, InspectedColumn, InspectedFile, Inspection, LocalAccess, Role, Violation,
     validate_dataset,
 };
 use qbench_repository::{DatasetRepository, Entity, Listed, Page, RepositoryError, StorageRepository};
@@ -26,12 +26,13 @@ pub struct DatasetService {
     storages: Arc<dyn StorageRepository>,
     reader: Option<Arc<dyn DatasetReader>>,
     default_s3: Option<S3Credentials>,
+    local_access: LocalAccess,
 }
 
 impl DatasetService {
     /// A service over `datasets`, checking references into `storages`.
     pub fn new(datasets: Arc<dyn DatasetRepository>, storages: Arc<dyn StorageRepository>) -> Self {
-        Self { datasets, storages, reader: None, default_s3: None }
+        Self { datasets, storages, reader: None, default_s3: None, local_access: LocalAccess::Shared }
     }
 
     /// The same service, able to inspect datasets with `reader` (`default_s3`: credentials for
@@ -42,13 +43,20 @@ impl DatasetService {
         self
     }
 
+    /// The same service, confining local datasets to their owner's area under `local_access`.
+    pub fn with_local_access(mut self, local_access: LocalAccess) -> Self {
+        self.local_access = local_access;
+        self
+    }
+
     /// Reads the dataset's Parquet footers and checks them against its schema.
     async fn read_footers(&self, dataset: &Dataset) -> Result<Inspection, ServiceError> {
         let reader = self
             .reader
             .as_ref()
             .ok_or_else(|| ServiceError::Unavailable("dataset inspection is not configured".to_owned()))?;
-        let source = dataset_source(self.storages.as_ref(), self.default_s3.as_ref(), dataset).await?;
+        let source =
+            dataset_source(self.storages.as_ref(), self.default_s3.as_ref(), self.local_access, dataset).await?;
         let inspection = reader.inspect(&source, &dataset.spec.schema_config).await.map_err(storage_error)?;
         Ok(Inspection {
             layout: format!("{:?}", inspection.layout).to_lowercase(),

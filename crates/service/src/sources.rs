@@ -1,20 +1,28 @@
 //! Where a dataset is read from, with which credentials.
 
-use qbench_domain::{Dataset, ObjectStorage, Violation};
+use qbench_domain::{Dataset, LocalAccess, ObjectStorage, Violation};
 use qbench_repository::{Page, RepositoryError, StorageRepository};
 use qbench_storage::{DatasetSource, S3Credentials, StorageError};
 
 use crate::ServiceError;
 
 /// The dataset's source: for `s3://`, the credentials of its own storage, else of the storage
-/// whose bucket matches, else `default_s3` (the `MINIO_*` settings).
+/// whose bucket matches, else `default_s3` (the `MINIO_*` settings); for a local path, the area
+/// of the data roots its owner may read under `access`.
 pub(crate) async fn dataset_source(
     storages: &dyn StorageRepository,
     default_s3: Option<&S3Credentials>,
+    access: LocalAccess,
     dataset: &Dataset,
 ) -> Result<DatasetSource, RepositoryError> {
     let uri = dataset.spec.source_uri.clone();
-    let Some(rest) = uri.as_str().strip_prefix("s3://") else { return Ok(DatasetSource { uri, s3: None }) };
+    let Some(rest) = uri.as_str().strip_prefix("s3://") else {
+        let local_area = match uri.scheme() {
+            Some("file") | None => access.area_of(&dataset.owner),
+            Some(_) => None,
+        };
+        return Ok(DatasetSource { uri, s3: None, local_area });
+    };
     let bucket = rest.split('/').next().unwrap_or_default();
     let storage = match dataset.spec.storage_id {
         Some(id) => Some(storages.get(id).await?),
@@ -24,7 +32,7 @@ pub(crate) async fn dataset_source(
         }
     };
     let s3 = storage.as_ref().map(storage_credentials).or_else(|| default_s3.cloned());
-    Ok(DatasetSource { uri, s3 })
+    Ok(DatasetSource { uri, s3, local_area: None })
 }
 
 fn storage_credentials(storage: &ObjectStorage) -> S3Credentials {

@@ -245,7 +245,8 @@ fn child(path: &Path, batch_rows: usize) {
     let dir = path.parent().unwrap().to_path_buf();
     let storage =
         ParquetStorage::new(ParquetStorageConfig { data_roots: vec![dir], ..ParquetStorageConfig::default() }).unwrap();
-    let source = DatasetSource { uri: format!("file://{}", path.display()).parse().unwrap(), s3: None };
+    let source =
+        DatasetSource { uri: format!("file://{}", path.display()).parse().unwrap(), s3: None, local_area: None };
     let schema =
         SchemaConfig::from_vectors([(COLUMN, VectorSpec::new(Dimension::new(DIM as u32).unwrap(), Distance::Cosine))])
             .unwrap();

@@ -99,6 +99,14 @@ pub(crate) async fn for_reading(
     http: &HttpSourceClient,
 ) -> Result<Location, StorageError> {
     let uri = source.uri.as_str();
+    let scoped;
+    let roots = match &source.local_area {
+        Some(area) => {
+            scoped = roots.within(area);
+            &scoped
+        }
+        None => roots,
+    };
     match source.uri.scheme() {
         Some("s3") => {
             let (bucket, key) = split_s3(uri)?;
@@ -135,6 +143,14 @@ pub(crate) async fn for_reading(
 /// directory under a data root (created on write). HTTP is read-only.
 pub(crate) async fn for_writing(target: &DatasetSource, roots: &DataRoots) -> Result<Location, StorageError> {
     let uri = target.uri.as_str();
+    let scoped;
+    let roots = match &target.local_area {
+        Some(area) => {
+            scoped = roots.within(area);
+            &scoped
+        }
+        None => roots,
+    };
     let not_a_directory = || StorageError::Refused {
         location: uri.to_owned(),
         reason: "a dataset is written to a directory or prefix, not to a file or pattern".to_owned(),

@@ -17,12 +17,24 @@ use qbench_storage::StorageError;
 pub(crate) struct DataRoots {
     roots: Vec<PathBuf>,
     private: Vec<PathBuf>,
+    /// The area every root is narrowed to, for messages.
+    area: Option<String>,
 }
 
 impl DataRoots {
     /// Roots as configured; they may not exist yet (they are canonicalised at each use).
     pub(crate) fn new(roots: Vec<PathBuf>) -> Self {
-        Self { roots, private: Vec::new() }
+        Self { roots, private: Vec::new(), area: None }
+    }
+
+    /// The same roots narrowed to the directory `area` inside each (a user's own area); the
+    /// private paths stay private.
+    pub(crate) fn within(&self, area: &str) -> Self {
+        Self {
+            roots: self.roots.iter().map(|root| root.join(area)).collect(),
+            private: self.private.clone(),
+            area: Some(area.to_owned()),
+        }
     }
 
     /// The same roots, with files and directories inside them that are never read or written as
@@ -76,10 +88,11 @@ impl DataRoots {
             path = %given.display(), resolved = %resolved.display(), roots = %shown.join(", "),
             "refused: outside the data roots"
         );
-        Err(StorageError::Refused {
-            location: self.shown(given),
-            reason: "the path is outside the data roots".to_owned(),
-        })
+        let reason = match &self.area {
+            None => "the path is outside the data roots".to_owned(),
+            Some(area) => format!("the path is outside the data roots' `{area}/`, the dataset owner's own area"),
+        };
+        Err(StorageError::Refused { location: self.shown(given), reason })
     }
 
     /// A path for messages: relative to the root it lies in (so no server path is shown), or as

@@ -201,6 +201,17 @@ mod tests {
         let Err(VectorStoreError::Rejected(message)) = edge_config(&spec) else { panic!("accepted") };
         assert!(message.contains("`audio`, which the collection does not have"), "{message}");
         assert!(message.contains("ef_construct 2"), "{message}");
-        assert!(message.contains("full_scan_threshold 5 KB"), "{message}");
+        assert!(message.contains("full_scan_threshold 5 is outside 10..=100000000"), "{message}");
+    }
+
+    /// Regression (issue 11): `m` 4294967295 reached the engine, whose graph builder asked for
+    /// 34 GB and aborted the process. The adapter refuses it itself, whatever the caller checked.
+    #[test]
+    fn m_4294967295_reached_the_engine_and_is_now_rejected() {
+        let mut spec = spec();
+        let vector = spec.vectors.keys().next().unwrap().clone();
+        spec.indexing.insert(vector, IndexConfig::hnsw(u32::MAX, 100));
+        let Err(VectorStoreError::Rejected(message)) = edge_config(&spec) else { panic!("accepted") };
+        assert!(message.contains("m 4294967295 is outside 0..=512"), "{message}");
     }
 }

@@ -47,5 +47,5 @@ pub(crate) fn storage(
 pub(crate) fn source(uri: &str, settings: &Settings) -> Result<DatasetSource, CommandError> {
     let parsed = uri.parse().map_err(CommandError::new)?;
     let s3 = if uri.starts_with("s3://") { Engine::default_s3(settings) } else { None };
-    Ok(DatasetSource { uri: parsed, s3 })
+    Ok(DatasetSource { uri: parsed, s3, local_area: None })
 }

@@ -465,6 +465,6 @@ pub(crate) async fn write_dataset(dir: &std::path::Path, name: &str, dataset: &G
         ..ParquetStorageConfig::default()
     })
     .unwrap();
-    let target = DatasetSource { uri: format!("{name}/").parse().unwrap(), s3: None };
+    let target = DatasetSource { uri: format!("{name}/").parse().unwrap(), s3: None, local_area: None };
     storage.write_dataset(&target, dataset).await.unwrap();
 }

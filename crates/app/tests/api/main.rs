@@ -18,6 +18,7 @@ mod errors;
 mod failures;
 mod ground_truth;
 mod lists;
+mod local_files;
 mod merge_patch;
 mod openapi;
 mod operations;

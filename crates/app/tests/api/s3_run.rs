@@ -36,6 +36,7 @@ async fn write_s3_dataset(bucket: &str, prefix: &str) {
             access_key: Some(server.access_key().into()),
             secret_key: Some(server.secret_key().into()),
         }),
+        local_area: None,
     };
     let storage = ParquetStorage::new(ParquetStorageConfig::default()).unwrap();
     storage.write_dataset(&target, &synthetic_dataset(&spec, 10)).await.unwrap();

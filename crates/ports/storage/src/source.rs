@@ -23,4 +23,8 @@ pub struct DatasetSource {
     pub uri: SourceUri,
     /// Credentials for an `s3://` URI.
     pub s3: Option<S3Credentials>,
+    /// For a local URI, the directory inside each data root that it is confined to (its owner's
+    /// area, when users do not share local files): relative paths resolve inside it and nothing
+    /// outside it is read. `None` means the whole roots.
+    pub local_area: Option<String>,
 }

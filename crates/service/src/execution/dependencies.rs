@@ -27,6 +27,8 @@ pub struct ExecutionDefaults {
     /// Bytes a collection built by the embedded engine may need ([`qbench_domain::MemoryEstimate`]);
     /// a run estimated above it fails in `prepare` before anything is loaded. `None` means no limit.
     pub memory_budget: Option<u64>,
+    /// Whose local files a dataset may read.
+    pub local_access: qbench_domain::LocalAccess,
 }
 
 impl Default for ExecutionDefaults {
@@ -42,6 +44,7 @@ impl Default for ExecutionDefaults {
             default_s3: None,
             qbench_version: String::new(),
             memory_budget: None,
+            local_access: qbench_domain::LocalAccess::Shared,
         }
     }
 }

@@ -73,6 +73,7 @@ pub(crate) async fn resolve(
     let source = crate::sources::dataset_source(
         dependencies.storages.as_ref(),
         dependencies.defaults.default_s3.as_ref(),
+        dependencies.defaults.local_access,
         &dataset,
     )
     .await

@@ -133,6 +133,7 @@ async fn s3_wrong_credentials_are_refused() {
             access_key: None,
             secret_key: None,
         }),
+        local_area: None,
     };
     let error = storage.inspect(&anonymous, &dataset_schema()).await.unwrap_err();
     assert!(matches!(error, StorageError::Refused { .. }), "unsigned requests are refused: {error}");

@@ -66,7 +66,7 @@ impl Env {
 
 /// A source without credentials.
 pub(crate) fn source(uri: &str) -> DatasetSource {
-    DatasetSource { uri: uri.parse().unwrap(), s3: None }
+    DatasetSource { uri: uri.parse().unwrap(), s3: None, local_area: None }
 }
 
 /// A `file://` source for an absolute path.
@@ -84,6 +84,7 @@ pub(crate) fn s3_source(uri: &str, endpoint: &str, access_key: &str, secret_key:
             access_key: Some(access_key.into()),
             secret_key: Some(secret_key.into()),
         }),
+        local_area: None,
     }
 }
 

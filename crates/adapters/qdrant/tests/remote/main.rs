@@ -293,7 +293,7 @@ mod collection_config {
         assert!(message.contains("`my-collection` was not created by qbench"), "{message}");
         assert!(message.contains("`audio`, which the collection does not have"), "{message}");
         assert!(message.contains("ef_construct 2"), "{message}");
-        assert!(message.contains("full_scan_threshold 5 KB"), "{message}");
+        assert!(message.contains("full_scan_threshold 5 is outside 10..=100000000"), "{message}");
 
         let empty = CollectionSpec {
             name: "qbench-empty".to_owned(),
