@@ -29,3 +29,27 @@ async fn sqlite_creates_the_file_and_its_directories() {
     assert!(file.exists(), "{} was not created", file.display());
     database.close().await.unwrap();
 }
+
+/// Regression (issue 11): `qbench.db` was world-readable (0644). It is created 0600, and an
+/// existing world-readable file (and its write-ahead log) is narrowed to 0600 when opened.
+#[tokio::test]
+async fn qbench_db_was_world_readable_and_is_now_0600() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("qbench.db");
+    let url = format!("sqlite://{}", file.display());
+    let database = SqlDatabase::connect(&url, cipher()).await.unwrap();
+    assert_eq!(mode(&file), 0o600, "a new database");
+    database.close().await.unwrap();
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let database = SqlDatabase::connect(&url, cipher()).await.unwrap();
+    assert_eq!(mode(&file), 0o600, "an existing world-readable database");
+    let wal = dir.path().join("qbench.db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600, "its write-ahead log");
+    }
+    database.close().await.unwrap();
+}
