@@ -89,9 +89,14 @@ pub(crate) fn local() -> Arc<dyn ObjectStore> {
     Arc::new(LocalFileSystem::new())
 }
 
-/// Timeouts shared by every remote store.
+/// Timeouts shared by every S3 store: connecting, staying silent mid-answer (a server that
+/// accepts and never answers fails the read instead of holding a run), and a whole request.
 fn client_options(allow_http: bool) -> ClientOptions {
-    ClientOptions::new().with_allow_http(allow_http).with_connect_timeout(CONNECT_TIMEOUT).with_timeout(REQUEST_TIMEOUT)
+    ClientOptions::new()
+        .with_allow_http(allow_http)
+        .with_connect_timeout(CONNECT_TIMEOUT)
+        .with_read_timeout(crate::config::DEFAULT_HTTP_IDLE_TIMEOUT)
+        .with_timeout(REQUEST_TIMEOUT)
 }
 
 /// Few, quick retries: a benchmark would rather report an unreachable store than wait minutes.
