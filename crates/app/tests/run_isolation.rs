@@ -13,15 +13,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use support::{Process, http, wait_for};
-
-/// POSTs `body` to `path`, asserting `expected`, and returns the reply's body.
-#[track_caller]
-fn post(port: u16, path: &str, body: &Value, expected: u16) -> Value {
-    let (status, reply) = http(port, "POST", path, &[], Some(body));
-    assert_eq!(status, expected, "POST {path}: {reply:#}");
-    reply
-}
+use support::{Process, http, post, wait_for};
 
 /// A server on a fresh data dir holding a generated dataset `ds` of `rows` × `dim`, registered.
 struct Setup {
@@ -45,14 +37,7 @@ impl Setup {
         let config = logs.path().join("qbench.toml");
         std::fs::write(&config, format!("[worker]\nheartbeat_ms = 100\n{more_config}")).unwrap();
         generate(data.path(), rows, dim);
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut server =
-            Process::start("serve", data.path(), &config, logs.path(), &[], &["serve", "--port", &port.to_string()]);
-        wait_for(Duration::from_secs(60), "qbench serve to listen", || {
-            server.assert_running();
-            let output = server.output();
-            if output.contains("\"message\":\"qbench listening\"") { Ok(()) } else { Err(output) }
-        });
+        let (server, port) = Process::serve(data.path(), &config, logs.path());
         let vectors = json!({"v": {"dim": dim, "distance": "Cosine"}});
         let dataset = post(
             port,

@@ -9,17 +9,9 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use support::{Process, http, wait_for};
-
-/// POSTs `body` to `path`, asserting `expected`, and returns the reply's body.
-#[track_caller]
-fn post(port: u16, path: &str, body: &Value, expected: u16) -> Value {
-    let (status, reply) = http(port, "POST", path, &[], Some(body));
-    assert_eq!(status, expected, "POST {path}: {reply:#}");
-    reply
-}
+use support::{Process, http, post, wait_for};
 
 #[test]
 fn a_killed_workers_run_is_failed_as_worker_lost_by_the_next_worker() {
@@ -40,14 +32,7 @@ fn a_killed_workers_run_is_failed_as_worker_lost_by_the_next_worker() {
         .unwrap();
     assert!(generated.status.success(), "qbench dataset generate: {}", String::from_utf8_lossy(&generated.stderr));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server =
-        Process::start("serve", data.path(), &config, logs.path(), &[], &["serve", "--port", &port.to_string()]);
-    wait_for(Duration::from_secs(60), "qbench serve to listen", || {
-        server.assert_running();
-        let output = server.output();
-        if output.contains("\"message\":\"qbench listening\"") { Ok(()) } else { Err(output) }
-    });
+    let (_server, port) = Process::serve(data.path(), &config, logs.path());
 
     let dataset = post(
         port,

@@ -99,14 +99,7 @@ pub(crate) async fn for_reading(
     http: &HttpSourceClient,
 ) -> Result<Location, StorageError> {
     let uri = source.uri.as_str();
-    let scoped;
-    let roots = match &source.local_area {
-        Some(area) => {
-            scoped = roots.within(area);
-            &scoped
-        }
-        None => roots,
-    };
+    let roots = &area_roots(source, roots);
     match source.uri.scheme() {
         Some("s3") => {
             let (bucket, key) = split_s3(uri)?;
@@ -143,14 +136,7 @@ pub(crate) async fn for_reading(
 /// directory under a data root (created on write). HTTP is read-only.
 pub(crate) async fn for_writing(target: &DatasetSource, roots: &DataRoots) -> Result<Location, StorageError> {
     let uri = target.uri.as_str();
-    let scoped;
-    let roots = match &target.local_area {
-        Some(area) => {
-            scoped = roots.within(area);
-            &scoped
-        }
-        None => roots,
-    };
+    let roots = &area_roots(target, roots);
     let not_a_directory = || StorageError::Refused {
         location: uri.to_owned(),
         reason: "a dataset is written to a directory or prefix, not to a file or pattern".to_owned(),
@@ -212,6 +198,14 @@ pub(crate) fn s3_prefix(uri: &str, credentials: &S3Credentials) -> Result<Locati
         target: Target::Prefix { path, explicit: true },
         uri: uri.to_owned(),
     })
+}
+
+/// The roots a source may read or write under: its owner's area of each root, or all of them.
+fn area_roots(source: &DatasetSource, roots: &DataRoots) -> DataRoots {
+    match &source.local_area {
+        Some(area) => roots.within(area),
+        None => roots.clone(),
+    }
 }
 
 /// Runs blocking file-system work off the async threads.

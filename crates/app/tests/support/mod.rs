@@ -46,6 +46,18 @@ impl Process {
         Self { name, child, log }
     }
 
+    /// Starts `qbench serve` on a free port and waits until it listens; answers it and the port.
+    pub(crate) fn serve(data: &Path, config: &Path, logs: &Path) -> (Self, u16) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut server = Self::start("serve", data, config, logs, &[], &["serve", "--port", &port.to_string()]);
+        wait_for(Duration::from_secs(60), "qbench serve to listen", || {
+            server.assert_running();
+            let output = server.output();
+            if output.contains("\"message\":\"qbench listening\"") { Ok(()) } else { Err(output) }
+        });
+        (server, port)
+    }
+
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -125,4 +137,12 @@ pub(crate) fn http(
     assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "a chunked reply: {head}");
     let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("{head}"));
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// POSTs `body` to `path`, asserting `expected`, and returns the reply's body.
+#[track_caller]
+pub(crate) fn post(port: u16, path: &str, body: &Value, expected: u16) -> Value {
+    let (status, reply) = http(port, "POST", path, &[], Some(body));
+    assert_eq!(status, expected, "POST {path}: {reply:#}");
+    reply
 }
