@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use apistos::ApiComponent;
 use schemars::JsonSchema;
-use schemars::r#gen::SchemaGenerator;
+use schemars::r#gen::{SchemaGenerator, SchemaSettings};
 use schemars::schema::{Schema, SchemaObject};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -100,11 +100,51 @@ fn patch_example(examples: &[serde_json::Value]) -> serde_json::Value {
     serde_json::Value::Object(first.into_iter().collect())
 }
 
+/// The path of the first field of `patch` that `schema` does not have, if any.
+///
+/// Parsing the merged result refuses an unknown field that the patch sets, but `{"typo": null}`
+/// removes nothing and would pass unseen; the schema (the very one the document publishes) knows
+/// every field. Objects of unknown shape (one-of alternatives) are left to the parser.
+fn unknown_field(
+    patch: &serde_json::Map<String, serde_json::Value>,
+    schema: &Schema,
+    definitions: &schemars::Map<String, Schema>,
+    path: &str,
+) -> Option<String> {
+    let Schema::Object(object) = schema else { return None };
+    if let Some(reference) = &object.reference {
+        let name = reference.rsplit('/').next().unwrap_or_default();
+        return definitions.get(name).and_then(|schema| unknown_field(patch, schema, definitions, path));
+    }
+    if let Some(all_of) = object.subschemas.as_ref().and_then(|subschemas| subschemas.all_of.as_ref()) {
+        return all_of.iter().find_map(|schema| unknown_field(patch, schema, definitions, path));
+    }
+    let validation = object.object.as_ref()?;
+    patch.iter().find_map(|(key, value)| {
+        let field = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let property = match validation.properties.get(key) {
+            Some(property) => property,
+            None => match validation.additional_properties.as_deref() {
+                Some(Schema::Bool(false)) => return Some(field),
+                Some(values) => values,
+                None => return None,
+            },
+        };
+        value.as_object().and_then(|nested| unknown_field(nested, property, definitions, &field))
+    })
+}
+
 /// Applies `patch` to `current` and parses the result back, naming any field the patch broke.
 pub(crate) fn merge<T: Serialize + DeserializeOwned + JsonSchema>(
     current: &T,
     patch: MergePatch<T>,
 ) -> Result<T, ApiError> {
+    let mut generator = SchemaSettings::openapi3().into_generator();
+    let schema = MergePatch::<T>::json_schema(&mut generator);
+    if let Some(field) = unknown_field(&patch.fields, &schema, generator.definitions(), "") {
+        let name = field.rsplit('.').next().unwrap_or_default().to_owned();
+        return Err(ApiError::invalid(vec![qbench_domain::Violation::new(field, format!("unknown field `{name}`"))]));
+    }
     let mut document = serde_json::to_value(current).map_err(|err| ApiError::internal(&err))?;
     json_patch::merge(&mut document, &serde_json::Value::Object(patch.fields));
     from_value(document)

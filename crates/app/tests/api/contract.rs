@@ -165,6 +165,10 @@ async fn patch_bodies_were_documented_as_free_form_objects() {
     let unknown = app.patch_json(&path, &json!({"bukket": "other"})).await;
     assert_problem(&unknown, 422);
     assert_eq!(fields(&unknown.body["errors"]), ["bukket"]);
+    // Removing a field that does not exist is no less unknown, at the top or nested.
+    let removed = app.patch_json(&path, &json!({"": null})).await;
+    assert_problem(&removed, 422);
+    assert_eq!(fields(&removed.body["errors"]), [""]);
     let renamed = app.patch_json(&path, &json!({"name": "renamed", "endpoint_url": null})).await;
     renamed.expect(200);
     assert_eq!((&renamed.body["name"], &renamed.body["endpoint_url"]), (&json!("renamed"), &Value::Null));
@@ -284,6 +288,10 @@ async fn upload_config_as_an_array_was_accepted() {
     assert_eq!(fields(&patched.body["errors"]), ["upload_config"]);
     // The object form is still fine.
     app.patch_json(&path, &json!({"upload_config": {"batch_size": 512}})).await.expect(200);
+    let nested_unknown = app.patch_json(&path, &json!({"search_config": {"typo": null}})).await;
+    assert_problem(&nested_unknown, 422);
+    assert_eq!(fields(&nested_unknown.body["errors"]), ["search_config.typo"]);
+    app.patch_json(&path, &json!({"search_config": {"queries_limit": null}, "upload_config": null})).await.expect(200);
 }
 
 /// `(schema, property, minimum, maximum)`: every bounded number of the request bodies, as
