@@ -62,7 +62,8 @@ start=$(date +%s)
 status=0
 # Every check, every phase (examples, coverage, fuzzing, stateful). `timeout` bounds the run as a
 # whole; `--max-examples` bounds each operation's fuzzing.
-timeout --kill-after=10 "$time_limit" "$schemathesis" --config-file "$root/scripts/contract.toml" \
+# Run from the temporary dir, so Schemathesis's own state (`.schemathesis/`) stays out of the checkout.
+(cd "$work" && timeout --kill-after=10 "$time_limit" "$schemathesis" --config-file "$root/scripts/contract.toml" \
   run "$base/openapi.json" \
   --checks all \
   --max-examples "$max_examples" \
@@ -70,7 +71,7 @@ timeout --kill-after=10 "$time_limit" "$schemathesis" --config-file "$root/scrip
   --no-color \
   --output-sanitize false \
   --suppress-health-check too_slow,filter_too_much \
-  "${seed_args[@]}" || status=$?
+  "${seed_args[@]}") || status=$?
 echo "contract: schemathesis finished in $(( $(date +%s) - start )) s with exit code $status"
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "contract: qbench stopped during the run; its log:" >&2
