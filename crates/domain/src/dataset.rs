@@ -37,8 +37,8 @@ impl FromStr for SourceUri {
         if uri.chars().any(char::is_control) {
             return Err(DomainError::invalid(field, "contains control characters"));
         }
-        if uri.len() > Limits::URL_LENGTH {
-            return Err(DomainError::invalid(field, format!("must be at most {} bytes", Limits::URL_LENGTH)));
+        if uri.chars().count() > Limits::URL_LENGTH {
+            return Err(DomainError::invalid(field, format!("must be at most {} characters", Limits::URL_LENGTH)));
         }
         match uri.split_once("://") {
             Some(("s3", rest)) => {

@@ -42,9 +42,9 @@ impl Limits {
     pub const OVERSAMPLING: RangeInclusive<f64> = 1.0..=100.0;
     /// Longest name of a connection, storage, dataset, experiment, vector or scalar field.
     pub const NAME_LENGTH: usize = 255;
-    /// Longest URL or URI (connection and endpoint URLs, dataset sources).
+    /// Longest URL or URI in characters (connection and endpoint URLs, dataset sources).
     pub const URL_LENGTH: usize = 2_048;
-    /// Longest credential (API keys, access and secret keys).
+    /// Longest credential in characters (API keys, access and secret keys).
     pub const SECRET_LENGTH: usize = 4_096;
     /// Longest region name.
     pub const REGION_LENGTH: usize = 64;

@@ -93,8 +93,8 @@ fn is_bidi_control(c: char) -> bool {
 fn check_secret(report: &mut ValidationReport, field: &str, secret: &str) {
     if secret.is_empty() {
         report.error(field, "must not be empty; omit it instead");
-    } else if secret.len() > Limits::SECRET_LENGTH {
-        report.error(field, format!("must be at most {} bytes", Limits::SECRET_LENGTH));
+    } else if secret.chars().count() > Limits::SECRET_LENGTH {
+        report.error(field, format!("must be at most {} characters", Limits::SECRET_LENGTH));
     } else if secret.chars().any(char::is_control) {
         report.error(field, "must not contain control characters");
     }
@@ -116,8 +116,8 @@ fn check_range(
 }
 
 fn check_http_url(report: &mut ValidationReport, field: &str, value: &str) {
-    if value.len() > Limits::URL_LENGTH {
-        return report.error(field, format!("must be at most {} bytes", Limits::URL_LENGTH));
+    if value.chars().count() > Limits::URL_LENGTH {
+        return report.error(field, format!("must be at most {} characters", Limits::URL_LENGTH));
     }
     match url::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}

@@ -1322,18 +1322,18 @@ fn urls_and_keys_of_500000_characters_are_refused() {
     check_connection(
         connection("q", &long),
         expect![[r#"
-        error   url: must be at most 2048 bytes
+        error   url: must be at most 2048 characters
     "#]],
     );
     check_storage(
         storage("datasets", |s| s.secret_key = Some(secret(&"k".repeat(500_000)))),
         expect![[r#"
-        error   secret_key: must be at most 4096 bytes
+        error   secret_key: must be at most 4096 characters
     "#]],
     );
     let source = format!("s3://datasets/{}.parquet", "a".repeat(500_000));
     let refused = source.parse::<qbench_domain::SourceUri>().unwrap_err().to_string();
-    assert!(refused.contains("at most 2048 bytes"), "{refused}");
+    assert!(refused.contains("at most 2048 characters"), "{refused}");
 }
 
 #[test]

@@ -9,7 +9,9 @@ use apistos::ApiComponent;
 use apistos::reference_or::ReferenceOr;
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::api::problem::{ApiError, ProblemKind};
 
@@ -54,7 +56,7 @@ fn is_json(req: &HttpRequest) -> bool {
 }
 
 /// Parses `bytes` as `T`, naming the field path of a shape error.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         // Some shape errors (two keys in a one-of object) surface as syntax errors mid-stream;
@@ -63,12 +65,54 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         json_error(error, well_formed)
     })?;
     deserializer.end().map_err(|err| ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {err}")))?;
+    let input: Value = serde_json::from_slice(bytes)
+        .map_err(|err| ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {err}")))?;
+    refuse_sequences(&input, &value)?;
     Ok(value)
 }
 
 /// Parses an already-read JSON value as `T`, naming the field path of a shape error.
-pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|error| json_error(error, true))
+pub fn from_value<T: DeserializeOwned + Serialize>(value: Value) -> Result<T, ApiError> {
+    let parsed = serde_path_to_error::deserialize(&value).map_err(|error| json_error(error, true))?;
+    refuse_sequences(&value, &parsed)?;
+    Ok(parsed)
+}
+
+/// Refuses an object given as a JSON array.
+///
+/// serde's derived `Deserialize` of a struct also reads a sequence of its fields in order, so
+/// `"upload_config": [null, null]` would be taken for `{}` although the document says object.
+/// Whatever the struct, writing the parsed value back shows where that happened: an array in the
+/// body is an object in what was understood.
+fn refuse_sequences<T: Serialize>(input: &Value, parsed: &T) -> Result<(), ApiError> {
+    let understood = serde_json::to_value(parsed).map_err(|err| ApiError::internal(&err))?;
+    match array_read_as_object(input, &understood, String::new()) {
+        None => Ok(()),
+        Some(path) => {
+            let field = if path.is_empty() { "body".to_owned() } else { path };
+            Err(ApiError::invalid(vec![qbench_domain::Violation::new(
+                field,
+                "invalid type: sequence, expected an object (fields are given by name)",
+            )]))
+        }
+    }
+}
+
+/// The path of the first array of `input` that `understood` holds as an object.
+fn array_read_as_object(input: &Value, understood: &Value, path: String) -> Option<String> {
+    match (input, understood) {
+        (Value::Array(_), Value::Object(_)) => Some(path),
+        (Value::Object(given), Value::Object(read)) => given.iter().find_map(|(key, value)| {
+            let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            read.get(key).and_then(|read| array_read_as_object(value, read, child))
+        }),
+        (Value::Array(given), Value::Array(read)) => given
+            .iter()
+            .zip(read)
+            .enumerate()
+            .find_map(|(index, (value, read))| array_read_as_object(value, read, format!("{path}[{index}]"))),
+        _ => None,
+    }
 }
 
 fn json_error(error: serde_path_to_error::Error<serde_json::Error>, well_formed: bool) -> ApiError {
@@ -92,7 +136,7 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>, well_formed:
     ApiError::invalid(vec![qbench_domain::Violation::new(field, message)])
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + Serialize + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 

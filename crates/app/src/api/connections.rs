@@ -97,7 +97,7 @@ pub(crate) async fn update(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
     path: Path<IdPath>,
-    body: JsonBody<patch::MergePatch>,
+    body: JsonBody<patch::MergePatch<ConnectionRequest>>,
 ) -> Result<Json<ConnectionResponse>, ApiError> {
     let id = ConnectionId::from(path.id);
     let current = state.connections.get_for_update(&caller, id).await?;

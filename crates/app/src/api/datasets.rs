@@ -102,7 +102,7 @@ pub(crate) async fn update(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
     path: Path<IdPath>,
-    body: JsonBody<patch::MergePatch>,
+    body: JsonBody<patch::MergePatch<DatasetRequest>>,
 ) -> Result<Json<DatasetResponse>, ApiError> {
     let id = DatasetId::from(path.id);
     let current = state.datasets.get_for_update(&caller, id).await?;

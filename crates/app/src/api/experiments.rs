@@ -132,7 +132,7 @@ pub(crate) async fn update(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
     path: Path<IdPath>,
-    body: JsonBody<patch::MergePatch>,
+    body: JsonBody<patch::MergePatch<ExperimentRequest>>,
 ) -> Result<Json<ExperimentResponse>, ApiError> {
     let id = ExperimentId::from(path.id);
     let current = state.experiments.get_for_update(&caller, id).await?;

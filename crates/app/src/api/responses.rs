@@ -7,9 +7,10 @@ use actix_web::body::BoxBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use apistos::ApiComponent;
-use apistos::paths::{MediaType, Response, Responses};
+use apistos::paths::{Header, MediaType, ParameterDefinition, Response, Responses};
 use apistos::reference_or::ReferenceOr;
 use qbench_repository::Page;
+use schemars::schema::{ArrayValidation, InstanceType, SchemaObject, SingleOrVec};
 use serde::Serialize;
 
 /// A JSON body answered with `status` and a `Location` header.
@@ -48,23 +49,63 @@ impl<T: Serialize> Responder for Located<T> {
     }
 }
 
-/// The OpenAPI response for `status` with `T`'s schema.
-fn documented<T: ApiComponent>(status: StatusCode) -> Option<Responses> {
-    let schema = T::schema()
+/// A reference to `T`'s component schema, or its inline schema.
+fn schema_of<T: ApiComponent>() -> Option<ReferenceOr<apistos::Schema>> {
+    T::schema()
         .map(|(name, _)| ReferenceOr::Reference { _ref: format!("#/components/schemas/{name}") })
-        .or_else(T::raw_schema)?;
+        .or_else(T::raw_schema)
+}
+
+/// `schema` as a schemars schema (a `$ref` stays a `$ref`).
+fn inline(schema: ReferenceOr<apistos::Schema>) -> apistos::Schema {
+    match schema {
+        ReferenceOr::Reference { _ref } => apistos::Schema::new_ref(_ref),
+        ReferenceOr::Object(schema) => schema,
+    }
+}
+
+/// A response header with a plain schema of `instance_type`.
+fn header(description: &str, instance_type: InstanceType, format: Option<&str>) -> ReferenceOr<Header> {
+    let schema = SchemaObject {
+        instance_type: Some(instance_type.into()),
+        format: format.map(str::to_owned),
+        ..Default::default()
+    };
+    ReferenceOr::Object(Header {
+        required: Some(true),
+        description: Some(description.to_owned()),
+        definition: Some(ParameterDefinition::Schema(Box::new(ReferenceOr::Object(schema.into())))),
+        ..Default::default()
+    })
+}
+
+/// The OpenAPI response for `status` with a JSON body of `schema` and `headers`.
+fn documented(
+    status: StatusCode,
+    schema: ReferenceOr<apistos::Schema>,
+    headers: BTreeMap<String, ReferenceOr<Header>>,
+) -> Responses {
     let response = Response {
         description: status.canonical_reason().unwrap_or_default().to_owned(),
         content: BTreeMap::from([(
             "application/json".to_owned(),
             MediaType { schema: Some(schema), ..Default::default() },
         )]),
+        headers,
         ..Default::default()
     };
-    Some(Responses {
+    Responses {
         responses: BTreeMap::from([(status.as_str().to_owned(), ReferenceOr::Object(response))]),
         ..Default::default()
-    })
+    }
+}
+
+/// The `Location` header of a `Located` answer.
+fn location_header() -> BTreeMap<String, ReferenceOr<Header>> {
+    BTreeMap::from([(
+        "Location".to_owned(),
+        header("Where the object lives, e.g. `/api/v1/runs/{id}`.", InstanceType::String, None),
+    )])
 }
 
 impl<T: ApiComponent> ApiComponent for Located<T> {
@@ -82,8 +123,8 @@ impl<T: ApiComponent> ApiComponent for Located<T> {
 
     fn responses(_content_type: Option<String>) -> Option<Responses> {
         // Creation answers 201; the one 202 (run creation) is documented the same way, with its
-        // own status filled in by `accepted_responses`.
-        documented::<T>(StatusCode::CREATED)
+        // own status filled in by `Accepted`.
+        Some(documented(StatusCode::CREATED, schema_of::<T>()?, location_header()))
     }
 }
 
@@ -112,7 +153,7 @@ impl<T: ApiComponent> ApiComponent for Accepted<T> {
     }
 
     fn responses(_content_type: Option<String>) -> Option<Responses> {
-        documented::<T>(StatusCode::ACCEPTED)
+        Some(documented(StatusCode::ACCEPTED, schema_of::<T>()?, location_header()))
     }
 }
 
@@ -186,6 +227,26 @@ impl<T: ApiComponent> ApiComponent for Paginated<T> {
     }
 
     fn responses(_content_type: Option<String>) -> Option<Responses> {
-        documented::<Vec<T>>(StatusCode::OK)
+        // A bare JSON array of `T`: `Vec<T>`'s component is `T`'s own, so the array is spelled out
+        // here (documenting the component alone made every list an object).
+        let array = SchemaObject {
+            instance_type: Some(InstanceType::Array.into()),
+            array: Some(Box::new(ArrayValidation {
+                items: Some(SingleOrVec::Single(Box::new(inline(schema_of::<T>()?)))),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let headers = BTreeMap::from([
+            (
+                "X-Total-Count".to_owned(),
+                header("How many items the whole list has.", InstanceType::Integer, Some("int64")),
+            ),
+            (
+                "Link".to_owned(),
+                header("RFC 8288 links to the `first`, `prev`, `next` and `last` pages.", InstanceType::String, None),
+            ),
+        ]);
+        Some(documented(StatusCode::OK, ReferenceOr::Object(array.into()), headers))
     }
 }

@@ -4,34 +4,40 @@ use actix_web::web::{Data, Json, Path};
 use apistos::ApiComponent;
 use apistos::api_operation;
 use qbench_domain::{ExperimentId, RunId, RunStatus};
-use qbench_repository::RunFilter;
+use qbench_repository::{Page, RunFilter};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::api::pagination::PageQuery;
+use crate::api::pagination::{MAX_OFFSET, MAX_PAGE, PageQuery};
 use crate::api::problem::{ApiError, ProblemKind};
 use crate::api::query::QueryParams;
 use crate::api::responses::{Accepted, Located, Paginated};
 use crate::api::{IdPath, location};
 use crate::auth::Authenticated;
-use crate::dto::run::{RunCanceled, RunCreated, RunResponse, RunResult};
+use crate::dto::run::{RunCanceled, RunCreated, RunResponse, RunResult, RunStatusBody};
 use crate::state::AppState;
 
 /// Filters and page of the run list.
+///
+/// The page parameters repeat `PageQuery`'s (the query-string parser cannot flatten numbers).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, ApiComponent)]
 pub struct RunListQuery {
     /// Only runs of this experiment.
     pub experiment_id: Option<Uuid>,
-    /// Only runs with this status (`CREATED`, `RUNNING`, `COMPLETED`, `FAILED`, `CANCELED`).
-    pub status: Option<String>,
+    /// Only runs with this status.
+    pub status: Option<RunStatusBody>,
     /// Items per page: 1 to 1000, default 50.
+    #[schemars(range(min = 1, max = "Page::MAX_LIMIT"))]
     pub limit: Option<u64>,
-    /// Items to skip.
+    /// Items to skip, default 0.
+    #[schemars(range(min = 0, max = "MAX_OFFSET"))]
     pub offset: Option<u64>,
-    /// 1-based page number.
+    /// 1-based page number (with `page_size`); ignored when `offset` is given.
+    #[schemars(range(min = 1, max = "MAX_PAGE"))]
     pub page: Option<u64>,
-    /// Same as `limit`.
+    /// Same as `limit`; ignored when `limit` is given.
+    #[schemars(range(min = 1, max = "Page::MAX_LIMIT"))]
     pub page_size: Option<u64>,
     /// Every user's runs instead of the caller's own: admins only (403 for anyone else).
     #[serde(default)]
@@ -76,15 +82,7 @@ pub(crate) async fn list(
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, offset: query.offset, page: query.page, page_size: query.page_size }
         .to_page()?;
-    let status = match &query.status {
-        None => None,
-        Some(status) => Some(status.parse::<RunStatus>().map_err(|_| {
-            ApiError::bad_parameter(
-                "status",
-                format!("`{status}` is not one of CREATED, RUNNING, COMPLETED, FAILED, CANCELED"),
-            )
-        })?),
-    };
+    let status = query.status.map(RunStatus::from);
     let filter = RunFilter { experiment_id: query.experiment_id.map(ExperimentId::from), status, owner: None };
     let listed = state.runs.list(&caller, filter, query.all, page).await?;
     Ok(Paginated::new(listed.items.iter().map(RunResponse::from).collect(), listed.total, page))

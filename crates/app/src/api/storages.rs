@@ -97,7 +97,7 @@ pub(crate) async fn update(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
     path: Path<IdPath>,
-    body: JsonBody<patch::MergePatch>,
+    body: JsonBody<patch::MergePatch<StorageRequest>>,
 ) -> Result<Json<StorageResponse>, ApiError> {
     let id = StorageId::from(path.id);
     let current = state.storages.get_for_update(&caller, id).await?;

@@ -8,17 +8,22 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::dto::bounds;
+
 /// A Qdrant connection to register (also the shape a PATCH merges into).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
 #[serde(deny_unknown_fields)]
 #[schemars(example = "ConnectionRequest::example")]
 pub struct ConnectionRequest {
     /// Unique name.
+    #[schemars(length(min = 1, max = "bounds::NAME_LENGTH"))]
     pub name: String,
     /// `http(s)://host:port` of the Qdrant server (REST 6333 or gRPC 6334).
+    #[schemars(length(min = 1, max = "bounds::URL_LENGTH"))]
     pub url: String,
     /// API key of the Qdrant server; stored encrypted, never shown again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = "bounds::SECRET_LENGTH"))]
     pub api_key: Option<String>,
 }
 

@@ -9,8 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::dto::Violations;
 use crate::dto::vector::{VectorInput, VectorParams, vectors_from_domain, vectors_to_domain};
+use crate::dto::{Violations, bounds};
 
 /// The vectors and payload columns of a dataset.
 ///
@@ -19,8 +19,9 @@ use crate::dto::vector::{VectorInput, VectorParams, vectors_from_domain, vectors
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaConfigBody {
-    /// Columns copied into each point's payload.
+    /// Columns copied into each point's payload (at most 1024, each named once).
     #[serde(default)]
+    #[schemars(length(max = "bounds::SCALAR_FIELDS"), inner(length(min = 1, max = "bounds::NAME_LENGTH")))]
     pub scalar_fields: Vec<String>,
     /// Named vectors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,8 +75,10 @@ impl SchemaConfigBody {
 #[schemars(example = "DatasetRequest::example")]
 pub struct DatasetRequest {
     /// Name.
+    #[schemars(length(min = 1, max = "bounds::NAME_LENGTH"))]
     pub name: String,
     /// `s3://bucket/key`, `https://…`, `file://…` or a path relative to the data dir.
+    #[schemars(length(min = 1, max = "bounds::URL_LENGTH"))]
     pub source_uri: String,
     /// Storage whose credentials read an `s3://` source.
     #[serde(default, skip_serializing_if = "Option::is_none")]

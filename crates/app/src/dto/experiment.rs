@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::problem::FieldError;
-use crate::dto::Violations;
 use crate::dto::vector::{VectorInput, vectors_from_domain, vectors_to_domain};
+use crate::dto::{Violations, bounds};
 
 /// Index type of a vector.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema)]
@@ -34,14 +34,17 @@ pub struct IndexBody {
     /// `hnsw` (default) or `plain`.
     #[serde(rename = "type", default)]
     pub index_type: IndexType,
-    /// Edges per node; 0 disables the graph. Default 16.
+    /// Edges per node, 0 to 512; 0 disables the graph. Default 16.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = "bounds::M_MIN", max = "bounds::M_MAX"))]
     pub m: Option<u32>,
-    /// Build-time neighbours; at least 4. Default 100.
+    /// Build-time neighbours, 4 to 4096. Default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = "bounds::EF_CONSTRUCT_MIN", max = "bounds::EF_CONSTRUCT_MAX"))]
     pub ef_construct: Option<u32>,
-    /// KB below which a segment is scanned instead of searched; at least 10.
+    /// KB below which a segment is scanned instead of searched, 10 to 100000000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = "bounds::FULL_SCAN_THRESHOLD_MIN", max = "bounds::FULL_SCAN_THRESHOLD_MAX"))]
     pub full_scan_threshold: Option<u32>,
     /// Keep the graph on disk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,6 +68,7 @@ pub struct ScalarBody {
     pub scalar_type: ScalarTypeBody,
     /// Quantile, 0.5 to 1.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = "bounds::QUANTILE_MIN", max = "bounds::QUANTILE_MAX"))]
     pub quantile: Option<f64>,
     /// Keep quantized vectors in RAM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,8 +152,9 @@ pub struct SearchQuantizationBody {
     /// Re-score candidates with the original vectors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rescore: Option<bool>,
-    /// Candidates fetched = oversampling × k; at least 1.0.
+    /// Candidates fetched = oversampling × k; 1.0 to 100.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = "bounds::OVERSAMPLING_MIN", max = "bounds::OVERSAMPLING_MAX"))]
     pub oversampling: Option<f64>,
 }
 
@@ -158,9 +163,9 @@ pub struct SearchQuantizationBody {
 #[serde(untagged)]
 pub enum OneOrMany {
     /// A single value.
-    One(u32),
+    One(#[schemars(range(min = "bounds::HNSW_EF_MIN", max = "bounds::HNSW_EF_MAX"))] u32),
     /// Several values, each a search setting.
-    Many(Vec<u32>),
+    Many(#[schemars(inner(range(min = "bounds::HNSW_EF_MIN", max = "bounds::HNSW_EF_MAX")))] Vec<u32>),
 }
 
 impl Default for OneOrMany {
@@ -183,6 +188,7 @@ fn default_parallel() -> u32 {
 pub struct SearchConfigBody {
     /// Results per query, 1 to 10000. Default 10.
     #[serde(default = "default_k")]
+    #[schemars(range(min = "bounds::K_MIN", max = "bounds::K_MAX"))]
     pub k: u32,
     /// `hnsw_ef` values, each one search setting (each at least `k`); empty means Qdrant's default.
     #[serde(default)]
@@ -195,12 +201,15 @@ pub struct SearchConfigBody {
     pub quantization: Option<SearchQuantizationBody>,
     /// Concurrent search clients, 1 to 256. Default 1.
     #[serde(default = "default_parallel")]
+    #[schemars(range(min = "bounds::PARALLEL_MIN", max = "bounds::PARALLEL_MAX"))]
     pub parallel: u32,
-    /// Use at most this many test queries.
+    /// Use at most this many test queries, 1 to 1000000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = "bounds::QUERIES_LIMIT_MIN", max = "bounds::QUERIES_LIMIT_MAX"))]
     pub queries_limit: Option<u32>,
-    /// Vectors to query; default every vector of the experiment.
+    /// Vectors to query (at least one); default every vector of the experiment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
     pub vectors: Option<Vec<String>>,
 }
 
@@ -216,9 +225,11 @@ impl Default for SearchConfigBody {
 pub struct UploadConfigBody {
     /// Points per upsert request (1..=65536); default 256.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = "bounds::UPLOAD_BATCH_SIZE_MIN", max = "bounds::UPLOAD_BATCH_SIZE_MAX"))]
     pub batch_size: Option<u32>,
     /// Upsert requests in flight at once (1..=64); default 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = "bounds::UPLOAD_PARALLEL_MIN", max = "bounds::UPLOAD_PARALLEL_MAX"))]
     pub parallel: Option<u32>,
 }
 
@@ -238,6 +249,7 @@ impl UploadConfigBody {
 #[schemars(example = "ExperimentRequest::example")]
 pub struct ExperimentRequest {
     /// Name.
+    #[schemars(length(min = 1, max = "bounds::NAME_LENGTH"))]
     pub name: String,
     /// Dataset to load.
     pub dataset_id: Uuid,

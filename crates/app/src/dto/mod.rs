@@ -13,6 +13,49 @@ pub mod vector;
 use qbench_domain::{Secret, Violation, mask_secret};
 use secrecy::ExposeSecret;
 
+/// The domain's [`qbench_domain::Limits`] as single numbers, for the schemas' `range` and `length`
+/// attributes (which take a literal or a path, not an expression), so that the document states
+/// exactly the ranges the server accepts.
+pub(crate) mod bounds {
+    use qbench_domain::Limits;
+
+    pub(crate) const DIMENSION_MIN: u32 = *Limits::DIMENSION.start();
+    pub(crate) const DIMENSION_MAX: u32 = *Limits::DIMENSION.end();
+    pub(crate) const K_MIN: u32 = *Limits::K.start();
+    pub(crate) const K_MAX: u32 = *Limits::K.end();
+    pub(crate) const M_MIN: u32 = *Limits::M.start();
+    pub(crate) const M_MAX: u32 = *Limits::M.end();
+    pub(crate) const EF_CONSTRUCT_MIN: u32 = *Limits::EF_CONSTRUCT.start();
+    pub(crate) const EF_CONSTRUCT_MAX: u32 = *Limits::EF_CONSTRUCT.end();
+    pub(crate) const HNSW_EF_MIN: u32 = *Limits::HNSW_EF.start();
+    pub(crate) const HNSW_EF_MAX: u32 = *Limits::HNSW_EF.end();
+    pub(crate) const FULL_SCAN_THRESHOLD_MIN: u32 = *Limits::FULL_SCAN_THRESHOLD.start();
+    pub(crate) const FULL_SCAN_THRESHOLD_MAX: u32 = *Limits::FULL_SCAN_THRESHOLD.end();
+    pub(crate) const PARALLEL_MIN: u32 = *Limits::PARALLEL.start();
+    pub(crate) const PARALLEL_MAX: u32 = *Limits::PARALLEL.end();
+    pub(crate) const QUERIES_LIMIT_MIN: u32 = *Limits::QUERIES_LIMIT.start();
+    pub(crate) const QUERIES_LIMIT_MAX: u32 = *Limits::QUERIES_LIMIT.end();
+    pub(crate) const UPLOAD_BATCH_SIZE_MIN: u32 = *Limits::UPLOAD_BATCH_SIZE.start();
+    pub(crate) const UPLOAD_BATCH_SIZE_MAX: u32 = *Limits::UPLOAD_BATCH_SIZE.end();
+    pub(crate) const UPLOAD_PARALLEL_MIN: u32 = *Limits::UPLOAD_PARALLEL.start();
+    pub(crate) const UPLOAD_PARALLEL_MAX: u32 = *Limits::UPLOAD_PARALLEL.end();
+    pub(crate) const QUANTILE_MIN: f64 = *Limits::QUANTILE.start();
+    pub(crate) const QUANTILE_MAX: f64 = *Limits::QUANTILE.end();
+    pub(crate) const OVERSAMPLING_MIN: f64 = *Limits::OVERSAMPLING.start();
+    pub(crate) const OVERSAMPLING_MAX: f64 = *Limits::OVERSAMPLING.end();
+    pub(crate) const NAME_LENGTH: usize = Limits::NAME_LENGTH;
+    pub(crate) const URL_LENGTH: usize = Limits::URL_LENGTH;
+    pub(crate) const SECRET_LENGTH: usize = Limits::SECRET_LENGTH;
+    pub(crate) const REGION_LENGTH: usize = Limits::REGION_LENGTH;
+    pub(crate) const SCALAR_FIELDS: usize = Limits::SCALAR_FIELDS;
+    /// S3 bucket names as `is_bucket_name` accepts them: lowercase letters, digits, dots and
+    /// hyphens, starting and ending with a letter or digit, never two dots in a row (with the
+    /// length, 3 to 63, given separately).
+    pub(crate) const BUCKET_PATTERN: &str = r"^[a-z0-9]((\.?[a-z0-9-])*\.?[a-z0-9])?$";
+    /// Regions: lowercase letters, digits and hyphens.
+    pub(crate) const REGION_PATTERN: &str = "^[a-z0-9-]+$";
+}
+
 /// A secret field after a merge: a client that sends back the masked value it was shown
 /// (`"****3y"`) keeps the stored secret instead of replacing it with the mask.
 pub(crate) fn unmask(sent: Option<String>, stored: Option<&Secret>) -> Option<String> {

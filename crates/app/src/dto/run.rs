@@ -23,6 +23,18 @@ pub enum RunStatusBody {
     Canceled,
 }
 
+impl From<RunStatusBody> for RunStatus {
+    fn from(status: RunStatusBody) -> Self {
+        match status {
+            RunStatusBody::Created => Self::Created,
+            RunStatusBody::Running => Self::Running,
+            RunStatusBody::Completed => Self::Completed,
+            RunStatusBody::Failed => Self::Failed,
+            RunStatusBody::Canceled => Self::Canceled,
+        }
+    }
+}
+
 impl From<RunStatus> for RunStatusBody {
     fn from(status: RunStatus) -> Self {
         match status {

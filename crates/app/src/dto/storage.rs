@@ -8,6 +8,8 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::dto::bounds;
+
 /// An S3-compatible storage to register (also the shape a PATCH merges into).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
 #[serde(deny_unknown_fields)]
@@ -15,20 +17,27 @@ use uuid::Uuid;
 pub struct StorageRequest {
     /// Optional name, unique when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = "bounds::NAME_LENGTH"))]
     pub name: Option<String>,
-    /// Bucket.
+    /// Bucket: 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter
+    /// or digit, no `..`.
+    #[schemars(length(min = 3, max = 63), regex = "bounds::BUCKET_PATTERN")]
     pub bucket: String,
-    /// Region; default `us-east-1`.
+    /// Region (lowercase letters, digits and hyphens); default `us-east-1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = "bounds::REGION_LENGTH"), regex = "bounds::REGION_PATTERN")]
     pub region: Option<String>,
     /// Endpoint of an S3-compatible server (MinIO); omit for AWS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = "bounds::URL_LENGTH"))]
     pub endpoint_url: Option<String>,
-    /// Access key id; stored encrypted.
+    /// Access key id (with `secret_key`); stored encrypted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = "bounds::SECRET_LENGTH"))]
     pub access_key: Option<String>,
-    /// Secret access key; stored encrypted, never shown again.
+    /// Secret access key (with `access_key`); stored encrypted, never shown again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = "bounds::SECRET_LENGTH"))]
     pub secret_key: Option<String>,
 }
 

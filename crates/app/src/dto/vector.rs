@@ -7,19 +7,21 @@ use qbench_domain::{Dimension, Distance, VectorName, VectorSpec};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::dto::Violations;
+use crate::dto::{Violations, bounds};
 
 /// A named vector in full: dimension, distance (default `Cosine`) and Parquet column.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
 #[serde(deny_unknown_fields)]
 pub struct VectorParams {
     /// Number of components, 1 to 65536.
+    #[schemars(range(min = "bounds::DIMENSION_MIN", max = "bounds::DIMENSION_MAX"))]
     pub dim: u32,
     /// `Cosine` (default), `Euclid` (alias `Euclidean`), `Dot` or `Manhattan`; case-insensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distance: Option<String>,
     /// Parquet column holding the vector; defaults to the vector's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
     pub column: Option<String>,
 }
 
@@ -28,7 +30,7 @@ pub struct VectorParams {
 #[serde(untagged)]
 pub enum VectorInput {
     /// Shorthand: the dimension; the distance is `Cosine`.
-    Dim(u32),
+    Dim(#[schemars(range(min = "bounds::DIMENSION_MIN", max = "bounds::DIMENSION_MAX"))] u32),
     /// Full form.
     Params(VectorParams),
 }

@@ -13,6 +13,7 @@ mod access;
 mod api_keys;
 mod auth;
 mod constraints;
+mod contract;
 mod engine;
 mod errors;
 mod failures;
