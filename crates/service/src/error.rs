@@ -28,6 +28,10 @@ pub enum ServiceError {
     /// A dependency is down; retrying later may work.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The server is configured wrongly for what is stored (e.g. another secret key); the message
+    /// names the setting and holds no secret, so clients may see it.
+    #[error("misconfigured: {0}")]
+    Misconfigured(String),
     /// Anything else; the message is for logs, not for clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -45,6 +49,10 @@ impl From<RepositoryError> for ServiceError {
                 Self::Conflict(error.to_string())
             }
             RepositoryError::Unavailable(reason) => Self::Unavailable(reason),
+            RepositoryError::SecretKeyMismatch { entity, id } => Self::Misconfigured(format!(
+                "the stored secrets (first met: {entity} {id}) do not open with this server's QBENCH_SECRET_KEY: \
+                 start qbench with the key they were stored with"
+            )),
             RepositoryError::Corrupt { .. } | RepositoryError::Internal(_) => Self::Internal(error.to_string()),
         }
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::SecretCipher;
+use crate::{CipherError, SecretCipher};
 
 /// Identifies the stored row a column value belongs to, for errors and for sealing secrets.
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +68,8 @@ impl RowRef {
             .transpose()
     }
 
-    /// Opens this row's sealed `column`; `Corrupt` when the key does not match.
+    /// Opens this row's sealed `column`; `SecretKeyMismatch` when the key does not match, `Corrupt`
+    /// when the value is not a sealed secret.
     pub(crate) fn open(
         &self,
         cipher: &SecretCipher,
@@ -77,9 +78,14 @@ impl RowRef {
     ) -> Result<Option<SecretString>, RepositoryError> {
         stored
             .map(|stored| {
-                cipher
-                    .decrypt(stored, &self.secret_context(column))
-                    .map_err(|error| self.corrupt(format!("secret `{column}`: {error}")))
+                cipher.decrypt(stored, &self.secret_context(column)).map_err(|error| match error {
+                    CipherError::KeyMismatch => {
+                        RepositoryError::SecretKeyMismatch { entity: self.entity, id: self.id.to_string() }
+                    }
+                    CipherError::InvalidKey(_) | CipherError::UnknownFormat | CipherError::Encrypt => {
+                        self.corrupt(format!("secret `{column}`: {error}"))
+                    }
+                })
             })
             .transpose()
     }

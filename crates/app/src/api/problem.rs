@@ -293,6 +293,10 @@ impl From<ServiceError> for ApiError {
                 tracing::warn!(%reason, "dependency unavailable");
                 Self::new(ProblemKind::Unavailable, "a dependency of qbench is unavailable; retry later")
             }
+            ServiceError::Misconfigured(detail) => {
+                tracing::error!(%detail, "qbench is misconfigured");
+                Self::new(ProblemKind::Unavailable, detail)
+            }
             ServiceError::Internal(cause) => Self::internal(&cause),
         }
     }

@@ -148,7 +148,7 @@ async fn identify_key(api_keys: &ApiKeyService, key: &str) -> Result<Caller, Aut
             tracing::warn!(target: "audit", "invalid API key refused");
             Err(AuthError::InvalidApiKey)
         }
-        Err(error @ (ServiceError::Unavailable(_) | ServiceError::Internal(_))) => {
+        Err(error @ (ServiceError::Unavailable(_) | ServiceError::Misconfigured(_) | ServiceError::Internal(_))) => {
             tracing::error!(error = %error, "API keys cannot be checked");
             Err(AuthError::Unavailable)
         }

@@ -86,7 +86,7 @@ async fn fresh_postgres_database() -> String {
 }
 
 /// Base64 of 32 random bytes, a valid `QBENCH_SECRET_KEY`.
-fn random_secret_key() -> String {
+pub(crate) fn random_secret_key() -> String {
     let mut bytes = Vec::with_capacity(32);
     bytes.extend_from_slice(Uuid::new_v4().as_bytes());
     bytes.extend_from_slice(Uuid::new_v4().as_bytes());
@@ -199,6 +199,15 @@ impl TestApp {
         let Self { call, backend, env, dir, .. } = self;
         // Dropping the service drops the state and with it the database pool.
         drop(call);
+        start(backend, env, dir).await
+    }
+
+    /// Stops this app and starts a new one on the same data dir and database with `changes` to its
+    /// environment (e.g. another `QBENCH_SECRET_KEY`).
+    pub(crate) async fn restart_with(self, changes: &[(&str, &str)]) -> TestApp {
+        let Self { call, backend, mut env, dir, .. } = self;
+        drop(call);
+        env.extend(changes.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
         start(backend, env, dir).await
     }
 

@@ -55,3 +55,29 @@ async fn a_restart_keeps_every_object(backend: Backend) {
     app.start_run(experiment["id"].as_str().unwrap()).await;
     app.assert_never_shown("my-secret-api-key-3y");
 }
+
+/// Regression (issue 11): with another `QBENCH_SECRET_KEY`, `GET /connections` and `GET /storage`
+/// answered 500 for the whole list. The cause is the server's configuration, so they answer 503
+/// naming the variable to fix (and no secret, and no internal error id).
+#[actix_web::test]
+async fn another_secret_key_made_the_lists_answer_500_and_now_names_qbench_secret_key() {
+    let app = crate::helpers::spawn_app().await;
+    app.create(
+        "/api/v1/connections",
+        json!({"name": "remote", "url": "http://qdrant.test:6333", "api_key": "key-of-the-first-server"}),
+    )
+    .await;
+    app.create(
+        "/api/v1/storage",
+        json!({"bucket": "datasets", "access_key": "first-access", "secret_key": "first-secret-key"}),
+    )
+    .await;
+    let app = app.restart_with(&[("QBENCH_SECRET_KEY", &crate::helpers::random_secret_key())]).await;
+    for path in ["/api/v1/connections", "/api/v1/storage"] {
+        let reply = app.get(path).await;
+        reply.expect(503);
+        let detail = reply.body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("QBENCH_SECRET_KEY"), "{path}: {:#}", reply.body);
+        assert!(!reply.text.contains("first-secret-key") && !reply.text.contains("key-of-the-first-server"));
+    }
+}

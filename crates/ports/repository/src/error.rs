@@ -93,6 +93,16 @@ pub enum RepositoryError {
         /// Why.
         reason: String,
     },
+    /// A stored secret does not open with this process's secret key: the key differs from the one
+    /// it was stored with (a server started with another `QBENCH_SECRET_KEY`). A configuration
+    /// fault of the server, not damage: every secret of the deployment reads the same.
+    #[error("the secret of stored {entity} {id} does not open with this server's secret key")]
+    SecretKeyMismatch {
+        /// Kind of object.
+        entity: Entity,
+        /// Its id.
+        id: String,
+    },
     /// Any other database failure.
     #[error("database error: {0}")]
     Internal(String),

@@ -116,11 +116,10 @@ async fn postgres_stores_secrets_encrypted_only() {
 #[track_caller]
 fn assert_key_mismatch<T: std::fmt::Debug>(result: Result<T, RepositoryError>, entity: Entity, id: String) {
     match result {
-        Err(RepositoryError::Corrupt { entity: found, id: found_id, reason }) => {
+        Err(RepositoryError::SecretKeyMismatch { entity: found, id: found_id }) => {
             assert_eq!((found, found_id), (entity, id));
-            assert!(reason.contains("secret key does not match"), "{reason}");
         }
-        other => panic!("expected Corrupt, got {other:?}"),
+        other => panic!("expected SecretKeyMismatch, got {other:?}"),
     }
 }
 
