@@ -2,7 +2,8 @@
 # What executing each run in a child process costs (worker.isolation = "process", the default)
 # against executing it in the worker's own process ("in-process"), measured in one sitting:
 #   start-up: wall time of a tiny run (start_time to end_time), STARTUP_RUNS runs per mode;
-#   search:   QPS per hnsw_ef of the same 100k x 768 experiment, RUNS runs per mode, interleaved.
+#   search:   QPS per hnsw_ef of the same 100k x 768 experiment, RUNS runs per mode, interleaved,
+#             with `qbench bench` (in process, on its own multi-threaded runtime) as a third series.
 # Two servers (one per mode) share one data root and take turns, so they never run at once.
 #
 #   scripts/bench-isolation.sh            # needs a release build: cargo build --release -p qbench-app
@@ -88,11 +89,15 @@ for mode in process in-process; do
 done
 
 echo "== search: QPS per hnsw_ef of ${ROWS} x ${DIM}, 1 client, $RUNS runs each, interleaved"
-for mode in process in-process; do : >"$WORK/qps-$mode"; done
+summary="' '.join(f\"{r['hnsw_ef']}={r['qps']:.0f}\" for r in m['results']) + f\" upload={m['upload_seconds']:.1f}s index={m['index_seconds']:.1f}s\""
+for mode in process in-process cli; do : >"$WORK/qps-$mode"; done
 for _ in $(seq 1 "$RUNS"); do
   for mode in process in-process; do
-    run "$mode" "${BIG[$mode]}" | json "' '.join(f\"{r['hnsw_ef']}={r['qps']:.0f}\" for r in d['metrics']['results']) + f\" upload={d['metrics']['upload_seconds']:.1f}s index={d['metrics']['index_seconds']:.1f}s\"" | tee -a "$WORK/qps-$mode" | sed "s/^/$mode: /"
+    run "$mode" "${BIG[$mode]}" | json "(lambda m: $summary)(d['metrics'])" | tee -a "$WORK/qps-$mode" | sed "s/^/$mode: /"
   done
+  QBENCH_DATA_DIR="$WORK/cli" "$Q" bench --dataset "$WORK/root/big-$ROWS-$DIM" --vectors "text:$DIM:Cosine" \
+    --m 16 --ef-construct 100 --hnsw-ef 64,128,256 --k 10 --parallel 1 --json "$WORK/cli.json" >/dev/null 2>&1
+  json "(lambda m: $summary)(d.get('metrics', d))" <"$WORK/cli.json" | tee -a "$WORK/qps-cli" | sed "s/^/cli: /"
 done
 python3 - "$WORK" <<'PY'
 import re, statistics, sys
@@ -100,7 +105,10 @@ work = sys.argv[1]
 def table(mode):
     rows = [dict(re.findall(r"(\d+)=(\d+)", line)) for line in open(f"{work}/qps-{mode}")]
     return {ef: statistics.median(float(row[ef]) for row in rows) for ef in rows[0]}
-process, inproc = table("process"), table("in-process")
+process, inproc, cli = table("process"), table("in-process"), table("cli")
 for ef in process:
-    print(f"hnsw_ef={ef}: process {process[ef]:.0f} QPS, in-process {inproc[ef]:.0f} QPS, ratio {process[ef] / inproc[ef]:.3f}")
+    print(
+        f"hnsw_ef={ef}: process {process[ef]:.0f} QPS, in-process {inproc[ef]:.0f} ({process[ef] / inproc[ef]:.3f}), "
+        f"qbench bench {cli[ef]:.0f} ({process[ef] / cli[ef]:.3f})"
+    )
 PY
