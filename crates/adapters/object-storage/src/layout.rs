@@ -33,7 +33,8 @@ pub(crate) struct FileRef {
     pub(crate) name: String,
     /// Its path in the store (for a local symlink, the path of the file it points to).
     pub(crate) path: Path,
-    /// Its URI, for results and messages.
+    /// How it is named to users (messages, inspections): its URI, or a local file's path
+    /// relative to its data root.
     pub(crate) uri: String,
     /// Its size in bytes.
     pub(crate) size: u64,
@@ -156,7 +157,7 @@ async fn stat(location: &Location, path: &Path) -> Result<FileRef, StorageError>
         StoreKind::Local(_) => {
             let fs_path = local_path(path);
             let path = path.clone();
-            let uri = location.kind.uri(&path);
+            let uri = location.kind.shown(&path);
             blocking(move || {
                 let metadata =
                     std::fs::metadata(&fs_path).map_err(|_| StorageError::NotFound { location: uri.clone() })?;
@@ -170,7 +171,7 @@ async fn stat(location: &Location, path: &Path) -> Result<FileRef, StorageError>
             .await?
         }
         StoreKind::S3 { .. } | StoreKind::Http { .. } => {
-            let uri = location.kind.uri(path);
+            let uri = location.kind.shown(path);
             let meta = location.store.head(path).await.map_err(|error| error::from_store(&uri, &error))?;
             Ok(file_ref(location, meta))
         }
@@ -239,7 +240,7 @@ where
         let path = crate::location::object_path(&entry.path(), &canonical)?;
         let listed = Path::from_absolute_path(entry.path()).unwrap_or_else(|_| path.clone());
         let version = modified(&metadata);
-        files.push(FileRef { name: name.to_owned(), path, uri: kind.uri(&listed), size: metadata.len(), version });
+        files.push(FileRef { name: name.to_owned(), path, uri: kind.shown(&listed), size: metadata.len(), version });
     }
     Ok(files)
 }
@@ -261,7 +262,7 @@ async fn probe(location: &Location, dir: &Path) -> Result<Vec<FileRef>, StorageE
 fn file_ref(location: &Location, meta: ObjectMeta) -> FileRef {
     FileRef {
         name: meta.location.filename().unwrap_or_default().to_owned(),
-        uri: location.kind.uri(&meta.location),
+        uri: location.kind.shown(&meta.location),
         size: meta.size,
         version: meta.e_tag.or_else(|| Some(meta.last_modified.to_rfc3339())),
         path: meta.location,

@@ -63,6 +63,16 @@ impl StoreKind {
             Self::Local(_) => format!("file:///{path}"),
         }
     }
+
+    /// How an object of this store is named to users: its URI, but a local file by its path
+    /// relative to the data root it lies in, so that no server path reaches a message or an
+    /// inspection.
+    pub(crate) fn shown(&self, path: &Path) -> String {
+        match self {
+            Self::S3 { .. } | Self::Http { .. } => self.uri(path),
+            Self::Local(roots) => roots.shown(FsPath::new(&format!("/{path}"))),
+        }
+    }
 }
 
 /// What a URI names.

@@ -81,9 +81,11 @@ fn failure<'a>(run: &'a Value, phase: &str) -> &'a str {
     error
 }
 
-/// The URI the engine names a local file by.
-fn file_uri(path: &Path) -> String {
-    format!("file://{}", std::fs::canonicalize(path).unwrap().display())
+/// How a run's error names a local file: relative to its data root, never by its server path.
+fn file_uri(app: &TestApp, path: &Path) -> String {
+    let shown = path.strip_prefix(app.data_dir()).unwrap().display().to_string();
+    assert!(!shown.starts_with('/'), "{shown}");
+    shown
 }
 
 #[actix_web::test]
@@ -125,8 +127,10 @@ async fn a_file_that_is_not_parquet_fails_the_run_in_prepare_naming_it() {
     let dataset = register_dataset(&app, "garbage.parquet", 8).await;
     let run = run_experiment(&app, &dataset, &embedded).await;
     let error = failure(&run, "prepare");
-    assert!(error.starts_with(&format!("prepare: {}: ", file_uri(&path))), "{error}");
+    assert!(error.starts_with(&format!("prepare: {}: ", file_uri(&app, &path))), "{error}");
     assert!(error.contains("Parquet") && error.contains("footer"), "the error says what is wrong: {error}");
+    // Regression (issue 11): errors showed absolute server paths.
+    assert!(!error.contains(&app.data_dir().display().to_string()), "no server path: {error}");
 }
 
 #[actix_web::test]
@@ -140,7 +144,7 @@ async fn a_truncated_parquet_file_fails_the_run_in_prepare_naming_it() {
     let dataset = register_dataset(&app, "truncated/", 8).await;
     let run = run_experiment(&app, &dataset, &embedded).await;
     let error = failure(&run, "prepare");
-    assert!(error.starts_with(&format!("prepare: {}: ", file_uri(&train))), "{error}");
+    assert!(error.starts_with(&format!("prepare: {}: ", file_uri(&app, &train))), "{error}");
     assert!(error.contains("footer"), "the error says what is wrong: {error}");
 }
 
@@ -159,7 +163,7 @@ async fn a_corrupt_page_fails_the_run_in_prepare_naming_the_file_and_row_group()
     let dataset = register_dataset(&app, "pages/", 8).await;
     let run = run_experiment(&app, &dataset, &embedded).await;
     let error = failure(&run, "prepare");
-    assert!(error.starts_with(&format!("prepare: {}, row group 0: ", file_uri(&train))), "{error}");
+    assert!(error.starts_with(&format!("prepare: {}, row group 0: ", file_uri(&app, &train))), "{error}");
 }
 
 #[actix_web::test]
@@ -175,7 +179,7 @@ async fn vectors_of_another_dimension_fail_the_run_in_prepare_naming_the_column(
         error,
         format!(
             "prepare: {}, column `v`: the column holds fixed-size lists of 4 values, the schema says dim 8",
-            file_uri(&train)
+            file_uri(&app, &train)
         )
     );
 }

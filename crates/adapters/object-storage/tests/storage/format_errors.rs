@@ -20,13 +20,13 @@ async fn a_missing_vector_column_is_named_by_inspect_and_by_the_stream() {
     let error = inspect(&env.storage, &source("x.parquet"), &schema).await.unwrap_err();
     assert_format(
         &error,
-        "/x.parquet",
+        "x.parquet",
         Some("dense"),
         None,
         "the column of vector `dense` (dim 4) is missing; the file has columns other",
     );
     let error = read_error(&env.storage, &source("x.parquet"), &schema, DatasetPart::Train).await;
-    assert_format(&error, "/x.parquet", Some("dense"), None, "is missing");
+    assert_format(&error, "x.parquet", Some("dense"), None, "is missing");
 }
 
 #[tokio::test]
