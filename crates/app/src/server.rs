@@ -15,7 +15,7 @@ use apistos::tag::Tag;
 use apistos::{RedocConfig, SwaggerUIConfig};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use qbench_repository::{RepositoryError, RunRepository};
-use qbench_service::{ApiKeyService, ServiceError};
+use qbench_service::{ApiKeyService, MemoryBudget, ServiceError};
 use qbench_sql::SqlDatabase;
 use secrecy::ExposeSecret;
 use tokio::signal::unix::{SignalKind, signal};
@@ -184,6 +184,14 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
         .clone()
         .with_reader(engine.storage.clone(), engine.default_s3.clone())
         .with_local_access(settings.local_access());
+    if let Some(bytes) = settings.memory_budget() {
+        state.runs = state.runs.clone().with_memory_budget(MemoryBudget {
+            datasets: repositories.datasets.clone(),
+            connections: repositories.connections.clone(),
+            bytes,
+            default_queries: settings.worker.queries as u64,
+        });
+    }
     state.connections.ensure_builtin().await?;
     let mut worker =
         RunWorker::new(repositories.runs.clone(), engine.execution(&repositories, settings), worker_settings(settings));

@@ -8,8 +8,8 @@ use qbench_repository::{
     Entity, ExperimentRepository, Listed, Page, RepositoryError, RunFilter, RunQueue, RunRepository,
 };
 
-use crate::ServiceError;
 use crate::access::ensure_seen;
+use crate::{MemoryBudget, ServiceError};
 
 /// How often a cancel re-reads a run that changed under it before giving up.
 const CANCEL_ATTEMPTS: usize = 3;
@@ -24,6 +24,7 @@ pub struct RunService {
     runs: Arc<dyn RunRepository>,
     experiments: Arc<dyn ExperimentRepository>,
     queue: Arc<dyn RunQueue>,
+    budget: Option<MemoryBudget>,
 }
 
 impl RunService {
@@ -33,7 +34,13 @@ impl RunService {
         experiments: Arc<dyn ExperimentRepository>,
         queue: Arc<dyn RunQueue>,
     ) -> Self {
-        Self { runs, experiments, queue }
+        Self { runs, experiments, queue, budget: None }
+    }
+
+    /// The same service, refusing to queue a run whose embedded collection would exceed `budget`.
+    pub fn with_memory_budget(mut self, budget: MemoryBudget) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// The run with `id`, if `caller` sees it; `NotFound` otherwise.
@@ -50,6 +57,9 @@ impl RunService {
         caller.require(Role::Editor)?;
         let experiment = self.experiments.get(experiment_id).await?;
         ensure_seen(caller, &experiment.owner, Entity::Experiment, experiment_id)?;
+        if let Some(budget) = &self.budget {
+            budget.check(&experiment).await?;
+        }
         let run = Run::new(experiment_id, caller.user(), now());
         self.runs.insert(&run).await?;
         // The stored run is the source of truth: if the notification fails, the run still waits

@@ -273,3 +273,37 @@ async fn a_run_over_the_memory_budget_fails_in_prepare_with_the_estimate() {
     let collections = std::fs::read_dir(app.data_dir().join("engine")).map(Iterator::count).unwrap_or(0);
     assert_eq!(collections, 0, "no collection was created");
 }
+
+/// On a dataset whose rows are known from its inspection, a run over the memory budget is refused
+/// before it is queued: 422 naming `dataset_id`, with the estimate, and no run stored.
+#[actix_web::test]
+async fn a_run_over_the_memory_budget_on_an_inspected_dataset_is_refused_422_before_it_is_queued() {
+    let app =
+        helpers::spawn_app_with(helpers::Backend::Sqlite, &[("QBENCH_ENGINE__MEMORY_BUDGET_BYTES", "100000")]).await;
+    let embedded = app.builtin_connection_id().await;
+    write_dataset(app.data_dir(), "inspected", 8, false).await;
+    let inspected = app
+        .post_json(
+            "/api/v1/datasets?inspect=true",
+            &json!({"name": "inspected", "source_uri": "inspected/", "schema_config": {"vectors": {"v": 8}}}),
+        )
+        .await;
+    inspected.expect(201);
+    let dataset = inspected.body;
+    let experiment = app
+        .create(
+            "/api/v1/experiments",
+            json!({"name": "too-big", "dataset_id": dataset["id"], "connection_id": embedded,
+                   "search_config": {"k": 10}}),
+        )
+        .await;
+    let reply =
+        app.post_json(&format!("/api/v1/experiments/{}/runs", experiment["id"].as_str().unwrap()), &json!(null)).await;
+    reply.expect(422);
+    let error = &reply.body["errors"][0];
+    assert_eq!(error["field"], "dataset_id", "{:#}", reply.body);
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("300 points (as last inspected) need an estimated"), "{message}");
+    assert!(message.contains("over the memory budget of 97.7 KiB"), "{message}");
+    assert_eq!(app.get("/api/v1/runs").await.body, json!([]), "nothing was queued");
+}

@@ -11,7 +11,7 @@ mod executor;
 mod fingerprint;
 mod ground_truth;
 mod phase;
-mod plan;
+pub(crate) mod plan;
 mod progress;
 mod queries;
 mod report;

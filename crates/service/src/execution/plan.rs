@@ -79,18 +79,39 @@ pub(crate) async fn resolve(
     .await
     .in_phase(phase)?;
     let read_schema = read_schema(&experiment, &dataset);
-    let collection = CollectionSpec {
-        name: collection_name(run_id),
-        vectors: read_schema.vectors.clone(),
-        indexing: experiment.spec.optimizer_config.indexing.clone(),
-        quantization: experiment.spec.optimizer_config.quantization.clone(),
-    };
+    let collection = collection_spec(collection_name(run_id), &experiment, &read_schema);
     let search_vectors = match &experiment.spec.search_config.vectors {
         Some(names) => names.clone(),
         None => read_schema.vectors.keys().cloned().collect(),
     };
     let settings = search_settings(&experiment);
     Ok(RunPlan { connection, source, read_schema, collection, search_vectors, settings, experiment })
+}
+
+/// The collection an experiment creates with these vectors.
+fn collection_spec(name: String, experiment: &Experiment, read_schema: &SchemaConfig) -> CollectionSpec {
+    CollectionSpec {
+        name,
+        vectors: read_schema.vectors.clone(),
+        indexing: experiment.spec.optimizer_config.indexing.clone(),
+        quantization: experiment.spec.optimizer_config.quantization.clone(),
+    }
+}
+
+/// The memory the collection of `experiment` on `dataset` needs for `points` points and `queries`
+/// queries: what a run will estimate, known before it is queued when the dataset was inspected.
+pub(crate) fn memory_estimate(experiment: &Experiment, dataset: &Dataset, points: u64, queries: u64) -> MemoryEstimate {
+    let collection = collection_spec(String::new(), experiment, &read_schema(experiment, dataset));
+    collection_memory(&collection, experiment.spec.search_config.k, points, queries)
+}
+
+fn collection_memory(collection: &CollectionSpec, k: u32, points: u64, queries: u64) -> MemoryEstimate {
+    let vectors: Vec<VectorFootprint> = collection
+        .vectors
+        .iter()
+        .map(|(name, spec)| VectorFootprint { dim: spec.dim.get(), m: collection.hnsw(name).m })
+        .collect();
+    MemoryEstimate::for_collection(points, &vectors, collection.quantization.as_ref(), queries, k)
 }
 
 /// The experiment's vectors, read from the columns the dataset declares for them.
@@ -134,19 +155,7 @@ pub(crate) fn quantization_kind(quantization: Option<&Quantization>) -> &'static
 impl RunPlan {
     /// The memory the collection of this plan needs for `points` points and `queries` queries.
     pub(crate) fn memory_estimate(&self, points: u64, queries: u64) -> MemoryEstimate {
-        let vectors: Vec<VectorFootprint> = self
-            .collection
-            .vectors
-            .iter()
-            .map(|(name, spec)| VectorFootprint { dim: spec.dim.get(), m: self.collection.hnsw(name).m })
-            .collect();
-        MemoryEstimate::for_collection(
-            points,
-            &vectors,
-            self.collection.quantization.as_ref(),
-            queries,
-            self.experiment.spec.search_config.k,
-        )
+        collection_memory(&self.collection, self.experiment.spec.search_config.k, points, queries)
     }
 
     /// Whether the plan builds its collection in this process's engine (which the memory budget
