@@ -14,8 +14,8 @@ use apistos::spec::Spec;
 use apistos::tag::Tag;
 use apistos::{RedocConfig, SwaggerUIConfig};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use qbench_repository::{RepositoryError, RunRepository};
-use qbench_service::{ApiKeyService, MemoryBudget, ServiceError};
+use qbench_repository::{RepositoryError, RunQueue, RunRepository};
+use qbench_service::{ApiKeyService, MemoryBudget, Repositories, ServiceError};
 use qbench_sql::SqlDatabase;
 use secrecy::ExposeSecret;
 use tokio::signal::unix::{SignalKind, signal};
@@ -159,21 +159,25 @@ pub async fn open_state(settings: &Settings) -> Result<AppState, StartError> {
 pub async fn open_execution(
     settings: &Settings,
 ) -> Result<(ExecutionDependencies, Arc<dyn RunRepository>), StartError> {
+    let (repositories, engine) = open_repositories(settings, Arc::new(NotifyRunQueue::default())).await?;
+    Ok((engine.execution(&repositories, settings), repositories.runs.clone()))
+}
+
+/// The database's repositories (announcing runs on `queue`) and the engine's adapters.
+async fn open_repositories(
+    settings: &Settings,
+    queue: Arc<dyn RunQueue>,
+) -> Result<(Repositories, Engine), StartError> {
     let cipher = load_cipher(settings.secret_key.as_ref(), &settings.data_dir)?;
     let database = Arc::new(SqlDatabase::connect(settings.database_url().expose_secret(), cipher).await?);
-    let repositories = sql_repositories(database, Arc::new(NotifyRunQueue::default()));
-    let engine = Engine::new(settings)?;
-    Ok((engine.execution(&repositories, settings), repositories.runs.clone()))
+    Ok((sql_repositories(database, queue), Engine::new(settings)?))
 }
 
 /// Opens the database and the engine's adapters, and builds the state and the worker.
 pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
-    let cipher = load_cipher(settings.secret_key.as_ref(), &settings.data_dir)?;
-    let database = Arc::new(SqlDatabase::connect(settings.database_url().expose_secret(), cipher).await?);
     let queue = NotifyRunQueue::default();
     let wake = queue.notifier();
-    let repositories = sql_repositories(database, Arc::new(queue));
-    let engine = Engine::new(settings)?;
+    let (repositories, engine) = open_repositories(settings, Arc::new(queue)).await?;
     let endpoint = Some(settings.object_storage.minio_endpoint.clone()).filter(|endpoint| !endpoint.is_empty());
     let mut state = AppState::new(repositories.clone(), endpoint, metrics_handle());
     let api_keys = ApiKeyService::new(repositories.api_keys.clone());

@@ -435,6 +435,13 @@ fn known_prefixed(key: &str) -> bool {
             .is_some_and(|(section, _)| SECTIONS.contains(&section))
 }
 
+/// `MemTotal` of a `/proc/meminfo` text, in bytes.
+fn total_memory(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|line| line.starts_with("MemTotal:"))?;
+    let kib: u64 = line.trim_start_matches("MemTotal:").trim().trim_end_matches("kB").trim().parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,6 +516,13 @@ mod tests {
     }
 
     #[test]
+    fn total_memory_reads_memtotal_in_bytes() {
+        let meminfo = "MemTotal:       24576000 kB\nMemFree:         1000 kB\n";
+        assert_eq!(total_memory(meminfo), Some(24_576_000 * 1024));
+        assert_eq!(total_memory("MemFree: 1 kB\n"), None);
+    }
+
+    #[test]
     fn invalid_values_name_their_key() {
         let err = Settings::load(None, &env(&[("PORT", "eighty")])).unwrap_err().to_string();
         assert!(err.contains("server.port"), "{err}");
@@ -516,24 +530,5 @@ mod tests {
         assert!(err.contains("DATABASE_URL") && err.contains("mysql"), "{err}");
         let err = Settings::load(None, &env(&[("QBENCH_LOG__FORMAT", "xml")])).unwrap_err().to_string();
         assert!(err.contains("log.format") || err.contains("xml"), "{err}");
-    }
-}
-
-/// `MemTotal` of a `/proc/meminfo` text, in bytes.
-fn total_memory(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|line| line.starts_with("MemTotal:"))?;
-    let kib: u64 = line.trim_start_matches("MemTotal:").trim().trim_end_matches("kB").trim().parse().ok()?;
-    kib.checked_mul(1024)
-}
-
-#[cfg(test)]
-mod memory_tests {
-    use super::total_memory;
-
-    #[test]
-    fn total_memory_reads_memtotal_in_bytes() {
-        let meminfo = "MemTotal:       24576000 kB\nMemFree:         1000 kB\n";
-        assert_eq!(total_memory(meminfo), Some(24_576_000 * 1024));
-        assert_eq!(total_memory("MemFree: 1 kB\n"), None);
     }
 }

@@ -35,7 +35,7 @@ impl ConnectionRouter {
 #[async_trait]
 impl VectorStoreProvider for ConnectionRouter {
     async fn open(&self, connection: &Connection, run_id: RunId) -> Result<Arc<dyn VectorStore>, VectorStoreError> {
-        if connection.spec.url == qbench_domain::EMBEDDED_CONNECTION_URL {
+        if connection.is_embedded() {
             self.embedded.open(connection, run_id).await
         } else {
             self.remote.open(connection, run_id).await

@@ -53,6 +53,11 @@ impl Connection {
 
     /// Whether this is the built-in embedded connection, which cannot be changed or deleted.
     pub fn is_builtin(&self) -> bool {
-        self.spec.name == EMBEDDED_CONNECTION_NAME && self.spec.url == EMBEDDED_CONNECTION_URL
+        self.spec.name == EMBEDDED_CONNECTION_NAME && self.is_embedded()
+    }
+
+    /// Whether it points at the in-process engine (`embedded://`) rather than a Qdrant server.
+    pub fn is_embedded(&self) -> bool {
+        self.spec.url == EMBEDDED_CONNECTION_URL
     }
 }

@@ -216,9 +216,7 @@ pub fn validate_dataset(spec: &DatasetSpec) -> Vec<Violation> {
     let mut seen = BTreeSet::new();
     for (index, scalar) in schema.scalar_fields.iter().enumerate() {
         let field = format!("schema_config.scalar_fields[{index}]");
-        if scalar.trim().is_empty() {
-            report.error(field, "must not be empty");
-        } else if let Some(problem) = name_problem(scalar) {
+        if let Some(problem) = name_problem(scalar) {
             report.error(field, problem);
         } else if !seen.insert(scalar.as_str()) {
             report.error(field, format!("`{scalar}` is listed twice"));

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use qbench_domain::{Bytes, EMBEDDED_CONNECTION_URL, Experiment, Violation};
+use qbench_domain::{Bytes, Experiment, Violation};
 use qbench_repository::{ConnectionRepository, DatasetRepository};
 
 use crate::ServiceError;
@@ -27,15 +27,18 @@ impl MemoryBudget {
     /// over the budget; nothing when the dataset was never inspected or the Qdrant is remote.
     pub(crate) async fn check(&self, experiment: &Experiment) -> Result<(), ServiceError> {
         let connection = self.connections.get(experiment.spec.connection_id).await?;
-        if connection.spec.url != EMBEDDED_CONNECTION_URL {
+        if !connection.is_embedded() {
             return Ok(());
         }
         let dataset = self.datasets.get(experiment.spec.dataset_id).await?;
         let Some(inspection) = &dataset.inspection else { return Ok(()) };
-        let queries = if inspection.test_rows > 0 { inspection.test_rows } else { self.default_queries };
-        let queries =
-            experiment.spec.search_config.queries_limit.map_or(queries, |limit| queries.min(u64::from(limit)));
-        let estimate = plan::memory_estimate(experiment, &dataset, inspection.train_rows, queries);
+        let estimate = plan::memory_estimate(
+            experiment,
+            &dataset,
+            inspection.train_rows,
+            inspection.test_rows,
+            self.default_queries,
+        );
         if estimate.total() <= self.bytes {
             return Ok(());
         }

@@ -44,7 +44,7 @@ impl VectorStoreProvider for EmbeddedProvider {
         // Collections are named after their run, so runs sharing the engine keep their files
         // apart without the run id.
         let _ = run_id;
-        if connection.spec.url != EMBEDDED_CONNECTION_URL {
+        if !connection.is_embedded() {
             return Err(VectorStoreError::Rejected(format!(
                 "connection `{}` is not an embedded connection (its URL is not {EMBEDDED_CONNECTION_URL})",
                 connection.spec.name

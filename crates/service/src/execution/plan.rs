@@ -98,20 +98,36 @@ fn collection_spec(name: String, experiment: &Experiment, read_schema: &SchemaCo
     }
 }
 
-/// The memory the collection of `experiment` on `dataset` needs for `points` points and `queries`
-/// queries: what a run will estimate, known before it is queued when the dataset was inspected.
-pub(crate) fn memory_estimate(experiment: &Experiment, dataset: &Dataset, points: u64, queries: u64) -> MemoryEstimate {
+/// The memory the collection of `experiment` on `dataset` needs for `train_rows` points and the
+/// queries a run takes (`test_rows`, else `default_queries`, at most `queries_limit`): what a run
+/// will estimate, known before it is queued when the dataset was inspected.
+pub(crate) fn memory_estimate(
+    experiment: &Experiment,
+    dataset: &Dataset,
+    train_rows: u64,
+    test_rows: u64,
+    default_queries: u64,
+) -> MemoryEstimate {
     let collection = collection_spec(String::new(), experiment, &read_schema(experiment, dataset));
-    collection_memory(&collection, experiment.spec.search_config.k, points, queries)
+    collection_memory(&collection, experiment, train_rows, test_rows, default_queries)
 }
 
-fn collection_memory(collection: &CollectionSpec, k: u32, points: u64, queries: u64) -> MemoryEstimate {
+fn collection_memory(
+    collection: &CollectionSpec,
+    experiment: &Experiment,
+    train_rows: u64,
+    test_rows: u64,
+    default_queries: u64,
+) -> MemoryEstimate {
+    let search = &experiment.spec.search_config;
+    let queries = if test_rows > 0 { test_rows } else { default_queries };
+    let queries = search.queries_limit.map_or(queries, |limit| queries.min(u64::from(limit)));
     let vectors: Vec<VectorFootprint> = collection
         .vectors
         .iter()
         .map(|(name, spec)| VectorFootprint { dim: spec.dim.get(), m: collection.hnsw(name).m })
         .collect();
-    MemoryEstimate::for_collection(points, &vectors, collection.quantization.as_ref(), queries, k)
+    MemoryEstimate::for_collection(train_rows, &vectors, collection.quantization.as_ref(), queries, search.k)
 }
 
 /// The experiment's vectors, read from the columns the dataset declares for them.
@@ -153,14 +169,8 @@ pub(crate) fn quantization_kind(quantization: Option<&Quantization>) -> &'static
 }
 
 impl RunPlan {
-    /// The memory the collection of this plan needs for `points` points and `queries` queries.
-    pub(crate) fn memory_estimate(&self, points: u64, queries: u64) -> MemoryEstimate {
-        collection_memory(&self.collection, self.experiment.spec.search_config.k, points, queries)
-    }
-
-    /// Whether the plan builds its collection in this process's engine (which the memory budget
-    /// protects) rather than on a remote server.
-    pub(crate) fn is_embedded(&self) -> bool {
-        self.connection.spec.url == qbench_domain::EMBEDDED_CONNECTION_URL
+    /// The memory the collection of this plan needs, as [`memory_estimate`] says.
+    pub(crate) fn memory_estimate(&self, train_rows: u64, test_rows: u64, default_queries: u64) -> MemoryEstimate {
+        collection_memory(&self.collection, &self.experiment, train_rows, test_rows, default_queries)
     }
 }

@@ -91,12 +91,10 @@ fn check_memory(
     plan: &RunPlan,
     inspection: &qbench_storage::DatasetInspection,
 ) -> Result<MemoryEstimate, ExecutionError> {
-    let search = &plan.experiment.spec.search_config;
-    let queries = if inspection.test_rows > 0 { inspection.test_rows } else { dependencies.defaults.queries as u64 };
-    let queries = search.queries_limit.map_or(queries, |limit| queries.min(u64::from(limit)));
-    let estimate = plan.memory_estimate(inspection.train_rows, queries);
+    let estimate =
+        plan.memory_estimate(inspection.train_rows, inspection.test_rows, dependencies.defaults.queries as u64);
     if let Some(budget) = dependencies.defaults.memory_budget
-        && plan.is_embedded()
+        && plan.connection.is_embedded()
         && estimate.total() > budget
     {
         return Err(ExecutionError::failed(
