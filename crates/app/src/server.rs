@@ -14,7 +14,7 @@ use apistos::spec::Spec;
 use apistos::tag::Tag;
 use apistos::{RedocConfig, SwaggerUIConfig};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use qbench_repository::{RepositoryError, RunQueue, RunRepository};
+use qbench_repository::{JobQueue, RepositoryError, RunRepository};
 use qbench_service::{ApiKeyService, MemoryBudget, Repositories, ServiceError};
 use qbench_sql::SqlDatabase;
 use secrecy::ExposeSecret;
@@ -24,14 +24,15 @@ use crate::api;
 use crate::api::body::BodyLimit;
 use crate::auth::{self, AuthConfig, AuthConfigError, Authenticator};
 use crate::isolation::ChildProcessExecutor;
+use crate::job_queue::NotifyJobQueue;
 use crate::observe::observe;
 use crate::protect::{self, RateLimiter, RequestTimeout};
-use crate::run_queue::NotifyRunQueue;
 use crate::secret_key::{SecretKeyError, load_cipher};
 use crate::settings::{Isolation, ServerSettings, Settings};
 use crate::state::AppState;
 use crate::wiring::{Engine, sql_repositories, worker_settings};
-use qbench_service::execution::{ExecutionDependencies, RunWorker};
+use qbench_service::execution::{BenchmarkHandler, ExecutionDependencies};
+use qbench_service::jobs::{JobWorker, NoopHandler};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -143,10 +144,12 @@ pub fn build_app(
 pub struct Runtime {
     /// The HTTP handlers' state.
     pub state: AppState,
-    /// Executes queued runs.
-    pub worker: Arc<RunWorker>,
-    /// Notified when a run is queued through this process.
+    /// Executes queued jobs.
+    pub worker: Arc<JobWorker>,
+    /// Notified when a job is queued (through this process, or any on PostgreSQL).
     pub wake: Arc<Notify>,
+    /// Wakes `wake` on other processes' jobs (PostgreSQL only).
+    pub listener: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Opens the database and builds the state the server runs on.
@@ -159,25 +162,32 @@ pub async fn open_state(settings: &Settings) -> Result<AppState, StartError> {
 pub async fn open_execution(
     settings: &Settings,
 ) -> Result<(ExecutionDependencies, Arc<dyn RunRepository>), StartError> {
-    let (repositories, engine) = open_repositories(settings, Arc::new(NotifyRunQueue::default())).await?;
+    let (repositories, engine, _) = open_repositories(settings, |_| Arc::new(NotifyJobQueue::default())).await?;
     Ok((engine.execution(&repositories, settings), repositories.runs.clone()))
 }
 
-/// The database's repositories (announcing runs on `queue`) and the engine's adapters.
+/// The database's repositories (announcing jobs on the queue `queue` makes of the database),
+/// the engine's adapters and the database itself.
 async fn open_repositories(
     settings: &Settings,
-    queue: Arc<dyn RunQueue>,
-) -> Result<(Repositories, Engine), StartError> {
+    queue: impl FnOnce(Arc<SqlDatabase>) -> Arc<dyn JobQueue>,
+) -> Result<(Repositories, Engine, Arc<SqlDatabase>), StartError> {
     let cipher = load_cipher(settings.secret_key.as_ref(), &settings.data_dir)?;
     let database = Arc::new(SqlDatabase::connect(settings.database_url().expose_secret(), cipher).await?);
-    Ok((sql_repositories(database, queue), Engine::new(settings)?))
+    let queue = queue(database.clone());
+    Ok((sql_repositories(database.clone(), queue), Engine::new(settings)?, database))
 }
 
 /// Opens the database and the engine's adapters, and builds the state and the worker.
 pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
-    let queue = NotifyRunQueue::default();
-    let wake = queue.notifier();
-    let (repositories, engine) = open_repositories(settings, Arc::new(queue)).await?;
+    let mut wake = None;
+    let (repositories, engine, database) = open_repositories(settings, |database| {
+        let queue = NotifyJobQueue::announcing_through(database);
+        wake = Some(queue.notifier());
+        Arc::new(queue)
+    })
+    .await?;
+    let wake = wake.unwrap_or_default();
     let endpoint = Some(settings.object_storage.minio_endpoint.clone()).filter(|endpoint| !endpoint.is_empty());
     let mut state = AppState::new(repositories.clone(), endpoint, metrics_handle());
     let api_keys = ApiKeyService::new(repositories.api_keys.clone());
@@ -197,18 +207,21 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
         });
     }
     state.connections.ensure_builtin().await?;
-    let mut worker =
-        RunWorker::new(repositories.runs.clone(), engine.execution(&repositories, settings), worker_settings(settings));
+    let mut benchmarks = BenchmarkHandler::new(repositories.runs.clone(), engine.execution(&repositories, settings));
     if settings.worker.isolation == Isolation::Process {
-        worker = worker.with_executor(Arc::new(ChildProcessExecutor::from_settings(settings)?));
+        benchmarks = benchmarks.with_executor(Arc::new(ChildProcessExecutor::from_settings(settings)?));
     }
-    let worker = Arc::new(worker);
-    Ok(Runtime { state, worker, wake })
+    let worker = JobWorker::new(repositories.jobs.clone(), worker_settings(settings), repositories.clock.clone())
+        .with_handler(Arc::new(benchmarks))
+        .with_handler(Arc::new(NoopHandler))
+        .announcing_to(repositories.workers.clone());
+    let listener = database.listen_for_jobs(wake.clone());
+    Ok(Runtime { state, worker: Arc::new(worker), wake, listener })
 }
 
 /// Runs the server until SIGINT or SIGTERM, then lets in-flight requests finish.
 pub async fn serve(settings: Settings) -> Result<(), StartError> {
-    let Runtime { state, worker, wake } = open_runtime(&settings).await?;
+    let Runtime { state, worker, wake, listener: _listener } = open_runtime(&settings).await?;
     let stop_worker = CancellationToken::new();
     let worker_task = settings.worker.enabled.then(|| actix_web::rt::spawn(worker.run(wake, stop_worker.clone())));
     if state.auth.is_development() {
@@ -251,7 +264,18 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
 
 /// Executes queued runs until SIGINT or SIGTERM, without serving HTTP.
 pub async fn work(settings: Settings) -> Result<(), StartError> {
-    let Runtime { worker, wake, .. } = open_runtime(&settings).await?;
+    let Runtime { worker, wake, listener, .. } = open_runtime(&settings).await?;
+    let identity = worker.settings();
+    tracing::info!(
+        worker = %identity.worker_id,
+        labels = %identity.labels.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+        max_concurrent_runs = identity.max_concurrent_runs,
+        max_concurrent_jobs = identity.max_concurrent_jobs,
+        kinds = %worker.kinds().iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+        database = %redact(settings.database_url().expose_secret()),
+        notifications = listener.is_some(),
+        "worker started"
+    );
     let stop = CancellationToken::new();
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
@@ -264,7 +288,6 @@ pub async fn work(settings: Settings) -> Result<(), StartError> {
         tracing::info!("worker shutting down");
         stopper.cancel();
     });
-    tracing::info!("qbench worker started");
     worker.run(wake, stop).await;
     tracing::info!("qbench worker stopped");
     Ok(())

@@ -191,6 +191,12 @@ pub struct WorkerConfig {
     pub enabled: bool,
     /// Runs executed at once.
     pub max_concurrent_runs: usize,
+    /// Jobs of other kinds executed at once beside the runs.
+    pub max_concurrent_jobs: usize,
+    /// Labels this worker carries, comma-separated.
+    pub labels: String,
+    /// How often the queue is looked at without a wake-up, in milliseconds.
+    pub poll_ms: u64,
     /// Lease of a claimed run, in seconds.
     pub lease_seconds: u64,
     /// Heartbeat interval, in milliseconds.
@@ -342,11 +348,20 @@ impl Settings {
                 self.engine.local_access
             )));
         }
-        if self.worker.max_concurrent_runs == 0 || self.worker.batch_size == 0 || self.worker.upload_parallelism == 0 {
+        if self.worker.max_concurrent_runs == 0
+            || self.worker.max_concurrent_jobs == 0
+            || self.worker.batch_size == 0
+            || self.worker.upload_parallelism == 0
+            || self.worker.poll_ms == 0
+        {
             return Err(SettingsError(
-                "worker.max_concurrent_runs, worker.batch_size and worker.upload_parallelism must be positive"
+                "worker.max_concurrent_runs, worker.max_concurrent_jobs, worker.batch_size, worker.upload_parallelism \
+                 and worker.poll_ms must be positive"
                     .to_owned(),
             ));
+        }
+        if let Err(error) = self.worker_labels() {
+            return Err(SettingsError(format!("worker.labels (QBENCH_WORKER__LABELS): {error}")));
         }
         if self.worker.heartbeat_ms == 0 || self.worker.lease_seconds * 1000 <= self.worker.heartbeat_ms * 2 {
             return Err(SettingsError(
@@ -394,6 +409,11 @@ impl Settings {
             }
         }
         paths
+    }
+
+    /// The labels this worker carries (`worker.labels`, comma-separated).
+    pub fn worker_labels(&self) -> Result<Vec<qbench_domain::WorkerLabel>, qbench_domain::DomainError> {
+        self.worker.labels.split(',').map(str::trim).filter(|label| !label.is_empty()).map(str::parse).collect()
     }
 
     /// Whose local files a dataset may read (`engine.local_access`, checked at load).

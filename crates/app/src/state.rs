@@ -7,6 +7,7 @@ use qbench_repository::DatabaseHealth;
 
 use crate::auth::Authenticator;
 use crate::protect::RateLimiter;
+use qbench_service::jobs::JobService;
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService, StorageService};
 
 /// Shared application state.
@@ -22,6 +23,8 @@ pub struct AppState {
     pub experiments: ExperimentService,
     /// Runs.
     pub runs: RunService,
+    /// Jobs of every kind.
+    pub jobs: JobService,
     /// Database probe.
     pub database: Arc<dyn DatabaseHealth>,
     /// The default S3-compatible endpoint, probed by `/health` when configured.
@@ -50,6 +53,13 @@ impl AppState {
                 repositories.runs.clone(),
                 repositories.experiments.clone(),
                 repositories.queue.clone(),
+                repositories.clock.clone(),
+            ),
+            jobs: JobService::new(
+                repositories.jobs.clone(),
+                repositories.workers.clone(),
+                repositories.queue.clone(),
+                repositories.clock.clone(),
             ),
             database: repositories.health,
             object_storage_endpoint,

@@ -9,9 +9,11 @@ use qbench_domain::{Connection, RunId};
 use qbench_object_storage::{ParquetStorage, ParquetStorageConfig, ResultsLocation};
 use qbench_qdrant::RemoteProvider;
 use qbench_qdrant_edge::EmbeddedProvider;
-use qbench_repository::RunQueue;
+use qbench_repository::JobQueue;
 use qbench_service::Repositories;
-use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies, WorkerSettings};
+use qbench_service::SystemClock;
+use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies};
+use qbench_service::jobs::WorkerSettings;
 use qbench_sql::SqlDatabase;
 use qbench_storage::{S3Credentials, StorageError};
 use qbench_vector_store::{VectorStore, VectorStoreError, VectorStoreProvider};
@@ -153,8 +155,10 @@ pub fn worker_settings(settings: &Settings) -> WorkerSettings {
         worker_id: format!("{}-{}", hostname(), std::process::id()),
         lease: Duration::from_secs(settings.worker.lease_seconds),
         heartbeat: Duration::from_millis(settings.worker.heartbeat_ms),
+        labels: settings.worker_labels().unwrap_or_default(),
+        poll_interval: Duration::from_millis(settings.worker.poll_ms),
         max_concurrent_runs: settings.worker.max_concurrent_runs,
-        ..WorkerSettings::default()
+        max_concurrent_jobs: settings.worker.max_concurrent_jobs,
     }
 }
 
@@ -163,15 +167,18 @@ fn hostname() -> String {
 }
 
 /// Every repository port served by one SQL database, with `queue` waking the workers.
-pub fn sql_repositories(database: Arc<SqlDatabase>, queue: Arc<dyn RunQueue>) -> Repositories {
+pub fn sql_repositories(database: Arc<SqlDatabase>, queue: Arc<dyn JobQueue>) -> Repositories {
     Repositories {
         connections: database.clone(),
         storages: database.clone(),
         datasets: database.clone(),
         experiments: database.clone(),
         runs: database.clone(),
+        jobs: database.clone(),
+        workers: database.clone(),
         api_keys: database.clone(),
         queue,
         health: database,
+        clock: Arc::new(SystemClock),
     }
 }

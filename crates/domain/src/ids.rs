@@ -82,3 +82,7 @@ entity_id!(
     /// Identifies a [`crate::ApiKey`].
     ApiKeyId
 );
+entity_id!(
+    /// Identifies a [`crate::Job`]; a benchmark job shares the UUID of its [`crate::Run`].
+    JobId
+);

@@ -45,6 +45,7 @@ mod distance;
 mod error;
 mod experiment;
 mod ids;
+mod job;
 mod limits;
 mod local_access;
 mod memory;
@@ -68,12 +69,13 @@ pub use experiment::{
     Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression, Quantization, ScalarType,
     SearchConfig, SearchQuantization, UploadConfig,
 };
-pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, RunId, StorageId};
+pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, JobId, RunId, StorageId};
+pub use job::{Job, JobKind, JobRecord, JobStatus, NoopPayload, Progress, TransitionError, WorkerLabel};
 pub use limits::Limits;
 pub use local_access::LocalAccess;
 pub use memory::{Bytes, MemoryEstimate, VectorFootprint};
 pub use point::PointId;
-pub use run::{Progress, Run, RunRecord, RunStatus, TransitionError};
+pub use run::{BenchmarkPayload, Run, RunStatus};
 pub use secret::{Secret, mask_secret};
 pub use storage::{ObjectStorage, StorageSpec, is_bucket_name};
 pub use validation::{

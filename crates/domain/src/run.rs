@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use crate::{DomainError, ExperimentId, RunId};
+use crate::{DomainError, ExperimentId, Job, JobId, JobKind, JobStatus, Progress, RunId, TransitionError, WorkerLabel};
 
 /// Where a run is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -72,147 +72,88 @@ impl FromStr for RunStatus {
     }
 }
 
-/// A status change the life cycle does not allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("run is {from} and cannot become {to}")]
-pub struct TransitionError {
-    /// The run's current status.
-    pub from: RunStatus,
-    /// The status asked for.
-    pub to: RunStatus,
-}
-
-/// How far a run has come: the phase and the units done of it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Progress {
-    /// Phase name (`queued`, `prepare`, `upload`, `index`, `search`, …).
-    pub phase: String,
-    /// Units done in this phase.
-    pub done: u64,
-    /// Units in this phase, when known.
-    pub total: Option<u64>,
-}
-
-impl Progress {
-    /// The progress of a run that waits for a worker.
-    pub fn queued() -> Self {
-        Self { phase: "queued".to_owned(), done: 0, total: None }
+impl From<RunStatus> for JobStatus {
+    fn from(status: RunStatus) -> Self {
+        match status {
+            RunStatus::Created => JobStatus::Created,
+            RunStatus::Running => JobStatus::Running,
+            RunStatus::Completed => JobStatus::Completed,
+            RunStatus::Failed => JobStatus::Failed,
+            RunStatus::Canceled => JobStatus::Canceled,
+        }
     }
 }
 
-/// One execution of an experiment.
-///
-/// The status is private: it changes only through [`Run::start`], [`Run::complete`],
-/// [`Run::fail`] and [`Run::cancel`], which enforce the life cycle.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Run {
-    id: RunId,
-    experiment_id: ExperimentId,
-    owner: String,
-    status: RunStatus,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    start_time: Option<DateTime<Utc>>,
-    end_time: Option<DateTime<Utc>>,
-    progress: Progress,
-    metrics: Option<serde_json::Value>,
-    error: Option<String>,
-    claimed_by: Option<String>,
-    lease_until: Option<DateTime<Utc>>,
+impl RunStatus {
+    /// The run status of a benchmark job's status. A benchmark never pauses (its kind refuses),
+    /// so `PAUSED` reads as still running.
+    pub fn of_job(status: JobStatus) -> Self {
+        match status {
+            JobStatus::Created => Self::Created,
+            JobStatus::Running | JobStatus::Paused => Self::Running,
+            JobStatus::Completed => Self::Completed,
+            JobStatus::Failed => Self::Failed,
+            JobStatus::Canceled => Self::Canceled,
+        }
+    }
 }
 
-/// A run's stored state, for adapters that persist runs and read them back.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunRecord {
-    /// Identifier.
-    pub id: RunId,
+/// What a benchmark job carries besides its run: the experiment it measures.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BenchmarkPayload {
     /// The experiment run.
     pub experiment_id: ExperimentId,
-    /// The user who started it.
-    pub owner: String,
-    /// Status.
-    pub status: RunStatus,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-    /// When a worker started it.
-    pub start_time: Option<DateTime<Utc>>,
-    /// When it ended.
-    pub end_time: Option<DateTime<Utc>>,
-    /// Phase and units done.
-    pub progress: Progress,
-    /// Results, once completed.
-    pub metrics: Option<serde_json::Value>,
-    /// Why it failed.
-    pub error: Option<String>,
-    /// The worker executing it.
-    pub claimed_by: Option<String>,
-    /// Until when the worker's claim holds unless renewed.
-    pub lease_until: Option<DateTime<Utc>>,
+}
+
+/// One execution of an experiment: a [`Job`] of kind `benchmark` with the experiment it measures.
+///
+/// The status is private: it changes only through [`Run::claim`], [`Run::complete`],
+/// [`Run::fail`] and [`Run::cancel`] (and the job's own methods), which enforce the life cycle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    experiment_id: ExperimentId,
+    job: Job,
 }
 
 impl Run {
     /// A new run of `experiment_id` started by `owner`, `CREATED` at `now`.
     pub fn new(experiment_id: ExperimentId, owner: impl Into<String>, now: DateTime<Utc>) -> Self {
-        Self {
-            id: RunId::new(),
-            experiment_id,
-            owner: owner.into(),
-            status: RunStatus::Created,
-            created_at: now,
-            updated_at: now,
-            start_time: None,
-            end_time: None,
-            progress: Progress::queued(),
-            metrics: None,
-            error: None,
-            claimed_by: None,
-            lease_until: None,
-        }
+        Self::requiring(experiment_id, owner, None, now)
     }
 
-    /// A run as it was stored.
-    pub fn restore(record: RunRecord) -> Self {
-        Self {
-            id: record.id,
-            experiment_id: record.experiment_id,
-            owner: record.owner,
-            status: record.status,
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-            start_time: record.start_time,
-            end_time: record.end_time,
-            progress: record.progress,
-            metrics: record.metrics,
-            error: record.error,
-            claimed_by: record.claimed_by,
-            lease_until: record.lease_until,
-        }
+    /// A new run that only a worker carrying `requires` may execute.
+    pub fn requiring(
+        experiment_id: ExperimentId,
+        owner: impl Into<String>,
+        requires: Option<WorkerLabel>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let payload = serde_json::to_value(BenchmarkPayload { experiment_id }).unwrap_or_default();
+        let job = Job::new(JobId::from(RunId::new().as_uuid()), JobKind::Benchmark, owner, payload, requires, now);
+        Self { experiment_id, job }
     }
 
-    /// The run's state, for storing it.
-    pub fn to_record(&self) -> RunRecord {
-        RunRecord {
-            id: self.id,
-            experiment_id: self.experiment_id,
-            owner: self.owner.clone(),
-            status: self.status,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            start_time: self.start_time,
-            end_time: self.end_time,
-            progress: self.progress.clone(),
-            metrics: self.metrics.clone(),
-            error: self.error.clone(),
-            claimed_by: self.claimed_by.clone(),
-            lease_until: self.lease_until,
+    /// The run of a stored benchmark `job` of `experiment_id`; `Invalid` for another kind.
+    pub fn from_job(experiment_id: ExperimentId, job: Job) -> Result<Self, DomainError> {
+        if job.kind() != JobKind::Benchmark {
+            return Err(DomainError::invalid("kind", format!("job {} is a {} job, not a run", job.id(), job.kind())));
         }
+        Ok(Self { experiment_id, job })
+    }
+
+    /// The job behind the run.
+    pub fn job(&self) -> &Job {
+        &self.job
+    }
+
+    /// The job behind the run, for the worker that executes it.
+    pub fn into_job(self) -> Job {
+        self.job
     }
 
     /// Identifier.
     pub fn id(&self) -> RunId {
-        self.id
+        RunId::from(self.job.id().as_uuid())
     }
     /// The experiment run.
     pub fn experiment_id(&self) -> ExperimentId {
@@ -220,67 +161,52 @@ impl Run {
     }
     /// The user who started it; only they and admins see it.
     pub fn owner(&self) -> &str {
-        &self.owner
+        self.job.owner()
     }
     /// Status.
     pub fn status(&self) -> RunStatus {
-        self.status
+        RunStatus::of_job(self.job.status())
     }
     /// When it was created.
     pub fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+        self.job.created_at()
     }
     /// When it last changed.
     pub fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
+        self.job.updated_at()
     }
     /// When a worker started it.
     pub fn start_time(&self) -> Option<DateTime<Utc>> {
-        self.start_time
+        self.job.start_time()
     }
     /// When it ended.
     pub fn end_time(&self) -> Option<DateTime<Utc>> {
-        self.end_time
+        self.job.end_time()
     }
     /// Phase and units done.
     pub fn progress(&self) -> &Progress {
-        &self.progress
+        self.job.progress()
     }
     /// Results, once completed.
     pub fn metrics(&self) -> Option<&serde_json::Value> {
-        self.metrics.as_ref()
+        self.job.result()
     }
     /// Why it failed.
     pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+        self.job.error()
     }
     /// The worker executing it.
     pub fn claimed_by(&self) -> Option<&str> {
-        self.claimed_by.as_deref()
+        self.job.claimed_by()
     }
     /// Until when the worker's claim holds unless renewed.
     pub fn lease_until(&self) -> Option<DateTime<Utc>> {
-        self.lease_until
+        self.job.lease_until()
     }
 
     /// Whether a running run's worker has stopped renewing its lease by `now` (it died or hangs).
     pub fn lease_expired(&self, now: DateTime<Utc>) -> bool {
-        self.status == RunStatus::Running && self.lease_until.is_some_and(|until| until < now)
-    }
-
-    fn transition(&mut self, to: RunStatus, now: DateTime<Utc>) -> Result<(), TransitionError> {
-        if !self.status.can_become(to) {
-            return Err(TransitionError { from: self.status, to });
-        }
-        self.status = to;
-        self.updated_at = now;
-        if to == RunStatus::Running {
-            self.start_time = Some(now);
-        }
-        if to.is_terminal() {
-            self.end_time = Some(now);
-        }
-        Ok(())
+        self.job.lease_expired(now)
     }
 
     /// `worker` picked the run up, holding it until `lease_until` unless it renews the lease.
@@ -290,45 +216,37 @@ impl Run {
         lease_until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), TransitionError> {
-        self.transition(RunStatus::Running, now)?;
-        self.claimed_by = Some(worker.into());
-        self.lease_until = Some(lease_until);
-        Ok(())
+        self.job.claim(worker, lease_until, now)
     }
 
     /// The worker is alive: its claim holds until `lease_until`.
     pub fn renew_lease(&mut self, lease_until: DateTime<Utc>, now: DateTime<Utc>) {
-        if self.status == RunStatus::Running {
-            self.lease_until = Some(lease_until);
-            self.updated_at = now;
-        }
+        self.job.renew_lease(lease_until, now);
     }
 
     /// The run finished with `metrics`.
     pub fn complete(&mut self, metrics: serde_json::Value, now: DateTime<Utc>) -> Result<(), TransitionError> {
-        self.transition(RunStatus::Completed, now)?;
-        self.metrics = Some(metrics);
-        Ok(())
+        self.job.complete_as("run", metrics, now)
     }
 
     /// The run stopped because of `error`.
     pub fn fail(&mut self, error: impl Into<String>, now: DateTime<Utc>) -> Result<(), TransitionError> {
-        self.transition(RunStatus::Failed, now)?;
-        self.error = Some(error.into());
-        Ok(())
+        self.job.fail_as("run", error, now)
     }
 
     /// The run was cancelled on request.
     pub fn cancel(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
-        self.transition(RunStatus::Canceled, now)
+        self.job.cancel_as("run", now)
+    }
+
+    /// Its worker was lost: a run cannot resume, so it fails as `worker lost`, naming the worker.
+    pub fn lose_worker(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        self.job.lose_worker_as("run", now)
     }
 
     /// Records progress of a running run; progress of an ended run is ignored.
     pub fn report_progress(&mut self, progress: Progress, now: DateTime<Utc>) {
-        if !self.status.is_terminal() {
-            self.progress = progress;
-            self.updated_at = now;
-        }
+        self.job.report_progress(progress, now);
     }
 }
 
@@ -365,7 +283,8 @@ mod tests {
         run.complete(serde_json::json!({"f1": 0.9}), at(5)).unwrap();
         assert_eq!(run.start_time(), Some(at(1)));
         assert_eq!(run.end_time(), Some(at(5)));
-        assert_eq!(run.cancel(at(6)), Err(TransitionError { from: RunStatus::Completed, to: RunStatus::Canceled }));
+        let refused = run.cancel(at(6)).unwrap_err();
+        assert_eq!(refused.to_string(), "run is COMPLETED and cannot become CANCELED");
         assert_eq!(run.status(), RunStatus::Completed);
         assert_eq!(run.end_time(), Some(at(5)));
     }
@@ -376,7 +295,7 @@ mod tests {
         run.claim("worker-1", at(30), at(1)).unwrap();
         run.cancel(at(2)).unwrap();
         assert_eq!(run.owner(), "ann@example.com");
-        let restored = Run::restore(run.to_record());
+        let restored = Run::from_job(run.experiment_id(), Job::restore(run.job().record().clone())).unwrap();
         assert_eq!(restored, run);
         assert_eq!(restored.owner(), "ann@example.com");
     }
@@ -390,7 +309,9 @@ mod tests {
         assert!(run.lease_expired(at(31)));
         run.renew_lease(at(60), at(29));
         assert!(!run.lease_expired(at(31)));
-        run.fail("worker lost", at(61)).unwrap();
+        run.lose_worker(at(61)).unwrap();
+        assert_eq!(run.status(), RunStatus::Failed);
+        assert_eq!(run.error(), Some("worker lost: worker-1 stopped renewing its lease"));
         assert!(!run.lease_expired(at(100)), "an ended run has no lease to lose");
     }
 

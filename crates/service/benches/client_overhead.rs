@@ -25,7 +25,8 @@ use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{
     Caller, Connection, DatasetSpec, Dimension, Distance, ExperimentSpec, RunId, RunStatus, SchemaConfig, VectorSpec,
 };
-use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies, RunWorker, WorkerSettings};
+use qbench_service::execution::{BenchmarkHandler, ExecutionDefaults, ExecutionDependencies};
+use qbench_service::jobs::{JobWorker, WorkerSettings};
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
 use qbench_testkit::dataset::{InMemoryDatasetReader, MemoryDataset, RecordingResultWriter};
 use qbench_testkit::in_memory_repositories;
@@ -189,7 +190,10 @@ async fn run(dataset: &MemoryDataset, queries: usize, parallel: u32) -> Vec<Meas
         results: Arc::new(RecordingResultWriter::default()),
         defaults: ExecutionDefaults { queries, ..ExecutionDefaults::default() },
     };
-    let worker = Arc::new(RunWorker::new(repositories.runs.clone(), dependencies, WorkerSettings::default()));
+    let worker = Arc::new(
+        JobWorker::new(repositories.jobs.clone(), WorkerSettings::default(), repositories.clock.clone())
+            .with_handler(Arc::new(BenchmarkHandler::new(repositories.runs.clone(), dependencies))),
+    );
     let datasets = DatasetService::new(repositories.datasets.clone(), repositories.storages.clone());
     let connections = ConnectionService::new(repositories.connections.clone());
     let experiments = ExperimentService::new(
@@ -197,7 +201,12 @@ async fn run(dataset: &MemoryDataset, queries: usize, parallel: u32) -> Vec<Meas
         repositories.datasets.clone(),
         repositories.connections.clone(),
     );
-    let runs = RunService::new(repositories.runs.clone(), repositories.experiments.clone(), repositories.queue.clone());
+    let runs = RunService::new(
+        repositories.runs.clone(),
+        repositories.experiments.clone(),
+        repositories.queue.clone(),
+        repositories.clock.clone(),
+    );
 
     let spec = DatasetSpec {
         name: "overhead".to_owned(),
@@ -213,9 +222,10 @@ async fn run(dataset: &MemoryDataset, queries: usize, parallel: u32) -> Vec<Meas
     experiment.search_config.parallel = parallel;
     experiment.search_config.queries_limit = Some(u32::try_from(queries).unwrap());
     let (experiment, _) = experiments.create(&Caller::development(), experiment).await.unwrap();
-    runs.create(&Caller::development(), experiment.id).await.unwrap();
+    let run = runs.create(&Caller::development(), experiment.id, None).await.unwrap();
 
-    let ended = worker.run_next().await.unwrap().expect("a queued run");
+    worker.run_next().await.unwrap().expect("a queued run");
+    let ended = runs.get(&Caller::development(), run.id()).await.unwrap();
     assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
     let metrics = ended.metrics().unwrap();
     metrics["results"]

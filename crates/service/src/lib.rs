@@ -18,6 +18,7 @@ mod datasets;
 mod error;
 pub mod execution;
 mod experiments;
+pub mod jobs;
 mod memory_budget;
 mod repositories;
 mod runs;
@@ -26,6 +27,7 @@ mod storages;
 pub mod synthetic;
 
 pub use api_keys::ApiKeyService;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use connections::ConnectionService;
 pub use datasets::DatasetService;
 pub use error::ServiceError;

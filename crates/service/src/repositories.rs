@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use qbench_repository::{
-    ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, RunQueue,
-    RunRepository, StorageRepository,
+    ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, JobQueue,
+    JobRepository, RunRepository, StorageRepository, WorkerRepository,
 };
+
+use crate::Clock;
 
 /// Every persistence port, as trait objects.
 #[derive(Clone)]
@@ -18,12 +20,18 @@ pub struct Repositories {
     pub datasets: Arc<dyn DatasetRepository>,
     /// Experiments.
     pub experiments: Arc<dyn ExperimentRepository>,
-    /// Runs.
+    /// Runs (benchmark jobs with their experiment).
     pub runs: Arc<dyn RunRepository>,
+    /// Jobs of every kind: the queue.
+    pub jobs: Arc<dyn JobRepository>,
+    /// The workers seen.
+    pub workers: Arc<dyn WorkerRepository>,
     /// API keys.
     pub api_keys: Arc<dyn ApiKeyRepository>,
-    /// Where new runs are announced.
-    pub queue: Arc<dyn RunQueue>,
+    /// Where new jobs are announced.
+    pub queue: Arc<dyn JobQueue>,
     /// Database liveness.
     pub health: Arc<dyn DatabaseHealth>,
+    /// Where services read the time.
+    pub clock: Arc<dyn Clock>,
 }

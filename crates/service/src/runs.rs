@@ -2,14 +2,13 @@
 
 use std::sync::Arc;
 
-use crate::clock::now;
-use qbench_domain::{Caller, ExperimentId, Role, Run, RunId, RunStatus};
+use qbench_domain::{Caller, ExperimentId, Role, Run, RunId, RunStatus, WorkerLabel};
 use qbench_repository::{
-    Entity, ExperimentRepository, Listed, Page, RepositoryError, RunFilter, RunQueue, RunRepository,
+    Entity, ExperimentRepository, JobQueue, Listed, Page, RepositoryError, RunFilter, RunRepository,
 };
 
 use crate::access::ensure_seen;
-use crate::{MemoryBudget, ServiceError};
+use crate::{Clock, MemoryBudget, ServiceError};
 
 /// How often a cancel re-reads a run that changed under it before giving up.
 const CANCEL_ATTEMPTS: usize = 3;
@@ -23,7 +22,8 @@ const CANCEL_ATTEMPTS: usize = 3;
 pub struct RunService {
     runs: Arc<dyn RunRepository>,
     experiments: Arc<dyn ExperimentRepository>,
-    queue: Arc<dyn RunQueue>,
+    queue: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
     budget: Option<MemoryBudget>,
 }
 
@@ -32,9 +32,10 @@ impl RunService {
     pub fn new(
         runs: Arc<dyn RunRepository>,
         experiments: Arc<dyn ExperimentRepository>,
-        queue: Arc<dyn RunQueue>,
+        queue: Arc<dyn JobQueue>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { runs, experiments, queue, budget: None }
+        Self { runs, experiments, queue, clock, budget: None }
     }
 
     /// The same service, refusing to queue a run whose embedded collection would exceed `budget`.
@@ -51,20 +52,25 @@ impl RunService {
     }
 
     /// Stores a `CREATED` run of the experiment, owned by the caller, and queues it (editor, an
-    /// experiment the caller sees).
+    /// experiment the caller sees); only a worker carrying `requires` takes it, when given.
     #[tracing::instrument(skip(self, caller), fields(user = caller.user()))]
-    pub async fn create(&self, caller: &Caller, experiment_id: ExperimentId) -> Result<Run, ServiceError> {
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        experiment_id: ExperimentId,
+        requires: Option<WorkerLabel>,
+    ) -> Result<Run, ServiceError> {
         caller.require(Role::Editor)?;
         let experiment = self.experiments.get(experiment_id).await?;
         ensure_seen(caller, &experiment.owner, Entity::Experiment, experiment_id)?;
         if let Some(budget) = &self.budget {
             budget.check(&experiment).await?;
         }
-        let run = Run::new(experiment_id, caller.user(), now());
+        let run = Run::requiring(experiment_id, caller.user(), requires, self.clock.now());
         self.runs.insert(&run).await?;
         // The stored run is the source of truth: if the notification fails, the run still waits
         // in the table for the next worker to look.
-        if let Err(error) = self.queue.enqueue(run.id()).await {
+        if let Err(error) = self.queue.enqueue(run.job().id()).await {
             tracing::warn!(run_id = %run.id(), %error, "run stored but not announced to the queue");
         }
         Ok(run)
@@ -111,7 +117,7 @@ impl RunService {
         for _ in 0..CANCEL_ATTEMPTS {
             let mut run = self.seen(caller, id).await?;
             let expected = run.status();
-            run.cancel(now())?;
+            run.cancel(self.clock.now())?;
             match self.runs.update(&run, expected).await {
                 Ok(()) => return Ok(run),
                 Err(error @ RepositoryError::Conflict { .. }) => last_error = Some(error),
@@ -119,5 +125,15 @@ impl RunService {
             }
         }
         Err(last_error.map_or_else(|| ServiceError::Internal("cancel made no attempt".to_owned()), ServiceError::from))
+    }
+
+    /// Refuses to pause a run (editor, a run the caller sees): a benchmark cannot stop halfway and
+    /// continue with honest timings. Always `Conflict` with the reason, or `NotFound`.
+    pub async fn pause(&self, caller: &Caller, id: RunId) -> Result<Run, ServiceError> {
+        caller.require(Role::Editor)?;
+        let run = self.seen(caller, id).await?;
+        let mut job = run.job().clone();
+        job.request_pause(self.clock.now())?;
+        Err(ServiceError::Internal(format!("run {id} accepted a pause its kind refuses")))
     }
 }

@@ -14,7 +14,7 @@ use qbench_domain::{
 use qbench_repository::{Entity, Page, RunFilter};
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService, ServiceError, StorageService};
 use qbench_testkit::dataset::{InMemoryDatasetReader, MemoryDataset};
-use qbench_testkit::{InMemoryDatabase, RecordingRunQueue, in_memory_repositories};
+use qbench_testkit::{InMemoryDatabase, RecordingJobQueue, in_memory_repositories};
 
 struct Services {
     connections: ConnectionService,
@@ -22,7 +22,7 @@ struct Services {
     datasets: DatasetService,
     experiments: ExperimentService,
     runs: RunService,
-    queue: Arc<RecordingRunQueue>,
+    queue: Arc<RecordingJobQueue>,
     _database: Arc<InMemoryDatabase>,
 }
 
@@ -37,7 +37,12 @@ fn services() -> Services {
             repositories.datasets.clone(),
             repositories.connections.clone(),
         ),
-        runs: RunService::new(repositories.runs.clone(), repositories.experiments.clone(), repositories.queue.clone()),
+        runs: RunService::new(
+            repositories.runs.clone(),
+            repositories.experiments.clone(),
+            repositories.queue.clone(),
+            repositories.clock.clone(),
+        ),
         queue,
         _database: database,
     }
@@ -108,7 +113,7 @@ async fn experiment_of(services: &Services, owner: &Caller) -> Experiment {
 /// A run of `owner` on an experiment of their own.
 async fn run_of(services: &Services, owner: &Caller) -> Run {
     let experiment = experiment_of(services, owner).await;
-    services.runs.create(owner, experiment.id).await.unwrap()
+    services.runs.create(owner, experiment.id, None).await.unwrap()
 }
 
 async fn builtin(services: &Services) -> ConnectionId {
@@ -167,7 +172,7 @@ async fn a_viewer_reads_but_creates_nothing() {
     );
     let spec = ExperimentSpec::new("mine", experiment.spec.dataset_id, connection);
     assert_forbidden(services.experiments.create(&viewer, spec).await, Role::Editor, "create experiment");
-    assert_forbidden(services.runs.create(&viewer, experiment.id).await, Role::Editor, "create run");
+    assert_forbidden(services.runs.create(&viewer, experiment.id, None).await, Role::Editor, "create run");
     assert!(services.queue.enqueued().is_empty(), "nothing was queued");
 
     // What a viewer may do: read their (empty) lists and the shared connections and storages.
@@ -186,7 +191,7 @@ async fn a_missing_role_is_refused_before_anything_is_looked_up() {
     let services = services();
     let (viewer, nobody) = (viewer(), nobody());
     // These ids exist nowhere: the answer is 403, not 404, so it tells nothing about them.
-    assert_forbidden(services.runs.create(&viewer, ExperimentId::new()).await, Role::Editor, "run of nothing");
+    assert_forbidden(services.runs.create(&viewer, ExperimentId::new(), None).await, Role::Editor, "run of nothing");
     assert_forbidden(services.runs.cancel(&viewer, RunId::new()).await, Role::Editor, "cancel nothing");
     assert_forbidden(services.datasets.update(&viewer, DatasetId::new(), dataset_spec("x")).await, Role::Editor, "x");
     assert_forbidden(services.datasets.delete(&viewer, DatasetId::new()).await, Role::Editor, "delete dataset");
@@ -396,8 +401,8 @@ async fn another_users_experiment_does_not_exist_for_an_editor() {
 
     // Nor can ann start a run of it.
     assert_like_missing(
-        services.runs.create(&ann, hidden).await,
-        services.runs.create(&ann, missing).await,
+        services.runs.create(&ann, hidden, None).await,
+        services.runs.create(&ann, missing, None).await,
         Entity::Experiment,
         ids,
         "run of another user's experiment",
@@ -483,7 +488,7 @@ async fn lists_and_their_totals_are_per_user_and_an_admin_sees_everyones() {
         run_of(&services, &ann).await;
     }
     let experiment = experiment_of(&services, &root).await;
-    services.runs.create(&root, experiment.id).await.unwrap();
+    services.runs.create(&root, experiment.id, None).await.unwrap();
     let page = Page { limit: 2, offset: 0 };
 
     for (caller, count) in [(&ann, 3), (&bob, 2)] {
@@ -529,7 +534,7 @@ async fn an_admin_reads_changes_cancels_and_deletes_anyones_objects() {
     assert_eq!(services.runs.get(&root, run.id()).await.unwrap(), run);
 
     // An admin may run another user's experiment; the run is the admin's.
-    let own = services.runs.create(&root, experiment.id).await.unwrap();
+    let own = services.runs.create(&root, experiment.id, None).await.unwrap();
     assert_eq!(own.owner(), root.user());
     let missing = RunId::new();
     assert_like_missing(

@@ -10,14 +10,16 @@ use async_trait::async_trait;
 
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{
-    Caller, DatasetSpec, Dimension, Distance, ExperimentSpec, IndexConfig, PointId, Run, RunStatus, SchemaConfig,
-    VectorSpec,
+    Caller, DatasetSpec, Dimension, Distance, ExperimentSpec, IndexConfig, PointId, Run, RunId, RunStatus,
+    SchemaConfig, VectorSpec,
 };
-use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies, RunWorker, WorkerSettings};
+use qbench_service::execution::{BenchmarkHandler, ExecutionDefaults, ExecutionDependencies};
+use qbench_service::jobs::{JobWorker, WorkerSettings};
+use qbench_service::{Clock, ManualClock, SystemClock};
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
 use qbench_testkit::dataset::{InMemoryDatasetReader, MemoryDataset, RecordingResultWriter};
 use qbench_testkit::vector_store::{InMemoryStoreProvider, InMemoryVectorStore};
-use qbench_testkit::{InMemoryDatabase, in_memory_repositories};
+use qbench_testkit::{InMemoryDatabase, in_memory_repositories_with_clock};
 use qbench_vector_store::{
     CollectionInfo, CollectionSpec, EngineInfo, Point, SearchRequest, SearchResponse, VectorStore, VectorStoreError,
     VectorStoreProvider,
@@ -28,7 +30,7 @@ const URI: &str = "datasets/synthetic.parquet";
 
 struct Bench {
     runs: RunService,
-    worker: Arc<RunWorker>,
+    worker: Arc<JobWorker>,
     reader: InMemoryDatasetReader,
     provider: InMemoryStoreProvider,
     results: RecordingResultWriter,
@@ -57,7 +59,15 @@ fn bench() -> Bench {
 
 /// A bench whose runs open the store `stores` makes of the in-memory provider (a wrapper of it).
 fn bench_with(stores: impl FnOnce(&InMemoryStoreProvider) -> Arc<dyn VectorStoreProvider>) -> Bench {
-    let (repositories, database, _queue) = in_memory_repositories();
+    bench_on(stores, Arc::new(SystemClock))
+}
+
+/// A bench whose services, worker and database read `clock`.
+fn bench_on(
+    stores: impl FnOnce(&InMemoryStoreProvider) -> Arc<dyn VectorStoreProvider>,
+    clock: Arc<dyn Clock>,
+) -> Bench {
+    let (repositories, database, _queue) = in_memory_repositories_with_clock(clock.clone());
     let reader = InMemoryDatasetReader::new();
     let provider = InMemoryStoreProvider::default();
     let results = RecordingResultWriter::default();
@@ -73,8 +83,16 @@ fn bench_with(stores: impl FnOnce(&InMemoryStoreProvider) -> Arc<dyn VectorStore
     };
     let settings = WorkerSettings { heartbeat: Duration::from_millis(20), ..WorkerSettings::default() };
     Bench {
-        runs: RunService::new(repositories.runs.clone(), repositories.experiments.clone(), repositories.queue.clone()),
-        worker: Arc::new(RunWorker::new(repositories.runs.clone(), dependencies, settings)),
+        runs: RunService::new(
+            repositories.runs.clone(),
+            repositories.experiments.clone(),
+            repositories.queue.clone(),
+            clock.clone(),
+        ),
+        worker: Arc::new(
+            JobWorker::new(repositories.jobs.clone(), settings, clock)
+                .with_handler(Arc::new(BenchmarkHandler::new(repositories.runs.clone(), dependencies))),
+        ),
         experiments: ExperimentService::new(
             repositories.experiments.clone(),
             repositories.datasets.clone(),
@@ -112,11 +130,12 @@ impl Bench {
         spec.search_config.hnsw_ef = vec![32, 64];
         edit(&mut spec);
         let (experiment, _) = self.experiments.create(&Caller::development(), spec).await.unwrap();
-        self.runs.create(&Caller::development(), experiment.id).await.unwrap()
+        self.runs.create(&Caller::development(), experiment.id, None).await.unwrap()
     }
 
     async fn execute(&self) -> Run {
-        self.worker.run_next().await.unwrap().expect("a queued run")
+        let job = self.worker.run_next().await.unwrap().expect("a queued run");
+        self.repositories.runs.get(RunId::from(job.id().as_uuid())).await.unwrap()
     }
 }
 
@@ -240,7 +259,7 @@ async fn cancelling_during_upload_stops_the_run_and_drops_its_collection() {
         .unwrap()
         .unwrap()
         .unwrap();
-    assert_eq!(ended.status(), RunStatus::Canceled);
+    assert_eq!(ended.status(), qbench_domain::JobStatus::Canceled);
     assert!(bench.provider.store.upserts() < 2_000 / 50, "the upload stopped early");
     assert!(bench.provider.store.collections().is_empty(), "the collection was dropped");
     assert!(bench.results.written().is_empty());
@@ -353,7 +372,7 @@ async fn cancelling_during_search_stops_the_run_and_drops_its_collection() {
         .unwrap();
     let stopped_after = cancelled_at.elapsed();
     assert!(stopped_after < Duration::from_secs(1), "the run stopped {stopped_after:?} after the cancel");
-    assert_eq!(ended.status(), RunStatus::Canceled);
+    assert_eq!(ended.status(), qbench_domain::JobStatus::Canceled);
     assert_eq!(ended.error(), None, "a cancelled run has no error");
     let searches = slow.searches();
     assert!(searches < every_search, "the search stopped early: {searches} of {every_search} queries ran");
@@ -367,17 +386,29 @@ async fn cancelling_during_search_stops_the_run_and_drops_its_collection() {
 
 #[tokio::test]
 async fn a_run_whose_worker_stopped_renewing_its_lease_fails_as_worker_lost() {
-    let bench = bench();
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let bench = bench_on(|provider| Arc::new(provider.clone()), clock.clone());
     let run = bench.queue_run(|_| {}).await;
-    let past = chrono::Utc::now() - chrono::Duration::seconds(60);
-    let claimed = bench.repositories.runs.claim_next("crashed-worker", past, past).await.unwrap().unwrap();
-    assert_eq!(claimed.id(), run.id());
-    assert_eq!(bench.worker.fail_lost_runs().await.unwrap(), 1);
+    let crashed = qbench_repository::ClaimRequest {
+        worker: "crashed-worker".to_owned(),
+        labels: Vec::new(),
+        kinds: vec![qbench_domain::JobKind::Benchmark],
+        lease: Duration::from_secs(30),
+    };
+    let claimed = bench.repositories.jobs.claim_next(&crashed).await.unwrap().unwrap();
+    assert_eq!(claimed.id().as_uuid(), run.id().as_uuid());
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(bench.worker.sweep_lost().await.unwrap(), 0, "a lease holds to its last instant");
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(bench.worker.sweep_lost().await.unwrap(), 1);
     let lost = bench.runs.get(&Caller::development(), run.id()).await.unwrap();
     assert_eq!(lost.status(), RunStatus::Failed);
     assert!(lost.error().unwrap().starts_with("worker lost: crashed-worker"), "{:?}", lost.error());
-    assert_eq!(bench.provider.store.dropped(), [format!("qbench-{}", run.id())], "its collection is dropped");
-    assert_eq!(bench.worker.fail_lost_runs().await.unwrap(), 0, "a lost run is failed once");
+    assert!(
+        bench.provider.store.dropped().is_empty(),
+        "an embedded collection lives on the lost worker's disk: the sweep does not pretend to drop it"
+    );
+    assert_eq!(bench.worker.sweep_lost().await.unwrap(), 0, "a lost run is failed once");
 }
 
 #[tokio::test]
@@ -420,7 +451,7 @@ async fn a_computed_ground_truth_is_cached_and_reused_until_the_data_changes() {
     let keys = bench.results.truth_keys();
     assert_eq!(keys.len(), 2, "one ground truth per vector: {keys:?}");
 
-    bench.runs.create(&Caller::development(), experiment).await.unwrap();
+    bench.runs.create(&Caller::development(), experiment, None).await.unwrap();
     let second = bench.execute().await;
     assert_eq!(second.metrics().unwrap()["dataset"]["ground_truth"], "cached");
     assert_eq!(bench.results.truth_hits(), 2);
@@ -430,13 +461,13 @@ async fn a_computed_ground_truth_is_cached_and_reused_until_the_data_changes() {
     for key in &keys {
         bench.results.replace_truth(key, vec![vec![(PointId::Num(u64::MAX), 0.0)]; 20]);
     }
-    bench.runs.create(&Caller::development(), experiment).await.unwrap();
+    bench.runs.create(&Caller::development(), experiment, None).await.unwrap();
     let poisoned = bench.execute().await;
     assert!(results(&poisoned).iter().all(|result| result["recall"] == 0.0), "{:?}", results(&poisoned));
 
     // Other data at the same location is another dataset: its ground truth is computed afresh.
     bench.reader.insert(URI, MemoryDataset::synthetic(&SyntheticSpec { seed: 12, ..synthetic(600, 20) }));
-    bench.runs.create(&Caller::development(), experiment).await.unwrap();
+    bench.runs.create(&Caller::development(), experiment, None).await.unwrap();
     let changed = bench.execute().await;
     assert_eq!(changed.metrics().unwrap()["dataset"]["ground_truth"], "computed");
     assert_eq!(bench.results.truth_keys().len(), 4);

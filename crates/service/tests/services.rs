@@ -10,7 +10,7 @@ use qbench_domain::{
 };
 use qbench_repository::{Entity, Page, RunFilter};
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService, ServiceError};
-use qbench_testkit::{InMemoryDatabase, RecordingRunQueue, in_memory_repositories};
+use qbench_testkit::{InMemoryDatabase, RecordingJobQueue, in_memory_repositories};
 
 struct Services {
     connections: ConnectionService,
@@ -18,7 +18,7 @@ struct Services {
     experiments: ExperimentService,
     runs: RunService,
     database: Arc<InMemoryDatabase>,
-    queue: Arc<RecordingRunQueue>,
+    queue: Arc<RecordingJobQueue>,
 }
 
 fn services() -> Services {
@@ -31,7 +31,12 @@ fn services() -> Services {
             repositories.datasets.clone(),
             repositories.connections.clone(),
         ),
-        runs: RunService::new(repositories.runs.clone(), repositories.experiments.clone(), repositories.queue.clone()),
+        runs: RunService::new(
+            repositories.runs.clone(),
+            repositories.experiments.clone(),
+            repositories.queue.clone(),
+            repositories.clock.clone(),
+        ),
         database,
         queue,
     }
@@ -140,9 +145,9 @@ async fn an_update_that_breaks_the_experiment_is_refused_and_changes_nothing() {
 async fn a_run_is_stored_created_and_announced_on_the_queue() {
     let services = services();
     let (experiment, _) = services.experiments.create(&dev(), experiment_spec(&services).await).await.unwrap();
-    let run = services.runs.create(&dev(), experiment.id).await.unwrap();
+    let run = services.runs.create(&dev(), experiment.id, None).await.unwrap();
     assert_eq!(run.status(), RunStatus::Created);
-    assert_eq!(services.queue.enqueued(), [run.id()]);
+    assert_eq!(services.queue.enqueued(), [run.job().id()]);
     assert_eq!(services.runs.get(&dev(), run.id()).await.unwrap(), run);
 }
 
@@ -151,14 +156,14 @@ async fn a_failing_queue_does_not_lose_the_run() {
     let services = services();
     let (experiment, _) = services.experiments.create(&dev(), experiment_spec(&services).await).await.unwrap();
     services.queue.fail_with("broker down");
-    let run = services.runs.create(&dev(), experiment.id).await.unwrap();
+    let run = services.runs.create(&dev(), experiment.id, None).await.unwrap();
     assert_eq!(services.runs.get(&dev(), run.id()).await.unwrap().status(), RunStatus::Created);
 }
 
 #[tokio::test]
 async fn a_run_of_an_unknown_experiment_is_not_found() {
     let services = services();
-    let error = services.runs.create(&dev(), ExperimentId::new()).await.unwrap_err();
+    let error = services.runs.create(&dev(), ExperimentId::new(), None).await.unwrap_err();
     assert!(matches!(error, ServiceError::NotFound { entity: Entity::Experiment, .. }), "{error:?}");
     assert!(services.queue.enqueued().is_empty());
 }
@@ -167,7 +172,7 @@ async fn a_run_of_an_unknown_experiment_is_not_found() {
 async fn cancel_ends_a_queued_run_once_and_then_conflicts() {
     let services = services();
     let (experiment, _) = services.experiments.create(&dev(), experiment_spec(&services).await).await.unwrap();
-    let run = services.runs.create(&dev(), experiment.id).await.unwrap();
+    let run = services.runs.create(&dev(), experiment.id, None).await.unwrap();
     let canceled = services.runs.cancel(&dev(), run.id()).await.unwrap();
     assert_eq!(canceled.status(), RunStatus::Canceled);
     assert!(canceled.end_time().is_some());
@@ -189,7 +194,7 @@ async fn cancel_ends_a_queued_run_once_and_then_conflicts() {
 async fn an_experiment_with_runs_is_deleted_only_with_cascade() {
     let services = services();
     let (experiment, _) = services.experiments.create(&dev(), experiment_spec(&services).await).await.unwrap();
-    let run = services.runs.create(&dev(), experiment.id).await.unwrap();
+    let run = services.runs.create(&dev(), experiment.id, None).await.unwrap();
     assert!(matches!(services.experiments.delete(&dev(), experiment.id, false).await, Err(ServiceError::Conflict(_))));
     services.experiments.delete(&dev(), experiment.id, true).await.unwrap();
     assert!(matches!(services.runs.get(&dev(), run.id()).await, Err(ServiceError::NotFound { .. })));

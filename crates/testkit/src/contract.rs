@@ -21,6 +21,7 @@ mod connections;
 mod datasets;
 mod experiments;
 mod fixtures;
+mod jobs;
 mod lists;
 mod references;
 mod runs;
@@ -29,8 +30,8 @@ mod storages;
 use std::sync::Arc;
 
 use qbench_repository::{
-    ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, RunRepository,
-    StorageRepository,
+    ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, JobRepository,
+    RunRepository, StorageRepository, WorkerRepository,
 };
 
 pub use api_keys::{check_api_key_revocation, check_api_key_round_trip};
@@ -39,14 +40,15 @@ pub use connections::{
 };
 pub use datasets::check_dataset_round_trip;
 pub use experiments::check_experiment_round_trip;
+pub use jobs::{
+    check_claims_take_each_waiting_job_once_oldest_first, check_expired_leases, check_heartbeats_and_holders,
+    check_job_round_trip_and_conditional_update, check_queue_stats_and_workers,
+};
 pub use lists::{
     check_lists_filter_by_owner, check_lists_in_creation_order, check_run_lists_newest_first_with_filters,
 };
 pub use references::{check_experiment_delete_cascades_to_runs, check_references_block_deletes};
-pub use runs::{
-    check_claims_take_each_waiting_run_once_oldest_first, check_run_life_cycle_and_conditional_update,
-    check_run_needs_its_experiment,
-};
+pub use runs::{check_run_life_cycle_and_conditional_update, check_run_needs_its_experiment};
 pub use storages::{
     check_storage_names_are_unique_when_given, check_storage_round_trip, check_storage_update_and_delete,
 };
@@ -64,6 +66,10 @@ pub struct RepositoryUnderTest {
     pub experiments: Arc<dyn ExperimentRepository>,
     /// Runs.
     pub runs: Arc<dyn RunRepository>,
+    /// Jobs.
+    pub jobs: Arc<dyn JobRepository>,
+    /// Workers.
+    pub workers: Arc<dyn WorkerRepository>,
     /// API keys.
     pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Liveness.
@@ -79,6 +85,8 @@ impl RepositoryUnderTest {
             + DatasetRepository
             + ExperimentRepository
             + RunRepository
+            + JobRepository
+            + WorkerRepository
             + ApiKeyRepository
             + DatabaseHealth
             + 'static,
@@ -89,6 +97,8 @@ impl RepositoryUnderTest {
             datasets: database.clone(),
             experiments: database.clone(),
             runs: database.clone(),
+            jobs: database.clone(),
+            workers: database.clone(),
             api_keys: database.clone(),
             health: database,
         }
@@ -113,7 +123,11 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_lists_in_creation_order(repos).await;
     check_run_lists_newest_first_with_filters(repos).await;
     check_lists_filter_by_owner(repos).await;
-    check_claims_take_each_waiting_run_once_oldest_first(repos).await;
+    check_job_round_trip_and_conditional_update(repos).await;
+    check_heartbeats_and_holders(repos).await;
+    check_expired_leases(repos).await;
+    check_queue_stats_and_workers(repos).await;
+    check_claims_take_each_waiting_job_once_oldest_first(repos).await;
     check_api_key_round_trip(repos).await;
     check_api_key_revocation(repos).await;
 }

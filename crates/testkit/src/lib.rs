@@ -1,7 +1,7 @@
 //! Test support shared by the service, adapter and app tests.
 //!
 //! - [`memory::InMemoryDatabase`] is a fake of every repository port that honours their contracts
-//!   exactly, and [`memory::RecordingRunQueue`] a run queue that records what it is told;
+//!   exactly, and [`memory::RecordingJobQueue`] a job queue that records what it is told;
 //!   [`memory::in_memory_repositories`] wires both into the services' `Repositories`.
 //! - [`contract`] is the suite every repository adapter must pass: [`contract::check_repository_contract`]
 //!   runs it against a [`contract::RepositoryUnderTest`]. The in-memory fake, SQLite and
@@ -21,4 +21,4 @@ pub mod s3;
 pub mod vector_store;
 mod watchdog;
 
-pub use memory::{InMemoryDatabase, RecordingRunQueue, in_memory_repositories};
+pub use memory::{InMemoryDatabase, RecordingJobQueue, in_memory_repositories, in_memory_repositories_with_clock};

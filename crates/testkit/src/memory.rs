@@ -8,16 +8,18 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use qbench_domain::{
-    ApiKey, ApiKeyId, Connection, ConnectionId, Dataset, DatasetId, Experiment, ExperimentId, ObjectStorage, Run,
-    RunId, RunStatus, StorageId,
+    ApiKey, ApiKeyId, Connection, ConnectionId, Dataset, DatasetId, Experiment, ExperimentId, Job, JobId, JobStatus,
+    ObjectStorage, Run, RunId, RunStatus, StorageId,
 };
 use qbench_repository::{
     ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, Entity, ExperimentRepository, Listed,
-    Page, RepositoryError, RunFilter, RunRepository, StorageRepository,
+    Page, RepositoryError, RunFilter, RunRepository, StorageRepository, WorkerInfo,
 };
-use qbench_service::Repositories;
+use qbench_service::{Clock, Repositories, SystemClock};
 
-pub use crate::queue::RecordingRunQueue;
+pub use crate::queue::RecordingJobQueue;
+
+mod jobs;
 
 /// Every repository port and [`DatabaseHealth`] over maps in memory.
 ///
@@ -25,10 +27,17 @@ pub use crate::queue::RecordingRunQueue;
 /// `Conflict`), lists in the same orders as the SQL adapter, and can be switched to answer
 /// `Unavailable` everywhere with [`InMemoryDatabase::set_unavailable`]. Each call runs under one
 /// lock, so each call is atomic like a transaction.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct InMemoryDatabase {
     tables: Mutex<Tables>,
     unavailable: AtomicBool,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for InMemoryDatabase {
+    fn default() -> Self {
+        Self::with_clock(Arc::new(SystemClock))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -37,7 +46,10 @@ struct Tables {
     storages: BTreeMap<StorageId, ObjectStorage>,
     datasets: BTreeMap<DatasetId, Dataset>,
     experiments: BTreeMap<ExperimentId, Experiment>,
-    runs: BTreeMap<RunId, Run>,
+    /// Every job; a run is a benchmark job plus the experiment recorded here.
+    jobs: BTreeMap<JobId, Job>,
+    run_experiments: BTreeMap<RunId, ExperimentId>,
+    workers: BTreeMap<String, WorkerInfo>,
     api_keys: BTreeMap<ApiKeyId, ApiKey>,
 }
 
@@ -45,6 +57,16 @@ impl InMemoryDatabase {
     /// An empty database.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty database whose own clock (the "database clock" of leases) is `clock`.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self { tables: Mutex::default(), unavailable: AtomicBool::new(false), clock }
+    }
+
+    /// The database's clock.
+    fn clock_now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Makes every later call fail with `Unavailable` (`true`) or work again (`false`).
@@ -62,20 +84,30 @@ impl InMemoryDatabase {
     }
 }
 
-/// The [`Repositories`] of a fresh [`InMemoryDatabase`] and [`RecordingRunQueue`], with handles on
+/// The [`Repositories`] of a fresh [`InMemoryDatabase`] and [`RecordingJobQueue`], with handles on
 /// both so a test can seed data, switch the database off or make the queue fail.
-pub fn in_memory_repositories() -> (Repositories, Arc<InMemoryDatabase>, Arc<RecordingRunQueue>) {
-    let database = Arc::new(InMemoryDatabase::new());
-    let queue = Arc::new(RecordingRunQueue::new());
+pub fn in_memory_repositories() -> (Repositories, Arc<InMemoryDatabase>, Arc<RecordingJobQueue>) {
+    in_memory_repositories_with_clock(Arc::new(SystemClock))
+}
+
+/// [`in_memory_repositories`] whose services and database read `clock`.
+pub fn in_memory_repositories_with_clock(
+    clock: Arc<dyn Clock>,
+) -> (Repositories, Arc<InMemoryDatabase>, Arc<RecordingJobQueue>) {
+    let database = Arc::new(InMemoryDatabase::with_clock(clock.clone()));
+    let queue = Arc::new(RecordingJobQueue::new());
     let repositories = Repositories {
         connections: database.clone(),
         storages: database.clone(),
         datasets: database.clone(),
         experiments: database.clone(),
         runs: database.clone(),
+        jobs: database.clone(),
+        workers: database.clone(),
         api_keys: database.clone(),
         queue: queue.clone(),
         health: database.clone(),
+        clock,
     };
     (repositories, database, queue)
 }
@@ -310,7 +342,7 @@ impl ExperimentRepository for InMemoryDatabase {
         if !tables.experiments.contains_key(&id) {
             return Err(RepositoryError::not_found(Entity::Experiment, id));
         }
-        let runs = tables.runs.values().filter(|run| run.experiment_id() == id).count() as u64;
+        let runs = tables.run_experiments.values().filter(|experiment| **experiment == id).count() as u64;
         if runs > 0 && !cascade {
             return Err(RepositoryError::InUse {
                 entity: Entity::Experiment,
@@ -319,9 +351,23 @@ impl ExperimentRepository for InMemoryDatabase {
                 count: runs,
             });
         }
-        tables.runs.retain(|_, run| run.experiment_id() != id);
+        let gone: Vec<RunId> =
+            tables.run_experiments.iter().filter(|(_, experiment)| **experiment == id).map(|(run, _)| *run).collect();
+        for run in gone {
+            tables.run_experiments.remove(&run);
+            tables.jobs.remove(&JobId::from(run.as_uuid()));
+        }
         tables.experiments.remove(&id);
         Ok(())
+    }
+}
+
+impl Tables {
+    /// The run `id`: its job and experiment.
+    fn run(&self, id: RunId) -> Option<Run> {
+        let experiment_id = *self.run_experiments.get(&id)?;
+        let job = self.jobs.get(&JobId::from(id.as_uuid()))?.clone();
+        Run::from_job(experiment_id, job).ok()
     }
 }
 
@@ -332,22 +378,23 @@ impl RunRepository for InMemoryDatabase {
         if !tables.experiments.contains_key(&run.experiment_id()) {
             return Err(RepositoryError::not_found(Entity::Experiment, run.experiment_id()));
         }
-        if tables.runs.contains_key(&run.id()) {
+        if tables.run_experiments.contains_key(&run.id()) || tables.jobs.contains_key(&run.job().id()) {
             return Err(duplicate_id(Entity::Run, run.id()));
         }
-        tables.runs.insert(run.id(), run.clone());
+        tables.run_experiments.insert(run.id(), run.experiment_id());
+        tables.jobs.insert(run.job().id(), run.job().clone());
         Ok(())
     }
 
     async fn get(&self, id: RunId) -> Result<Run, RepositoryError> {
-        self.tables()?.runs.get(&id).cloned().ok_or_else(|| RepositoryError::not_found(Entity::Run, id))
+        self.tables()?.run(id).ok_or_else(|| RepositoryError::not_found(Entity::Run, id))
     }
 
     async fn list(&self, filter: RunFilter, page: Page) -> Result<Listed<Run>, RepositoryError> {
         let tables = self.tables()?;
-        let mut runs: Vec<&Run> = tables
-            .runs
-            .values()
+        let all: Vec<Run> = tables.run_experiments.keys().filter_map(|id| tables.run(*id)).collect();
+        let mut runs: Vec<&Run> = all
+            .iter()
             .filter(|run| filter.experiment_id.is_none_or(|id| run.experiment_id() == id))
             .filter(|run| filter.status.is_none_or(|status| run.status() == status))
             .filter(|run| filter.owner.as_deref().is_none_or(|owner| run.owner() == owner))
@@ -359,34 +406,20 @@ impl RunRepository for InMemoryDatabase {
 
     async fn update(&self, run: &Run, expected: RunStatus) -> Result<(), RepositoryError> {
         let mut tables = self.tables()?;
-        match tables.runs.get_mut(&run.id()) {
+        let id = run.job().id();
+        match tables.jobs.get_mut(&id) {
             None => Err(RepositoryError::not_found(Entity::Run, run.id())),
-            Some(stored) if stored.status() != expected => {
+            Some(stored)
+                if stored.status() != JobStatus::from(expected)
+                    || (expected == RunStatus::Running && stored.claimed_by() != run.claimed_by()) =>
+            {
                 Err(RepositoryError::Conflict { entity: Entity::Run, id: run.id().to_string() })
             }
             Some(stored) => {
-                *stored = run.clone();
+                *stored = run.job().clone();
                 Ok(())
             }
         }
-    }
-
-    async fn claim_next(
-        &self,
-        worker: &str,
-        lease_until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Run>, RepositoryError> {
-        let mut tables = self.tables()?;
-        let oldest = tables
-            .runs
-            .values_mut()
-            .filter(|run| run.status() == RunStatus::Created)
-            .min_by_key(|run| (run.created_at(), run.id()));
-        let Some(run) = oldest else { return Ok(None) };
-        run.claim(worker, lease_until, now)
-            .map_err(|error| RepositoryError::Internal(format!("a CREATED run could not be claimed: {error}")))?;
-        Ok(Some(run.clone()))
     }
 }
 

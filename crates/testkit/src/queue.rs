@@ -1,26 +1,26 @@
-//! A run queue that records what it is told, for tests of run creation.
+//! A job queue that records what it is told, for tests of job and run creation.
 
 use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
-use qbench_domain::RunId;
-use qbench_repository::{QueueError, RunQueue};
+use qbench_domain::JobId;
+use qbench_repository::{JobQueue, QueueError};
 
-/// A [`RunQueue`] that remembers every run id it accepted and can be told to refuse.
+/// A [`JobQueue`] that remembers every run id it accepted and can be told to refuse.
 #[derive(Debug, Default)]
-pub struct RecordingRunQueue {
-    enqueued: Mutex<Vec<RunId>>,
+pub struct RecordingJobQueue {
+    enqueued: Mutex<Vec<JobId>>,
     failure: Mutex<Option<String>>,
 }
 
-impl RecordingRunQueue {
+impl RecordingJobQueue {
     /// A queue that accepts everything.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The run ids accepted so far, in order.
-    pub fn enqueued(&self) -> Vec<RunId> {
+    /// The job ids accepted so far, in order.
+    pub fn enqueued(&self) -> Vec<JobId> {
         self.enqueued.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
@@ -29,19 +29,19 @@ impl RecordingRunQueue {
         *self.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason.into());
     }
 
-    /// Makes `enqueue` accept runs again.
+    /// Makes `enqueue` accept jobs again.
     pub fn succeed(&self) {
         *self.failure.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 }
 
 #[async_trait]
-impl RunQueue for RecordingRunQueue {
-    async fn enqueue(&self, run_id: RunId) -> Result<(), QueueError> {
+impl JobQueue for RecordingJobQueue {
+    async fn enqueue(&self, job: JobId) -> Result<(), QueueError> {
         if let Some(reason) = self.failure.lock().unwrap_or_else(PoisonError::into_inner).clone() {
             return Err(QueueError(reason));
         }
-        self.enqueued.lock().unwrap_or_else(PoisonError::into_inner).push(run_id);
+        self.enqueued.lock().unwrap_or_else(PoisonError::into_inner).push(job);
         Ok(())
     }
 }

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use qbench_domain::RunId;
-use qbench_repository::{ConnectionRepository, Page, RepositoryError, RunQueue};
+use qbench_domain::JobId;
+use qbench_repository::{ConnectionRepository, JobQueue, Page, RepositoryError};
 use qbench_testkit::contract::{RepositoryUnderTest, check_repository_contract};
-use qbench_testkit::memory::{InMemoryDatabase, RecordingRunQueue, in_memory_repositories};
+use qbench_testkit::memory::{InMemoryDatabase, RecordingJobQueue, in_memory_repositories};
 
 #[tokio::test]
 async fn in_memory_database_honours_the_repository_contract() {
@@ -28,14 +28,14 @@ async fn a_switched_off_database_is_unavailable_everywhere() {
 
 #[tokio::test]
 async fn the_recording_queue_records_until_told_to_fail() {
-    let queue = RecordingRunQueue::new();
-    let first = RunId::new();
+    let queue = RecordingJobQueue::new();
+    let first = JobId::new();
     assert!(queue.enqueue(first).await.is_ok());
     queue.fail_with("broker down");
-    let refused = queue.enqueue(RunId::new()).await;
+    let refused = queue.enqueue(JobId::new()).await;
     assert!(refused.is_err_and(|error| error.to_string().contains("broker down")));
     queue.succeed();
-    let second = RunId::new();
+    let second = JobId::new();
     assert!(queue.enqueue(second).await.is_ok());
     assert_eq!(queue.enqueued(), vec![first, second]);
 }

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::SecretCipher;
-use crate::entity::{api_keys, connections, datasets, experiments, runs, storages};
+use crate::entity::{api_keys, connections, datasets, experiments, jobs, runs, storages, workers};
 use crate::error::{db_error, db_error_with};
 use crate::url::{Backend, DatabaseUrl, redact};
 
@@ -23,7 +23,7 @@ use crate::url::{Backend, DatabaseUrl, redact};
 pub struct SqlDatabase {
     pub(crate) db: DatabaseConnection,
     pub(crate) cipher: SecretCipher,
-    backend: Backend,
+    pub(crate) backend: Backend,
 }
 
 impl SqlDatabase {
@@ -46,6 +46,7 @@ impl SqlDatabase {
             .map_err(|error| db_error_with(error, |message| redact(&message, url)))?;
         let database = Self { db, cipher, backend };
         database.sync_schema().await?;
+        database.move_runs_into_jobs().await?;
         tracing::info!(backend = backend.as_str(), "database ready");
         Ok(database)
     }
@@ -67,6 +68,8 @@ impl SqlDatabase {
             .register(datasets::Entity)
             .register(experiments::Entity)
             .register(runs::Entity)
+            .register(jobs::Entity)
+            .register(workers::Entity)
             .register(api_keys::Entity)
             .sync(&self.db)
             .await

@@ -23,8 +23,10 @@ mod codec;
 mod database;
 mod entity;
 mod error;
+mod notify;
 mod repo;
 mod url;
 
 pub use cipher::{CipherError, SecretCipher};
 pub use database::SqlDatabase;
+pub use notify::JOBS_CHANNEL;

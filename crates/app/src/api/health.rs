@@ -227,7 +227,7 @@ pub(crate) async fn api_ready(state: Data<AppState>) -> HealthAnswer {
     operation_id = "metrics",
     tag = "operations",
     summary = "Prometheus metrics",
-    description = "Requests by route and status, request latency histogram, runs by status.",
+    description = "Requests by route and status, request latency histogram, runs by status, and the job queue: `qbench_jobs{kind,status}`, `qbench_job_queue_age_seconds` (the oldest waiting job), `qbench_jobs_running{worker}`.",
     produces = "text/plain"
 )]
 pub(crate) async fn metrics_endpoint(state: Data<AppState>) -> HttpResponse {
@@ -236,6 +236,9 @@ pub(crate) async fn metrics_endpoint(state: Data<AppState>) -> HttpResponse {
         if let Ok(total) = state.runs.count(status).await {
             metrics::gauge!("qbench_runs", "status" => status.as_str()).set(total as f64);
         }
+    }
+    if let Ok(stats) = state.jobs.stats().await {
+        crate::queue_metrics::record(&stats);
     }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
 }

@@ -142,3 +142,66 @@ pub(crate) async fn version() -> Json<VersionBody> {
 pub(crate) async fn capabilities(state: Data<AppState>) -> Json<CapabilitiesBody> {
     Json(CapabilitiesBody::describe(state.database.backend(), state.object_storage_endpoint.is_some()))
 }
+
+/// How recently a worker must have announced itself to be listed.
+const WORKERS_SEEN_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A worker seen in the last minute.
+#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+pub struct WorkerBody {
+    /// Its name, as jobs record it in `claimed_by`.
+    pub id: String,
+    /// The host it runs on.
+    pub host: String,
+    /// The labels it carries.
+    pub labels: Vec<String>,
+    /// Benchmarks it executes at once.
+    pub max_concurrent_runs: u32,
+    /// Other jobs it executes at once beside them.
+    pub max_concurrent_jobs: u32,
+    /// When it started.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// When it last announced itself.
+    pub last_seen: chrono::DateTime<chrono::Utc>,
+    /// The jobs it executes now.
+    pub running_jobs: Vec<uuid::Uuid>,
+}
+
+/// This deployment: its database and the workers seen recently.
+#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+pub struct SystemBody {
+    /// qbench's version.
+    pub version: String,
+    /// The database in use (`sqlite` or `postgres`).
+    pub database_backend: String,
+    /// Workers that announced themselves in the last minute, by id.
+    pub workers: Vec<WorkerBody>,
+}
+
+#[api_operation(
+    operation_id = "system",
+    tag = "metadata",
+    summary = "The deployment: database and the workers seen in the last minute with their labels and current jobs",
+    error_code = 500,
+    error_code = 503
+)]
+pub(crate) async fn system(state: Data<AppState>) -> Result<Json<SystemBody>, crate::api::problem::ApiError> {
+    let workers = state.jobs.workers(WORKERS_SEEN_WITHIN).await?;
+    Ok(Json(SystemBody {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        database_backend: state.database.backend().to_owned(),
+        workers: workers
+            .into_iter()
+            .map(|seen| WorkerBody {
+                id: seen.info.id,
+                host: seen.info.host,
+                labels: seen.info.labels.iter().map(ToString::to_string).collect(),
+                max_concurrent_runs: seen.info.max_concurrent_runs,
+                max_concurrent_jobs: seen.info.max_concurrent_jobs,
+                started_at: seen.info.started_at,
+                last_seen: seen.info.last_seen,
+                running_jobs: seen.running.iter().map(|id| id.as_uuid()).collect(),
+            })
+            .collect(),
+    }))
+}

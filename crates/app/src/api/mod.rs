@@ -5,6 +5,7 @@ pub mod connections;
 pub mod datasets;
 pub mod experiments;
 pub mod health;
+pub mod jobs;
 pub mod metadata;
 pub mod pagination;
 pub mod patch;
@@ -82,12 +83,23 @@ pub fn configure(config: &mut ServiceConfig) {
                     .service(resource("").route(get().to(runs::list)))
                     .service(resource("/{id}").route(get().to(runs::get)))
                     .service(resource("/{id}/cancel").route(post().to(runs::cancel)))
+                    .service(resource("/{id}/pause").route(post().to(runs::pause)))
                     .service(resource("/{id}/result").route(get().to(runs::result))),
+            )
+            .service(
+                scope("/jobs")
+                    .service(resource("").route(get().to(jobs::list)))
+                    .service(resource("/noop").route(post().to(jobs::create_noop)))
+                    .service(resource("/{id}").route(get().to(jobs::get)))
+                    .service(resource("/{id}/cancel").route(post().to(jobs::cancel)))
+                    .service(resource("/{id}/pause").route(post().to(jobs::pause)))
+                    .service(resource("/{id}/resume").route(post().to(jobs::resume))),
             )
             .service(
                 scope("/metadata")
                     .service(resource("/version").route(get().to(metadata::version)))
-                    .service(resource("/capabilities").route(get().to(metadata::capabilities))),
+                    .service(resource("/capabilities").route(get().to(metadata::capabilities)))
+                    .service(resource("/system").route(get().to(metadata::system))),
             )
             .service(
                 scope("/health")

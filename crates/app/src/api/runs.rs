@@ -44,6 +44,14 @@ pub struct RunListQuery {
     pub all: bool,
 }
 
+/// Where a run may execute.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, ApiComponent)]
+pub struct RunCreateQuery {
+    /// A worker label (e.g. `highmem`): only a worker carrying it takes the run.
+    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z][a-z0-9-]*$"))]
+    pub requires: Option<String>,
+}
+
 #[api_operation(
     operation_id = "create_run",
     error_code = 400,
@@ -51,6 +59,7 @@ pub struct RunListQuery {
     error_code = 404,
     error_code = 500,
     error_code = 503,
+    error_code = 422,
     tag = "runs",
     summary = "Start a run of an experiment",
     description = "The run is stored as `CREATED`, owned by the caller, and queued; follow `Location` to watch it. Needs the editor role (403) and an experiment the caller sees (404 otherwise)."
@@ -59,8 +68,10 @@ pub(crate) async fn create(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
     path: Path<IdPath>,
+    query: QueryParams<RunCreateQuery>,
 ) -> Result<Accepted<RunCreated>, ApiError> {
-    let run = state.runs.create(&caller, ExperimentId::from(path.id)).await?;
+    let requires = crate::api::jobs::worker_label("requires", query.into_inner().requires.as_deref())?;
+    let run = state.runs.create(&caller, ExperimentId::from(path.id), requires).await?;
     Ok(Accepted(Located::accepted(location("runs", run.id()), RunCreated { run_id: run.id().as_uuid() })))
 }
 
@@ -155,4 +166,25 @@ pub(crate) async fn result(
             format!("run {} is {status}: a result exists once it is COMPLETED", run.id()),
         )),
     }
+}
+
+#[api_operation(
+    operation_id = "pause_run",
+    error_code = 400,
+    error_code = 403,
+    error_code = 404,
+    error_code = 409,
+    error_code = 500,
+    error_code = 503,
+    tag = "runs",
+    summary = "Pause a run: always refused",
+    description = "A benchmark cannot stop halfway and continue with honest timings: 409 with the reason (cancel it instead); 404 for a run the caller does not see."
+)]
+pub(crate) async fn pause(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Json<RunResponse>, ApiError> {
+    let run = state.runs.pause(&caller, RunId::from(path.id)).await?;
+    Ok(Json(RunResponse::from(&run)))
 }

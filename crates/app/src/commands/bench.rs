@@ -8,13 +8,14 @@ use qbench_domain::{
     Caller, ConnectionSpec, DatasetSpec, ExperimentSpec, IndexConfig, Quantization, Run, RunStatus, ScalarType,
     SchemaConfig, SearchQuantization, Secret, UploadConfig,
 };
-use qbench_service::execution::RunWorker;
+use qbench_service::execution::BenchmarkHandler;
+use qbench_service::jobs::JobWorker;
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
 use qbench_sql::{SecretCipher, SqlDatabase};
 
 use crate::cli::BenchArgs;
 use crate::commands::{CommandError, local, table};
-use crate::run_queue::NotifyRunQueue;
+use crate::job_queue::NotifyJobQueue;
 use crate::settings::Settings;
 use crate::wiring::{Engine, sql_repositories, worker_settings};
 
@@ -33,7 +34,7 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandErro
             .await
             .map_err(CommandError::new)?,
     );
-    let repositories = sql_repositories(database, Arc::new(NotifyRunQueue::default()));
+    let repositories = sql_repositories(database, Arc::new(NotifyJobQueue::default()));
     let engine = Engine::new(&settings).map_err(CommandError::new)?;
     // The command runs on the user's own machine, against its own throwaway database.
     let caller = Caller::development();
@@ -79,14 +80,19 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandErro
         .create(&caller, experiment_spec(&args, &dataset, connection.id))
         .await
         .map_err(CommandError::new)?;
-    let runs = RunService::new(repositories.runs.clone(), repositories.experiments.clone(), repositories.queue.clone());
-    let run = runs.create(&caller, experiment.id).await.map_err(CommandError::new)?;
-
-    let worker = Arc::new(RunWorker::new(
+    let runs = RunService::new(
         repositories.runs.clone(),
-        engine.execution(&repositories, &settings),
-        worker_settings(&settings),
-    ));
+        repositories.experiments.clone(),
+        repositories.queue.clone(),
+        repositories.clock.clone(),
+    );
+    let run = runs.create(&caller, experiment.id, None).await.map_err(CommandError::new)?;
+
+    let benchmarks = BenchmarkHandler::new(repositories.runs.clone(), engine.execution(&repositories, &settings));
+    let worker = Arc::new(
+        JobWorker::new(repositories.jobs.clone(), worker_settings(&settings), repositories.clock.clone())
+            .with_handler(Arc::new(benchmarks)),
+    );
     let execution = tokio::spawn(async move { worker.run_next().await });
     let ended = watch(&runs, &caller, &run, execution).await?;
     match ended.status() {
@@ -136,7 +142,7 @@ async fn watch(
     runs: &RunService,
     caller: &Caller,
     run: &Run,
-    mut execution: tokio::task::JoinHandle<Result<Option<Run>, qbench_repository::RepositoryError>>,
+    mut execution: tokio::task::JoinHandle<Result<Option<qbench_domain::Job>, qbench_repository::RepositoryError>>,
 ) -> Result<Run, CommandError> {
     let bars = MultiProgress::new();
     let style = ProgressStyle::with_template("{prefix:>17} [{bar:40}] {pos}/{len} {per_sec} {elapsed}")
@@ -153,7 +159,8 @@ async fn watch(
                     bar.finish();
                 }
                 let ended = finished.map_err(|err| CommandError::new(format!("the run crashed: {err}")))?;
-                return ended.map_err(CommandError::new)?.ok_or_else(|| CommandError::new("the run was not found"));
+                ended.map_err(CommandError::new)?.ok_or_else(|| CommandError::new("the run was not found"))?;
+                return runs.get(caller, run.id()).await.map_err(CommandError::new);
             }
             _ = tokio::signal::ctrl_c() => {
                 runs.cancel(caller, run.id()).await.map_err(CommandError::new)?;

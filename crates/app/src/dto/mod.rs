@@ -6,6 +6,7 @@
 pub mod connection;
 pub mod dataset;
 pub mod experiment;
+pub mod job;
 pub mod run;
 pub mod storage;
 pub mod vector;

@@ -56,6 +56,15 @@ pub struct ProgressBody {
     pub done: u64,
     /// Units in the phase, when known.
     pub total: Option<u64>,
+    /// Units per second in the phase so far, once measurable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+}
+
+impl From<&qbench_domain::Progress> for ProgressBody {
+    fn from(progress: &qbench_domain::Progress) -> Self {
+        Self { phase: progress.phase.clone(), done: progress.done, total: progress.total, rate: progress.rate }
+    }
 }
 
 /// A run.
@@ -97,7 +106,7 @@ impl RunResponse {
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
             start_time: Some(DateTime::<Utc>::UNIX_EPOCH),
             end_time: Some(DateTime::<Utc>::UNIX_EPOCH),
-            progress: ProgressBody { phase: "cleanup".to_owned(), done: 1, total: Some(1) },
+            progress: ProgressBody { phase: "cleanup".to_owned(), done: 1, total: Some(1), rate: None },
             metrics: Some(serde_json::json!({"f1": 0.97, "p_95_latency": 0.0012, "qps": 2480.5})),
             error: None,
         }
@@ -115,11 +124,7 @@ impl From<&Run> for RunResponse {
             updated_at: run.updated_at(),
             start_time: run.start_time(),
             end_time: run.end_time(),
-            progress: ProgressBody {
-                phase: run.progress().phase.clone(),
-                done: run.progress().done,
-                total: run.progress().total,
-            },
+            progress: ProgressBody::from(run.progress()),
             metrics: run.metrics().cloned(),
             error: run.error().map(str::to_owned),
         }

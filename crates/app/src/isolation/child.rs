@@ -80,7 +80,10 @@ async fn report_progress(progress: ProgressSink, out: Arc<Mutex<std::io::Stdout>
         let stopping = stop.is_cancelled();
         let now = progress.snapshot();
         if last.as_ref() != Some(&now) {
-            write(&out, &ChildMessage::Progress { phase: now.phase.clone(), done: now.done, total: now.total });
+            write(
+                &out,
+                &ChildMessage::Progress { phase: now.phase.clone(), done: now.done, total: now.total, rate: now.rate },
+            );
             last = Some(now);
         }
         if stopping {

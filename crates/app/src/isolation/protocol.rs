@@ -14,6 +14,9 @@ pub enum ChildMessage {
         done: u64,
         /// Units in the phase, when known.
         total: Option<u64>,
+        /// Units per second in the phase so far.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rate: Option<f64>,
     },
     /// The run completed with these metrics.
     Completed {

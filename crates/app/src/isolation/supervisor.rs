@@ -158,7 +158,9 @@ async fn read_messages(stdout: impl AsyncRead + Unpin, progress: ProgressSink) -
     let mut last = None;
     while let Ok(Some(line)) = lines.next_line().await {
         match serde_json::from_str::<ChildMessage>(&line) {
-            Ok(ChildMessage::Progress { phase, done, total }) => progress.set(Progress { phase, done, total }),
+            Ok(ChildMessage::Progress { phase, done, total, rate }) => {
+                progress.set(Progress { phase, done, total, rate })
+            }
             Ok(message) => last = Some(message),
             Err(error) => tracing::warn!(%error, line = %truncate(&line), "unreadable line from a run's process"),
         }

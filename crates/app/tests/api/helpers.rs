@@ -213,7 +213,7 @@ impl TestApp {
 
     /// A run worker over the same database and data dir, as `qbench worker` would run beside the
     /// server.
-    pub(crate) async fn worker(&self) -> std::sync::Arc<qbench_service::execution::RunWorker> {
+    pub(crate) async fn worker(&self) -> std::sync::Arc<qbench_service::jobs::JobWorker> {
         let settings = Settings::load(None, &self.env).expect("the test settings load");
         qbench_app::server::open_runtime(&settings).await.expect("the runtime opens").worker
     }

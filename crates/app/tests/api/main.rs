@@ -18,6 +18,7 @@ mod engine;
 mod errors;
 mod failures;
 mod ground_truth;
+mod jobs;
 mod lists;
 mod local_files;
 mod merge_patch;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Every route of the contract, as registered in `api::configure` and `api::health_routes`.
-const ROUTES: [(&str, &str); 34] = [
+const ROUTES: [(&str, &str); 42] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
@@ -43,7 +43,15 @@ const ROUTES: [(&str, &str); 34] = [
     ("GET", "/api/v1/runs"),
     ("GET", "/api/v1/runs/{id}"),
     ("POST", "/api/v1/runs/{id}/cancel"),
+    ("POST", "/api/v1/runs/{id}/pause"),
     ("GET", "/api/v1/runs/{id}/result"),
+    ("GET", "/api/v1/jobs"),
+    ("POST", "/api/v1/jobs/noop"),
+    ("GET", "/api/v1/jobs/{id}"),
+    ("POST", "/api/v1/jobs/{id}/cancel"),
+    ("POST", "/api/v1/jobs/{id}/pause"),
+    ("POST", "/api/v1/jobs/{id}/resume"),
+    ("GET", "/api/v1/metadata/system"),
     ("POST", "/api/v1/datasets/{id}/inspect"),
 ];
 

@@ -15,6 +15,8 @@ pub enum Entity {
     Experiment,
     /// A run.
     Run,
+    /// A job.
+    Job,
     /// An API key.
     ApiKey,
 }
@@ -28,6 +30,7 @@ impl Entity {
             Self::Dataset => "dataset",
             Self::Experiment => "experiment",
             Self::Run => "run",
+            Self::Job => "job",
             Self::ApiKey => "API key",
         }
     }

@@ -1,8 +1,8 @@
 //! Persistence ports: the roles a database plays for qbench.
 //!
 //! One trait per aggregate ([`ConnectionRepository`], [`StorageRepository`],
-//! [`DatasetRepository`], [`ExperimentRepository`], [`RunRepository`], [`ApiKeyRepository`]), plus
-//! [`RunQueue`], which hands newly created runs to whatever executes them, and [`DatabaseHealth`] for probes. Every
+//! [`DatasetRepository`], [`ExperimentRepository`], [`RunRepository`], [`ApiKeyRepository`], [`JobRepository`], [`WorkerRepository`]), plus
+//! [`JobQueue`], which wakes workers for newly queued jobs to whatever executes them, and [`DatabaseHealth`] for probes. Every
 //! trait is object-safe and `Send + Sync`, so the application wires `Arc<dyn …>` chosen at start-up.
 //! Adapters translate their driver's errors into [`RepositoryError`]; no driver type crosses this
 //! boundary.
@@ -14,10 +14,12 @@ mod dataset;
 mod error;
 mod experiment;
 mod health;
+mod job;
 mod page;
 mod queue;
 mod run;
 mod storage;
+mod worker;
 
 pub use api_key::ApiKeyRepository;
 pub use connection::ConnectionRepository;
@@ -25,7 +27,9 @@ pub use dataset::DatasetRepository;
 pub use error::{Entity, RepositoryError};
 pub use experiment::ExperimentRepository;
 pub use health::DatabaseHealth;
+pub use job::{ClaimRequest, HeartbeatReply, JobFilter, JobRepository, QueueStats};
 pub use page::{Listed, Page};
-pub use queue::{QueueError, RunQueue};
+pub use queue::{JobQueue, QueueError};
 pub use run::{RunFilter, RunRepository};
 pub use storage::StorageRepository;
+pub use worker::{WorkerInfo, WorkerRepository};

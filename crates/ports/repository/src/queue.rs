@@ -1,19 +1,19 @@
-//! Handing runs to the engine that executes them.
+//! Waking the workers when a job is queued.
 
 use async_trait::async_trait;
-use qbench_domain::RunId;
+use qbench_domain::JobId;
 
-/// Why a run could not be queued.
+/// Why a job could not be announced.
 #[derive(Debug, thiserror::Error)]
-#[error("run queue unavailable: {0}")]
+#[error("job queue unavailable: {0}")]
 pub struct QueueError(pub String);
 
-/// Tells the executing side that a run is waiting.
+/// Tells the executing side that a job is waiting.
 ///
-/// The run is already stored as `CREATED` when this is called, so the database stays the source of
-/// truth: a lost notification delays a run, it never loses one.
+/// The job is already stored as `CREATED` when this is called, so the database stays the source of
+/// truth: a lost notification delays a job, it never loses one.
 #[async_trait]
-pub trait RunQueue: Send + Sync {
-    /// Announces that `run_id` waits to be executed.
-    async fn enqueue(&self, run_id: RunId) -> Result<(), QueueError>;
+pub trait JobQueue: Send + Sync {
+    /// Announces that `job` waits to be executed.
+    async fn enqueue(&self, job: JobId) -> Result<(), QueueError>;
 }

@@ -1,7 +1,6 @@
 //! Storage of runs.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use qbench_domain::{ExperimentId, Run, RunId, RunStatus};
 
 use crate::{Listed, Page, RepositoryError};
@@ -18,7 +17,8 @@ pub struct RunFilter {
     pub owner: Option<String>,
 }
 
-/// Stores runs.
+/// Stores runs: each a benchmark job (its life: status, progress, lease, result) with the
+/// experiment it measures. A run's job is claimed, renewed and swept through [`crate::JobRepository`].
 ///
 /// # Errors
 /// Every method returns `Unavailable` when the database cannot be reached; `get` and `update`
@@ -26,7 +26,7 @@ pub struct RunFilter {
 /// `Experiment`) when the experiment does not exist.
 #[async_trait]
 pub trait RunRepository: Send + Sync {
-    /// Stores a new run.
+    /// Stores a new run and its job, in one transaction.
     async fn insert(&self, run: &Run) -> Result<(), RepositoryError>;
     /// The run with `id`.
     async fn get(&self, id: RunId) -> Result<Run, RepositoryError>;
@@ -36,14 +36,4 @@ pub trait RunRepository: Send + Sync {
     /// change never overwrites a concurrent one. MUST return `Conflict` when the stored status
     /// differs.
     async fn update(&self, run: &Run, expected: RunStatus) -> Result<(), RepositoryError>;
-
-    /// Claims the oldest `CREATED` run for `worker`: it becomes `RUNNING`, claimed until
-    /// `lease_until`. Safe across processes sharing the database: a run is claimed by one worker
-    /// only. `None` when no run waits.
-    async fn claim_next(
-        &self,
-        worker: &str,
-        lease_until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Run>, RepositoryError>;
 }

@@ -1,10 +1,11 @@
 //! Executing runs: claim a queued run, load its dataset into the Qdrant under test, build the
 //! index, fire the test queries and record honest metrics.
 //!
-//! [`RunWorker`] claims runs from the database with a lease and keeps the lease alive while
-//! [`execute`] goes through the phases (`prepare`, `create_collection`, `upload`, `index`,
+//! A run is a `benchmark` job: the [`crate::jobs::JobWorker`] claims it with a lease and keeps
+//! the lease alive while [`BenchmarkHandler`] has a [`RunExecutor`] run [`execute`] through the phases (`prepare`, `create_collection`, `upload`, `index`,
 //! `search`, `cleanup`); a cancelled or lost run is noticed at the next heartbeat.
 
+mod benchmark;
 mod dependencies;
 mod error;
 mod executor;
@@ -18,12 +19,11 @@ mod report;
 mod run;
 mod search;
 mod upload;
-mod worker;
 
+pub use benchmark::BenchmarkHandler;
 pub use dependencies::{ExecutionDefaults, ExecutionDependencies};
 pub use error::ExecutionError;
 pub use executor::{InProcessExecutor, RunExecutor};
 pub use phase::Phase;
 pub use progress::ProgressSink;
 pub use run::{RunOutcome, execute};
-pub use worker::{RunWorker, WorkerSettings};

@@ -47,3 +47,9 @@ impl fmt::Display for Phase {
         f.write_str(self.as_str())
     }
 }
+
+impl AsRef<str> for Phase {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}

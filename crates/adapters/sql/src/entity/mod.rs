@@ -13,5 +13,7 @@ pub(crate) mod api_keys;
 pub(crate) mod connections;
 pub(crate) mod datasets;
 pub(crate) mod experiments;
+pub(crate) mod jobs;
 pub(crate) mod runs;
 pub(crate) mod storages;
+pub(crate) mod workers;

@@ -2,7 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A stored run; `status` is the wire name (`CREATED`, …), `progress` and `metrics` are JSON.
+/// A stored run: its experiment and owner. Its life (status, progress, lease, metrics as the
+/// job's `result`) is the `jobs` row with the same id. The columns from `status` on are from
+/// before jobs: written once at insert, read only to move an older run into `jobs`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "runs")]
 pub(crate) struct Model {

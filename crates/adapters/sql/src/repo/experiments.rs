@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::SqlDatabase;
 use crate::codec::{RowRef, stored_time};
-use crate::entity::{connections, datasets, experiments, runs};
+use crate::entity::{connections, datasets, experiments, jobs, runs};
 use crate::error::{db_error, write_error};
 
 use super::{Hold, convert, hold, owned_by, owner_of, page_of};
@@ -133,6 +133,16 @@ impl ExperimentRepository for SqlDatabase {
         }
         let of_experiment = runs::Column::ExperimentId.eq(id.as_uuid());
         if cascade {
+            let run_ids = sea_orm::sea_query::Query::select()
+                .column(runs::Column::Id)
+                .from(runs::Entity)
+                .and_where(runs::Column::ExperimentId.eq(id.as_uuid()))
+                .to_owned();
+            jobs::Entity::delete_many()
+                .filter(jobs::Column::Id.in_subquery(run_ids))
+                .exec(&txn)
+                .await
+                .map_err(db_error)?;
             let deleted = runs::Entity::delete_many().filter(of_experiment).exec(&txn).await.map_err(db_error)?;
             tracing::debug!(runs = deleted.rows_affected, "deleted the experiment's runs");
         } else {

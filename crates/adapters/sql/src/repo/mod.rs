@@ -9,6 +9,7 @@ mod api_keys;
 mod connections;
 mod datasets;
 mod experiments;
+mod jobs;
 mod runs;
 mod storages;
 

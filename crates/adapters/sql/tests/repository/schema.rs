@@ -2,8 +2,8 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use qbench_domain::{
-    Caller, Connection, ConnectionSpec, Dataset, DatasetSpec, Dimension, Distance, Experiment, ExperimentSpec,
-    Progress, Run, RunRecord, RunStatus, SchemaConfig, Secret, VectorSpec,
+    BenchmarkPayload, Caller, Connection, ConnectionSpec, Dataset, DatasetSpec, Dimension, Distance, Experiment,
+    ExperimentSpec, Job, JobKind, JobRecord, JobStatus, Progress, Run, RunStatus, SchemaConfig, Secret, VectorSpec,
 };
 use qbench_repository::{ConnectionRepository, DatasetRepository, ExperimentRepository, RunFilter, RunRepository};
 use sea_orm::Value;
@@ -88,22 +88,28 @@ async fn sync_adds_a_missing_column_and_keeps_rows(backend: Backend) {
     let fresh = FreshDatabase::new(backend);
     let created = Utc::now().trunc_subsecs(6);
     let started = created + Duration::seconds(1);
-    let progress = Progress { phase: "upload".to_owned(), done: 10, total: Some(100) };
-    let old = RunRecord {
-        id: qbench_domain::RunId::new(),
-        experiment_id: qbench_domain::ExperimentId::new(),
+    let progress = Progress::at("upload", 10, Some(100));
+    let experiment_id = qbench_domain::ExperimentId::new();
+    let old = JobRecord {
+        id: qbench_domain::JobId::new(),
+        kind: JobKind::Benchmark,
         owner: Caller::DEVELOPMENT_USER.to_owned(),
-        status: RunStatus::Running,
+        status: JobStatus::Running,
+        payload: serde_json::to_value(BenchmarkPayload { experiment_id }).unwrap(),
+        requires: None,
+        progress: progress.clone(),
+        attempts: 1,
+        claimed_by: None,
+        lease_until: None,
+        pause_requested: false,
+        result: None,
+        error: None,
         created_at: created,
         updated_at: started,
         start_time: Some(started),
         end_time: None,
-        progress: progress.clone(),
-        metrics: None,
-        error: None,
-        claimed_by: None,
-        lease_until: None,
     };
+    let run_id = qbench_domain::RunId::from(old.id.as_uuid());
 
     let raw = fresh.raw().await;
     execute(&raw, fresh.statement(old_runs_table(backend), Vec::new())).await;
@@ -111,7 +117,7 @@ async fn sync_adds_a_missing_column_and_keeps_rows(backend: Backend) {
                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
     let values: Vec<Value> = vec![
         old.id.as_uuid().into(),
-        old.experiment_id.as_uuid().into(),
+        experiment_id.as_uuid().into(),
         "RUNNING".into(),
         created.into(),
         started.into(),
@@ -123,13 +129,14 @@ async fn sync_adds_a_missing_column_and_keeps_rows(backend: Backend) {
     raw.close().await.unwrap();
 
     let database = fresh.open(cipher()).await;
-    let mut run = RunRepository::get(&database, old.id).await.unwrap();
-    assert_eq!(run, Run::restore(old.clone()), "the old row reads back, without metrics and error, owned by dev");
+    let mut run = RunRepository::get(&database, run_id).await.unwrap();
+    let expected = Run::from_job(experiment_id, Job::restore(old.clone())).unwrap();
+    assert_eq!(run, expected, "the old row moved into jobs reads back, without metrics and error, owned by dev");
 
     // The added columns work: the run completes with metrics.
     run.complete(json!({"recall": 0.98}), started + Duration::seconds(5)).unwrap();
     RunRepository::update(&database, &run, RunStatus::Running).await.unwrap();
-    assert_eq!(RunRepository::get(&database, old.id).await.unwrap(), run);
+    assert_eq!(RunRepository::get(&database, run_id).await.unwrap(), run);
     let listed = RunRepository::list(&database, RunFilter::default(), Default::default()).await.unwrap();
     assert_eq!((listed.items, listed.total), (vec![run.clone()], 1));
     let of_dev = RunFilter { owner: Some(Caller::DEVELOPMENT_USER.to_owned()), ..RunFilter::default() };
