@@ -9,8 +9,8 @@ our own instead. Then the invariants that keep the manifests true to qbench: pro
 container serves, requests and limits, no secret written into a manifest, one image tag (the
 workspace version), every QBENCH_ variable naming a real setting (config/default.toml), the API
 server not running benchmarks, one benchmark per worker, a memory budget below the memory limit,
-a grace period that covers a cancelled run. Prints `FILE: Kind/name: problem` for each failure and
-exits 1 when there is any.
+a grace period that covers a cancelled run. Prints `VARIANTS: Kind/name: problem` for each failure,
+once, naming every variant it is found in, and exits 1 when there is any.
 """
 
 import argparse
@@ -51,7 +51,9 @@ class Check:
     def __init__(self, root, version):
         self.root = root
         self.version = version
-        self.errors = 0
+        # Each problem once, with the variants it is found in (the base's show in every overlay).
+        self.problems = {}
+        self.current = ""
         # The newest bundled schemas not newer than the version asked for, as kubernetes-validate picks.
         self.schema_version = [v for v in kv.all_versions() if kv.major_minor(v) <= kv.major_minor(version)][-1]
         self.warnings = set()
@@ -70,8 +72,7 @@ class Check:
         self.version_tag = cargo["workspace"]["package"]["version"]
 
     def fail(self, where, message):
-        self.errors += 1
-        print(f"deploy-check: {where}: {message}")
+        self.problems.setdefault((where, message), []).append(self.current)
 
     # ---- the schemas -----------------------------------------------------------------------
 
@@ -260,13 +261,14 @@ class Check:
                 self.fail(where, "prometheus trigger: threshold is not a number")
 
     def variant(self, path):
+        self.current = path.stem
         try:
             resources = [item for item in yaml.safe_load_all(path.read_text()) if item]
         except yaml.YAMLError as err:
-            return self.fail(path.name, f"not YAML: {err}")
+            return self.fail("(file)", f"not YAML: {err}")
         if not resources:
-            return self.fail(path.name, "renders nothing")
-        name = lambda r: f"{path.name}: {r.get('kind')}/{r.get('metadata', {}).get('name')}"  # noqa: E731
+            return self.fail("(file)", "renders nothing")
+        name = lambda r: f"{r.get('kind')}/{r.get('metadata', {}).get('name')}"  # noqa: E731
         config_maps = {r["metadata"]["name"]: r.get("data", {}) for r in resources if r.get("kind") == "ConfigMap"}
         deployments = {r["metadata"]["name"] for r in resources if r.get("kind") == "Deployment"}
         autoscaled = {r["spec"]["scaleTargetRef"].get("name") for r in resources
@@ -301,7 +303,7 @@ class Check:
             elif kind == "ScaledObject":
                 self.scaled_object(where, resource, deployments)
         if len(qbench_images) > 1:
-            self.fail(path.name, f"qbench containers run different images: {sorted(qbench_images)}")
+            self.fail("(images)", f"qbench containers run different images: {sorted(qbench_images)}")
         return len(resources)
 
 
@@ -315,8 +317,10 @@ def main():
     total = sum(check.variant(path) or 0 for path in args.files)
     for warning in sorted(check.warnings):
         print(f"deploy-check: warning: {warning}")
-    if check.errors:
-        print(f"deploy-check: {check.errors} problem(s) in {len(args.files)} variant(s)")
+    for (where, message), variants in check.problems.items():
+        print(f"deploy-check: {','.join(variants)}: {where}: {message}")
+    if check.problems:
+        print(f"deploy-check: {len(check.problems)} problem(s) in {len(args.files)} variant(s)")
         return 1
     print(f"deploy-check: {len(args.files)} variants, {total} resources: valid (Kubernetes {args.version}, strict)")
     return 0
