@@ -14,6 +14,9 @@ use crate::entity::{api_keys, connections, datasets, experiments, jobs, runs, st
 use crate::error::{db_error, db_error_with};
 use crate::url::{Backend, DatabaseUrl, redact};
 
+/// The PostgreSQL advisory lock held while the schema is brought up to date ("qbench" in ASCII).
+const SCHEMA_LOCK: i64 = 0x7162_656e_6368;
+
 /// Every repository port on one SQLite or PostgreSQL database; cheap to clone (a pool handle and
 /// a key).
 ///
@@ -46,7 +49,6 @@ impl SqlDatabase {
             .map_err(|error| db_error_with(error, |message| redact(&message, url)))?;
         let database = Self { db, cipher, backend };
         database.sync_schema().await?;
-        database.move_runs_into_jobs().await?;
         tracing::info!(backend = backend.as_str(), "database ready");
         Ok(database)
     }
@@ -59,8 +61,19 @@ impl SqlDatabase {
         self.db.close().await.map_err(db_error)
     }
 
-    /// Creates what is missing of the schema; never drops or alters anything.
+    /// Creates what is missing of the schema and moves older runs into `jobs`; never drops or
+    /// alters anything. One transaction, on PostgreSQL under an advisory lock: servers and workers
+    /// starting together on an empty database take turns instead of racing to create the same
+    /// tables.
     async fn sync_schema(&self) -> Result<(), RepositoryError> {
+        let txn = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            let lock = Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"),
+            );
+            txn.execute_raw(lock).await.map_err(db_error)?;
+        }
         self.db
             .get_schema_builder()
             .register(connections::Entity)
@@ -71,9 +84,11 @@ impl SqlDatabase {
             .register(jobs::Entity)
             .register(workers::Entity)
             .register(api_keys::Entity)
-            .sync(&self.db)
+            .sync(&txn)
             .await
-            .map_err(|error| db_error_with(error, |message| format!("schema sync failed: {message}")))
+            .map_err(|error| db_error_with(error, |message| format!("schema sync failed: {message}")))?;
+        self.move_runs_into_jobs(&txn).await?;
+        txn.commit().await.map_err(db_error)
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock at once

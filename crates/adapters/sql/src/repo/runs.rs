@@ -77,19 +77,19 @@ fn run_of(row: &runs::Model, job: jobs::Model) -> Result<Run, RepositoryError> {
 impl SqlDatabase {
     /// Gives every run stored before jobs existed its `jobs` row, built from the run's own
     /// columns. Idempotent: runs that have a job are left alone.
-    pub(crate) async fn move_runs_into_jobs(&self) -> Result<(), RepositoryError> {
+    pub(crate) async fn move_runs_into_jobs(&self, db: &impl sea_orm::ConnectionTrait) -> Result<(), RepositoryError> {
         let without_job = runs::Entity::find()
             .filter(
                 runs::Column::Id
                     .not_in_subquery(Query::select().column(jobs::Column::Id).from(jobs::Entity).to_owned()),
             )
-            .all(&self.db)
+            .all(db)
             .await
             .map_err(db_error)?;
         for row in &without_job {
             let job = legacy_job(row)?;
             jobs::Entity::insert(job_row(&job)?.into_active_model().reset_all())
-                .exec_without_returning(&self.db)
+                .exec_without_returning(db)
                 .await
                 .map_err(|error| write_error(error, Entity::Job, job.id(), None))?;
         }

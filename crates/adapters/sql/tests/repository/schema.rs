@@ -226,3 +226,17 @@ async fn sqlite_rows_without_an_owner_belong_to_the_development_user() {
 async fn postgres_rows_without_an_owner_belong_to_the_development_user() {
     rows_without_an_owner_belong_to_the_development_user(Backend::Postgres).await;
 }
+
+/// Regression (`schema_sync_race_on_concurrent_start`): servers and workers started together on an
+/// empty PostgreSQL database raced to create the same tables, and all but one failed to start.
+#[tokio::test]
+async fn postgres_processes_starting_together_on_an_empty_database_all_start() {
+    let fresh = FreshDatabase::new(Backend::Postgres);
+    let connect = || qbench_sql::SqlDatabase::connect(&fresh.url, cipher());
+    let started = tokio::join!(connect(), connect(), connect(), connect());
+    for result in [started.0, started.1, started.2, started.3] {
+        if let Err(error) = result {
+            panic!("a concurrent start failed: {error}");
+        }
+    }
+}
