@@ -3,22 +3,36 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use governor::Quota;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+
+/// Governor's keyed limiter on clock `C`.
+type Keyed<C> = governor::RateLimiter<String, DefaultKeyedStateStore<String>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
 /// At most `per_minute` requests per key and minute, in a bucket that refills steadily; or no
-/// limit at all.
+/// limit at all. The clock is the host's, or one a test moves (`governor`'s fake clock).
 #[derive(Debug)]
-pub struct RateLimiter {
-    limiter: Option<DefaultKeyedRateLimiter<String>>,
-    clock: DefaultClock,
+pub struct RateLimiter<C: Clock = DefaultClock> {
+    limiter: Option<Keyed<C>>,
+    clock: C,
 }
 
 impl RateLimiter {
     /// A limit of `per_minute` requests per key; 0 means unlimited.
     pub fn per_minute(per_minute: u32) -> Self {
-        let limiter = NonZeroU32::new(per_minute).map(|rate| DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)));
-        Self { limiter, clock: DefaultClock::default() }
+        Self::per_minute_on(per_minute, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> RateLimiter<C> {
+    /// A limit of `per_minute` requests per key on `clock`; 0 means unlimited.
+    pub fn per_minute_on(per_minute: u32, clock: C) -> Self {
+        let limiter = NonZeroU32::new(per_minute).map(|rate| {
+            governor::RateLimiter::new(Quota::per_minute(rate), DefaultKeyedStateStore::default(), clock.clone())
+        });
+        Self { limiter, clock }
     }
 
     /// Counts one request of `key`: `Err` with how long to wait when the bucket is empty.
@@ -31,7 +45,9 @@ impl RateLimiter {
         }
         checked.map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
+}
 
+impl RateLimiter {
     /// The problem detail for a request refused for `retry_after`.
     pub fn message(retry_after: Duration) -> String {
         format!("rate limit exceeded; retry in {} s", retry_after.as_secs().max(1))
@@ -51,6 +67,22 @@ mod tests {
         let wait = limiter.check("user:ann").unwrap_err();
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(20), "{wait:?}");
         assert_eq!(limiter.check("user:bob"), Ok(()));
+    }
+
+    #[test]
+    fn an_empty_bucket_refills_as_the_clock_moves_on_without_sleeping() {
+        let clock = governor::clock::FakeRelativeClock::default();
+        let limiter = RateLimiter::per_minute_on(3, clock.clone());
+        for _ in 0..3 {
+            assert_eq!(limiter.check("user:ann"), Ok(()));
+        }
+        let wait = limiter.check("user:ann").unwrap_err();
+        assert_eq!(wait, Duration::from_secs(20), "one request back every 20 s at 3 per minute");
+        clock.advance(Duration::from_secs(19));
+        assert!(limiter.check("user:ann").is_err(), "not yet");
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(limiter.check("user:ann"), Ok(()), "refilled by one");
+        assert!(limiter.check("user:ann").is_err(), "and only one");
     }
 
     #[test]
