@@ -49,8 +49,8 @@ impl From<RepositoryError> for ServiceError {
                 Self::Conflict(error.to_string())
             }
             RepositoryError::Unavailable(reason) => Self::Unavailable(reason),
-            RepositoryError::SecretKeyMismatch { entity, id } => Self::Misconfigured(format!(
-                "the stored secrets (first met: {entity} {id}) do not open with this server's QBENCH_SECRET_KEY: \
+            RepositoryError::SecretKeyMismatch { stored } => Self::Misconfigured(format!(
+                "the stored secrets (first met: {stored}) do not open with this server's QBENCH_SECRET_KEY: \
                  start qbench with the key they were stored with"
             )),
             RepositoryError::Corrupt { .. } | RepositoryError::Internal(_) => Self::Internal(error.to_string()),

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::SecretCipher;
-use crate::entity::{api_keys, connections, datasets, experiments, runs, storages};
+use crate::entity::{api_keys, connections, datasets, experiments, runs, settings, storages};
 use crate::error::{db_error, db_error_with};
 use crate::url::{Backend, DatabaseUrl, redact};
 
@@ -35,8 +35,9 @@ impl SqlDatabase {
     ///
     /// # Errors
     /// `Internal` naming the scheme for an unsupported URL, `Unavailable` when the database
-    /// cannot be reached, `Internal` when the schema cannot be brought up to date. No error
-    /// repeats the URL's password.
+    /// cannot be reached, `Internal` when the schema cannot be brought up to date,
+    /// `SecretKeyMismatch` when `cipher` is not the key the database's secrets are sealed with
+    /// (see `key_check`). No error repeats the URL's password.
     #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str, cipher: SecretCipher) -> Result<Self, RepositoryError> {
         let target = DatabaseUrl::parse(url)?;
@@ -46,6 +47,7 @@ impl SqlDatabase {
             .map_err(|error| db_error_with(error, |message| redact(&message, url)))?;
         let database = Self { db, cipher, backend };
         database.sync_schema().await?;
+        database.verify_secret_key().await?;
         tracing::info!(backend = backend.as_str(), "database ready");
         Ok(database)
     }
@@ -68,6 +70,7 @@ impl SqlDatabase {
             .register(experiments::Entity)
             .register(runs::Entity)
             .register(api_keys::Entity)
+            .register(settings::Entity)
             .sync(&self.db)
             .await
             .map_err(|error| db_error_with(error, |message| format!("schema sync failed: {message}")))

@@ -94,14 +94,16 @@ pub enum RepositoryError {
         reason: String,
     },
     /// A stored secret does not open with this process's secret key: the key differs from the one
-    /// it was stored with (a server started with another `QBENCH_SECRET_KEY`). A configuration
-    /// fault of the server, not damage: every secret of the deployment reads the same.
-    #[error("the secret of stored {entity} {id} does not open with this server's secret key")]
+    /// it was stored with (a process started with another `QBENCH_SECRET_KEY`, or with a generated
+    /// key). A configuration fault of the process, not damage: every secret of the deployment reads
+    /// the same.
+    #[error(
+        "{stored} does not open with this process's secret key: start every qbench process of the deployment \
+         with the QBENCH_SECRET_KEY the secrets were stored with"
+    )]
     SecretKeyMismatch {
-        /// Kind of object.
-        entity: Entity,
-        /// Its id.
-        id: String,
+        /// What did not open: a stored object (`connection <id>`) or the database's key check.
+        stored: String,
     },
     /// Any other database failure.
     #[error("database error: {0}")]

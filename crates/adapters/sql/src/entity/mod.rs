@@ -14,4 +14,5 @@ pub(crate) mod connections;
 pub(crate) mod datasets;
 pub(crate) mod experiments;
 pub(crate) mod runs;
+pub(crate) mod settings;
 pub(crate) mod storages;

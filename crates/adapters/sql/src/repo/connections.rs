@@ -30,7 +30,7 @@ impl SqlDatabase {
         })
     }
 
-    fn connection_from_row(&self, row: connections::Model) -> Result<Connection, RepositoryError> {
+    pub(crate) fn connection_from_row(&self, row: connections::Model) -> Result<Connection, RepositoryError> {
         let api_key = row_ref(row.id).open(&self.cipher, "api_key", row.api_key.as_deref())?;
         Ok(Connection {
             id: row.id.into(),

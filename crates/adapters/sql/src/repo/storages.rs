@@ -35,7 +35,7 @@ impl SqlDatabase {
         })
     }
 
-    fn storage_from_row(&self, row: storages::Model) -> Result<ObjectStorage, RepositoryError> {
+    pub(crate) fn storage_from_row(&self, row: storages::Model) -> Result<ObjectStorage, RepositoryError> {
         let stored = row_ref(row.id);
         let access_key = stored.open(&self.cipher, "access_key", row.access_key.as_deref())?;
         let secret_key = stored.open(&self.cipher, "secret_key", row.secret_key.as_deref())?;

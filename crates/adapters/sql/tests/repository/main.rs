@@ -6,6 +6,7 @@
 
 mod backend;
 mod contract;
+mod key_check;
 mod races;
 mod schema;
 mod secrets;
