@@ -42,7 +42,10 @@ pub use experiments::check_experiment_round_trip;
 pub use lists::{
     check_lists_filter_by_owner, check_lists_in_creation_order, check_run_lists_newest_first_with_filters,
 };
-pub use references::{check_experiment_delete_cascades_to_runs, check_references_block_deletes};
+pub use references::{
+    check_an_experiment_of_a_deleted_dataset_kept_a_dangling_reference, check_experiment_delete_cascades_to_runs,
+    check_references_block_deletes,
+};
 pub use runs::{
     check_claims_take_each_waiting_run_once_oldest_first, check_run_life_cycle_and_conditional_update,
     check_run_needs_its_experiment,
@@ -107,6 +110,7 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_dataset_round_trip(repos).await;
     check_experiment_round_trip(repos).await;
     check_references_block_deletes(repos).await;
+    check_an_experiment_of_a_deleted_dataset_kept_a_dangling_reference(repos).await;
     check_experiment_delete_cascades_to_runs(repos).await;
     check_run_needs_its_experiment(repos).await;
     check_run_life_cycle_and_conditional_update(repos).await;

@@ -61,7 +61,7 @@ pub enum RepositoryError {
         value: String,
     },
     /// The object is referenced by others and cannot be deleted.
-    #[error("{entity} {id} is used by {count} {by}(s)")]
+    #[error("{entity} {id} is used by {count} {by}(s), the first of them {by} {first}: delete those first")]
     InUse {
         /// Kind of object.
         entity: Entity,
@@ -71,6 +71,8 @@ pub enum RepositoryError {
         by: Entity,
         /// How many reference it.
         count: u64,
+        /// The id of the oldest of them, so a message names one referrer.
+        first: String,
     },
     /// The object changed since it was read (a concurrent update won).
     #[error("{entity} {id} was changed concurrently")]

@@ -6,8 +6,9 @@
 //! has a default), since existing rows need a value for it.
 //!
 //! Reference columns (`datasets.storage_id`, `experiments.dataset_id`, …) are indexed but carry
-//! no foreign-key constraint: the repositories check references inside their transactions and
-//! report `InUse`/`NotFound` themselves.
+//! no foreign-key constraint (schema sync never alters an existing table, so older databases
+//! would never gain one): the repositories check references inside their write transactions,
+//! holding the referenced row, and report `InUse`/`NotFound` themselves.
 
 pub(crate) mod api_keys;
 pub(crate) mod connections;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use qbench_domain::{Connection, ConnectionId, ConnectionSpec};
 use qbench_repository::{ConnectionRepository, Entity, Listed, Page, RepositoryError};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::SqlDatabase;
@@ -11,7 +11,7 @@ use crate::codec::{RowRef, stored_time};
 use crate::entity::{connections, experiments};
 use crate::error::{db_error, write_error};
 
-use super::{Hold, convert, hold, page_of};
+use super::{Hold, convert, hold, in_use, page_of};
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Connection, table: "connections", id }
@@ -103,18 +103,10 @@ impl ConnectionRepository for SqlDatabase {
         if !hold::<connections::Entity>(&txn, id.as_uuid(), Hold::Exclusive).await? {
             return Err(RepositoryError::not_found(Entity::Connection, id));
         }
-        let users = experiments::Entity::find()
-            .filter(experiments::Column::ConnectionId.eq(id.as_uuid()))
-            .count(&txn)
-            .await
-            .map_err(db_error)?;
-        if users > 0 {
-            return Err(RepositoryError::InUse {
-                entity: Entity::Connection,
-                id: id.to_string(),
-                by: Entity::Experiment,
-                count: users,
-            });
+        let users = experiments::Entity::find().filter(experiments::Column::ConnectionId.eq(id.as_uuid()));
+        let order = (experiments::Column::CreatedAt, experiments::Column::Id);
+        if let Some(in_use) = in_use(&txn, users, order, (Entity::Connection, id), Entity::Experiment).await? {
+            return Err(in_use);
         }
         connections::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;
         txn.commit().await.map_err(db_error)

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use qbench_domain::{ObjectStorage, StorageId, StorageSpec};
 use qbench_repository::{Entity, Listed, Page, RepositoryError, StorageRepository};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::SqlDatabase;
@@ -11,7 +11,7 @@ use crate::codec::{RowRef, stored_time};
 use crate::entity::{datasets, storages};
 use crate::error::{db_error, write_error};
 
-use super::{Hold, convert, hold, page_of};
+use super::{Hold, convert, hold, in_use, page_of};
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Storage, table: "storages", id }
@@ -105,18 +105,10 @@ impl StorageRepository for SqlDatabase {
         if !hold::<storages::Entity>(&txn, id.as_uuid(), Hold::Exclusive).await? {
             return Err(RepositoryError::not_found(Entity::Storage, id));
         }
-        let users = datasets::Entity::find()
-            .filter(datasets::Column::StorageId.eq(id.as_uuid()))
-            .count(&txn)
-            .await
-            .map_err(db_error)?;
-        if users > 0 {
-            return Err(RepositoryError::InUse {
-                entity: Entity::Storage,
-                id: id.to_string(),
-                by: Entity::Dataset,
-                count: users,
-            });
+        let users = datasets::Entity::find().filter(datasets::Column::StorageId.eq(id.as_uuid()));
+        let order = (datasets::Column::CreatedAt, datasets::Column::Id);
+        if let Some(in_use) = in_use(&txn, users, order, (Entity::Storage, id), Entity::Dataset).await? {
+            return Err(in_use);
         }
         storages::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;
         txn.commit().await.map_err(db_error)
