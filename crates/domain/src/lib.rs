@@ -47,6 +47,7 @@ mod experiment;
 mod ids;
 mod limits;
 mod local_access;
+mod masked;
 mod memory;
 pub mod metrics;
 pub mod neighbors;
@@ -71,6 +72,7 @@ pub use experiment::{
 pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, RunId, StorageId};
 pub use limits::Limits;
 pub use local_access::LocalAccess;
+pub use masked::{ConnectionSummary, StorageSummary};
 pub use memory::{Bytes, MemoryEstimate, VectorFootprint};
 pub use point::PointId;
 pub use run::{Progress, Run, RunRecord, RunStatus, TransitionError};

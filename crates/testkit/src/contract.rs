@@ -22,6 +22,7 @@ mod datasets;
 mod experiments;
 mod fixtures;
 mod lists;
+mod masked;
 mod references;
 mod runs;
 mod storages;
@@ -42,6 +43,7 @@ pub use experiments::check_experiment_round_trip;
 pub use lists::{
     check_lists_filter_by_owner, check_lists_in_creation_order, check_run_lists_newest_first_with_filters,
 };
+pub use masked::check_masked_lists_show_the_masks_of_the_full_lists;
 pub use references::{
     check_an_experiment_of_a_deleted_dataset_kept_a_dangling_reference, check_experiment_delete_cascades_to_runs,
     check_references_block_deletes,
@@ -115,6 +117,7 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_run_needs_its_experiment(repos).await;
     check_run_life_cycle_and_conditional_update(repos).await;
     check_lists_in_creation_order(repos).await;
+    check_masked_lists_show_the_masks_of_the_full_lists(repos).await;
     check_run_lists_newest_first_with_filters(repos).await;
     check_lists_filter_by_owner(repos).await;
     check_claims_take_each_waiting_run_once_oldest_first(repos).await;

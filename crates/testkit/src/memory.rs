@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use qbench_domain::{
-    ApiKey, ApiKeyId, Connection, ConnectionId, Dataset, DatasetId, Experiment, ExperimentId, ObjectStorage, Run,
-    RunId, RunStatus, StorageId,
+    ApiKey, ApiKeyId, Connection, ConnectionId, ConnectionSummary, Dataset, DatasetId, Experiment, ExperimentId,
+    ObjectStorage, Run, RunId, RunStatus, StorageId, StorageSummary,
 };
 use qbench_repository::{
     ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, Entity, ExperimentRepository, Listed,
@@ -169,6 +169,11 @@ impl ConnectionRepository for InMemoryDatabase {
         Ok(in_creation_order(self.tables()?.connections.iter(), |c| c.created_at, page))
     }
 
+    async fn list_masked(&self, page: Page) -> Result<Listed<ConnectionSummary>, RepositoryError> {
+        let listed = ConnectionRepository::list(self, page).await?;
+        Ok(Listed { items: listed.items.iter().map(ConnectionSummary::from).collect(), total: listed.total })
+    }
+
     async fn update(&self, connection: &Connection) -> Result<(), RepositoryError> {
         let mut tables = self.tables()?;
         if !tables.connections.contains_key(&connection.id) {
@@ -219,6 +224,11 @@ impl StorageRepository for InMemoryDatabase {
 
     async fn list(&self, page: Page) -> Result<Listed<ObjectStorage>, RepositoryError> {
         Ok(in_creation_order(self.tables()?.storages.iter(), |s| s.created_at, page))
+    }
+
+    async fn list_masked(&self, page: Page) -> Result<Listed<StorageSummary>, RepositoryError> {
+        let listed = StorageRepository::list(self, page).await?;
+        Ok(Listed { items: listed.items.iter().map(StorageSummary::from).collect(), total: listed.total })
     }
 
     async fn update(&self, storage: &ObjectStorage) -> Result<(), RepositoryError> {

@@ -37,7 +37,8 @@ impl SqlDatabase {
     /// `Internal` naming the scheme for an unsupported URL, `Unavailable` when the database
     /// cannot be reached, `Internal` when the schema cannot be brought up to date,
     /// `SecretKeyMismatch` when `cipher` is not the key the database's secrets are sealed with
-    /// (see `key_check`). No error repeats the URL's password.
+    /// (see `key_check`). Secrets stored without their mask get it (see `masks`). No error
+    /// repeats the URL's password.
     #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str, cipher: SecretCipher) -> Result<Self, RepositoryError> {
         let target = DatabaseUrl::parse(url)?;
@@ -48,6 +49,7 @@ impl SqlDatabase {
         let database = Self { db, cipher, backend };
         database.sync_schema().await?;
         database.verify_secret_key().await?;
+        database.fill_masks().await?;
         tracing::info!(backend = backend.as_str(), "database ready");
         Ok(database)
     }

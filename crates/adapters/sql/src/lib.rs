@@ -26,6 +26,7 @@ mod database;
 mod entity;
 mod error;
 mod key_check;
+mod masks;
 mod repo;
 mod url;
 

@@ -1,7 +1,7 @@
 //! [`ConnectionRepository`] on the `connections` table.
 
 use async_trait::async_trait;
-use qbench_domain::{Connection, ConnectionId, ConnectionSpec};
+use qbench_domain::{Connection, ConnectionId, ConnectionSpec, ConnectionSummary, mask_secret};
 use qbench_repository::{ConnectionRepository, Entity, Listed, Page, RepositoryError};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -25,8 +25,29 @@ impl SqlDatabase {
             name: connection.spec.name.clone(),
             url: connection.spec.url.clone(),
             api_key: row_ref(id).seal(&self.cipher, "api_key", connection.spec.api_key.as_ref())?,
+            api_key_mask: connection.spec.api_key.as_ref().map(mask_secret),
             created_at: stored_time(connection.created_at),
             updated_at: stored_time(connection.updated_at),
+        })
+    }
+
+    /// A row as lists show it: the stored mask, else (a row from before masks were stored, not
+    /// yet filled) the mask of the opened secret.
+    fn connection_summary(&self, row: connections::Model) -> Result<ConnectionSummary, RepositoryError> {
+        let api_key = match (row.api_key, row.api_key_mask) {
+            (None, _) => None,
+            (Some(_), Some(mask)) => Some(mask),
+            (Some(sealed), None) => {
+                row_ref(row.id).open(&self.cipher, "api_key", Some(&sealed))?.as_ref().map(mask_secret)
+            }
+        };
+        Ok(ConnectionSummary {
+            id: row.id.into(),
+            name: row.name,
+            url: row.url,
+            api_key,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
         })
     }
 
@@ -80,6 +101,14 @@ impl ConnectionRepository for SqlDatabase {
             .order_by_asc(connections::Column::CreatedAt)
             .order_by_asc(connections::Column::Id);
         convert(page_of(select, page, &self.db).await?, |row| self.connection_from_row(row))
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn list_masked(&self, page: Page) -> Result<Listed<ConnectionSummary>, RepositoryError> {
+        let select = connections::Entity::find()
+            .order_by_asc(connections::Column::CreatedAt)
+            .order_by_asc(connections::Column::Id);
+        convert(page_of(select, page, &self.db).await?, |row| self.connection_summary(row))
     }
 
     #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]

@@ -1,7 +1,7 @@
 //! [`StorageRepository`] on the `storages` table.
 
 use async_trait::async_trait;
-use qbench_domain::{ObjectStorage, StorageId, StorageSpec};
+use qbench_domain::{ObjectStorage, StorageId, StorageSpec, StorageSummary, mask_secret};
 use qbench_repository::{Entity, Listed, Page, RepositoryError, StorageRepository};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -30,8 +30,34 @@ impl SqlDatabase {
             endpoint_url: spec.endpoint_url.clone(),
             access_key: row.seal(&self.cipher, "access_key", spec.access_key.as_ref())?,
             secret_key: row.seal(&self.cipher, "secret_key", spec.secret_key.as_ref())?,
+            access_key_mask: spec.access_key.as_ref().map(mask_secret),
+            secret_key_mask: spec.secret_key.as_ref().map(mask_secret),
             created_at: stored_time(storage.created_at),
             updated_at: stored_time(storage.updated_at),
+        })
+    }
+
+    /// A row as lists show it: the stored masks, else (a row from before masks were stored,
+    /// not yet filled) the masks of the opened secrets.
+    fn storage_summary(&self, row: storages::Model) -> Result<StorageSummary, RepositoryError> {
+        let stored = row_ref(row.id);
+        let mask = |column: &str, sealed: Option<Vec<u8>>, mask: Option<String>| -> Result<_, RepositoryError> {
+            match (sealed, mask) {
+                (None, _) => Ok(None),
+                (Some(_), Some(mask)) => Ok(Some(mask)),
+                (Some(sealed), None) => Ok(stored.open(&self.cipher, column, Some(&sealed))?.as_ref().map(mask_secret)),
+            }
+        };
+        Ok(StorageSummary {
+            id: row.id.into(),
+            access_key: mask("access_key", row.access_key, row.access_key_mask)?,
+            secret_key: mask("secret_key", row.secret_key, row.secret_key_mask)?,
+            name: row.name,
+            bucket: row.bucket,
+            region: row.region,
+            endpoint_url: row.endpoint_url,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
         })
     }
 
@@ -82,6 +108,13 @@ impl StorageRepository for SqlDatabase {
         let select =
             storages::Entity::find().order_by_asc(storages::Column::CreatedAt).order_by_asc(storages::Column::Id);
         convert(page_of(select, page, &self.db).await?, |row| self.storage_from_row(row))
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn list_masked(&self, page: Page) -> Result<Listed<StorageSummary>, RepositoryError> {
+        let select =
+            storages::Entity::find().order_by_asc(storages::Column::CreatedAt).order_by_asc(storages::Column::Id);
+        convert(page_of(select, page, &self.db).await?, |row| self.storage_summary(row))
     }
 
     #[tracing::instrument(skip_all, fields(storage_id = %storage.id))]

@@ -7,6 +7,7 @@
 mod backend;
 mod contract;
 mod key_check;
+mod masks;
 mod races;
 mod schema;
 mod secrets;
