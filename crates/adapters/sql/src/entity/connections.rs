@@ -17,6 +17,8 @@ pub(crate) struct Model {
     pub api_key: Option<Vec<u8>>,
     #[sea_orm(nullable)]
     pub api_key_mask: Option<String>,
+    /// Indexed: lists page in creation order.
+    #[sea_orm(indexed)]
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

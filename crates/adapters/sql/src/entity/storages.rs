@@ -25,6 +25,8 @@ pub(crate) struct Model {
     pub access_key_mask: Option<String>,
     #[sea_orm(nullable)]
     pub secret_key_mask: Option<String>,
+    /// Indexed: lists page in creation order.
+    #[sea_orm(indexed)]
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,7 +18,7 @@ use qbench_domain::Caller;
 use qbench_repository::{Entity, Listed, Page, RepositoryError};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, PrimaryKeyTrait,
-    QueryOrder, QuerySelect, Select,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -31,7 +31,11 @@ where
     E::Model: Send + Sync,
     C: ConnectionTrait,
 {
-    let total = select.clone().count(db).await.map_err(db_error)?;
+    // The total does not depend on the order: counting without it spares the database a sort of
+    // the whole filtered set on every page.
+    let mut unordered = select.clone();
+    QueryTrait::query(&mut unordered).clear_order_by();
+    let total = unordered.count(db).await.map_err(db_error)?;
     let items = select.offset(page.offset).limit(page.limit).all(db).await.map_err(db_error)?;
     Ok(Listed { items, total })
 }
