@@ -1,14 +1,9 @@
 //! [`ConnectionRepository`] on the `connections` table.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use qbench_domain::{Connection, ConnectionId, ConnectionSpec, ConnectionSummary, mask_secret};
 use qbench_repository::{ConnectionRepository, Entity, Listed, Page, RepositoryError};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::SqlDatabase;
@@ -17,19 +12,6 @@ use crate::entity::{connections, experiments};
 use crate::error::{db_error, write_error};
 
 use super::{Hold, convert, hold, in_use, page_of};
-
-/// A row of a masked list: what lists show, and the size of the whole list.
-#[derive(Debug, FromQueryResult)]
-struct MaskedRow {
-    id: Uuid,
-    name: String,
-    url: String,
-    has_api_key: bool,
-    api_key_mask: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    total: i64,
-}
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Connection, table: "connections", id }
@@ -49,14 +31,14 @@ impl SqlDatabase {
         })
     }
 
-    /// A listed row as lists show it: the stored mask, else (a row from before masks were
-    /// stored, not yet filled) the mask of its secret, read and opened on its own.
-    async fn connection_summary(&self, row: MaskedRow) -> Result<ConnectionSummary, RepositoryError> {
-        let api_key = match (row.has_api_key, row.api_key_mask) {
-            (false, _) => None,
-            (true, Some(mask)) => Some(mask),
-            (true, None) => {
-                ConnectionRepository::get(self, row.id.into()).await?.spec.api_key.as_ref().map(mask_secret)
+    /// A row as lists show it: the stored mask, else (a row from before masks were stored, not
+    /// yet filled) the mask of the opened secret.
+    fn connection_summary(&self, row: connections::Model) -> Result<ConnectionSummary, RepositoryError> {
+        let api_key = match (row.api_key, row.api_key_mask) {
+            (None, _) => None,
+            (Some(_), Some(mask)) => Some(mask),
+            (Some(sealed), None) => {
+                row_ref(row.id).open(&self.cipher, "api_key", Some(&sealed))?.as_ref().map(mask_secret)
             }
         };
         Ok(ConnectionSummary {
@@ -123,32 +105,10 @@ impl ConnectionRepository for SqlDatabase {
 
     #[tracing::instrument(skip(self))]
     async fn list_masked(&self, page: Page) -> Result<Listed<ConnectionSummary>, RepositoryError> {
-        // The columns a list shows, not the ciphertext, and the total in the same statement: one
-        // round trip to the database for the whole page.
-        let rows: Vec<MaskedRow> = connections::Entity::find()
-            .select_only()
-            .columns([connections::Column::Id, connections::Column::Name, connections::Column::Url])
-            .column_as(connections::Column::ApiKey.is_not_null(), "has_api_key")
-            .columns([connections::Column::ApiKeyMask, connections::Column::CreatedAt, connections::Column::UpdatedAt])
-            .column_as(Expr::cust("COUNT(*) OVER ()"), "total")
+        let select = connections::Entity::find()
             .order_by_asc(connections::Column::CreatedAt)
-            .order_by_asc(connections::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit)
-            .into_model()
-            .all(&self.db)
-            .await
-            .map_err(db_error)?;
-        let total = match rows.first() {
-            Some(row) => u64::try_from(row.total).unwrap_or_default(),
-            // A page past the end has no row to carry the total.
-            None => connections::Entity::find().count(&self.db).await.map_err(db_error)?,
-        };
-        let mut items = Vec::with_capacity(rows.len());
-        for row in rows {
-            items.push(self.connection_summary(row).await?);
-        }
-        Ok(Listed { items, total })
+            .order_by_asc(connections::Column::Id);
+        convert(page_of(select, page, &self.db).await?, |row| self.connection_summary(row))
     }
 
     #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
