@@ -14,7 +14,8 @@
 #   make contract    Schemathesis against a real `qbench serve`: the OpenAPI document is the
 #                    contract (scripts/contract.sh)
 #   make bench       benchmarks (docs/BENCHMARKS.md): API throughput/latency with wrk on SQLite and
-#                    PostgreSQL, dataset reader throughput and peak RSS (fails if RSS grows with the
+#                    PostgreSQL, the job queue on PostgreSQL (claims/s with 1, 3, 8 workers; submit
+#                    to start), dataset reader throughput and peak RSS (fails if RSS grows with the
 #                    file size), search-loop overhead per query
 #   make clean-data  remove the local ./data directory
 
@@ -126,6 +127,7 @@ deploy-check: deps-deploy
 bench:
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null); }
 	scripts/bench-api.sh
+	scripts/bench-jobs.sh
 	$(CARGO) bench -p qbench-object-storage --bench reader
 	$(CARGO) bench -p qbench-service --bench client_overhead
 

@@ -141,3 +141,38 @@ fn api_key_commands_fail_with_one_line() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("--expires"), "{stderr}");
 }
+
+/// Regression (issue 12): a server or worker started with another key, or a generated one, on
+/// the deployment's database read every stored credential as corrupt; now it does not start,
+/// saying in one line which variable to fix.
+#[test]
+fn another_secret_key_read_credentials_as_corrupt_and_now_stops_start_up_naming_qbench_secret_key() {
+    let shared = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", shared.path().join("shared.db").display());
+    let deployment_key = format!("{}=", "A".repeat(43));
+    let other_key = format!("{}=", "B".repeat(43));
+    let data = tempfile::tempdir().unwrap();
+    let with_key = |key: Option<&str>| {
+        let mut command = qbench();
+        command.env("QBENCH_DATA_DIR", data.path()).env("DATABASE_URL", &database_url);
+        if let Some(key) = key {
+            command.env("QBENCH_SECRET_KEY", key);
+        }
+        command
+    };
+    let first = with_key(Some(&deployment_key)).args(["admin", "api-key", "list"]).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+
+    for (key, command) in [(Some(other_key.as_str()), "serve"), (Some(other_key.as_str()), "worker"), (None, "serve")] {
+        let port = free_port().to_string();
+        let args = if command == "serve" { vec![command, "--port", &port] } else { vec![command] };
+        let output = with_key(key).args(args).output().unwrap();
+        assert!(!output.status.success(), "`qbench {command}` with key {key:?} started");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{command} with key {key:?}: {stderr}");
+        assert!(lines[0].starts_with("qbench: ") && lines[0].contains("QBENCH_SECRET_KEY"), "{stderr}");
+    }
+    let again = with_key(Some(&deployment_key)).args(["admin", "api-key", "list"]).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+}

@@ -48,6 +48,7 @@ mod ids;
 mod job;
 mod limits;
 mod local_access;
+mod masked;
 mod memory;
 pub mod metrics;
 pub mod neighbors;
@@ -73,6 +74,7 @@ pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, JobId, RunId, Sto
 pub use job::{Job, JobKind, JobRecord, JobStatus, NoopPayload, Progress, TransitionError, WorkerLabel};
 pub use limits::Limits;
 pub use local_access::LocalAccess;
+pub use masked::{ConnectionSummary, StorageSummary};
 pub use memory::{Bytes, MemoryEstimate, VectorFootprint};
 pub use point::PointId;
 pub use run::{BenchmarkPayload, Run, RunStatus};

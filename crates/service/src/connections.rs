@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::clock::now;
-use qbench_domain::{Caller, Connection, ConnectionId, ConnectionSpec, Role, validate_connection};
+use qbench_domain::{Caller, Connection, ConnectionId, ConnectionSpec, ConnectionSummary, Role, validate_connection};
 use qbench_repository::{ConnectionRepository, Listed, Page};
 
 use crate::ServiceError;
@@ -60,10 +60,10 @@ impl ConnectionService {
         Ok(self.connections.get(id).await?)
     }
 
-    /// A page of connections (viewer).
-    pub async fn list(&self, caller: &Caller, page: Page) -> Result<Listed<Connection>, ServiceError> {
+    /// A page of connections (viewer), API keys masked: no secret is opened to list them.
+    pub async fn list(&self, caller: &Caller, page: Page) -> Result<Listed<ConnectionSummary>, ServiceError> {
         caller.require(Role::Viewer)?;
-        Ok(self.connections.list(page).await?)
+        Ok(self.connections.list_masked(page).await?)
     }
 
     /// Replaces a connection's settings (admin); the built-in connection cannot change.

@@ -12,8 +12,11 @@ use qbench_storage::{DatasetReader, S3Credentials};
 
 use crate::ServiceError;
 use crate::access::{ensure_seen, listed_owner};
-use crate::error::ensure_valid;
+use crate::error::{ensure_valid, reference_gone};
 use crate::sources::{dataset_source, storage_error};
+
+/// The objects a dataset references, by the field naming each.
+const REFERENCES: &[(Entity, &str)] = &[(Entity::Storage, "storage_id")];
 
 /// Use cases on datasets.
 ///
@@ -114,7 +117,7 @@ impl DatasetService {
         self.validate(&spec).await?;
         let mut dataset = Dataset::new(spec, caller.user(), now());
         dataset.inspection = Some(self.read_footers(&dataset).await?);
-        self.datasets.insert(&dataset).await?;
+        self.datasets.insert(&dataset).await.map_err(|error| reference_gone(error, REFERENCES))?;
         Ok(dataset)
     }
 
@@ -138,7 +141,7 @@ impl DatasetService {
         caller.require(Role::Editor)?;
         self.validate(&spec).await?;
         let dataset = Dataset::new(spec, caller.user(), now());
-        self.datasets.insert(&dataset).await?;
+        self.datasets.insert(&dataset).await.map_err(|error| reference_gone(error, REFERENCES))?;
         Ok(dataset)
     }
 
@@ -174,7 +177,7 @@ impl DatasetService {
         }
         dataset.spec = spec;
         dataset.updated_at = now();
-        self.datasets.update(&dataset).await?;
+        self.datasets.update(&dataset).await.map_err(|error| reference_gone(error, REFERENCES))?;
         Ok(dataset)
     }
 

@@ -49,8 +49,8 @@ impl From<RepositoryError> for ServiceError {
                 Self::Conflict(error.to_string())
             }
             RepositoryError::Unavailable(reason) => Self::Unavailable(reason),
-            RepositoryError::SecretKeyMismatch { entity, id } => Self::Misconfigured(format!(
-                "the stored secrets (first met: {entity} {id}) do not open with this server's QBENCH_SECRET_KEY: \
+            RepositoryError::SecretKeyMismatch { stored } => Self::Misconfigured(format!(
+                "the stored secrets (first met: {stored}) do not open with this server's QBENCH_SECRET_KEY: \
                  start qbench with the key they were stored with"
             )),
             RepositoryError::Corrupt { .. } | RepositoryError::Internal(_) => Self::Internal(error.to_string()),
@@ -76,7 +76,37 @@ impl From<QueueError> for ServiceError {
     }
 }
 
+/// The error of a write whose `references` (the kind of object each field names) were checked
+/// before it: a referenced object deleted in between (the repository's `NotFound` of that kind)
+/// reads like the check's own violation of the field; anything else maps as usual.
+pub(crate) fn reference_gone(error: RepositoryError, references: &[(Entity, &'static str)]) -> ServiceError {
+    if let RepositoryError::NotFound { entity, id } = &error
+        && let Some((_, field)) = references.iter().find(|(kind, _)| kind == entity)
+    {
+        return ServiceError::Invalid(vec![Violation::new(*field, format!("{entity} {id} does not exist"))]);
+    }
+    error.into()
+}
+
 /// Turns a list of violations into `Ok` when empty, `Invalid` otherwise.
 pub(crate) fn ensure_valid(violations: Vec<Violation>) -> Result<(), ServiceError> {
     if violations.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(violations)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_deleted_after_validation_reads_as_the_fields_violation() {
+        let gone = RepositoryError::not_found(Entity::Dataset, "d-1");
+        let ServiceError::Invalid(violations) = reference_gone(gone, &[(Entity::Dataset, "dataset_id")]) else {
+            panic!("expected Invalid");
+        };
+        assert_eq!(violations, vec![Violation::new("dataset_id", "dataset d-1 does not exist")]);
+        // The written object itself missing stays NotFound.
+        let missing = RepositoryError::not_found(Entity::Experiment, "e-1");
+        let error = reference_gone(missing, &[(Entity::Dataset, "dataset_id")]);
+        assert!(matches!(error, ServiceError::NotFound { entity: Entity::Experiment, .. }), "{error:?}");
+    }
 }

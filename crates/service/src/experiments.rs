@@ -12,6 +12,10 @@ use qbench_repository::{
 
 use crate::ServiceError;
 use crate::access::{ensure_seen, listed_owner};
+use crate::error::reference_gone;
+
+/// The objects an experiment references, by the field naming each.
+const REFERENCES: &[(Entity, &str)] = &[(Entity::Dataset, "dataset_id"), (Entity::Connection, "connection_id")];
 
 /// Use cases on experiments.
 ///
@@ -90,7 +94,7 @@ impl ExperimentService {
         caller.require(Role::Editor)?;
         let warnings = self.validated(caller, &spec).await?;
         let experiment = Experiment::new(spec, caller.user(), now());
-        self.experiments.insert(&experiment).await?;
+        self.experiments.insert(&experiment).await.map_err(|error| reference_gone(error, REFERENCES))?;
         Ok((experiment, warnings))
     }
 
@@ -128,7 +132,7 @@ impl ExperimentService {
         self.validated(caller, &spec).await?;
         experiment.spec = spec;
         experiment.updated_at = now();
-        self.experiments.update(&experiment).await?;
+        self.experiments.update(&experiment).await.map_err(|error| reference_gone(error, REFERENCES))?;
         Ok(experiment)
     }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::clock::now;
-use qbench_domain::{Caller, ObjectStorage, Role, StorageId, StorageSpec, validate_storage};
+use qbench_domain::{Caller, ObjectStorage, Role, StorageId, StorageSpec, StorageSummary, validate_storage};
 use qbench_repository::{Listed, Page, StorageRepository};
 
 use crate::ServiceError;
@@ -47,10 +47,10 @@ impl StorageService {
         Ok(self.storages.get(id).await?)
     }
 
-    /// A page of storages (viewer).
-    pub async fn list(&self, caller: &Caller, page: Page) -> Result<Listed<ObjectStorage>, ServiceError> {
+    /// A page of storages (viewer), keys masked: no secret is opened to list them.
+    pub async fn list(&self, caller: &Caller, page: Page) -> Result<Listed<StorageSummary>, ServiceError> {
         caller.require(Role::Viewer)?;
-        Ok(self.storages.list(page).await?)
+        Ok(self.storages.list_masked(page).await?)
     }
 
     /// Replaces a storage's settings (admin).

@@ -23,6 +23,7 @@ mod experiments;
 mod fixtures;
 mod jobs;
 mod lists;
+mod masked;
 mod references;
 mod runs;
 mod storages;
@@ -47,7 +48,11 @@ pub use jobs::{
 pub use lists::{
     check_lists_filter_by_owner, check_lists_in_creation_order, check_run_lists_newest_first_with_filters,
 };
-pub use references::{check_experiment_delete_cascades_to_runs, check_references_block_deletes};
+pub use masked::check_masked_lists_show_the_masks_of_the_full_lists;
+pub use references::{
+    check_an_experiment_of_a_deleted_dataset_kept_a_dangling_reference, check_experiment_delete_cascades_to_runs,
+    check_references_block_deletes,
+};
 pub use runs::{check_run_life_cycle_and_conditional_update, check_run_needs_its_experiment};
 pub use storages::{
     check_storage_names_are_unique_when_given, check_storage_round_trip, check_storage_update_and_delete,
@@ -117,10 +122,12 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_dataset_round_trip(repos).await;
     check_experiment_round_trip(repos).await;
     check_references_block_deletes(repos).await;
+    check_an_experiment_of_a_deleted_dataset_kept_a_dangling_reference(repos).await;
     check_experiment_delete_cascades_to_runs(repos).await;
     check_run_needs_its_experiment(repos).await;
     check_run_life_cycle_and_conditional_update(repos).await;
     check_lists_in_creation_order(repos).await;
+    check_masked_lists_show_the_masks_of_the_full_lists(repos).await;
     check_run_lists_newest_first_with_filters(repos).await;
     check_lists_filter_by_owner(repos).await;
     check_job_round_trip_and_conditional_update(repos).await;

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use qbench_domain::{
-    ApiKey, ApiKeyId, Connection, ConnectionId, Dataset, DatasetId, Experiment, ExperimentId, Job, JobId, JobStatus,
-    ObjectStorage, Run, RunId, RunStatus, StorageId,
+    ApiKey, ApiKeyId, Connection, ConnectionId, ConnectionSummary, Dataset, DatasetId, Experiment, ExperimentId, Job,
+    JobId, JobStatus, ObjectStorage, Run, RunId, RunStatus, StorageId, StorageSummary,
 };
 use qbench_repository::{
     ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, Entity, ExperimentRepository, Listed,
@@ -51,6 +51,30 @@ struct Tables {
     run_experiments: BTreeMap<RunId, ExperimentId>,
     workers: BTreeMap<String, WorkerInfo>,
     api_keys: BTreeMap<ApiKeyId, ApiKey>,
+}
+
+impl Tables {
+    /// `NotFound` naming the storage `dataset` references when it is not stored.
+    fn check_storage_of(&self, dataset: &Dataset) -> Result<(), RepositoryError> {
+        match dataset.spec.storage_id {
+            Some(storage_id) if !self.storages.contains_key(&storage_id) => {
+                Err(RepositoryError::not_found(Entity::Storage, storage_id))
+            }
+            Some(_) | None => Ok(()),
+        }
+    }
+
+    /// `NotFound` naming the dataset or connection `experiment` references when it is not stored.
+    fn check_references_of(&self, experiment: &Experiment) -> Result<(), RepositoryError> {
+        let spec = &experiment.spec;
+        if !self.datasets.contains_key(&spec.dataset_id) {
+            return Err(RepositoryError::not_found(Entity::Dataset, spec.dataset_id));
+        }
+        if !self.connections.contains_key(&spec.connection_id) {
+            return Err(RepositoryError::not_found(Entity::Connection, spec.connection_id));
+        }
+        Ok(())
+    }
 }
 
 impl InMemoryDatabase {
@@ -131,6 +155,18 @@ fn in_creation_order<'a, K: Ord + Copy + 'a, T: Clone + 'a>(
     page_of(sorted.into_iter().map(|(_, _, item)| item).collect(), page)
 }
 
+/// `InUse` of `entity` `id` by `users` (each with its creation time), naming the oldest; `None`
+/// when there are none.
+fn in_use(
+    (entity, id): (Entity, impl ToString),
+    by: Entity,
+    users: impl Iterator<Item = (DateTime<Utc>, String)>,
+) -> Option<RepositoryError> {
+    let users: Vec<_> = users.collect();
+    let first = users.iter().min()?.1.clone();
+    Some(RepositoryError::InUse { entity, id: id.to_string(), by, count: users.len() as u64, first })
+}
+
 fn duplicate_name(entity: Entity, name: &str) -> RepositoryError {
     RepositoryError::Duplicate { entity, field: "name", value: name.to_owned() }
 }
@@ -165,6 +201,11 @@ impl ConnectionRepository for InMemoryDatabase {
         Ok(in_creation_order(self.tables()?.connections.iter(), |c| c.created_at, page))
     }
 
+    async fn list_masked(&self, page: Page) -> Result<Listed<ConnectionSummary>, RepositoryError> {
+        let listed = ConnectionRepository::list(self, page).await?;
+        Ok(Listed { items: listed.items.iter().map(ConnectionSummary::from).collect(), total: listed.total })
+    }
+
     async fn update(&self, connection: &Connection) -> Result<(), RepositoryError> {
         let mut tables = self.tables()?;
         if !tables.connections.contains_key(&connection.id) {
@@ -183,14 +224,10 @@ impl ConnectionRepository for InMemoryDatabase {
         if !tables.connections.contains_key(&id) {
             return Err(RepositoryError::not_found(Entity::Connection, id));
         }
-        let users = tables.experiments.values().filter(|e| e.spec.connection_id == id).count() as u64;
-        if users > 0 {
-            return Err(RepositoryError::InUse {
-                entity: Entity::Connection,
-                id: id.to_string(),
-                by: Entity::Experiment,
-                count: users,
-            });
+        let users = tables.experiments.values().filter(|e| e.spec.connection_id == id);
+        let users = users.map(|e| (e.created_at, e.id.to_string()));
+        if let Some(in_use) = in_use((Entity::Connection, id), Entity::Experiment, users) {
+            return Err(in_use);
         }
         tables.connections.remove(&id);
         Ok(())
@@ -221,6 +258,11 @@ impl StorageRepository for InMemoryDatabase {
         Ok(in_creation_order(self.tables()?.storages.iter(), |s| s.created_at, page))
     }
 
+    async fn list_masked(&self, page: Page) -> Result<Listed<StorageSummary>, RepositoryError> {
+        let listed = StorageRepository::list(self, page).await?;
+        Ok(Listed { items: listed.items.iter().map(StorageSummary::from).collect(), total: listed.total })
+    }
+
     async fn update(&self, storage: &ObjectStorage) -> Result<(), RepositoryError> {
         let mut tables = self.tables()?;
         if !tables.storages.contains_key(&storage.id) {
@@ -240,14 +282,10 @@ impl StorageRepository for InMemoryDatabase {
         if !tables.storages.contains_key(&id) {
             return Err(RepositoryError::not_found(Entity::Storage, id));
         }
-        let users = tables.datasets.values().filter(|d| d.spec.storage_id == Some(id)).count() as u64;
-        if users > 0 {
-            return Err(RepositoryError::InUse {
-                entity: Entity::Storage,
-                id: id.to_string(),
-                by: Entity::Dataset,
-                count: users,
-            });
+        let users = tables.datasets.values().filter(|d| d.spec.storage_id == Some(id));
+        let users = users.map(|d| (d.created_at, d.id.to_string()));
+        if let Some(in_use) = in_use((Entity::Storage, id), Entity::Dataset, users) {
+            return Err(in_use);
         }
         tables.storages.remove(&id);
         Ok(())
@@ -261,6 +299,7 @@ impl DatasetRepository for InMemoryDatabase {
         if tables.datasets.contains_key(&dataset.id) {
             return Err(duplicate_id(Entity::Dataset, dataset.id));
         }
+        tables.check_storage_of(dataset)?;
         tables.datasets.insert(dataset.id, dataset.clone());
         Ok(())
     }
@@ -277,6 +316,9 @@ impl DatasetRepository for InMemoryDatabase {
 
     async fn update(&self, dataset: &Dataset) -> Result<(), RepositoryError> {
         let mut tables = self.tables()?;
+        if tables.datasets.contains_key(&dataset.id) {
+            tables.check_storage_of(dataset)?;
+        }
         match tables.datasets.get_mut(&dataset.id) {
             Some(stored) => {
                 *stored = dataset.clone();
@@ -291,14 +333,10 @@ impl DatasetRepository for InMemoryDatabase {
         if !tables.datasets.contains_key(&id) {
             return Err(RepositoryError::not_found(Entity::Dataset, id));
         }
-        let users = tables.experiments.values().filter(|e| e.spec.dataset_id == id).count() as u64;
-        if users > 0 {
-            return Err(RepositoryError::InUse {
-                entity: Entity::Dataset,
-                id: id.to_string(),
-                by: Entity::Experiment,
-                count: users,
-            });
+        let users = tables.experiments.values().filter(|e| e.spec.dataset_id == id);
+        let users = users.map(|e| (e.created_at, e.id.to_string()));
+        if let Some(in_use) = in_use((Entity::Dataset, id), Entity::Experiment, users) {
+            return Err(in_use);
         }
         tables.datasets.remove(&id);
         Ok(())
@@ -312,6 +350,7 @@ impl ExperimentRepository for InMemoryDatabase {
         if tables.experiments.contains_key(&experiment.id) {
             return Err(duplicate_id(Entity::Experiment, experiment.id));
         }
+        tables.check_references_of(experiment)?;
         tables.experiments.insert(experiment.id, experiment.clone());
         Ok(())
     }
@@ -328,6 +367,9 @@ impl ExperimentRepository for InMemoryDatabase {
 
     async fn update(&self, experiment: &Experiment) -> Result<(), RepositoryError> {
         let mut tables = self.tables()?;
+        if tables.experiments.contains_key(&experiment.id) {
+            tables.check_references_of(experiment)?;
+        }
         match tables.experiments.get_mut(&experiment.id) {
             Some(stored) => {
                 *stored = experiment.clone();
@@ -342,14 +384,17 @@ impl ExperimentRepository for InMemoryDatabase {
         if !tables.experiments.contains_key(&id) {
             return Err(RepositoryError::not_found(Entity::Experiment, id));
         }
-        let runs = tables.run_experiments.values().filter(|experiment| **experiment == id).count() as u64;
-        if runs > 0 && !cascade {
-            return Err(RepositoryError::InUse {
-                entity: Entity::Experiment,
-                id: id.to_string(),
-                by: Entity::Run,
-                count: runs,
-            });
+        if !cascade {
+            let runs: Vec<(DateTime<Utc>, String)> = tables
+                .run_experiments
+                .iter()
+                .filter(|(_, experiment)| **experiment == id)
+                .filter_map(|(run, _)| tables.jobs.get(&JobId::from(run.as_uuid())))
+                .map(|job| (job.created_at(), job.id().to_string()))
+                .collect();
+            if let Some(in_use) = in_use((Entity::Experiment, id), Entity::Run, runs.into_iter()) {
+                return Err(in_use);
+            }
         }
         let gone: Vec<RunId> =
             tables.run_experiments.iter().filter(|(_, experiment)| **experiment == id).map(|(run, _)| *run).collect();

@@ -80,7 +80,7 @@ impl RowRef {
             .map(|stored| {
                 cipher.decrypt(stored, &self.secret_context(column)).map_err(|error| match error {
                     CipherError::KeyMismatch => {
-                        RepositoryError::SecretKeyMismatch { entity: self.entity, id: self.id.to_string() }
+                        RepositoryError::SecretKeyMismatch { stored: format!("{} {}", self.entity, self.id) }
                     }
                     CipherError::InvalidKey(_) | CipherError::UnknownFormat | CipherError::Encrypt => {
                         self.corrupt(format!("secret `{column}`: {error}"))

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::SecretCipher;
-use crate::entity::{api_keys, connections, datasets, experiments, jobs, runs, storages, workers};
+use crate::entity::{api_keys, connections, datasets, experiments, jobs, runs, settings, storages, workers};
 use crate::error::{db_error, db_error_with};
 use crate::url::{Backend, DatabaseUrl, redact};
 
@@ -38,7 +38,9 @@ impl SqlDatabase {
     ///
     /// # Errors
     /// `Internal` naming the scheme for an unsupported URL, `Unavailable` when the database
-    /// cannot be reached, `Internal` when the schema cannot be brought up to date. No error
+    /// cannot be reached, `Internal` when the schema cannot be brought up to date,
+    /// `SecretKeyMismatch` when `cipher` is not the key the database's secrets are sealed with
+    /// (see `key_check`). Secrets stored without their mask get it (see `masks`). No error
     /// repeats the URL's password.
     #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str, cipher: SecretCipher) -> Result<Self, RepositoryError> {
@@ -49,6 +51,8 @@ impl SqlDatabase {
             .map_err(|error| db_error_with(error, |message| redact(&message, url)))?;
         let database = Self { db, cipher, backend };
         database.sync_schema().await?;
+        database.verify_secret_key().await?;
+        database.fill_masks().await?;
         tracing::info!(backend = backend.as_str(), "database ready");
         Ok(database)
     }
@@ -84,6 +88,7 @@ impl SqlDatabase {
             .register(jobs::Entity)
             .register(workers::Entity)
             .register(api_keys::Entity)
+            .register(settings::Entity)
             .sync(&txn)
             .await
             .map_err(|error| db_error_with(error, |message| format!("schema sync failed: {message}")))?;

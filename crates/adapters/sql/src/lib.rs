@@ -10,8 +10,10 @@
 //!
 //! [`SecretCipher`] seals the secrets the domain carries (connection API keys, storage keys) with
 //! XChaCha20-Poly1305 before they reach a statement; the database stores ciphertext bound to its
-//! row and column. Opening a database with another key reads back `Corrupt` errors that say the
-//! key does not match, never a panic or a wrong secret.
+//! row and column. The database records which key that is at first start (`key_check`), and
+//! [`SqlDatabase::connect`] refuses any other key with `SecretKeyMismatch`; a single secret that
+//! does not open (moved to another row) reads back as `SecretKeyMismatch` too, never a panic or a
+//! wrong secret.
 //!
 //! Driver errors are translated here and nowhere else: unique violations become `Duplicate`,
 //! unreachable or busy databases `Unavailable`, everything else `Internal`; no sea-orm or sqlx type
@@ -23,6 +25,8 @@ mod codec;
 mod database;
 mod entity;
 mod error;
+mod key_check;
+mod masks;
 mod notify;
 mod repo;
 mod url;

@@ -16,6 +16,10 @@ const POSTGRES_POOL_SIZE: u32 = 10;
 /// Connections to a SQLite file. WAL lets readers run beside the single writer; more
 /// connections would only queue on the write lock.
 const SQLITE_POOL_SIZE: u32 = 4;
+/// Rows a SQLite connection's worker thread may hand over before the reader takes them: a whole
+/// page of the longest list (`Page::MAX_LIMIT`), so reading one never stalls the worker every
+/// 50 rows (the driver's default).
+const SQLITE_ROW_BUFFER: usize = 1024;
 
 /// The database backends this adapter speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +86,7 @@ impl DatabaseUrl {
                         .synchronous(SqliteSynchronous::Normal)
                         .foreign_keys(true)
                         .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                        .row_buffer_size(SQLITE_ROW_BUFFER)
                 });
             }
         }

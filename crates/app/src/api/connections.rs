@@ -32,7 +32,7 @@ pub(crate) async fn list(
 ) -> Result<Paginated<ConnectionResponse>, ApiError> {
     let page = query.to_page()?;
     let listed = state.connections.list(&caller, page).await?;
-    Ok(Paginated::new(listed.items.iter().map(ConnectionResponse::from).collect(), listed.total, page))
+    Ok(Paginated::new(listed.items.into_iter().map(ConnectionResponse::from).collect(), listed.total, page))
 }
 
 #[api_operation(

@@ -2,7 +2,7 @@
 
 use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
-use qbench_domain::{Connection, ConnectionSpec, Secret, Violation, mask_secret};
+use qbench_domain::{Connection, ConnectionSpec, ConnectionSummary, Secret, Violation};
 use schemars::JsonSchema;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -88,16 +88,22 @@ impl ConnectionResponse {
     }
 }
 
-impl From<&Connection> for ConnectionResponse {
-    fn from(connection: &Connection) -> Self {
+impl From<ConnectionSummary> for ConnectionResponse {
+    fn from(connection: ConnectionSummary) -> Self {
         Self {
-            id: connection.id.as_uuid(),
-            name: connection.spec.name.clone(),
-            url: connection.spec.url.clone(),
-            api_key: connection.spec.api_key.as_ref().map(mask_secret),
             builtin: connection.is_builtin(),
+            id: connection.id.as_uuid(),
+            name: connection.name,
+            url: connection.url,
+            api_key: connection.api_key,
             created_at: connection.created_at,
             updated_at: connection.updated_at,
         }
+    }
+}
+
+impl From<&Connection> for ConnectionResponse {
+    fn from(connection: &Connection) -> Self {
+        ConnectionSummary::from(connection).into()
     }
 }

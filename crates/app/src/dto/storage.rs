@@ -2,7 +2,7 @@
 
 use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
-use qbench_domain::{ObjectStorage, Secret, StorageSpec, Violation, mask_secret};
+use qbench_domain::{ObjectStorage, Secret, StorageSpec, StorageSummary, Violation};
 use schemars::JsonSchema;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -122,18 +122,24 @@ impl StorageResponse {
     }
 }
 
-impl From<&ObjectStorage> for StorageResponse {
-    fn from(storage: &ObjectStorage) -> Self {
+impl From<StorageSummary> for StorageResponse {
+    fn from(storage: StorageSummary) -> Self {
         Self {
             id: storage.id.as_uuid(),
-            name: storage.spec.name.clone(),
-            bucket: storage.spec.bucket.clone(),
-            region: storage.spec.region.clone(),
-            endpoint_url: storage.spec.endpoint_url.clone(),
-            access_key: storage.spec.access_key.as_ref().map(mask_secret),
-            secret_key: storage.spec.secret_key.as_ref().map(mask_secret),
+            name: storage.name,
+            bucket: storage.bucket,
+            region: storage.region,
+            endpoint_url: storage.endpoint_url,
+            access_key: storage.access_key,
+            secret_key: storage.secret_key,
             created_at: storage.created_at,
             updated_at: storage.updated_at,
         }
+    }
+}
+
+impl From<&ObjectStorage> for StorageResponse {
+    fn from(storage: &ObjectStorage) -> Self {
+        StorageSummary::from(storage).into()
     }
 }

@@ -13,6 +13,7 @@ on_both_backends!(
     a_duplicate_storage_name_conflicts,
     a_connection_or_dataset_used_by_an_experiment_cannot_be_deleted,
     a_storage_used_by_a_dataset_cannot_be_deleted,
+    a_refused_delete_names_the_oldest_referrer,
     an_experiment_with_runs_is_deleted_only_with_cascade,
     the_builtin_connection_cannot_change_or_go,
     a_deleted_object_is_gone,
@@ -91,6 +92,31 @@ async fn a_storage_used_by_a_dataset_cannot_be_deleted(backend: Backend) {
     let refused = app.post_json("/api/v1/datasets", &body).await;
     assert_problem(&refused, 422);
     crate::helpers::message_for(&refused.body["errors"], "storage_id");
+}
+
+/// A 409 for a delete of something in use names how many refer to it and which came first, so
+/// the caller knows what to delete before.
+async fn a_refused_delete_names_the_oldest_referrer(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    let (connection_id, dataset_id, first) = experiment_in_use(&app).await;
+    app.create("/api/v1/experiments", dense_experiment("second", &dataset_id, &connection_id)).await;
+    for (path, entity, id) in [("connections", "connection", &connection_id), ("datasets", "dataset", &dataset_id)] {
+        let refused = app.delete(&format!("/api/v1/{path}/{id}")).await;
+        assert_problem(&refused, 409);
+        let detail = refused.body["detail"].as_str().unwrap();
+        assert_eq!(
+            detail,
+            format!(
+                "{entity} {id} is used by 2 experiment(s), the first of them experiment {first}: delete those first"
+            ),
+        );
+    }
+
+    let run = app.start_run(&first).await;
+    let refused = app.delete(&format!("/api/v1/experiments/{first}")).await;
+    assert_problem(&refused, 409);
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains(&format!("the first of them run {run}")), "{detail}");
 }
 
 async fn an_experiment_with_runs_is_deleted_only_with_cascade(backend: Backend) {

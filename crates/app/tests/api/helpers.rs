@@ -202,13 +202,13 @@ impl TestApp {
         start(backend, env, dir).await
     }
 
-    /// Stops this app and starts a new one on the same data dir and database with `changes` to its
-    /// environment (e.g. another `QBENCH_SECRET_KEY`).
-    pub(crate) async fn restart_with(self, changes: &[(&str, &str)]) -> TestApp {
-        let Self { call, backend, mut env, dir, .. } = self;
-        drop(call);
+    /// Opens the application state on this app's data dir and database with `changes` to its
+    /// environment, as a second server started beside this one would.
+    pub(crate) async fn open_beside(&self, changes: &[(&str, &str)]) -> Result<(), qbench_app::server::StartError> {
+        let mut env = self.env.clone();
         env.extend(changes.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
-        start(backend, env, dir).await
+        let settings = Settings::load(None, &env).expect("the test settings load");
+        open_state(&settings).await.map(drop)
     }
 
     /// A run worker over the same database and data dir, as `qbench worker` would run beside the

@@ -1,7 +1,7 @@
 //! Storage of Qdrant connections.
 
 use async_trait::async_trait;
-use qbench_domain::{Connection, ConnectionId};
+use qbench_domain::{Connection, ConnectionId, ConnectionSummary};
 
 use crate::{Listed, Page, RepositoryError};
 
@@ -21,6 +21,9 @@ pub trait ConnectionRepository: Send + Sync {
     async fn find_by_name(&self, name: &str) -> Result<Option<Connection>, RepositoryError>;
     /// Connections in creation order.
     async fn list(&self, page: Page) -> Result<Listed<Connection>, RepositoryError>;
+    /// The same page as [`Self::list`], each API key as its mask only: read without opening
+    /// the secrets, so it costs no decryption per row.
+    async fn list_masked(&self, page: Page) -> Result<Listed<ConnectionSummary>, RepositoryError>;
     /// Replaces a stored connection.
     async fn update(&self, connection: &Connection) -> Result<(), RepositoryError>;
     /// Deletes a connection. MUST return `InUse` when an experiment references it.

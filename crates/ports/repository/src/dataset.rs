@@ -9,7 +9,9 @@ use crate::{Listed, Page, RepositoryError};
 ///
 /// # Errors
 /// Every method returns `Unavailable` when the database cannot be reached; `get`, `update` and
-/// `delete` MUST return `NotFound` for an unknown id.
+/// `delete` MUST return `NotFound` for an unknown id. `insert` and `update` MUST return `NotFound`
+/// naming the storage when the dataset references one that does not exist, checked in the same
+/// transaction as the write (a reference never dangles).
 #[async_trait]
 pub trait DatasetRepository: Send + Sync {
     /// Stores a new dataset.

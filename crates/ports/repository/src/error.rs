@@ -64,7 +64,7 @@ pub enum RepositoryError {
         value: String,
     },
     /// The object is referenced by others and cannot be deleted.
-    #[error("{entity} {id} is used by {count} {by}(s)")]
+    #[error("{entity} {id} is used by {count} {by}(s), the first of them {by} {first}: delete those first")]
     InUse {
         /// Kind of object.
         entity: Entity,
@@ -74,6 +74,8 @@ pub enum RepositoryError {
         by: Entity,
         /// How many reference it.
         count: u64,
+        /// The id of the oldest of them, so a message names one referrer.
+        first: String,
     },
     /// The object changed since it was read (a concurrent update won).
     #[error("{entity} {id} was changed concurrently")]
@@ -97,14 +99,16 @@ pub enum RepositoryError {
         reason: String,
     },
     /// A stored secret does not open with this process's secret key: the key differs from the one
-    /// it was stored with (a server started with another `QBENCH_SECRET_KEY`). A configuration
-    /// fault of the server, not damage: every secret of the deployment reads the same.
-    #[error("the secret of stored {entity} {id} does not open with this server's secret key")]
+    /// it was stored with (a process started with another `QBENCH_SECRET_KEY`, or with a generated
+    /// key). A configuration fault of the process, not damage: every secret of the deployment reads
+    /// the same.
+    #[error(
+        "{stored} does not open with this process's secret key: start every qbench process of the deployment \
+         with the QBENCH_SECRET_KEY the secrets were stored with"
+    )]
     SecretKeyMismatch {
-        /// Kind of object.
-        entity: Entity,
-        /// Its id.
-        id: String,
+        /// What did not open: a stored object (`connection <id>`) or the database's key check.
+        stored: String,
     },
     /// Any other database failure.
     #[error("database error: {0}")]

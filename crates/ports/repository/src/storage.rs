@@ -1,7 +1,7 @@
 //! Storage of object-storage registrations.
 
 use async_trait::async_trait;
-use qbench_domain::{ObjectStorage, StorageId};
+use qbench_domain::{ObjectStorage, StorageId, StorageSummary};
 
 use crate::{Listed, Page, RepositoryError};
 
@@ -19,6 +19,9 @@ pub trait StorageRepository: Send + Sync {
     async fn get(&self, id: StorageId) -> Result<ObjectStorage, RepositoryError>;
     /// Storages in creation order.
     async fn list(&self, page: Page) -> Result<Listed<ObjectStorage>, RepositoryError>;
+    /// The same page as [`Self::list`], each key as its mask only: read without opening the
+    /// secrets, so it costs no decryption per row.
+    async fn list_masked(&self, page: Page) -> Result<Listed<StorageSummary>, RepositoryError>;
     /// Replaces a stored storage.
     async fn update(&self, storage: &ObjectStorage) -> Result<(), RepositoryError>;
     /// Deletes a storage. MUST return `InUse` when a dataset references it.

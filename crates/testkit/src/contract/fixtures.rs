@@ -59,21 +59,28 @@ pub(crate) fn assert_duplicate_name(result: Result<(), RepositoryError>, entity:
     assert_eq!((found, field, found_value.as_str()), (entity, "name", value), "{what}");
 }
 
-/// Asserts that `result` is `InUse` of `entity` `id` by `count` objects of kind `by`.
+/// Asserts that `result` is `InUse` of `entity` `id` by `count` objects of kind `by`, the oldest
+/// of them `first`.
 #[track_caller]
 pub(crate) fn assert_in_use(
     result: Result<(), RepositoryError>,
-    entity: Entity,
-    id: impl Display,
+    (entity, id): (Entity, impl Display),
     by: Entity,
     count: u64,
+    first: impl Display,
     what: &str,
 ) {
     let error = err(result, what);
-    let RepositoryError::InUse { entity: found, id: found_id, by: found_by, count: found_count } = error else {
+    let RepositoryError::InUse { entity: found, id: found_id, by: found_by, count: found_count, first: found_first } =
+        error
+    else {
         panic!("{what}: expected InUse, got {error:?}");
     };
-    assert_eq!((found, found_id, found_by, found_count), (entity, id.to_string(), by, count), "{what}");
+    assert_eq!(
+        (found, found_id, found_by, found_count, found_first),
+        (entity, id.to_string(), by, count, first.to_string()),
+        "{what}"
+    );
 }
 
 /// The owner of the fixtures' datasets, experiments and runs.

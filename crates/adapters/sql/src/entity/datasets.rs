@@ -19,6 +19,8 @@ pub(crate) struct Model {
     /// Added after the first release: nullable so older rows read as owned by `dev@localhost`.
     #[sea_orm(column_type = "Text", nullable, indexed)]
     pub owner: Option<String>,
+    /// Indexed: lists page in creation order.
+    #[sea_orm(indexed)]
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

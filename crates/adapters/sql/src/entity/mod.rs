@@ -6,8 +6,9 @@
 //! has a default), since existing rows need a value for it.
 //!
 //! Reference columns (`datasets.storage_id`, `experiments.dataset_id`, …) are indexed but carry
-//! no foreign-key constraint: the repositories check references inside their transactions and
-//! report `InUse`/`NotFound` themselves.
+//! no foreign-key constraint (schema sync never alters an existing table, so older databases
+//! would never gain one): the repositories check references inside their write transactions,
+//! holding the referenced row, and report `InUse`/`NotFound` themselves.
 
 pub(crate) mod api_keys;
 pub(crate) mod connections;
@@ -15,5 +16,6 @@ pub(crate) mod datasets;
 pub(crate) mod experiments;
 pub(crate) mod jobs;
 pub(crate) mod runs;
+pub(crate) mod settings;
 pub(crate) mod storages;
 pub(crate) mod workers;

@@ -1,9 +1,9 @@
 //! [`ConnectionRepository`] on the `connections` table.
 
 use async_trait::async_trait;
-use qbench_domain::{Connection, ConnectionId, ConnectionSpec};
+use qbench_domain::{Connection, ConnectionId, ConnectionSpec, ConnectionSummary, mask_secret};
 use qbench_repository::{ConnectionRepository, Entity, Listed, Page, RepositoryError};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::SqlDatabase;
@@ -11,7 +11,7 @@ use crate::codec::{RowRef, stored_time};
 use crate::entity::{connections, experiments};
 use crate::error::{db_error, write_error};
 
-use super::{Hold, convert, hold, page_of};
+use super::{Hold, convert, hold, in_use, page_of};
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Connection, table: "connections", id }
@@ -25,12 +25,33 @@ impl SqlDatabase {
             name: connection.spec.name.clone(),
             url: connection.spec.url.clone(),
             api_key: row_ref(id).seal(&self.cipher, "api_key", connection.spec.api_key.as_ref())?,
+            api_key_mask: connection.spec.api_key.as_ref().map(mask_secret),
             created_at: stored_time(connection.created_at),
             updated_at: stored_time(connection.updated_at),
         })
     }
 
-    fn connection_from_row(&self, row: connections::Model) -> Result<Connection, RepositoryError> {
+    /// A row as lists show it: the stored mask, else (a row from before masks were stored, not
+    /// yet filled) the mask of the opened secret.
+    fn connection_summary(&self, row: connections::Model) -> Result<ConnectionSummary, RepositoryError> {
+        let api_key = match (row.api_key, row.api_key_mask) {
+            (None, _) => None,
+            (Some(_), Some(mask)) => Some(mask),
+            (Some(sealed), None) => {
+                row_ref(row.id).open(&self.cipher, "api_key", Some(&sealed))?.as_ref().map(mask_secret)
+            }
+        };
+        Ok(ConnectionSummary {
+            id: row.id.into(),
+            name: row.name,
+            url: row.url,
+            api_key,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+
+    pub(crate) fn connection_from_row(&self, row: connections::Model) -> Result<Connection, RepositoryError> {
         let api_key = row_ref(row.id).open(&self.cipher, "api_key", row.api_key.as_deref())?;
         Ok(Connection {
             id: row.id.into(),
@@ -82,6 +103,14 @@ impl ConnectionRepository for SqlDatabase {
         convert(page_of(select, page, &self.db).await?, |row| self.connection_from_row(row))
     }
 
+    #[tracing::instrument(skip(self))]
+    async fn list_masked(&self, page: Page) -> Result<Listed<ConnectionSummary>, RepositoryError> {
+        let select = connections::Entity::find()
+            .order_by_asc(connections::Column::CreatedAt)
+            .order_by_asc(connections::Column::Id);
+        convert(page_of(select, page, &self.db).await?, |row| self.connection_summary(row))
+    }
+
     #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     async fn update(&self, connection: &Connection) -> Result<(), RepositoryError> {
         let row = self.connection_row(connection)?;
@@ -103,18 +132,10 @@ impl ConnectionRepository for SqlDatabase {
         if !hold::<connections::Entity>(&txn, id.as_uuid(), Hold::Exclusive).await? {
             return Err(RepositoryError::not_found(Entity::Connection, id));
         }
-        let users = experiments::Entity::find()
-            .filter(experiments::Column::ConnectionId.eq(id.as_uuid()))
-            .count(&txn)
-            .await
-            .map_err(db_error)?;
-        if users > 0 {
-            return Err(RepositoryError::InUse {
-                entity: Entity::Connection,
-                id: id.to_string(),
-                by: Entity::Experiment,
-                count: users,
-            });
+        let users = experiments::Entity::find().filter(experiments::Column::ConnectionId.eq(id.as_uuid()));
+        let order = (experiments::Column::CreatedAt, experiments::Column::Id);
+        if let Some(in_use) = in_use(&txn, users, order, (Entity::Connection, id), Entity::Experiment).await? {
+            return Err(in_use);
         }
         connections::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;
         txn.commit().await.map_err(db_error)

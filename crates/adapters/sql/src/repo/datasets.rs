@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use qbench_domain::{Dataset, DatasetId, DatasetSpec};
 use qbench_repository::{DatasetRepository, Entity, Listed, Page, RepositoryError};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::SqlDatabase;
@@ -11,7 +11,7 @@ use crate::codec::{RowRef, stored_time};
 use crate::entity::{datasets, experiments, storages};
 use crate::error::{db_error, write_error};
 
-use super::{Hold, convert, hold, owned_by, owner_of, page_of};
+use super::{Hold, convert, hold, in_use, owned_by, owner_of, page_of};
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Dataset, table: "datasets", id }
@@ -58,12 +58,14 @@ fn dataset_from_row(row: datasets::Model) -> Result<Dataset, RepositoryError> {
 
 impl SqlDatabase {
     /// Inserts or replaces a dataset while holding the storage it references, so that the
-    /// storage cannot be deleted under it.
+    /// storage cannot be deleted under it; `NotFound` naming the storage when it is already gone.
     async fn write_dataset(&self, dataset: &Dataset, insert: bool) -> Result<(), RepositoryError> {
         let row = dataset_row(dataset)?.into_active_model().reset_all();
         let txn = self.begin_write().await?;
-        if let Some(storage_id) = dataset.spec.storage_id {
-            hold::<storages::Entity>(&txn, storage_id.as_uuid(), Hold::Shared).await?;
+        if let Some(storage_id) = dataset.spec.storage_id
+            && !hold::<storages::Entity>(&txn, storage_id.as_uuid(), Hold::Shared).await?
+        {
+            return Err(RepositoryError::not_found(Entity::Storage, storage_id));
         }
         if insert {
             datasets::Entity::insert(row)
@@ -123,18 +125,10 @@ impl DatasetRepository for SqlDatabase {
         if !hold::<datasets::Entity>(&txn, id.as_uuid(), Hold::Exclusive).await? {
             return Err(RepositoryError::not_found(Entity::Dataset, id));
         }
-        let users = experiments::Entity::find()
-            .filter(experiments::Column::DatasetId.eq(id.as_uuid()))
-            .count(&txn)
-            .await
-            .map_err(db_error)?;
-        if users > 0 {
-            return Err(RepositoryError::InUse {
-                entity: Entity::Dataset,
-                id: id.to_string(),
-                by: Entity::Experiment,
-                count: users,
-            });
+        let users = experiments::Entity::find().filter(experiments::Column::DatasetId.eq(id.as_uuid()));
+        let order = (experiments::Column::CreatedAt, experiments::Column::Id);
+        if let Some(in_use) = in_use(&txn, users, order, (Entity::Dataset, id), Entity::Experiment).await? {
+            return Err(in_use);
         }
         datasets::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;
         txn.commit().await.map_err(db_error)

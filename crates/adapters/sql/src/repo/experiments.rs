@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use qbench_domain::{Experiment, ExperimentId, ExperimentSpec};
 use qbench_repository::{Entity, ExperimentRepository, Listed, Page, RepositoryError};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::SqlDatabase;
@@ -11,7 +11,7 @@ use crate::codec::{RowRef, stored_time};
 use crate::entity::{connections, datasets, experiments, jobs, runs};
 use crate::error::{db_error, write_error};
 
-use super::{Hold, convert, hold, owned_by, owner_of, page_of};
+use super::{Hold, convert, hold, in_use, owned_by, owner_of, page_of};
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Experiment, table: "experiments", id }
@@ -67,12 +67,18 @@ fn experiment_from_row(row: experiments::Model) -> Result<Experiment, Repository
 
 impl SqlDatabase {
     /// Inserts or replaces an experiment while holding the dataset and connection it
-    /// references, so that neither can be deleted under it.
+    /// references, so that neither can be deleted under it; `NotFound` naming the one that is
+    /// already gone.
     async fn write_experiment(&self, experiment: &Experiment, insert: bool) -> Result<(), RepositoryError> {
         let row = experiment_row(experiment)?.into_active_model().reset_all();
         let txn = self.begin_write().await?;
-        hold::<datasets::Entity>(&txn, experiment.spec.dataset_id.as_uuid(), Hold::Shared).await?;
-        hold::<connections::Entity>(&txn, experiment.spec.connection_id.as_uuid(), Hold::Shared).await?;
+        let (dataset_id, connection_id) = (experiment.spec.dataset_id, experiment.spec.connection_id);
+        if !hold::<datasets::Entity>(&txn, dataset_id.as_uuid(), Hold::Shared).await? {
+            return Err(RepositoryError::not_found(Entity::Dataset, dataset_id));
+        }
+        if !hold::<connections::Entity>(&txn, connection_id.as_uuid(), Hold::Shared).await? {
+            return Err(RepositoryError::not_found(Entity::Connection, connection_id));
+        }
         if insert {
             experiments::Entity::insert(row)
                 .exec_without_returning(&txn)
@@ -146,14 +152,10 @@ impl ExperimentRepository for SqlDatabase {
             let deleted = runs::Entity::delete_many().filter(of_experiment).exec(&txn).await.map_err(db_error)?;
             tracing::debug!(runs = deleted.rows_affected, "deleted the experiment's runs");
         } else {
-            let runs = runs::Entity::find().filter(of_experiment).count(&txn).await.map_err(db_error)?;
-            if runs > 0 {
-                return Err(RepositoryError::InUse {
-                    entity: Entity::Experiment,
-                    id: id.to_string(),
-                    by: Entity::Run,
-                    count: runs,
-                });
+            let runs = runs::Entity::find().filter(of_experiment);
+            let order = (runs::Column::CreatedAt, runs::Column::Id);
+            if let Some(in_use) = in_use(&txn, runs, order, (Entity::Experiment, id), Entity::Run).await? {
+                return Err(in_use);
             }
         }
         experiments::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;

@@ -1,8 +1,8 @@
 //! The repository ports implemented on [`crate::SqlDatabase`], one file per table.
 //!
 //! Each file converts between the domain type and its row and implements the port. Deletes that
-//! check references, run inserts that check their experiment, and conditional run updates do
-//! their reads and writes in one transaction, locking the rows they depend on (`FOR UPDATE` /
+//! check references ([`in_use`]), writes that check what they reference exists ([`hold`]), and
+//! conditional run updates do their reads and writes in one transaction, locking the rows they depend on (`FOR UPDATE` /
 //! `FOR SHARE` on PostgreSQL; on SQLite, `BEGIN IMMEDIATE` already excludes other writers).
 
 mod api_keys;
@@ -13,11 +13,13 @@ mod jobs;
 mod runs;
 mod storages;
 
+use std::fmt;
+
 use qbench_domain::Caller;
-use qbench_repository::{Listed, Page, RepositoryError};
+use qbench_repository::{Entity, Listed, Page, RepositoryError};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, PrimaryKeyTrait,
-    QuerySelect, Select,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -30,7 +32,11 @@ where
     E::Model: Send + Sync,
     C: ConnectionTrait,
 {
-    let total = select.clone().count(db).await.map_err(db_error)?;
+    // The total does not depend on the order: counting without it spares the database a sort of
+    // the whole filtered set on every page.
+    let mut unordered = select.clone();
+    QueryTrait::query(&mut unordered).clear_order_by();
+    let total = unordered.count(db).await.map_err(db_error)?;
     let items = select.offset(page.offset).limit(page.limit).all(db).await.map_err(db_error)?;
     Ok(Listed { items, total })
 }
@@ -84,4 +90,34 @@ where
         Hold::Exclusive => select.lock_exclusive(),
     };
     Ok(select.one(txn).await.map_err(db_error)?.is_some())
+}
+
+/// `InUse` of `entity` `id` when `users` (rows of kind `by`, already filtered to those that
+/// reference it) is not empty, naming the oldest of them; `None` when nothing refers to it.
+async fn in_use<E>(
+    txn: &DatabaseTransaction,
+    users: Select<E>,
+    (created_at, id_column): (E::Column, E::Column),
+    (entity, id): (Entity, impl fmt::Display),
+    by: Entity,
+) -> Result<Option<RepositoryError>, RepositoryError>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let count = users.clone().count(txn).await.map_err(db_error)?;
+    if count == 0 {
+        return Ok(None);
+    }
+    let first: Option<Uuid> = users
+        .order_by_asc(created_at)
+        .order_by_asc(id_column)
+        .select_only()
+        .column(id_column)
+        .into_tuple()
+        .one(txn)
+        .await
+        .map_err(db_error)?;
+    let first = first.map(|first| first.to_string()).unwrap_or_default();
+    Ok(Some(RepositoryError::InUse { entity, id: id.to_string(), by, count, first }))
 }

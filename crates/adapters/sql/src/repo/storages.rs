@@ -1,9 +1,9 @@
 //! [`StorageRepository`] on the `storages` table.
 
 use async_trait::async_trait;
-use qbench_domain::{ObjectStorage, StorageId, StorageSpec};
+use qbench_domain::{ObjectStorage, StorageId, StorageSpec, StorageSummary, mask_secret};
 use qbench_repository::{Entity, Listed, Page, RepositoryError, StorageRepository};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::SqlDatabase;
@@ -11,7 +11,7 @@ use crate::codec::{RowRef, stored_time};
 use crate::entity::{datasets, storages};
 use crate::error::{db_error, write_error};
 
-use super::{Hold, convert, hold, page_of};
+use super::{Hold, convert, hold, in_use, page_of};
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Storage, table: "storages", id }
@@ -30,12 +30,38 @@ impl SqlDatabase {
             endpoint_url: spec.endpoint_url.clone(),
             access_key: row.seal(&self.cipher, "access_key", spec.access_key.as_ref())?,
             secret_key: row.seal(&self.cipher, "secret_key", spec.secret_key.as_ref())?,
+            access_key_mask: spec.access_key.as_ref().map(mask_secret),
+            secret_key_mask: spec.secret_key.as_ref().map(mask_secret),
             created_at: stored_time(storage.created_at),
             updated_at: stored_time(storage.updated_at),
         })
     }
 
-    fn storage_from_row(&self, row: storages::Model) -> Result<ObjectStorage, RepositoryError> {
+    /// A row as lists show it: the stored masks, else (a row from before masks were stored,
+    /// not yet filled) the masks of the opened secrets.
+    fn storage_summary(&self, row: storages::Model) -> Result<StorageSummary, RepositoryError> {
+        let stored = row_ref(row.id);
+        let mask = |column: &str, sealed: Option<Vec<u8>>, mask: Option<String>| -> Result<_, RepositoryError> {
+            match (sealed, mask) {
+                (None, _) => Ok(None),
+                (Some(_), Some(mask)) => Ok(Some(mask)),
+                (Some(sealed), None) => Ok(stored.open(&self.cipher, column, Some(&sealed))?.as_ref().map(mask_secret)),
+            }
+        };
+        Ok(StorageSummary {
+            id: row.id.into(),
+            access_key: mask("access_key", row.access_key, row.access_key_mask)?,
+            secret_key: mask("secret_key", row.secret_key, row.secret_key_mask)?,
+            name: row.name,
+            bucket: row.bucket,
+            region: row.region,
+            endpoint_url: row.endpoint_url,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+
+    pub(crate) fn storage_from_row(&self, row: storages::Model) -> Result<ObjectStorage, RepositoryError> {
         let stored = row_ref(row.id);
         let access_key = stored.open(&self.cipher, "access_key", row.access_key.as_deref())?;
         let secret_key = stored.open(&self.cipher, "secret_key", row.secret_key.as_deref())?;
@@ -84,6 +110,13 @@ impl StorageRepository for SqlDatabase {
         convert(page_of(select, page, &self.db).await?, |row| self.storage_from_row(row))
     }
 
+    #[tracing::instrument(skip(self))]
+    async fn list_masked(&self, page: Page) -> Result<Listed<StorageSummary>, RepositoryError> {
+        let select =
+            storages::Entity::find().order_by_asc(storages::Column::CreatedAt).order_by_asc(storages::Column::Id);
+        convert(page_of(select, page, &self.db).await?, |row| self.storage_summary(row))
+    }
+
     #[tracing::instrument(skip_all, fields(storage_id = %storage.id))]
     async fn update(&self, storage: &ObjectStorage) -> Result<(), RepositoryError> {
         let row = self.storage_row(storage)?;
@@ -105,18 +138,10 @@ impl StorageRepository for SqlDatabase {
         if !hold::<storages::Entity>(&txn, id.as_uuid(), Hold::Exclusive).await? {
             return Err(RepositoryError::not_found(Entity::Storage, id));
         }
-        let users = datasets::Entity::find()
-            .filter(datasets::Column::StorageId.eq(id.as_uuid()))
-            .count(&txn)
-            .await
-            .map_err(db_error)?;
-        if users > 0 {
-            return Err(RepositoryError::InUse {
-                entity: Entity::Storage,
-                id: id.to_string(),
-                by: Entity::Dataset,
-                count: users,
-            });
+        let users = datasets::Entity::find().filter(datasets::Column::StorageId.eq(id.as_uuid()));
+        let order = (datasets::Column::CreatedAt, datasets::Column::Id);
+        if let Some(in_use) = in_use(&txn, users, order, (Entity::Storage, id), Entity::Dataset).await? {
+            return Err(in_use);
         }
         storages::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;
         txn.commit().await.map_err(db_error)

@@ -6,6 +6,8 @@
 
 mod backend;
 mod contract;
+mod key_check;
+mod masks;
 mod races;
 mod schema;
 mod secrets;
