@@ -17,3 +17,15 @@ pub(crate) fn ensure_seen(caller: &Caller, owner: &str, entity: Entity, id: impl
 pub(crate) fn listed_owner(caller: &Caller) -> Option<&str> {
     if caller.is_admin() { None } else { Some(caller.user()) }
 }
+
+/// The owner a list asked with `all` is restricted to (viewer): the caller's own objects, or with
+/// `all` every user's, which only an admin may ask (`Forbidden` for anyone else).
+pub(crate) fn requested_owner(caller: &Caller, all: bool) -> Result<Option<String>, ServiceError> {
+    caller.require(qbench_domain::Role::Viewer)?;
+    if all {
+        caller.require(qbench_domain::Role::Admin)?;
+        Ok(None)
+    } else {
+        Ok(Some(caller.user().to_owned()))
+    }
+}

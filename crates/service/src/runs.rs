@@ -7,7 +7,7 @@ use qbench_repository::{
     Entity, ExperimentRepository, JobQueue, Listed, Page, RepositoryError, RunFilter, RunRepository,
 };
 
-use crate::access::ensure_seen;
+use crate::access::{ensure_seen, requested_owner};
 use crate::{Clock, MemoryBudget, ServiceError};
 
 /// How often a cancel re-reads a run that changed under it before giving up.
@@ -91,13 +91,7 @@ impl RunService {
         all: bool,
         page: Page,
     ) -> Result<Listed<Run>, ServiceError> {
-        caller.require(Role::Viewer)?;
-        filter.owner = if all {
-            caller.require(Role::Admin)?;
-            None
-        } else {
-            Some(caller.user().to_owned())
-        };
+        filter.owner = requested_owner(caller, all)?;
         Ok(self.runs.list(filter, page).await?)
     }
 

@@ -8,7 +8,7 @@ use qbench_repository::{
     Entity, JobFilter, JobQueue, JobRepository, Listed, Page, QueueStats, RepositoryError, WorkerInfo, WorkerRepository,
 };
 
-use crate::access::ensure_seen;
+use crate::access::{ensure_seen, requested_owner};
 use crate::{Clock, ServiceError};
 
 /// How often a status change re-reads a job that changed under it before giving up.
@@ -89,13 +89,7 @@ impl JobService {
         all: bool,
         page: Page,
     ) -> Result<Listed<Job>, ServiceError> {
-        caller.require(Role::Viewer)?;
-        filter.owner = if all {
-            caller.require(Role::Admin)?;
-            None
-        } else {
-            Some(caller.user().to_owned())
-        };
+        filter.owner = requested_owner(caller, all)?;
         Ok(self.jobs.list(filter, page).await?)
     }
 
