@@ -17,3 +17,12 @@ pub fn record(stats: &qbench_repository::QueueStats) {
         metrics::gauge!("qbench_jobs_running", "worker" => worker.clone()).set(*running as f64);
     }
 }
+
+/// Records how long `job` took, from its first start to its end (or to its pause or hand-back),
+/// in `qbench_job_duration_seconds{kind,status}`.
+pub fn record_end(job: &qbench_domain::Job) {
+    let (Some(start), end) = (job.start_time(), job.end_time().unwrap_or_else(|| job.updated_at())) else { return };
+    let seconds = (end - start).as_seconds_f64().max(0.0);
+    metrics::histogram!("qbench_job_duration_seconds", "kind" => job.kind().as_str(), "status" => job.status().as_str())
+        .record(seconds);
+}

@@ -65,8 +65,14 @@ pub fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let buckets = [0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+            // Jobs last from milliseconds (a probe) to hours (a large index build).
+            let job_buckets = [0.1, 1.0, 10.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14_400.0, 43_200.0];
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".to_owned()), &buckets)
+                .and_then(|builder| {
+                    builder
+                        .set_buckets_for_metric(Matcher::Full("qbench_job_duration_seconds".to_owned()), &job_buckets)
+                })
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
@@ -214,7 +220,8 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     let worker = JobWorker::new(repositories.jobs.clone(), worker_settings(settings), repositories.clock.clone())
         .with_handler(Arc::new(benchmarks))
         .with_handler(Arc::new(NoopHandler))
-        .announcing_to(repositories.workers.clone());
+        .announcing_to(repositories.workers.clone())
+        .reporting_ends_to(Arc::new(crate::queue_metrics::record_end));
     let listener = database.listen_for_jobs(wake.clone());
     Ok(Runtime { state, worker: Arc::new(worker), wake, listener })
 }
@@ -264,7 +271,8 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
 
 /// Executes queued runs until SIGINT or SIGTERM, without serving HTTP.
 pub async fn work(settings: Settings) -> Result<(), StartError> {
-    let Runtime { worker, wake, listener, .. } = open_runtime(&settings).await?;
+    let Runtime { worker, wake, listener, state } = open_runtime(&settings).await?;
+    let probes = serve_worker_probes(&settings, state.metrics.clone())?;
     let identity = worker.settings();
     tracing::info!(
         worker = %identity.worker_id,
@@ -289,8 +297,47 @@ pub async fn work(settings: Settings) -> Result<(), StartError> {
         stopper.cancel();
     });
     worker.run(wake, stop).await;
+    if let Some(probes) = probes {
+        probes.stop(true).await;
+    }
     tracing::info!("qbench worker stopped");
     Ok(())
+}
+
+/// `/health` (liveness: the worker's process answers) and `/metrics` on `worker.http_port`, when set.
+fn serve_worker_probes(
+    settings: &Settings,
+    metrics: PrometheusHandle,
+) -> Result<Option<actix_web::dev::ServerHandle>, StartError> {
+    if settings.worker.http_port == 0 {
+        return Ok(None);
+    }
+    let server = HttpServer::new(move || {
+        let metrics = metrics.clone();
+        actix_web::App::new()
+            .route(
+                "/health",
+                actix_web::web::get()
+                    .to(|| async { actix_web::HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
+            )
+            .route(
+                "/metrics",
+                actix_web::web::get().to(move || {
+                    let body = metrics.render();
+                    async move { actix_web::HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body) }
+                }),
+            )
+    })
+    .disable_signals()
+    .workers(1)
+    .bind((settings.server.bind, settings.worker.http_port))?;
+    for address in server.addrs() {
+        tracing::info!(%address, "worker probes listening (/health, /metrics)");
+    }
+    let running = server.run();
+    let handle = running.handle();
+    tokio::spawn(running);
+    Ok(Some(handle))
 }
 
 /// A database URL without its password, for logs.

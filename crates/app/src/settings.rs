@@ -197,6 +197,8 @@ pub struct WorkerConfig {
     pub labels: String,
     /// How often the queue is looked at without a wake-up, in milliseconds.
     pub poll_ms: u64,
+    /// The port `qbench worker` serves `/health` and `/metrics` on; 0 for none.
+    pub http_port: u16,
     /// Lease of a claimed run, in seconds.
     pub lease_seconds: u64,
     /// Heartbeat interval, in milliseconds.

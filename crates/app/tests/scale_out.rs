@@ -47,9 +47,15 @@ fn three_workers_on_postgres_execute_each_job_once_start_within_a_second_and_sur
     )
     .unwrap();
     let (_server, port) = Process::serve(data.path(), &server_config, logs.path());
+    // The first worker serves its probes: liveness and its job durations.
+    let probe_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let mut workers: Vec<Process> = WORKERS
         .iter()
-        .map(|name| Process::start(name, data.path(), &worker_config, logs.path(), &[], &["worker"]))
+        .enumerate()
+        .map(|(i, name)| {
+            let env: &[(&str, &str)] = if i == 0 { &[("QBENCH_WORKER__HTTP_PORT", probe_port.as_str())] } else { &[] };
+            Process::start(name, data.path(), &worker_config, logs.path(), env, &["worker"])
+        })
         .collect();
     for worker in &mut workers {
         wait_for(Duration::from_secs(60), "the worker to start", || {
@@ -93,6 +99,16 @@ fn three_workers_on_postgres_execute_each_job_once_start_within_a_second_and_sur
         waits[waits.len() - 1]
     );
     assert!(by_worker.len() >= 2, "the jobs spread over the workers: {by_worker:?}");
+
+    // The first worker's probes: alive, and the durations of the jobs it ended.
+    let probe_port: u16 = probe_port.parse().unwrap();
+    let first = workers[0].pid();
+    let mine = ended.iter().filter(|job| job["claimed_by"].as_str().unwrap().ends_with(&format!("-{first}"))).count();
+    assert_eq!(http(probe_port, "GET", "/health", &[], None).0, 200);
+    let (status, metrics) = support::http_text(probe_port, "GET", "/metrics", &[], None);
+    assert_eq!(status, 200);
+    let count = format!("qbench_job_duration_seconds_count{{kind=\"noop\",status=\"COMPLETED\"}} {mine}");
+    assert!(mine == 0 || metrics.contains(&count), "expected `{count}` in:\n{metrics}");
 
     // The system metadata lists the three workers.
     let (status, system) = http(port, "GET", "/api/v1/metadata/system", &[], None);

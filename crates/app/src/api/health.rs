@@ -227,7 +227,7 @@ pub(crate) async fn api_ready(state: Data<AppState>) -> HealthAnswer {
     operation_id = "metrics",
     tag = "operations",
     summary = "Prometheus metrics",
-    description = "Requests by route and status, request latency histogram, runs by status, and the job queue: `qbench_jobs{kind,status}`, `qbench_job_queue_age_seconds` (the oldest waiting job), `qbench_jobs_running{worker}`.",
+    description = "Requests by route and status, request latency histogram, runs by status, and the job queue: `qbench_jobs{kind,status}`, `qbench_job_queue_age_seconds` (the oldest waiting job), `qbench_jobs_running{worker}`, and `qbench_job_duration_seconds{kind,status}` of the jobs this process's worker ended (a `qbench worker` serves its own on `worker.http_port`).",
     produces = "text/plain"
 )]
 pub(crate) async fn metrics_endpoint(state: Data<AppState>) -> HttpResponse {

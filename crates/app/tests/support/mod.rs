@@ -117,6 +117,18 @@ pub(crate) fn http(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> (u16, Value) {
+    let (status, text) = http_text(port, method, path, headers, body);
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// [`http`], answering the body as text.
+pub(crate) fn http_text(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let payload = body.map(|body| serde_json::to_vec(body).unwrap()).unwrap_or_default();
@@ -136,7 +148,7 @@ pub(crate) fn http(
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or_else(|| panic!("not an HTTP response: {response}"));
     assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "a chunked reply: {head}");
     let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("{head}"));
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    (status, body.to_owned())
 }
 
 /// POSTs `body` to `path`, asserting `expected`, and returns the reply's body.

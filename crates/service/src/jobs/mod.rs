@@ -14,4 +14,4 @@ mod worker;
 pub use handler::{JobContext, JobError, JobHandler, JobOutcome};
 pub use noop::NoopHandler;
 pub use service::{JobService, SeenWorker};
-pub use worker::{JobWorker, WorkerSettings};
+pub use worker::{EndObserver, JobWorker, WorkerSettings};

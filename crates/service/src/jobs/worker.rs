@@ -63,6 +63,10 @@ enum Held {
     Lost,
 }
 
+/// Told of every job this worker ended or swept (completed, failed, cancelled at shutdown, paused,
+/// handed back): for metrics such as job durations.
+pub type EndObserver = Arc<dyn Fn(&Job) + Send + Sync>;
+
 /// Claims queued jobs and executes each with the handler of its kind, until shut down.
 pub struct JobWorker {
     jobs: Arc<dyn JobRepository>,
@@ -71,13 +75,14 @@ pub struct JobWorker {
     settings: WorkerSettings,
     clock: Arc<dyn Clock>,
     started_at: DateTime<Utc>,
+    on_end: Option<EndObserver>,
 }
 
 impl JobWorker {
     /// A worker over `jobs` with no handler yet; `clock` stamps what the database does not.
     pub fn new(jobs: Arc<dyn JobRepository>, settings: WorkerSettings, clock: Arc<dyn Clock>) -> Self {
         let started_at = clock.now();
-        Self { jobs, workers: None, handlers: BTreeMap::new(), settings, clock, started_at }
+        Self { jobs, workers: None, handlers: BTreeMap::new(), settings, clock, started_at, on_end: None }
     }
 
     /// The same worker, executing jobs of `handler`'s kind with it (replacing an earlier one).
@@ -90,6 +95,18 @@ impl JobWorker {
     pub fn announcing_to(mut self, workers: Arc<dyn WorkerRepository>) -> Self {
         self.workers = Some(workers);
         self
+    }
+
+    /// The same worker, telling `observer` of every job it ends or sweeps.
+    pub fn reporting_ends_to(mut self, observer: EndObserver) -> Self {
+        self.on_end = Some(observer);
+        self
+    }
+
+    fn ended(&self, job: &Job) {
+        if let Some(observer) = &self.on_end {
+            observer(job);
+        }
     }
 
     /// Its settings.
@@ -226,6 +243,7 @@ impl JobWorker {
                     if let Some(handler) = self.handlers.get(&job.kind()) {
                         handler.after_lost(&job).await;
                     }
+                    self.ended(&job);
                     handled += 1;
                 }
                 Err(RepositoryError::Conflict { .. }) => {}
@@ -291,7 +309,10 @@ impl JobWorker {
             return tracing::warn!(%job_id, %error, "job could not be ended");
         }
         match self.jobs.update(&job, JobStatus::Running).await {
-            Ok(()) => tracing::info!(%job_id, status = %job.status(), "job ended"),
+            Ok(()) => {
+                tracing::info!(%job_id, status = %job.status(), "job ended");
+                self.ended(&job);
+            }
             Err(error) => tracing::warn!(%job_id, %error, "job end not recorded (cancelled or lost meanwhile)"),
         }
     }
