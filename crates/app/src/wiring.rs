@@ -153,6 +153,7 @@ pub fn storage_config(
 pub fn worker_settings(settings: &Settings) -> WorkerSettings {
     WorkerSettings {
         worker_id: format!("{}-{}", hostname(), std::process::id()),
+        host: hostname(),
         lease: Duration::from_secs(settings.worker.lease_seconds),
         heartbeat: Duration::from_millis(settings.worker.heartbeat_ms),
         labels: settings.worker_labels().unwrap_or_default(),

@@ -19,11 +19,17 @@ use crate::jobs::{JobContext, JobError, JobHandler, JobOutcome};
 /// How often a worker announces itself while idle, so `/metadata/system` lists it.
 const ANNOUNCE_EVERY: Duration = Duration::from_secs(10);
 
+/// How many sweeps for lost jobs a lease period sees: often enough that a lost job is handled
+/// soon after its lease lapses, rarely enough that a busy worker does not sweep on every wake-up.
+const SWEEPS_PER_LEASE: u32 = 2;
+
 /// How a worker claims and watches jobs.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
     /// This worker's name, recorded as `claimed_by` (host and process id make a good one).
     pub worker_id: String,
+    /// The host it runs on, for the worker list.
+    pub host: String,
     /// The labels it carries: it takes jobs requiring none or one of these.
     pub labels: Vec<WorkerLabel>,
     /// How long a claim holds without renewal (on the database's clock); a job whose worker stops
@@ -44,6 +50,7 @@ impl Default for WorkerSettings {
     fn default() -> Self {
         Self {
             worker_id: format!("qbench-{}", std::process::id()),
+            host: "unknown".to_owned(),
             labels: Vec::new(),
             lease: Duration::from_secs(30),
             heartbeat: Duration::from_millis(250),
@@ -137,7 +144,7 @@ impl JobWorker {
         let Some(workers) = &self.workers else { return };
         let info = WorkerInfo {
             id: self.settings.worker_id.clone(),
-            host: hostname(),
+            host: self.settings.host.clone(),
             labels: self.settings.labels.clone(),
             max_concurrent_runs: u32::try_from(self.settings.max_concurrent_runs).unwrap_or(u32::MAX),
             max_concurrent_jobs: u32::try_from(self.settings.max_concurrent_jobs).unwrap_or(u32::MAX),
@@ -157,19 +164,26 @@ impl JobWorker {
         let shared = Arc::new(Semaphore::new(self.settings.max_concurrent_jobs.max(1)));
         let mut executing = tokio::task::JoinSet::new();
         let mut announced: Option<Instant> = None;
-        if let Err(error) = self.sweep_lost().await {
-            tracing::warn!(%error, "could not check for lost jobs");
-        }
-        for handler in self.handlers.values() {
-            handler.clean_up_at_start().await;
-        }
+        let sweep_every = self.settings.lease / SWEEPS_PER_LEASE;
+        let mut swept: Option<Instant> = None;
+        let mut cleaned_up = false;
         loop {
             if announced.is_none_or(|at| at.elapsed() >= ANNOUNCE_EVERY) {
                 self.announce().await;
                 announced = Some(Instant::now());
             }
-            if let Err(error) = self.sweep_lost().await {
-                tracing::warn!(%error, "could not check for lost jobs");
+            if swept.is_none_or(|at| at.elapsed() >= sweep_every) {
+                if let Err(error) = self.sweep_lost().await {
+                    tracing::warn!(%error, "could not check for lost jobs");
+                }
+                swept = Some(Instant::now());
+            }
+            if !cleaned_up {
+                // After the first sweep, so that runs this machine lost are known as lost.
+                for handler in self.handlers.values() {
+                    handler.clean_up_at_start().await;
+                }
+                cleaned_up = true;
             }
             loop {
                 let exclusive_slot = exclusive.clone().try_acquire_owned().ok();
@@ -204,11 +218,11 @@ impl JobWorker {
                 }
             }
             while executing.try_join_next().is_some() {}
-            // Look again when woken, at the poll interval, and at least once a lease so lost
-            // jobs are swept in time even when nothing else happens.
+            // Look again when woken, at the poll interval, and at least once per sweep period so
+            // lost jobs are swept in time even when nothing else happens.
             tokio::select! {
                 () = wake.notified() => {}
-                () = tokio::time::sleep(self.settings.poll_interval.min(self.settings.lease)) => {}
+                () = tokio::time::sleep(self.settings.poll_interval.min(sweep_every)) => {}
                 () = shutdown.cancelled() => break,
             }
         }
@@ -350,13 +364,4 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|text| (*text).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic with no message".to_owned())
-}
-
-/// This host's name, for the worker list.
-fn hostname() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|name| !name.is_empty())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|name| name.trim().to_owned()))
-        .unwrap_or_else(|| "unknown".to_owned())
 }
