@@ -206,6 +206,10 @@ pub struct BenchArgs {
     /// Keep the collection after the run instead of dropping it.
     #[arg(long)]
     pub keep_collection: bool,
+    /// Run even when the dataset's neighbours file disagrees with exact search under the declared
+    /// distance (recorded in the report); by default such a run fails.
+    #[arg(long)]
+    pub allow_ground_truth_mismatch: bool,
     /// Also write the full result as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

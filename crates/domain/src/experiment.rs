@@ -206,6 +206,10 @@ pub struct SearchConfig {
     /// Vectors to query; `None` means every vector of the experiment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vectors: Option<Vec<VectorName>>,
+    /// Run even when the dataset's neighbours file disagrees with exact search under the declared
+    /// distance (the mismatch is then recorded in the report instead of failing the run).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_ground_truth_mismatch: bool,
 }
 
 impl SearchConfig {
@@ -225,6 +229,7 @@ impl Default for SearchConfig {
             parallel: Self::DEFAULT_PARALLEL,
             queries_limit: None,
             vectors: None,
+            allow_ground_truth_mismatch: false,
         }
     }
 }

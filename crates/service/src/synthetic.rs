@@ -3,11 +3,11 @@
 
 use qbench_domain::neighbors::{TopK, offer_batch};
 use qbench_domain::synthetic::{SyntheticSpec, generate};
-use qbench_domain::{PointId, SchemaConfig};
-use qbench_storage::{GeneratedDataset, PointBatch};
+use qbench_domain::{PointId, SchemaConfig, VectorName, VectorSpec};
+use qbench_storage::{GeneratedDataset, NeighborLists, PointBatch};
 
-/// The dataset `spec` describes: points with a `cluster` payload, queries, and the `k` exact
-/// neighbours of each query under the first vector (the neighbors file has one list per query),
+/// The dataset `spec` describes: points with a `cluster` payload, queries, and for each vector
+/// the `k` exact neighbours of each query under that vector's distance (one list per query),
 /// computed on every core.
 pub fn synthetic_dataset(spec: &SyntheticSpec, k: usize) -> GeneratedDataset {
     let vectors = generate(spec);
@@ -27,27 +27,40 @@ pub fn synthetic_dataset(spec: &SyntheticSpec, k: usize) -> GeneratedDataset {
         vectors: vectors.queries,
         payloads: vec![serde_json::Map::new(); spec.queries],
     };
-    let neighbors = match spec.vectors.iter().next() {
-        None => Vec::new(),
-        Some((name, vector)) => {
-            let dim = vector.dim.get() as usize;
-            let queries: Vec<&[f32]> = test.vectors[name].chunks_exact(dim).collect();
-            let mut tops = vec![TopK::new(k); queries.len()];
-            let threads = std::thread::available_parallelism().map_or(1, usize::from);
-            let chunk = queries.len().div_ceil(threads).max(1);
-            std::thread::scope(|scope| {
-                for (query_chunk, top_chunk) in queries.chunks(chunk).zip(tops.chunks_mut(chunk)) {
-                    let (ids, values) = (&train.ids, &train.vectors[name]);
-                    scope.spawn(move || offer_batch(vector.distance, dim, ids, values, query_chunk, top_chunk));
-                }
-            });
-            test.ids
-                .iter()
-                .zip(tops)
-                .map(|(id, top)| (*id, top.into_sorted().into_iter().map(|(id, _)| id).collect()))
-                .collect()
-        }
-    };
+    let neighbors = spec
+        .vectors
+        .iter()
+        .map(|(name, vector)| (name.clone(), exact_neighbors(&train, &test, name, vector, k)))
+        .collect();
     let schema = SchemaConfig { scalar_fields: vec!["cluster".to_owned()], vectors: spec.vectors.clone() };
     GeneratedDataset { schema, train, test, neighbors }
+}
+
+/// The `k` exact neighbours among `train` of each query of `test`, for vector `name`.
+fn exact_neighbors(
+    train: &PointBatch,
+    test: &PointBatch,
+    name: &VectorName,
+    vector: &VectorSpec,
+    k: usize,
+) -> NeighborLists {
+    let dim = vector.dim.get() as usize;
+    let (Some(points), Some(query_values)) = (train.vectors.get(name), test.vectors.get(name)) else {
+        return NeighborLists::new();
+    };
+    let queries: Vec<&[f32]> = query_values.chunks_exact(dim).collect();
+    let mut tops = vec![TopK::new(k); queries.len()];
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = queries.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for (query_chunk, top_chunk) in queries.chunks(chunk).zip(tops.chunks_mut(chunk)) {
+            let ids = &train.ids;
+            scope.spawn(move || offer_batch(vector.distance, dim, ids, points, query_chunk, top_chunk));
+        }
+    });
+    test.ids
+        .iter()
+        .zip(tops)
+        .map(|(id, top)| (*id, top.into_sorted().into_iter().map(|(id, _)| id).collect()))
+        .collect()
 }

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{
     Caller, DatasetSpec, Dimension, Distance, ExperimentSpec, IndexConfig, PointId, Run, RunId, RunStatus,
-    SchemaConfig, VectorSpec,
+    SchemaConfig, VectorName, VectorSpec,
 };
 use qbench_service::execution::{BenchmarkHandler, ExecutionDefaults, ExecutionDependencies};
 use qbench_service::jobs::{JobWorker, WorkerSettings};
@@ -111,6 +111,11 @@ fn bench_on(
 impl Bench {
     /// Registers the dataset at `URI` and an experiment on it; returns a queued run.
     async fn queue_run(&self, edit: impl FnOnce(&mut ExperimentSpec)) -> Run {
+        self.queue_run_declaring(schema(), edit).await
+    }
+
+    /// As [`Bench::queue_run`], the dataset declaring `declared`.
+    async fn queue_run_declaring(&self, declared: SchemaConfig, edit: impl FnOnce(&mut ExperimentSpec)) -> Run {
         let dataset = self
             .datasets
             .create(
@@ -119,7 +124,7 @@ impl Bench {
                     name: "synthetic".to_owned(),
                     source_uri: URI.parse().unwrap(),
                     storage_id: None,
-                    schema_config: schema(),
+                    schema_config: declared,
                 },
             )
             .await
@@ -188,11 +193,8 @@ async fn a_neighbors_file_is_the_ground_truth_of_a_directory_dataset() {
     let mut spec = synthetic(400, 15);
     spec.vectors.retain(|name, _| name.as_str() == "text");
     bench.reader.insert(URI, MemoryDataset::synthetic_directory(&spec, 10));
-    bench
-        .queue_run(|experiment| {
-            experiment.vector_config = Some(spec.vectors.clone());
-        })
-        .await;
+    let declared = SchemaConfig { vectors: spec.vectors.clone(), ..SchemaConfig::default() };
+    bench.queue_run_declaring(declared, |_| {}).await;
     let ended = bench.execute().await;
     assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
     let metrics = ended.metrics().unwrap();
@@ -472,4 +474,111 @@ async fn a_computed_ground_truth_is_cached_and_reused_until_the_data_changes() {
     assert_eq!(changed.metrics().unwrap()["dataset"]["ground_truth"], "computed");
     assert_eq!(bench.results.truth_keys().len(), 4);
     assert!(results(&changed).iter().all(|result| result["recall"] == 1.0), "{:?}", results(&changed));
+}
+
+fn text() -> VectorName {
+    "text".parse().unwrap()
+}
+
+fn image() -> VectorName {
+    "image".parse().unwrap()
+}
+
+/// Runs an experiment on `text` alone over a directory dataset of `text` and `image` whose
+/// neighbours files are `neighbors` (file vector → the lists of which vector).
+async fn run_on_text(neighbors: &[(Option<VectorName>, VectorName)], edit: impl FnOnce(&mut ExperimentSpec)) -> Run {
+    let bench = bench();
+    let mut dataset = MemoryDataset::synthetic_directory(&synthetic(400, 15), 10);
+    let per_vector = std::mem::take(&mut dataset.neighbors);
+    for (file, lists) in neighbors {
+        dataset.neighbors.insert(file.clone(), per_vector[&Some(lists.clone())].clone());
+    }
+    bench.reader.insert(URI, dataset);
+    bench
+        .queue_run(|experiment| {
+            experiment.vector_config = Some(schema().vectors.into_iter().filter(|(name, _)| *name == text()).collect());
+            edit(experiment);
+        })
+        .await;
+    bench.execute().await
+}
+
+#[tokio::test]
+async fn a_run_on_one_vector_of_two_scores_against_that_vectors_own_neighbours_file() {
+    // Each vector has its file; the run on `text` alone must take `text`'s, not the first by name.
+    let ended = run_on_text(&[(Some(text()), text()), (Some(image()), image())], |_| {}).await;
+    assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+    let metrics = ended.metrics().unwrap();
+    let source = &metrics["dataset"]["ground_truth_vectors"]["text"];
+    assert_eq!(source["source"], "neighbors_file", "{metrics:#}");
+    assert!(source["file"].as_str().unwrap().ends_with("neighbors-text.parquet"), "{source}");
+    assert_eq!(source["check"]["passed"], true, "{source}");
+    assert_eq!(source["check"]["queries"], 15, "every query when there are fewer than 20");
+    assert_eq!(source["check"]["distance"], "Cosine");
+    assert!(results(&ended).iter().all(|result| result["recall"] == 1.0));
+    assert_eq!(metrics["warnings"], json!([]));
+}
+
+#[tokio::test]
+async fn a_plain_neighbors_file_of_a_two_vector_dataset_is_not_taken_for_either_vector() {
+    // `neighbors.parquet` holds image's neighbours but does not say so: it is not used for `text`.
+    let ended = run_on_text(&[(None, image())], |_| {}).await;
+    assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+    let metrics = ended.metrics().unwrap();
+    assert_eq!(metrics["dataset"]["ground_truth_vectors"]["text"]["source"], "computed", "{metrics:#}");
+    let warning = metrics["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("neighbors.parquet not used for vector `text`"), "{warning}");
+    assert!(results(&ended).iter().all(|result| result["recall"] == 1.0));
+}
+
+#[tokio::test]
+async fn another_vectors_neighbours_fail_the_run_in_prepare_naming_vector_and_distance() {
+    // The file named after `text` holds `image`'s neighbours: recall would be near zero, silently.
+    let ended = run_on_text(&[(Some(text()), image())], |_| {}).await;
+    assert_eq!(ended.status(), RunStatus::Failed);
+    let error = ended.error().unwrap();
+    for part in ["prepare", "neighbors-text.parquet", "vector `text`", "Cosine", "Wrong vector or distance?"] {
+        assert!(error.contains(part), "{part:?} missing from: {error}");
+    }
+    assert!(error.contains("allow_ground_truth_mismatch"), "{error}");
+}
+
+#[tokio::test]
+async fn a_wrong_distance_fails_the_run_and_an_allowed_mismatch_is_recorded_and_flagged() {
+    // `image` is Euclid data with Euclid neighbours; the dataset declares it Dot.
+    let bench = bench();
+    let mut spec = synthetic(400, 15);
+    spec.vectors.retain(|name, _| *name == image());
+    bench.reader.insert(URI, MemoryDataset::synthetic_directory(&spec, 10));
+    let mut declared = SchemaConfig { vectors: spec.vectors.clone(), ..SchemaConfig::default() };
+    declared.vectors.get_mut(&image()).unwrap().distance = Distance::Dot;
+    let exact = |experiment: &mut ExperimentSpec| {
+        experiment.optimizer_config.indexing.clear();
+        experiment.search_config.exact = true;
+    };
+    bench.queue_run_declaring(declared.clone(), exact).await;
+    let failed = bench.execute().await;
+    assert_eq!(failed.status(), RunStatus::Failed);
+    let error = failed.error().unwrap();
+    assert!(error.contains("vector `image` with distance Dot"), "{error}");
+
+    bench
+        .queue_run_declaring(declared, |experiment| {
+            exact(experiment);
+            experiment.search_config.allow_ground_truth_mismatch = true;
+        })
+        .await;
+    let ended = bench.execute().await;
+    assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+    let metrics = ended.metrics().unwrap();
+    let check = &metrics["dataset"]["ground_truth_vectors"]["image"]["check"];
+    assert_eq!(check["passed"], false, "{check}");
+    assert!(check["agreement"].as_f64().unwrap() < 0.99, "{check}");
+    let warnings: Vec<&str> = metrics["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().any(|w| w.contains("Used anyway")), "{warnings:?}");
+    // Exact search scored against the mismatched file misses: the setting is flagged.
+    let exact = &results(&ended)[0];
+    assert_eq!(exact["setting"], "exact");
+    assert!(exact["recall"].as_f64().unwrap() < 0.99, "{exact}");
+    assert!(exact["flags"][0].as_str().unwrap().contains("exact search scored recall"), "{exact}");
 }

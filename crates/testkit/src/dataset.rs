@@ -5,12 +5,13 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use qbench_domain::SchemaConfig;
 use qbench_domain::synthetic::SyntheticSpec;
+use qbench_domain::{SchemaConfig, VectorName};
 use qbench_service::synthetic::synthetic_dataset;
 use qbench_storage::{
     ColumnInfo, DatasetFile, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, FileRole,
-    NeighborLists, PointBatch, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult, TrueNeighbors,
+    NeighborLists, NeighborsFile, PointBatch, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult,
+    TrueNeighbors,
 };
 
 /// A dataset held in memory: its points, and (for the directory layout) queries and neighbours.
@@ -22,26 +23,24 @@ pub struct MemoryDataset {
     pub train: PointBatch,
     /// The queries (directory layout).
     pub test: Option<PointBatch>,
-    /// The ground truth (directory layout).
-    pub neighbors: Option<NeighborLists>,
+    /// The ground truth (directory layout): `neighbors.parquet` (`None` key) or per vector.
+    pub neighbors: BTreeMap<Option<VectorName>, NeighborLists>,
 }
 
 impl MemoryDataset {
     /// A single-file dataset of synthetic clustered points.
     pub fn synthetic(spec: &SyntheticSpec) -> Self {
         let dataset = synthetic_dataset(spec, 1);
-        Self { layout: DatasetLayout::SingleFile, train: dataset.train, test: None, neighbors: None }
+        Self { layout: DatasetLayout::SingleFile, train: dataset.train, test: None, neighbors: BTreeMap::new() }
     }
 
-    /// A directory dataset: synthetic points, queries, and their `k` exact neighbours (first vector).
+    /// A directory dataset: synthetic points, queries, and their `k` exact neighbours, named as
+    /// the writer names them (`neighbors.parquet` for one vector, else one file per vector).
     pub fn synthetic_directory(spec: &SyntheticSpec, k: usize) -> Self {
         let dataset = synthetic_dataset(spec, k);
-        Self {
-            layout: DatasetLayout::Directory,
-            train: dataset.train,
-            test: Some(dataset.test),
-            neighbors: Some(dataset.neighbors),
-        }
+        let single = dataset.schema.vectors.len() == 1;
+        let neighbors = dataset.neighbors.into_iter().map(|(name, lists)| ((!single).then_some(name), lists)).collect();
+        Self { layout: DatasetLayout::Directory, train: dataset.train, test: Some(dataset.test), neighbors }
     }
 }
 
@@ -164,16 +163,33 @@ impl DatasetReader for InMemoryDatasetReader {
         Ok(Box::new(BatchStream { batch, next_row: 0, batch_rows }))
     }
 
-    async fn read_neighbors(&self, source: &DatasetSource, k: usize) -> Result<Option<NeighborLists>, StorageError> {
-        Ok(self.get(source)?.neighbors.map(|lists| {
-            lists
-                .into_iter()
-                .map(|(id, mut neighbors)| {
-                    neighbors.truncate(k);
-                    (id, neighbors)
-                })
-                .collect()
-        }))
+    async fn read_neighbors(
+        &self,
+        source: &DatasetSource,
+        vector: &VectorName,
+        k: usize,
+    ) -> Result<Option<NeighborsFile>, StorageError> {
+        let mut neighbors = self.get(source)?.neighbors;
+        let named = neighbors.remove(&Some(vector.clone()));
+        let (vector, lists) = match named {
+            Some(lists) => (Some(vector.clone()), lists),
+            None => match neighbors.remove(&None) {
+                Some(lists) => (None, lists),
+                None => return Ok(None),
+            },
+        };
+        let location = match &vector {
+            Some(name) => format!("{}neighbors-{name}.parquet", source.uri),
+            None => format!("{}neighbors.parquet", source.uri),
+        };
+        let lists: NeighborLists = lists
+            .into_iter()
+            .map(|(id, mut neighbors)| {
+                neighbors.truncate(k);
+                (id, neighbors)
+            })
+            .collect();
+        Ok(Some(NeighborsFile { location, vector, lists }))
     }
 }
 

@@ -4,10 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use qbench_domain::SchemaConfig;
+use qbench_domain::{SchemaConfig, VectorName};
 use qbench_storage::{
     DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, DatasetWriter, GeneratedDataset,
-    NeighborLists, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult, TrueNeighbors,
+    NeighborsFile, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult, TrueNeighbors,
 };
 
 use crate::config::ParquetStorageConfig;
@@ -112,14 +112,18 @@ impl DatasetReader for ParquetStorage {
         Ok(Box::new(stream))
     }
 
-    #[tracing::instrument(skip_all, fields(uri = %redact(source.uri.as_str()), k = k))]
-    async fn read_neighbors(&self, source: &DatasetSource, k: usize) -> Result<Option<NeighborLists>, StorageError> {
+    #[tracing::instrument(skip_all, fields(uri = %redact(source.uri.as_str()), vector = %vector, k = k))]
+    async fn read_neighbors(
+        &self,
+        source: &DatasetSource,
+        vector: &VectorName,
+        k: usize,
+    ) -> Result<Option<NeighborsFile>, StorageError> {
         let location = location::for_reading(source, &self.roots, &self.http).await?;
         let files = layout::detect(&location).await?;
-        match (files.layout, files.neighbors) {
-            (DatasetLayout::Directory, Some(file)) => neighbors::read(&location.store, &file, k).await.map(Some),
-            (DatasetLayout::Directory, None) | (DatasetLayout::SingleFile | DatasetLayout::Glob, _) => Ok(None),
-        }
+        let Some((file, named)) = files.neighbors_of(vector) else { return Ok(None) };
+        let lists = neighbors::read(&location.store, file, k).await?;
+        Ok(Some(NeighborsFile { location: file.uri.clone(), vector: named.then(|| vector.clone()), lists }))
     }
 }
 

@@ -10,8 +10,9 @@
 //! Only the top level of a directory is looked at. HTTP servers rarely list directories (WebDAV's
 //! `PROPFIND`), so for them the conventional names are probed instead.
 
-use object_store::path::Path;
+use object_store::path::{Path, PathPart};
 use object_store::{ObjectMeta, ObjectStoreExt};
+use qbench_domain::VectorName;
 use qbench_storage::{DatasetLayout, StorageError};
 
 use crate::error;
@@ -21,8 +22,10 @@ use crate::roots::DataRoots;
 
 /// The name of the queries file of the directory layout.
 pub(crate) const TEST_FILE: &str = "test.parquet";
-/// The name of the ground-truth file of the directory layout.
+/// The name of the ground-truth file of a directory dataset with one vector.
 pub(crate) const NEIGHBORS_FILE: &str = "neighbors.parquet";
+/// How the ground-truth file of one vector of a directory dataset starts: `neighbors-<vector>.parquet`.
+const VECTOR_NEIGHBORS_PREFIX: &str = "neighbors-";
 /// Names probed on HTTP servers that cannot list, in the order they are tried.
 const PROBED_NAMES: [&str; 4] = ["train.parquet", "shuffle_train.parquet", TEST_FILE, NEIGHBORS_FILE];
 
@@ -51,8 +54,8 @@ pub(crate) struct DatasetFiles {
     pub(crate) train: Vec<FileRef>,
     /// `test.parquet` of a directory.
     pub(crate) test: Option<FileRef>,
-    /// `neighbors.parquet` of a directory.
-    pub(crate) neighbors: Option<FileRef>,
+    /// The ground-truth files of a directory: `neighbors.parquet` and `neighbors-<vector>.parquet`.
+    pub(crate) neighbors: Vec<FileRef>,
     /// The directory's URI (the source URI for other layouts), for messages.
     pub(crate) base_uri: String,
 }
@@ -67,7 +70,7 @@ pub(crate) async fn detect(location: &Location) -> Result<DatasetFiles, StorageE
             layout: DatasetLayout::SingleFile,
             train: vec![stat(location, path).await?],
             test: None,
-            neighbors: None,
+            neighbors: Vec::new(),
             base_uri: location.uri.clone(),
         }),
         Target::Glob { parent, pattern } => {
@@ -80,7 +83,7 @@ pub(crate) async fn detect(location: &Location) -> Result<DatasetFiles, StorageE
                 layout: DatasetLayout::Glob,
                 train,
                 test: None,
-                neighbors: None,
+                neighbors: Vec::new(),
                 base_uri: location.uri.clone(),
             })
         }
@@ -116,7 +119,7 @@ async fn directory(location: &Location, path: &Path, explicit: bool) -> Result<D
                     layout: DatasetLayout::SingleFile,
                     train: vec![file],
                     test: None,
-                    neighbors: None,
+                    neighbors: Vec::new(),
                     base_uri: location.uri.clone(),
                 }),
                 Err(StorageError::NotFound { .. }) => Err(StorageError::NotFound { location: location.uri.clone() }),
@@ -131,14 +134,39 @@ async fn directory(location: &Location, path: &Path, explicit: bool) -> Result<D
         layout: DatasetLayout::Directory,
         train,
         test: find(TEST_FILE),
-        neighbors: find(NEIGHBORS_FILE),
+        neighbors: listed.iter().filter(|file| is_neighbors_name(name_of(file))).cloned().collect(),
         base_uri,
     })
 }
 
 /// Whether a file name plays a role in the directory layout.
 fn is_layout_file(name: &str) -> bool {
-    is_train_name(name) || name == TEST_FILE || name == NEIGHBORS_FILE
+    is_train_name(name) || name == TEST_FILE || is_neighbors_name(name)
+}
+
+/// Whether a file name is a ground truth's (`neighbors.parquet` or `neighbors-<vector>.parquet`).
+fn is_neighbors_name(name: &str) -> bool {
+    name == NEIGHBORS_FILE || (name.starts_with(VECTOR_NEIGHBORS_PREFIX) && name.ends_with(".parquet"))
+}
+
+/// The file name of `vector`'s ground truth (`neighbors-<vector>.parquet`), to join to a path.
+pub(crate) fn vector_neighbors_file(vector: &VectorName) -> String {
+    format!("{VECTOR_NEIGHBORS_PREFIX}{vector}.parquet")
+}
+
+/// [`vector_neighbors_file`] as the store lists it: a character that cannot be in a path segment,
+/// such as `/`, is percent-encoded the same way when it is written and when it is listed.
+fn vector_neighbors_name(vector: &VectorName) -> String {
+    PathPart::from(vector_neighbors_file(vector).as_str()).as_ref().to_owned()
+}
+
+impl DatasetFiles {
+    /// The ground-truth file named after `vector`, else the plain `neighbors.parquet`.
+    pub(crate) fn neighbors_of(&self, vector: &VectorName) -> Option<(&FileRef, bool)> {
+        let named = vector_neighbors_name(vector);
+        let find = |name: &str| self.neighbors.iter().find(|file| file.name == name);
+        find(&named).map(|file| (file, true)).or_else(|| find(NEIGHBORS_FILE).map(|file| (file, false)))
+    }
 }
 
 /// Whether a file name is a train shard's (`train*.parquet` or `shuffle_train*.parquet`).

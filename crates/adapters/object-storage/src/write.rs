@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use crate::columns::{ID_COLUMN, NEIGHBORS_COLUMN};
 use crate::error;
-use crate::layout::{NEIGHBORS_FILE, TEST_FILE};
+use crate::layout::{NEIGHBORS_FILE, TEST_FILE, vector_neighbors_file};
 use crate::location::{Location, Target};
 
 /// The name of the points file written.
@@ -38,8 +38,9 @@ pub(crate) const ROW_GROUP_BYTES: usize = 32 << 20;
 /// Rows converted to Arrow at a time.
 pub(crate) const WRITE_BATCH_ROWS: usize = 8_192;
 
-/// Writes `dataset` under the prefix of `location` as `train.parquet`, `test.parquet` and, when it
-/// has a ground truth, `neighbors.parquet`.
+/// Writes `dataset` under the prefix of `location` as `train.parquet`, `test.parquet` and its
+/// ground truth: `neighbors.parquet` when the dataset has one vector (VectorDBBench's layout), else
+/// `neighbors-<vector>.parquet` for each, so that no file can be taken for another vector's.
 ///
 /// Errors: `Format` for payload values that cannot be a column (nested values, or a field that
 /// mixes types); `Internal` when the batches do not match the schema; store errors.
@@ -51,10 +52,12 @@ pub(crate) async fn dataset(location: &Location, dataset: &GeneratedDataset) -> 
     let scalars = infer_scalars(&location.kind.uri(&train_path), &dataset.schema, [&dataset.train, &dataset.test])?;
     points(location, &train_path, &dataset.schema, &scalars, &dataset.train).await?;
     points(location, &prefix.clone().join(TEST_FILE), &dataset.schema, &scalars, &dataset.test).await?;
-    if dataset.neighbors.is_empty() {
-        return Ok(());
+    let single = dataset.schema.vectors.len() == 1;
+    for (vector, lists) in dataset.neighbors.iter().filter(|(_, lists)| !lists.is_empty()) {
+        let name = if single { NEIGHBORS_FILE.to_owned() } else { vector_neighbors_file(vector) };
+        neighbors(location, &prefix.clone().join(name.as_str()), lists).await?;
     }
-    neighbors(location, &prefix.clone().join(NEIGHBORS_FILE), &dataset.neighbors).await
+    Ok(())
 }
 
 /// The JSON type of a scalar field, as a column type.

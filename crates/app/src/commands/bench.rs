@@ -132,6 +132,7 @@ fn experiment_spec(
     spec.search_config.exact = args.exact;
     spec.search_config.parallel = args.parallel;
     spec.search_config.queries_limit = args.queries;
+    spec.search_config.allow_ground_truth_mismatch = args.allow_ground_truth_mismatch;
     spec.upload_config = UploadConfig { batch_size: args.batch_size, parallel: args.upload_parallel };
     spec.keep_collection = args.keep_collection;
     spec

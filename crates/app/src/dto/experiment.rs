@@ -211,6 +211,11 @@ pub struct SearchConfigBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub vectors: Option<Vec<String>>,
+    /// Run even when the dataset's neighbours file disagrees with exact search under the declared
+    /// distance; the mismatch is recorded in the run's report. Default false: such a run fails in
+    /// `prepare`.
+    #[serde(default)]
+    pub allow_ground_truth_mismatch: bool,
 }
 
 impl Default for SearchConfigBody {
@@ -312,6 +317,7 @@ impl ExperimentRequest {
                 parallel: 2,
                 queries_limit: Some(1000),
                 vectors: None,
+                allow_ground_truth_mismatch: false,
             },
             upload_config: UploadConfigBody { batch_size: Some(256), parallel: Some(2) },
             keep_collection: false,
@@ -456,6 +462,7 @@ impl SearchConfigBody {
             parallel: config.parallel,
             queries_limit: config.queries_limit,
             vectors: config.vectors.as_ref().map(|names| names.iter().map(ToString::to_string).collect()),
+            allow_ground_truth_mismatch: config.allow_ground_truth_mismatch,
         }
     }
 
@@ -485,6 +492,7 @@ impl SearchConfigBody {
             parallel: self.parallel,
             queries_limit: self.queries_limit,
             vectors: vectors?,
+            allow_ground_truth_mismatch: self.allow_ground_truth_mismatch,
         })
     }
 }

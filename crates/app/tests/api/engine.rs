@@ -1,6 +1,8 @@
 //! The benchmark engine through the API: the seed's multi-vector experiment, on a generated dataset
 //! in the data dir, runs on the embedded Qdrant engine to COMPLETED with honest metrics.
 
+use std::collections::BTreeMap;
+
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{Dimension, Distance, SchemaConfig, VectorSpec};
 use qbench_service::synthetic::synthetic_dataset;
@@ -19,7 +21,7 @@ fn seed_dataset() -> GeneratedDataset {
     .unwrap()
     .vectors;
     let spec = SyntheticSpec { rows: 1_500, queries: 30, vectors, clusters: 12, seed: 5 };
-    GeneratedDataset { neighbors: Vec::new(), ..synthetic_dataset(&spec, 1) }
+    GeneratedDataset { neighbors: BTreeMap::new(), ..synthetic_dataset(&spec, 1) }
 }
 
 #[actix_web::test]

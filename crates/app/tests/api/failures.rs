@@ -22,7 +22,8 @@ async fn write_dataset(dir: &Path, name: &str, dim: u32, with_neighbors: bool) {
         .unwrap()
         .vectors;
     let spec = SyntheticSpec { rows: 300, queries: 10, vectors, clusters: 4, seed: 7 };
-    let neighbors = if with_neighbors { vec![(PointId::Num(10_000), vec![PointId::Num(0)])] } else { Vec::new() };
+    let lists = if with_neighbors { vec![(PointId::Num(10_000), vec![PointId::Num(0)])] } else { Vec::new() };
+    let neighbors = [("v".parse().unwrap(), lists)].into();
     let dataset = GeneratedDataset { neighbors, ..synthetic_dataset(&spec, 1) };
     helpers::write_dataset(dir, name, &dataset).await;
     assert_eq!(dir.join(name).join("neighbors.parquet").exists(), with_neighbors);

@@ -68,7 +68,7 @@ async fn computed_ground_truth_equals_the_generated_neighbors_file_for_every_dis
         let generated = synthetic_dataset(&spec, K);
         let (with_file, computed) = (format!("{distance}-file"), format!("{distance}-computed"));
         write_dataset(app.data_dir(), &with_file, &generated).await;
-        let without = GeneratedDataset { neighbors: Vec::new(), ..generated };
+        let without = GeneratedDataset { neighbors: BTreeMap::new(), ..generated };
         write_dataset(app.data_dir(), &computed, &without).await;
 
         let (file_metrics, from_file) = exact_run(&app, &format!("{with_file}/"), distance).await;

@@ -6,7 +6,8 @@ pub enum DatasetLayout {
     /// One Parquet file: points and (held-out) queries come from the same rows.
     SingleFile,
     /// A prefix or directory in VectorDBBench's layout: `train*.parquet` shards, `test.parquet`
-    /// (queries) and `neighbors.parquet` (ground truth).
+    /// (queries) and the ground truth (`neighbors.parquet`, or `neighbors-<vector>.parquet` per
+    /// vector).
     Directory,
     /// A glob over Parquet files (`prefix/*.parquet`): like one file split in shards.
     Glob,
@@ -19,7 +20,7 @@ pub enum FileRole {
     Train,
     /// Query vectors (`test.parquet`).
     Test,
-    /// Ground truth (`neighbors.parquet`).
+    /// Ground truth (`neighbors.parquet` or `neighbors-<vector>.parquet`).
     Neighbors,
 }
 

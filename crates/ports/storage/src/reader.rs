@@ -1,9 +1,21 @@
 //! Reading datasets.
 
 use async_trait::async_trait;
-use qbench_domain::SchemaConfig;
+use qbench_domain::{SchemaConfig, VectorName};
 
 use crate::{DatasetInspection, DatasetSource, NeighborLists, PointBatch, StorageError};
+
+/// A ground-truth file of a directory dataset, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeighborsFile {
+    /// Where it is.
+    pub location: String,
+    /// The vector its name gives (`neighbors-<vector>.parquet`); `None` for a plain
+    /// `neighbors.parquet`, which names none and so belongs to a dataset's one vector only.
+    pub vector: Option<VectorName>,
+    /// Each query's neighbour ids, closest first.
+    pub lists: NeighborLists,
+}
 
 /// Which rows to stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +55,14 @@ pub trait DatasetReader: Send + Sync {
         batch_rows: usize,
     ) -> Result<Box<dyn PointStream>, StorageError>;
 
-    /// The ground truth of a directory dataset (`neighbors.parquet`), each list cut to its first
-    /// `k`; `None` when the layout has no neighbors file.
-    async fn read_neighbors(&self, source: &DatasetSource, k: usize) -> Result<Option<NeighborLists>, StorageError>;
+    /// The ground truth of `vector` in a directory dataset, each list cut to its first `k`: the
+    /// file named after the vector (`neighbors-<vector>.parquet`), else the plain
+    /// `neighbors.parquet` (whose [`NeighborsFile::vector`] is `None`: the caller decides whether
+    /// it may belong to `vector`); `None` when the layout has neither.
+    async fn read_neighbors(
+        &self,
+        source: &DatasetSource,
+        vector: &VectorName,
+        k: usize,
+    ) -> Result<Option<NeighborsFile>, StorageError>;
 }

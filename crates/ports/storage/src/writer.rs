@@ -1,7 +1,9 @@
 //! Writing datasets and results.
 
 use async_trait::async_trait;
-use qbench_domain::{PointId, SchemaConfig};
+use std::collections::BTreeMap;
+
+use qbench_domain::{PointId, SchemaConfig, VectorName};
 
 use crate::{DatasetSource, NeighborLists, PointBatch, StorageError};
 
@@ -14,14 +16,16 @@ pub struct GeneratedDataset {
     pub train: PointBatch,
     /// The queries (`test.parquet`).
     pub test: PointBatch,
-    /// The exact neighbours of each query (`neighbors.parquet`).
-    pub neighbors: NeighborLists,
+    /// The exact neighbours of each query, per vector: `neighbors.parquet` for a dataset of one
+    /// vector, else `neighbors-<vector>.parquet` for each.
+    pub neighbors: BTreeMap<VectorName, NeighborLists>,
 }
 
 /// Writes datasets.
 #[async_trait]
 pub trait DatasetWriter: Send + Sync {
-    /// Writes `dataset` under `target` as `train.parquet`, `test.parquet` and `neighbors.parquet`.
+    /// Writes `dataset` under `target` as `train.parquet`, `test.parquet` and its neighbours
+    /// files.
     async fn write_dataset(&self, target: &DatasetSource, dataset: &GeneratedDataset) -> Result<(), StorageError>;
 }
 

@@ -32,6 +32,9 @@ pub(crate) struct RunPlan {
     pub(crate) source: DatasetSource,
     /// What to read: the experiment's vectors (in the dataset's columns) and the payload fields.
     pub(crate) read_schema: SchemaConfig,
+    /// The vectors the dataset declares (a plain `neighbors.parquet` belongs to a dataset's one
+    /// vector only).
+    pub(crate) declared_vectors: BTreeMap<VectorName, VectorSpec>,
     /// The collection to create.
     pub(crate) collection: CollectionSpec,
     /// The vectors queried.
@@ -85,7 +88,8 @@ pub(crate) async fn resolve(
         None => read_schema.vectors.keys().cloned().collect(),
     };
     let settings = search_settings(&experiment);
-    Ok(RunPlan { connection, source, read_schema, collection, search_vectors, settings, experiment })
+    let declared_vectors = dataset.spec.schema_config.vectors.clone();
+    Ok(RunPlan { connection, source, read_schema, declared_vectors, collection, search_vectors, settings, experiment })
 }
 
 /// The collection an experiment creates with these vectors.

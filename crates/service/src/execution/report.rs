@@ -6,11 +6,15 @@ use qbench_vector_store::{CollectionInfo, EngineInfo};
 use serde_json::{Value, json};
 
 use crate::execution::fingerprint;
-use crate::execution::ground_truth::GroundTruth;
+use crate::execution::ground_truth::{GroundTruth, REQUIRED_AGREEMENT};
 use crate::execution::plan::{RunPlan, quantization_kind};
 use crate::execution::queries::QuerySet;
 use crate::execution::search::SettingResult;
 use crate::execution::upload::UploadStats;
+
+/// Below this recall an exact-search setting is flagged: exact search scored against a right
+/// ground truth finds (nearly) every neighbour.
+pub(crate) const EXACT_RECALL_FLOOR: f64 = 0.99;
 
 /// Everything measured by a run.
 pub(crate) struct Measurements<'a> {
@@ -35,12 +39,24 @@ fn latency_json(summary: &LatencySummary) -> Value {
 /// The `metrics` of a completed run: the seed's top-level keys for the first search setting, and
 /// every (vector, setting) in full under `results`.
 pub(crate) fn metrics(measured: &Measurements<'_>) -> Value {
+    let mut warnings = measured.truth.notes.clone();
     let results: Vec<Value> = measured
         .results
         .iter()
         .map(|result| {
             let params = &result.setting.params;
+            let mut flags = Vec::new();
+            if params.exact && result.quality.recall < EXACT_RECALL_FLOOR {
+                let flag = format!(
+                    "exact search scored recall {:.4} (below {EXACT_RECALL_FLOOR}): the ground truth of `{}` may \
+                     not belong to this vector or distance",
+                    result.quality.recall, result.vector
+                );
+                warnings.push(flag.clone());
+                flags.push(flag);
+            }
             json!({
+                "flags": flags,
                 "vector": result.vector.to_string(),
                 "setting": result.setting.label,
                 "hnsw_ef": params.hnsw_ef,
@@ -90,8 +106,10 @@ pub(crate) fn metrics(measured: &Measurements<'_>) -> Value {
             "fingerprint": fingerprint::dataset(measured.inspection),
             "queries": measured.queries.len(),
             "queries_from": measured.queries.origin.as_str(),
-            "ground_truth": measured.truth.origin.as_str(),
+            "ground_truth": measured.truth.origin(),
+            "ground_truth_vectors": truth_sources(measured.truth),
         },
+        "warnings": warnings,
         "provenance": {
             "qbench_version": measured.qbench_version,
             "engine": measured.engine.engine,
@@ -107,6 +125,27 @@ pub(crate) fn metrics(measured: &Measurements<'_>) -> Value {
             "collection_kept": measured.plan.experiment.spec.keep_collection,
         },
     })
+}
+
+/// Where each vector's ground truth came from, and how its neighbours file was checked.
+fn truth_sources(truth: &GroundTruth) -> Value {
+    let sources: serde_json::Map<String, Value> = truth
+        .sources
+        .iter()
+        .map(|(name, source)| {
+            let check = source.check.as_ref().map(|check| {
+                json!({
+                    "distance": check.distance.to_string(),
+                    "queries": check.queries,
+                    "agreement": check.agreement,
+                    "required": REQUIRED_AGREEMENT,
+                    "passed": check.passed,
+                })
+            });
+            (name.to_string(), json!({"source": source.origin.as_str(), "file": source.file, "check": check}))
+        })
+        .collect();
+    Value::Object(sources)
 }
 
 fn rate(count: u64, seconds: f64) -> f64 {

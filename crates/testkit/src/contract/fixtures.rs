@@ -192,6 +192,7 @@ pub(crate) fn experiment(dataset: &Dataset, connection_id: ConnectionId) -> Expe
             parallel: 4,
             queries_limit: Some(500),
             vectors: Some(vec![vector_name("dense")]),
+            allow_ground_truth_mismatch: true,
         },
         upload_config: UploadConfig { batch_size: Some(512), parallel: Some(4) },
         keep_collection: true,

@@ -11,7 +11,7 @@ use qbench_object_storage::{EgressPolicy, ParquetStorage, ParquetStorageConfig};
 use qbench_storage::{DatasetLayout, DatasetPart, DatasetReader, DatasetWriter, StorageError};
 
 use crate::http_server::{Answer, HttpServer, assert_never_connected};
-use crate::support::{Env, assert_refused, dataset, dataset_schema, file_source, read_merged, source};
+use crate::support::{Env, assert_refused, dataset, dataset_schema, dense, file_source, read_merged, source};
 
 const REFUSED: &str = "is not allowed by the egress policy";
 
@@ -68,7 +68,7 @@ async fn ssrf_spellings_never_reach_a_local_listener() {
                 storage.open_points(&source(&uri), &schema, DatasetPart::Train, 10).await.map(|_| ()),
                 &[REFUSED],
             );
-            assert_refused(storage.read_neighbors(&source(&uri), 10).await, &[REFUSED]);
+            assert_refused(storage.read_neighbors(&source(&uri), &dense(), 10).await, &[REFUSED]);
         }
     }
     for uri in [

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array};
-use qbench_domain::PointId;
+use qbench_domain::{PointId, VectorName, VectorSpec};
 use qbench_storage::{DatasetLayout, DatasetPart, DatasetReader, DatasetWriter, FileRole, StorageError};
 use serde_json::Value;
 
+use crate::support::dense;
 use crate::support::{
     Element, Env, Layout, dataset, dataset_schema, inspect, read_all, read_merged, rows, schema, source, vectors,
     write_parquet,
@@ -61,13 +62,48 @@ async fn directory_round_trip_writes_inspects_and_streams_every_part() {
     assert_eq!(test.vectors, data.test.vectors);
     assert!(test.payloads.iter().all(serde_json::Map::is_empty), "queries carry no payload");
 
-    let neighbors = env.storage.read_neighbors(&source("sets/dir"), 3).await.unwrap().unwrap();
+    let neighbors = env.storage.read_neighbors(&source("sets/dir"), &dense(), 3).await.unwrap().unwrap().lists;
     assert_eq!(neighbors.len(), 20);
-    for ((id, kept), (expected_id, all)) in neighbors.iter().zip(&data.neighbors) {
+    for ((id, kept), (expected_id, all)) in neighbors.iter().zip(&data.neighbors[&dense()]) {
         assert_eq!(id, expected_id);
         assert_eq!(kept.as_slice(), &all[..all.len().min(3)], "cut to k, shorter lists kept whole");
     }
     assert_eq!(neighbors[19].1.len(), 2);
+}
+
+#[tokio::test]
+async fn each_vector_of_a_multi_vector_dataset_gets_a_neighbours_file_named_after_it() {
+    let env = Env::new();
+    let mut data = dataset(30, 3);
+    // A second vector, with a name that cannot be a file name as it is, and other neighbours.
+    let other: VectorName = "other/x".parse().unwrap();
+    let spec = data.schema.vectors[&dense()].clone();
+    data.schema.vectors.insert(other.clone(), VectorSpec { column: None, ..spec });
+    for batch in [&mut data.train, &mut data.test] {
+        let values = batch.vectors[&dense()].iter().map(|v| -v).collect();
+        batch.vectors.insert(other.clone(), values);
+    }
+    let reversed = data.neighbors[&dense()].iter().map(|(id, list)| (*id, list.iter().rev().copied().collect()));
+    data.neighbors.insert(other.clone(), reversed.collect());
+    env.storage.write_dataset(&source("sets/two/"), &data).await.unwrap();
+
+    let inspection = inspect(&env.storage, &source("sets/two"), &data.schema).await.unwrap();
+    let mut names: Vec<&str> = inspection
+        .files
+        .iter()
+        .filter(|file| file.role == FileRole::Neighbors)
+        .map(|file| file.location.rsplit('/').next().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["neighbors-dense.parquet", "neighbors-other%2Fx.parquet"], "no plain neighbors.parquet");
+    for vector in [dense(), other] {
+        let file = env.storage.read_neighbors(&source("sets/two"), &vector, 10).await.unwrap().unwrap();
+        assert_eq!(file.vector.as_ref(), Some(&vector), "{}", file.location);
+        assert_eq!(file.lists, data.neighbors[&vector], "{vector}: its own lists");
+    }
+    // A vector without a file of its own gets none: there is no plain file to fall back on.
+    let third: VectorName = "third".parse().unwrap();
+    assert!(env.storage.read_neighbors(&source("sets/two"), &third, 10).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -97,7 +133,7 @@ async fn single_file_layout_reads_one_file_and_has_no_test_part_nor_neighbors() 
     assert_ne!(rewritten.files[0].version, version, "a rewritten file has a new version");
     let error = env.storage.open_points(&one, &schema, DatasetPart::Test, 10).await.err().unwrap();
     assert!(matches!(error, StorageError::Format { .. }), "{error}");
-    assert!(env.storage.read_neighbors(&one, 10).await.unwrap().is_none());
+    assert!(env.storage.read_neighbors(&one, &dense(), 10).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -136,7 +172,7 @@ async fn glob_layout_reads_matching_shards_in_name_order_numbering_rows_across_t
     let firsts: Vec<f32> =
         batches.iter().flat_map(|b| b.vectors.values().next().unwrap().iter().step_by(2).copied()).collect();
     assert_eq!(firsts, (0..9).map(|r| r as f32).collect::<Vec<_>>());
-    assert!(env.storage.read_neighbors(&glob, 5).await.unwrap().is_none());
+    assert!(env.storage.read_neighbors(&glob, &dense(), 5).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -173,7 +209,10 @@ async fn directory_layout_reads_train_shards_in_name_order() {
     assert_eq!(train.ids, [0, 1, 2, 10, 11].map(PointId::Num));
     let test = read_merged(&env.storage, &source("shards/"), &schema, DatasetPart::Test).await.unwrap();
     assert_eq!(test.ids, [PointId::Num(7)]);
-    assert!(env.storage.read_neighbors(&source("shards"), 10).await.unwrap().is_none(), "no neighbors.parquet");
+    assert!(
+        env.storage.read_neighbors(&source("shards"), &dense(), 10).await.unwrap().is_none(),
+        "no neighbors.parquet"
+    );
 }
 
 #[tokio::test]

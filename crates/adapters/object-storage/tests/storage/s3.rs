@@ -18,7 +18,7 @@ use qbench_testkit::s3::S3Server;
 use serde_json::json;
 
 use crate::results::{check_queries_parquet, queries};
-use crate::support::{dataset, dataset_schema, read_merged, s3_source, source};
+use crate::support::{dataset, dataset_schema, dense, read_merged, s3_source, source};
 
 /// The server shared by this binary's tests.
 fn server() -> &'static S3Server {
@@ -85,9 +85,9 @@ async fn s3_directory_round_trip_writes_inspects_streams_and_reads_neighbors() {
     );
     let test = read_merged(&storage, &source, &schema, DatasetPart::Test).await.unwrap();
     assert_eq!((&test.ids, &test.vectors), (&data.test.ids, &data.test.vectors));
-    let neighbors = storage.read_neighbors(&source, 4).await.unwrap().unwrap();
+    let neighbors = storage.read_neighbors(&source, &dense(), 4).await.unwrap().unwrap().lists;
     assert_eq!(neighbors.len(), 12);
-    assert_eq!(neighbors[0].1, data.neighbors[0].1[..4]);
+    assert_eq!(neighbors[0].1, data.neighbors[&dense()][0].1[..4]);
 }
 
 #[tokio::test]
@@ -228,8 +228,8 @@ async fn http_sources_read_a_single_file_and_a_directory_found_by_probing() {
     let directory = source(&format!("{base}/"));
     let inspection = storage.inspect(&directory, &schema).await.unwrap();
     assert_eq!((inspection.layout, inspection.files.len(), inspection.test_rows), (DatasetLayout::Directory, 3, 4));
-    let neighbors = storage.read_neighbors(&directory, 10).await.unwrap().unwrap();
-    assert_eq!(neighbors, data.neighbors);
+    let neighbors = storage.read_neighbors(&directory, &dense(), 10).await.unwrap().unwrap().lists;
+    assert_eq!(neighbors, data.neighbors[&dense()]);
 
     let error = storage.inspect(&source(&format!("{base}/missing.parquet")), &schema).await.unwrap_err();
     assert!(matches!(error, StorageError::NotFound { .. }), "{error}");

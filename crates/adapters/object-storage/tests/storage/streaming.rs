@@ -124,7 +124,7 @@ async fn the_writer_keeps_row_groups_of_wide_vectors_to_tens_of_megabytes() {
         schema: schema.clone(),
         train: batch(rows, values),
         test: batch(1, test),
-        neighbors: Vec::new(),
+        neighbors: std::collections::BTreeMap::new(),
     };
     env.storage.write_dataset(&source("wide/"), &dataset).await.unwrap();
     let reader = SerializedFileReader::new(std::fs::File::open(env.file("wide/train.parquet")).unwrap()).unwrap();

@@ -12,7 +12,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
-use qbench_domain::{Dimension, Distance, PointId, SchemaConfig, VectorSpec};
+use qbench_domain::{Dimension, Distance, PointId, SchemaConfig, VectorName, VectorSpec};
 use qbench_object_storage::{ParquetStorage, ParquetStorageConfig, ResultsLocation};
 use qbench_storage::{
     DatasetPart, DatasetReader, DatasetSource, GeneratedDataset, PointBatch, S3Credentials, StorageError,
@@ -107,6 +107,11 @@ pub(crate) fn dataset_schema() -> SchemaConfig {
     schema
 }
 
+/// The one vector of [`dataset`].
+pub(crate) fn dense() -> VectorName {
+    "dense".parse().unwrap()
+}
+
 /// A deterministic dataset: `train` points and `test` queries of dim 4, payloads with every
 /// JSON type (and a null), and five neighbours per query (the last query has two).
 pub(crate) fn dataset(train: usize, test: usize) -> GeneratedDataset {
@@ -136,7 +141,12 @@ pub(crate) fn dataset(train: usize, test: usize) -> GeneratedDataset {
             (PointId::Num(1_000 + q), (0..count).map(|n| PointId::Num((q * 7 + n) % train as u64)).collect())
         })
         .collect();
-    GeneratedDataset { schema, train: points(train, 0, true), test: points(test, 1_000, true), neighbors }
+    GeneratedDataset {
+        schema,
+        train: points(train, 0, true),
+        test: points(test, 1_000, true),
+        neighbors: [(dense(), neighbors)].into(),
+    }
 }
 
 /// Reads a whole part, checking that batches hold at most `batch_rows` rows and are numbered
