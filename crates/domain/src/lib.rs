@@ -56,6 +56,7 @@ mod point;
 mod run;
 mod secret;
 mod storage;
+pub mod study;
 pub mod synthetic;
 mod validation;
 mod vector;

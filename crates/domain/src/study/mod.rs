@@ -1,0 +1,16 @@
+//! Tuning studies: find the Qdrant settings that reach a quality target at the best speed, memory
+//! or latency.
+//!
+//! A [`StudySpec`] names a dataset, a [`StudySpace`] of builds (HNSW graph and quantization) and
+//! search settings, an [`Objective`] with [`Constraints`], and a [`Strategy`]: `grid` measures the
+//! whole space, `auto` bisects `hnsw_ef` per build ([`EfBisection`]) after trying every build on
+//! sample data ([`SuccessiveHalving`]). The measured [`TrialPoint`]s give a [`pareto_front`] and a
+//! [`recommend`]ation, which [`CollectionBody`] and [`SearchParamsBody`] turn into JSON ready for
+//! Qdrant's REST API. Everything here is pure: the service measures, this module decides.
+
+mod space;
+
+pub use space::{
+    BuildConfig, BuildSpace, EfValues, QuantizationChoice, SearchQuantizationChoice, SearchSettingChoice, SearchSpace,
+    SpaceSize, StudySpace, VectorBuild, VectorBuildSpace,
+};
