@@ -8,9 +8,17 @@
 //! [`recommend`]ation, which [`CollectionBody`] and [`SearchParamsBody`] turn into JSON ready for
 //! Qdrant's REST API. Everything here is pure: the service measures, this module decides.
 
+mod limits;
+mod objective;
 mod space;
+mod spec;
+mod validate;
 
+pub use limits::StudyLimits;
+pub use objective::{Constraints, Objective, Optimise, QualityMetric};
 pub use space::{
     BuildConfig, BuildSpace, EfValues, QuantizationChoice, SearchQuantizationChoice, SearchSettingChoice, SearchSpace,
     SpaceSize, StudySpace, VectorBuild, VectorBuildSpace,
 };
+pub use spec::{Budget, Strategy, StudySpec};
+pub use validate::StudyValidator;
