@@ -10,12 +10,16 @@
 
 mod limits;
 mod objective;
+mod pareto;
 mod space;
 mod spec;
+#[cfg(test)]
+mod testing;
 mod validate;
 
 pub use limits::StudyLimits;
 pub use objective::{Constraints, Objective, Optimise, QualityMetric};
+pub use pareto::{ParetoAxis, TrialPoint, TrialQuality, pareto_front};
 pub use space::{
     BuildConfig, BuildSpace, EfValues, QuantizationChoice, SearchQuantizationChoice, SearchSettingChoice, SearchSpace,
     SpaceSize, StudySpace, VectorBuild, VectorBuildSpace,
