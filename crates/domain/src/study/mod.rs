@@ -11,6 +11,7 @@
 mod limits;
 mod objective;
 mod pareto;
+mod recommendation;
 mod space;
 mod spec;
 #[cfg(test)]
@@ -20,6 +21,7 @@ mod validate;
 pub use limits::StudyLimits;
 pub use objective::{Constraints, Objective, Optimise, QualityMetric};
 pub use pareto::{ParetoAxis, TrialPoint, TrialQuality, pareto_front};
+pub use recommendation::{QUALITY_EPSILON, RankedLower, Recommendation, RunnerUp, Shortfall, recommend, shortfalls};
 pub use space::{
     BuildConfig, BuildSpace, EfValues, QuantizationChoice, SearchQuantizationChoice, SearchSettingChoice, SearchSpace,
     SpaceSize, StudySpace, VectorBuild, VectorBuildSpace,
