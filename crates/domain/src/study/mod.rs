@@ -11,6 +11,7 @@
 mod limits;
 mod objective;
 mod pareto;
+mod qdrant_json;
 mod recommendation;
 mod space;
 mod spec;
@@ -21,6 +22,10 @@ mod validate;
 pub use limits::StudyLimits;
 pub use objective::{Constraints, Objective, Optimise, QualityMetric};
 pub use pareto::{ParetoAxis, TrialPoint, TrialQuality, pareto_front};
+pub use qdrant_json::{
+    BinaryQuantizationBody, CollectionBody, HnswConfigBody, ProductQuantizationBody, QuantizationConfigBody,
+    QuantizationSearchParamsBody, ScalarQuantizationBody, SearchParamsBody, VectorParamsBody, VectorsBody,
+};
 pub use recommendation::{QUALITY_EPSILON, RankedLower, Recommendation, RunnerUp, Shortfall, recommend, shortfalls};
 pub use space::{
     BuildConfig, BuildSpace, EfValues, QuantizationChoice, SearchQuantizationChoice, SearchSettingChoice, SearchSpace,
