@@ -8,6 +8,7 @@
 //! [`recommend`]ation, which [`CollectionBody`] and [`SearchParamsBody`] turn into JSON ready for
 //! Qdrant's REST API. Everything here is pure: the service measures, this module decides.
 
+mod auto;
 mod limits;
 mod objective;
 mod pareto;
@@ -19,6 +20,7 @@ mod spec;
 mod testing;
 mod validate;
 
+pub use auto::{CostComparison, EfBisection, EfOutcome, SuccessiveHalving, grid_cost};
 pub use limits::StudyLimits;
 pub use objective::{Constraints, Objective, Optimise, QualityMetric};
 pub use pareto::{ParetoAxis, TrialPoint, TrialQuality, pareto_front};

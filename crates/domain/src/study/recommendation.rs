@@ -244,7 +244,8 @@ fn tie_break(points: &[TrialPoint], metric: QualityMetric, a: usize, b: usize) -
         .then_with(|| a.cmp(&b))
 }
 
-fn build_cost(build: &BuildConfig) -> (u64, u64) {
+/// The cost of a build for tie-breaks: Σ m, then Σ `ef_construct`.
+pub(crate) fn build_cost(build: &BuildConfig) -> (u64, u64) {
     build
         .vectors
         .values()
