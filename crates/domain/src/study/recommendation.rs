@@ -403,6 +403,14 @@ mod tests {
     }
 
     #[test]
+    fn a_p99_that_is_not_a_number_misses_a_p99_limit_by_one() {
+        let constraints = Constraints { max_p99_ms: Some(10.0), ..Constraints::default() };
+        let misses = shortfalls(&point(16, 0.99, 1000.0, f64::NAN, None), &recall(0.9, Optimise::Qps), &constraints);
+        assert!(matches!(misses[..], [Shortfall::P99 { max_ms: 10.0, .. }]), "{misses:?}");
+        assert_eq!(misses[0].relative(), 1.0);
+    }
+
+    #[test]
     fn no_points_recommend_nothing() {
         assert_eq!(recommend(&[], &recall(0.9, Optimise::Qps), &Constraints::default()), None);
     }

@@ -6,7 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::{IndexConfig, OptimizerConfig, ProductCompression, Quantization, ScalarType, VectorName};
+use crate::{
+    DomainError, IndexConfig, OptimizerConfig, ProductCompression, Quantization, ScalarType, SearchConfig,
+    SearchQuantization, VectorName,
+};
 
 /// One quantization a study may build with.
 ///
@@ -450,6 +453,34 @@ impl SearchSettingChoice {
         }
         parts.join(",")
     }
+
+    /// The experiment search settings that measure this setting: `base` (its `k`, clients, query
+    /// limit and vectors) with this `hnsw_ef`, `exact` and quantization parameters.
+    ///
+    /// # Errors
+    ///
+    /// `Invalid` when the setting ignores the quantized vectors (`ignore: true`, which exact search
+    /// on a quantized build uses): [`SearchQuantization`] cannot express it yet.
+    pub fn search_config(&self, base: &SearchConfig) -> Result<SearchConfig, DomainError> {
+        let quantization = match self.quantization {
+            Some(SearchQuantizationChoice { ignore: Some(true), .. }) => {
+                return Err(DomainError::invalid(
+                    "quantization.ignore",
+                    "experiments cannot ignore quantized vectors yet; search params can (see SearchParamsBody)",
+                ));
+            }
+            Some(SearchQuantizationChoice { rescore: None, oversampling: None, .. }) | None => None,
+            Some(SearchQuantizationChoice { rescore, oversampling, .. }) => {
+                Some(SearchQuantization { rescore, oversampling })
+            }
+        };
+        Ok(SearchConfig {
+            hnsw_ef: self.hnsw_ef.into_iter().collect(),
+            exact: self.exact,
+            quantization,
+            ..base.clone()
+        })
+    }
 }
 
 /// The values of `values`, each once, in the order first given.
@@ -667,6 +698,35 @@ mod tests {
         assert_eq!(build.label(), "m=32,ef_construct=256,on_disk,int8");
         let in_ram = VectorBuild { m: 16, ef_construct: 100, on_disk: false };
         assert_eq!(in_ram.index_config(), IndexConfig::hnsw(16, 100));
+    }
+
+    #[test]
+    fn a_search_setting_becomes_the_experiments_search_config() {
+        let base = SearchConfig { k: 20, parallel: 4, hnsw_ef: vec![1, 2], ..SearchConfig::default() };
+        let setting = SearchSettingChoice {
+            hnsw_ef: Some(128),
+            exact: false,
+            quantization: Some(SearchQuantizationChoice {
+                ignore: Some(false),
+                rescore: Some(true),
+                oversampling: Some(2.0),
+            }),
+        };
+        assert_eq!(
+            setting.search_config(&base),
+            Ok(SearchConfig {
+                hnsw_ef: vec![128],
+                quantization: Some(SearchQuantization { rescore: Some(true), oversampling: Some(2.0) }),
+                ..base.clone()
+            })
+        );
+        let exact = SearchSettingChoice { hnsw_ef: None, exact: true, quantization: None };
+        assert_eq!(exact.search_config(&base), Ok(SearchConfig { hnsw_ef: vec![], exact: true, ..base.clone() }));
+        let ignoring = SearchSettingChoice {
+            quantization: Some(SearchQuantizationChoice { ignore: Some(true), rescore: None, oversampling: None }),
+            ..exact
+        };
+        assert!(ignoring.search_config(&base).is_err());
     }
 
     #[test]
