@@ -35,6 +35,34 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A tuning study ([`study`]) searches a space of builds and search settings for the setting
+//! that reaches a quality target at the best QPS, p99 or memory. [`study::StudyValidator`] checks
+//! a [`study::StudySpec`] like experiments are checked and refuses a space too large for
+//! [`study::StudyLimits`]; the service measures, and this crate decides: the Pareto front, the
+//! recommendation with how far each setting misses, the `auto` strategy's next measurement, and
+//! the JSON to apply to Qdrant. Repeated measurements carry a [`metrics::MeanInterval`].
+//!
+//! ```
+//! use qbench_domain::ScalarType;
+//! use qbench_domain::study::{EfValues, QuantizationChoice, SearchSpace, StudySpace, VectorBuildSpace};
+//!
+//! # fn main() -> Result<(), qbench_domain::DomainError> {
+//! let space = StudySpace {
+//!     vectors: [("dense".parse()?, VectorBuildSpace::new([16, 32], [128, 256]))].into(),
+//!     quantization: vec![QuantizationChoice::None, QuantizationChoice::Scalar(ScalarType::Int8)],
+//!     search: SearchSpace::ef(EfValues::Range { min: 32, max: 512 }),
+//!     parallel: vec![1, 8],
+//! };
+//! let size = space.count();
+//! // 2 m × 2 ef_construct × 2 quantizations...
+//! assert_eq!(size.builds, 8);
+//! // ...each searched with hnsw_ef 32, 64, 128, 256 and 512 by 1 and by 8 clients.
+//! assert_eq!(size.measurements, 8 * 5 * 2);
+//! assert_eq!(space.builds()[1].label(), "m=16,ef_construct=128,int8");
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
 
 mod access;
@@ -56,6 +84,7 @@ mod point;
 mod run;
 mod secret;
 mod storage;
+pub mod study;
 pub mod synthetic;
 mod validation;
 mod vector;

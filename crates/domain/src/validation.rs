@@ -44,16 +44,16 @@ impl ValidationReport {
         self.errors.is_empty()
     }
 
-    fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.errors.push(Violation::new(field, message));
     }
 
-    fn warning(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn warning(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.warnings.push(Violation::new(field, message));
     }
 }
 
-fn check_name(report: &mut ValidationReport, field: &str, name: &str) {
+pub(crate) fn check_name(report: &mut ValidationReport, field: &str, name: &str) {
     if let Some(problem) = name_problem(name) {
         report.error(field, problem);
     }
@@ -101,7 +101,7 @@ fn check_secret(report: &mut ValidationReport, field: &str, secret: &str) {
 }
 
 /// Checks that an optional number lies in `range`.
-fn check_range(
+pub(crate) fn check_range(
     report: &mut ValidationReport,
     field: &str,
     name: &str,
@@ -227,7 +227,8 @@ pub fn validate_dataset(spec: &DatasetSpec) -> Vec<Violation> {
     report.errors
 }
 
-fn vector_field(prefix: &str, name: &VectorName) -> String {
+/// The field path of vector `name` under `prefix`; the unnamed vector is `prefix` without its plural `s`.
+pub(crate) fn vector_field(prefix: &str, name: &VectorName) -> String {
     if name.is_unnamed() { prefix.trim_end_matches('s').to_owned() } else { format!("{prefix}.{name}") }
 }
 
