@@ -246,8 +246,8 @@ pub struct UploadConfig {
     pub parallel: Option<u32>,
 }
 
-/// What a user says about an experiment.
-#[derive(Clone, Debug, PartialEq)]
+/// What a user says about an experiment (serialisable so that a run keeps a copy of what it ran).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentSpec {
     /// Human-chosen name.
     pub name: String,

@@ -5,7 +5,10 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use crate::{DomainError, ExperimentId, Job, JobId, JobKind, JobStatus, Progress, RunId, TransitionError, WorkerLabel};
+use crate::{
+    DomainError, Experiment, ExperimentId, ExperimentSpec, Job, JobId, JobKind, JobStatus, Progress, RunId,
+    TransitionError, WorkerLabel,
+};
 
 /// Where a run is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -98,11 +101,15 @@ impl RunStatus {
     }
 }
 
-/// What a benchmark job carries besides its run: the experiment it measures.
+/// What a benchmark job carries besides its run: the experiment it measures, and that
+/// experiment's settings as they were when the run was triggered.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BenchmarkPayload {
     /// The experiment run.
     pub experiment_id: ExperimentId,
+    /// The settings run; `None` for runs stored before runs kept them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<ExperimentSpec>,
 }
 
 /// One execution of an experiment: a [`Job`] of kind `benchmark` with the experiment it measures.
@@ -112,6 +119,7 @@ pub struct BenchmarkPayload {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Run {
     experiment_id: ExperimentId,
+    settings: Option<ExperimentSpec>,
     job: Job,
 }
 
@@ -121,16 +129,39 @@ impl Run {
         Self::requiring(experiment_id, owner, None, now)
     }
 
-    /// A new run that only a worker carrying `requires` may execute.
+    /// A new run that only a worker carrying `requires` may execute (without a copy of the
+    /// experiment's settings: [`Run::of`] keeps one).
     pub fn requiring(
         experiment_id: ExperimentId,
         owner: impl Into<String>,
         requires: Option<WorkerLabel>,
         now: DateTime<Utc>,
     ) -> Self {
-        let payload = serde_json::to_value(BenchmarkPayload { experiment_id }).unwrap_or_default();
+        Self::with_payload(BenchmarkPayload { experiment_id, settings: None }, owner, requires, now)
+    }
+
+    /// A new run of `experiment` that keeps a copy of its settings: editing the experiment later
+    /// never changes what this run executes or reports.
+    pub fn of(
+        experiment: &Experiment,
+        owner: impl Into<String>,
+        requires: Option<WorkerLabel>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let payload = BenchmarkPayload { experiment_id: experiment.id, settings: Some(experiment.spec.clone()) };
+        Self::with_payload(payload, owner, requires, now)
+    }
+
+    fn with_payload(
+        payload: BenchmarkPayload,
+        owner: impl Into<String>,
+        requires: Option<WorkerLabel>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (experiment_id, settings) = (payload.experiment_id, payload.settings.clone());
+        let payload = serde_json::to_value(payload).unwrap_or_default();
         let job = Job::new(JobId::from(RunId::new().as_uuid()), JobKind::Benchmark, owner, payload, requires, now);
-        Self { experiment_id, job }
+        Self { experiment_id, settings, job }
     }
 
     /// The run of a stored benchmark `job` of `experiment_id`; `Invalid` for another kind.
@@ -138,7 +169,16 @@ impl Run {
         if job.kind() != JobKind::Benchmark {
             return Err(DomainError::invalid("kind", format!("job {} is a {} job, not a run", job.id(), job.kind())));
         }
-        Ok(Self { experiment_id, job })
+        // A payload without settings (a run stored before runs kept them) reads as `None`.
+        let settings =
+            serde_json::from_value::<BenchmarkPayload>(job.payload().clone()).ok().and_then(|payload| payload.settings);
+        Ok(Self { experiment_id, settings, job })
+    }
+
+    /// The experiment's settings as they were when the run was triggered; `None` for runs stored
+    /// before runs kept them (they execute the experiment as it is now).
+    pub fn settings(&self) -> Option<&ExperimentSpec> {
+        self.settings.as_ref()
     }
 
     /// The job behind the run.

@@ -66,7 +66,7 @@ impl RunService {
         if let Some(budget) = &self.budget {
             budget.check(&experiment).await?;
         }
-        let run = Run::requiring(experiment_id, caller.user(), requires, self.clock.now());
+        let run = Run::of(&experiment, caller.user(), requires, self.clock.now());
         self.runs.insert(&run).await?;
         // The stored run is the source of truth: if the notification fails, the run still waits
         // in the table for the next worker to look.

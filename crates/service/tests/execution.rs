@@ -582,3 +582,25 @@ async fn a_wrong_distance_fails_the_run_and_an_allowed_mismatch_is_recorded_and_
     assert!(exact["recall"].as_f64().unwrap() < 0.99, "{exact}");
     assert!(exact["flags"][0].as_str().unwrap().contains("exact search scored recall"), "{exact}");
 }
+
+#[tokio::test]
+async fn editing_the_experiment_after_triggering_a_run_changes_neither_what_it_runs_nor_reports() {
+    let bench = bench();
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
+    let queued = bench.queue_run(|_| {}).await;
+    let mut edited = bench.experiments.get(&Caller::development(), queued.experiment_id()).await.unwrap().spec;
+    edited.search_config.hnsw_ef = vec![128];
+    edited.search_config.k = 5;
+    bench.experiments.update(&Caller::development(), queued.experiment_id(), edited).await.unwrap();
+
+    let ended = bench.execute().await;
+    assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+    let settings: Vec<Value> = results(&ended).iter().map(|result| result["setting"].clone()).collect();
+    assert_eq!(
+        settings,
+        ["hnsw_ef=32", "hnsw_ef=64", "hnsw_ef=32", "hnsw_ef=64"],
+        "the settings it was triggered with"
+    );
+    assert!(results(&ended).iter().all(|result| result["k"] == 10));
+    assert_eq!(ended.settings().unwrap().search_config.hnsw_ef, [32, 64]);
+}

@@ -326,7 +326,11 @@ impl ExperimentRequest {
 
     /// The write form of a stored experiment, for merging a PATCH.
     pub fn from_domain(experiment: &Experiment) -> Self {
-        let spec = &experiment.spec;
+        Self::from_spec(&experiment.spec)
+    }
+
+    /// The request that registers `spec`.
+    pub fn from_spec(spec: &ExperimentSpec) -> Self {
         Self {
             name: spec.name.clone(),
             dataset_id: spec.dataset_id.as_uuid(),

@@ -7,6 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::dto::experiment::ExperimentRequest;
+
 /// A run's status, with these exact strings on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
@@ -93,6 +95,10 @@ pub struct RunResponse {
     pub metrics: Option<serde_json::Value>,
     /// Why it failed.
     pub error: Option<String>,
+    /// The experiment's settings as they were when the run was triggered: what it executes and
+    /// reports, whatever the experiment became since. Absent for runs stored before runs kept them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment_settings: Option<ExperimentRequest>,
 }
 
 impl RunResponse {
@@ -109,6 +115,7 @@ impl RunResponse {
             progress: ProgressBody { phase: "cleanup".to_owned(), done: 1, total: Some(1), rate: None },
             metrics: Some(serde_json::json!({"f1": 0.97, "p_95_latency": 0.0012, "qps": 2480.5})),
             error: None,
+            experiment_settings: None,
         }
     }
 }
@@ -127,6 +134,7 @@ impl From<&Run> for RunResponse {
             progress: ProgressBody::from(run.progress()),
             metrics: run.metrics().cloned(),
             error: run.error().map(str::to_owned),
+            experiment_settings: run.settings().map(ExperimentRequest::from_spec),
         }
     }
 }

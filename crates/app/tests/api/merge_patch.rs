@@ -138,8 +138,15 @@ async fn an_experiment_patch_is_validated_against_its_dataset(backend: Backend) 
         app.create("/api/v1/experiments", seed_experiment(dataset["id"].as_str().unwrap(), &builtin_id)).await;
     let path = format!("/api/v1/experiments/{}", created["id"].as_str().unwrap());
 
+    let run_id = app.start_run(created["id"].as_str().unwrap()).await;
     let renamed = patched(&app, &path, json!({"name": "m16-only", "search_config": {"hnsw_ef": [10, 20, 40]}})).await;
     assert_eq!(renamed["name"], "m16-only");
+    // A run keeps the settings it was triggered with: editing the experiment does not reach it.
+    let run = app.get(&format!("/api/v1/runs/{run_id}")).await.body;
+    let kept = &run["experiment_settings"];
+    assert_eq!(kept["name"], created["name"], "{run:#}");
+    assert_eq!(kept["search_config"], created["search_config"], "{run:#}");
+    assert_eq!(kept["optimizer_config"], created["optimizer_config"], "{run:#}");
     assert_eq!(renamed["search_config"]["hnsw_ef"], json!([10, 20, 40]));
     assert_eq!(renamed["search_config"]["k"], 10, "sibling fields of a nested patch are kept");
     assert_eq!(renamed["optimizer_config"], created["optimizer_config"]);

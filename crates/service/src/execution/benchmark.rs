@@ -38,8 +38,7 @@ impl BenchmarkHandler {
     /// `executed_here` says this worker executed the run, so the collection, if any, is on its disk.
     async fn drop_collection(&self, run: &Run, executed_here: bool) -> Result<bool, String> {
         let collection = plan::collection_name(run.id());
-        let experiment =
-            self.dependencies.experiments.get(run.experiment_id()).await.map_err(|error| error.to_string())?;
+        let experiment = plan::experiment_of(&self.dependencies, run).await.map_err(|error| error.to_string())?;
         let connection = self
             .dependencies
             .connections

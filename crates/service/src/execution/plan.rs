@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use qbench_domain::{
-    Connection, Dataset, Experiment, MemoryEstimate, Quantization, RunId, SchemaConfig, VectorFootprint, VectorName,
-    VectorSpec,
+    Connection, Dataset, Experiment, MemoryEstimate, Quantization, Run, RunId, SchemaConfig, VectorFootprint,
+    VectorName, VectorSpec,
 };
 use qbench_storage::DatasetSource;
 use qbench_vector_store::{CollectionSpec, SearchParams};
@@ -63,14 +63,29 @@ pub(crate) fn collection_name(run_id: RunId) -> String {
     format!("qbench-{run_id}")
 }
 
-/// Loads the experiment, its dataset and connection, and resolves credentials and settings.
-pub(crate) async fn resolve(
+/// The experiment as `run` executes it: with the settings it kept when it was triggered (an
+/// older run, stored without them, runs the experiment as it is now).
+pub(crate) async fn experiment_of(
     dependencies: &ExecutionDependencies,
-    run_id: RunId,
-    experiment_id: qbench_domain::ExperimentId,
-) -> Result<RunPlan, ExecutionError> {
+    run: &Run,
+) -> Result<Experiment, ExecutionError> {
+    match run.settings() {
+        Some(spec) => Ok(Experiment {
+            id: run.experiment_id(),
+            spec: spec.clone(),
+            owner: run.owner().to_owned(),
+            created_at: run.created_at(),
+            updated_at: run.created_at(),
+        }),
+        None => dependencies.experiments.get(run.experiment_id()).await.in_phase(Phase::Prepare),
+    }
+}
+
+/// Resolves the run's experiment, its dataset and connection, credentials and settings.
+pub(crate) async fn resolve(dependencies: &ExecutionDependencies, run: &Run) -> Result<RunPlan, ExecutionError> {
     let phase = Phase::Prepare;
-    let experiment = dependencies.experiments.get(experiment_id).await.in_phase(phase)?;
+    let run_id = run.id();
+    let experiment = experiment_of(dependencies, run).await?;
     let dataset = dependencies.datasets.get(experiment.spec.dataset_id).await.in_phase(phase)?;
     let connection = dependencies.connections.get(experiment.spec.connection_id).await.in_phase(phase)?;
     let source = crate::sources::dataset_source(

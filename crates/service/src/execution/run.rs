@@ -34,7 +34,7 @@ pub async fn execute(
 ) -> Result<RunOutcome, ExecutionError> {
     let started = Instant::now();
     progress.enter(Phase::Prepare, None);
-    let plan = plan::resolve(dependencies, run.id(), run.experiment_id()).await?;
+    let plan = plan::resolve(dependencies, run).await?;
     let inspection = dependencies.reader.inspect(&plan.source, &plan.read_schema).await.in_phase(Phase::Prepare)?;
     let memory = check_memory(dependencies, &plan, &inspection)?;
     let queries = Arc::new(queries::load(dependencies, &plan, &inspection, cancel).await?);

@@ -16,14 +16,16 @@ pub async fn check_run_needs_its_experiment(repos: &RepositoryUnderTest) {
     assert_not_found(repos.runs.get(orphan.id()).await, Entity::Run, orphan.id(), "refused run");
 }
 
-/// A run reads back equal through its whole life; a status change applies only from the
-/// expected status (`Conflict` otherwise); unknown runs are `NotFound`.
+/// A run reads back equal through its whole life, with the experiment settings it kept; a status
+/// change applies only from the expected status (`Conflict` otherwise); unknown runs are `NotFound`.
 pub async fn check_run_life_cycle_and_conditional_update(repos: &RepositoryUnderTest) {
     let (_, _, experiment) = seed_experiment(repos).await;
     let start = now();
-    let mut run = Run::new(experiment.id, OWNER, start);
+    let mut run = Run::of(&experiment, OWNER, None, start);
     ok(repos.runs.insert(&run).await, "insert run");
-    assert_eq!(ok(repos.runs.get(run.id()).await, "get run"), run, "created");
+    let stored = ok(repos.runs.get(run.id()).await, "get run");
+    assert_eq!(stored, run, "created");
+    assert_eq!(stored.settings(), Some(&experiment.spec), "the settings the run keeps");
 
     let stale = run.clone();
     ok(run.claim("worker-1", start + Duration::seconds(31), start + Duration::seconds(1)), "claim");
