@@ -210,6 +210,16 @@ pub struct BenchArgs {
     /// distance (recorded in the report); by default such a run fails.
     #[arg(long)]
     pub allow_ground_truth_mismatch: bool,
+    /// Seconds each search setting is measured for, at least, per repetition (default
+    /// `worker.search_seconds`).
+    #[arg(long)]
+    pub min_seconds: Option<f64>,
+    /// Measured passes of each search setting (default `worker.repetitions`).
+    #[arg(long)]
+    pub repetitions: Option<u32>,
+    /// The hnsw_ef the headline figures report (default the setting with the best F1).
+    #[arg(long)]
+    pub primary_hnsw_ef: Option<u32>,
     /// Also write the full result as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

@@ -209,6 +209,11 @@ pub struct WorkerConfig {
     pub upload_parallelism: usize,
     /// Default number of test queries.
     pub queries: usize,
+    /// Seconds each search setting is measured for, at least, per repetition, when the experiment
+    /// does not say.
+    pub search_seconds: f64,
+    /// Measured passes of each search setting when the experiment does not say.
+    pub repetitions: u32,
     /// Where a claimed run executes: each in a child process of its own (the default), or in
     /// this process.
     pub isolation: Isolation,
@@ -361,6 +366,18 @@ impl Settings {
                  and worker.poll_ms must be positive"
                     .to_owned(),
             ));
+        }
+        let seconds = self.worker.search_seconds;
+        if !(seconds.is_finite() && qbench_domain::Limits::SEARCH_SECONDS.contains(&seconds)) {
+            return Err(SettingsError(format!(
+                "worker.search_seconds (QBENCH_WORKER__SEARCH_SECONDS): {seconds} is outside 0..=600"
+            )));
+        }
+        if !qbench_domain::Limits::REPETITIONS.contains(&self.worker.repetitions) {
+            return Err(SettingsError(format!(
+                "worker.repetitions (QBENCH_WORKER__REPETITIONS): {} is outside 1..=20",
+                self.worker.repetitions
+            )));
         }
         if let Err(error) = self.worker_labels() {
             return Err(SettingsError(format!("worker.labels (QBENCH_WORKER__LABELS): {error}")));

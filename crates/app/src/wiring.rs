@@ -112,6 +112,8 @@ impl Engine {
                 batch_size: settings.worker.batch_size,
                 upload_parallelism: settings.worker.upload_parallelism,
                 queries: settings.worker.queries,
+                search_seconds: settings.worker.search_seconds,
+                repetitions: settings.worker.repetitions,
                 default_s3: self.default_s3.clone(),
                 qbench_version: env!("CARGO_PKG_VERSION").to_owned(),
                 memory_budget: settings.memory_budget(),

@@ -210,6 +210,18 @@ pub struct SearchConfig {
     /// distance (the mismatch is then recorded in the report instead of failing the run).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_ground_truth_mismatch: bool,
+    /// Each search setting is measured for at least this many seconds per repetition, cycling
+    /// through the queries after one full pass; `None` means the service's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seconds: Option<f64>,
+    /// Measured passes of each search setting, giving QPS and latency percentiles a confidence
+    /// interval; `None` means the service's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetitions: Option<u32>,
+    /// The `hnsw_ef` whose figures the run's headline (`f1`, `p_95_latency`, `qps`) reports;
+    /// `None` reports the setting with the best F1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_hnsw_ef: Option<u32>,
 }
 
 impl SearchConfig {
@@ -230,6 +242,9 @@ impl Default for SearchConfig {
             queries_limit: None,
             vectors: None,
             allow_ground_truth_mismatch: false,
+            min_seconds: None,
+            repetitions: None,
+            primary_hnsw_ef: None,
         }
     }
 }

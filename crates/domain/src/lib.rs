@@ -81,6 +81,7 @@ mod memory;
 pub mod metrics;
 pub mod neighbors;
 mod point;
+pub mod report;
 mod run;
 mod secret;
 mod storage;

@@ -33,6 +33,11 @@ impl Limits {
     pub const QUERIES_LIMIT: RangeInclusive<u32> = 1..=1_000_000;
     /// Points per upsert request.
     pub const UPLOAD_BATCH_SIZE: RangeInclusive<u32> = 1..=65_536;
+    /// Seconds each search setting is measured for, at least, per repetition (the queries are
+    /// cycled through until then).
+    pub const SEARCH_SECONDS: RangeInclusive<f64> = 0.0..=600.0;
+    /// Measured passes of each search setting.
+    pub const REPETITIONS: RangeInclusive<u32> = 1..=20;
     /// Upsert requests in flight at once.
     pub const UPLOAD_PARALLEL: RangeInclusive<u32> = 1..=64;
     /// Scalar quantization quantile.

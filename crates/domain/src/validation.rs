@@ -355,6 +355,27 @@ impl<'a> ExperimentValidator<'a> {
             search.queries_limit,
             &Limits::QUERIES_LIMIT,
         );
+        check_range(report, "search_config.repetitions", "repetitions", search.repetitions, &Limits::REPETITIONS);
+        if let Some(seconds) = search.min_seconds
+            && !(seconds.is_finite() && Limits::SEARCH_SECONDS.contains(&seconds))
+        {
+            report.error(
+                "search_config.min_seconds",
+                format!(
+                    "min_seconds {seconds} is outside {}..={}",
+                    Limits::SEARCH_SECONDS.start(),
+                    Limits::SEARCH_SECONDS.end()
+                ),
+            );
+        }
+        if let Some(primary) = search.primary_hnsw_ef
+            && !search.hnsw_ef.contains(&primary)
+        {
+            report.error(
+                "search_config.primary_hnsw_ef",
+                format!("hnsw_ef {primary} is not one of the settings measured ({:?})", search.hnsw_ef),
+            );
+        }
         if let Some(quantization) = &search.quantization {
             if let Some(oversampling) = quantization.oversampling
                 && !Limits::OVERSAMPLING.contains(&oversampling)

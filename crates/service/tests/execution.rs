@@ -79,7 +79,14 @@ fn bench_on(
         reader: Arc::new(reader.clone()),
         stores: stores(&provider),
         results: Arc::new(results.clone()),
-        defaults: ExecutionDefaults { batch_size: 50, queries: 20, warmup_queries: 2, ..ExecutionDefaults::default() },
+        defaults: ExecutionDefaults {
+            batch_size: 50,
+            queries: 20,
+            warmup_queries: 2,
+            search_seconds: 0.0,
+            repetitions: 2,
+            ..ExecutionDefaults::default()
+        },
     };
     let settings = WorkerSettings { heartbeat: Duration::from_millis(20), ..WorkerSettings::default() };
     Bench {
@@ -267,11 +274,12 @@ async fn cancelling_during_upload_stops_the_run_and_drops_its_collection() {
     assert!(bench.results.written().is_empty());
 }
 
-/// The in-memory store with every search delayed and counted, so a test can act while the search
-/// phase is under way (the testkit's store only delays upserts).
+/// The in-memory store with searches delayed (from the `slow_from`-th on) and counted, so a test
+/// can act while the search phase is under way (the testkit's store only delays upserts).
 struct SlowSearches {
     store: Arc<InMemoryVectorStore>,
     delay: Duration,
+    slow_from: u64,
     searches: AtomicU64,
 }
 
@@ -300,8 +308,9 @@ impl VectorStore for SlowSearches {
     }
 
     async fn search(&self, collection: &str, request: SearchRequest<'_>) -> Result<SearchResponse, VectorStoreError> {
-        tokio::time::sleep(self.delay).await;
-        self.searches.fetch_add(1, Ordering::SeqCst);
+        if self.searches.fetch_add(1, Ordering::SeqCst) >= self.slow_from {
+            tokio::time::sleep(self.delay).await;
+        }
         self.store.search(collection, request).await
     }
 
@@ -335,6 +344,7 @@ async fn cancelling_during_search_stops_the_run_and_drops_its_collection() {
         let store = Arc::new(SlowSearches {
             store: provider.store.clone(),
             delay: Duration::from_millis(20),
+            slow_from: 0,
             searches: AtomicU64::new(0),
         });
         slow = Some(store.clone());
@@ -516,7 +526,8 @@ async fn a_run_on_one_vector_of_two_scores_against_that_vectors_own_neighbours_f
     assert_eq!(source["check"]["queries"], 15, "every query when there are fewer than 20");
     assert_eq!(source["check"]["distance"], "Cosine");
     assert!(results(&ended).iter().all(|result| result["recall"] == 1.0));
-    assert_eq!(metrics["warnings"], json!([]));
+    let warnings = metrics["warnings"].as_array().unwrap();
+    assert!(!warnings.iter().any(|warning| warning.as_str().unwrap().contains("neighbors")), "{warnings:?}");
 }
 
 #[tokio::test]
@@ -603,4 +614,70 @@ async fn editing_the_experiment_after_triggering_a_run_changes_neither_what_it_r
     );
     assert!(results(&ended).iter().all(|result| result["k"] == 10));
     assert_eq!(ended.settings().unwrap().search_config.hnsw_ef, [32, 64]);
+}
+
+#[tokio::test]
+async fn each_setting_is_measured_in_repeated_passes_of_at_least_the_minimum_duration() {
+    let bench = bench();
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
+    bench
+        .queue_run(|experiment| {
+            experiment.search_config.min_seconds = Some(0.05);
+            experiment.search_config.repetitions = Some(3);
+            experiment.search_config.primary_hnsw_ef = Some(64);
+        })
+        .await;
+    let ended = bench.execute().await;
+    assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+    for result in results(&ended) {
+        let passes = result["passes"].as_array().unwrap();
+        assert_eq!(passes.len(), 3, "{result}");
+        for pass in passes {
+            assert!(pass["seconds"].as_f64().unwrap() >= 0.05, "a pass lasts the minimum: {pass}");
+            assert!(pass["queries"].as_u64().unwrap() >= 20, "the 20 queries are cycled through: {pass}");
+        }
+        assert_eq!(result["queries"], 20, "quality is scored once per query");
+        let mean = passes.iter().map(|pass| pass["qps"].as_f64().unwrap()).sum::<f64>() / 3.0;
+        let interval = &result["qps_interval"];
+        assert!((result["qps"].as_f64().unwrap() - mean).abs() < 1e-6 * mean, "QPS is the passes' mean: {result}");
+        assert_eq!(interval["samples"], 3);
+        assert!(interval["low"].as_f64().unwrap() <= mean && mean <= interval["high"].as_f64().unwrap(), "{interval}");
+        assert_eq!(result["p99_interval"]["samples"], 3, "{result}");
+    }
+    // The headline is the setting the experiment marks primary, named with its rule.
+    let metrics = ended.metrics().unwrap();
+    assert_eq!(metrics["headline"]["setting"], "hnsw_ef=64", "{metrics:#}");
+    assert_eq!(metrics["headline"]["rule"], "primary");
+    let primary = results(&ended).into_iter().find(|result| result["setting"] == "hnsw_ef=64").unwrap();
+    assert_eq!(metrics["qps"], primary["qps"]);
+    assert_eq!(metrics["p_95_latency"], primary["latency"]["p95"]);
+}
+
+#[tokio::test]
+async fn a_setting_whose_passes_disagree_is_flagged_unstable() {
+    // The first pass is fast; from the 23rd search on (2 warm-up + 20 queries) each waits 5 ms.
+    let bench = bench_with(|provider| {
+        let store = SlowSearches {
+            store: provider.store.clone(),
+            delay: Duration::from_millis(5),
+            slow_from: 22,
+            searches: AtomicU64::new(0),
+        };
+        Arc::new(SlowSearchesProvider(Arc::new(store)))
+    });
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(400, 20)));
+    bench
+        .queue_run(|experiment| {
+            experiment.search_config.vectors = Some(vec![text()]);
+            experiment.search_config.hnsw_ef = vec![32];
+            experiment.search_config.repetitions = Some(3);
+        })
+        .await;
+    let ended = bench.execute().await;
+    assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+    let result = &results(&ended)[0];
+    assert_eq!(result["unstable"], true, "{result}");
+    assert!(result["flags"][0].as_str().unwrap().starts_with("unstable: QPS ±"), "{result}");
+    let warnings = ended.metrics().unwrap()["warnings"].clone();
+    assert!(warnings[0].as_str().unwrap().contains("text hnsw_ef=32: unstable"), "{warnings}");
 }

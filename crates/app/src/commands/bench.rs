@@ -133,6 +133,9 @@ fn experiment_spec(
     spec.search_config.parallel = args.parallel;
     spec.search_config.queries_limit = args.queries;
     spec.search_config.allow_ground_truth_mismatch = args.allow_ground_truth_mismatch;
+    spec.search_config.min_seconds = args.min_seconds;
+    spec.search_config.repetitions = args.repetitions;
+    spec.search_config.primary_hnsw_ef = args.primary_hnsw_ef;
     spec.upload_config = UploadConfig { batch_size: args.batch_size, parallel: args.upload_parallel };
     spec.keep_collection = args.keep_collection;
     spec

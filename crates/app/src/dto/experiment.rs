@@ -216,6 +216,20 @@ pub struct SearchConfigBody {
     /// `prepare`.
     #[serde(default)]
     pub allow_ground_truth_mismatch: bool,
+    /// Seconds each search setting is measured for, at least, per repetition, cycling through
+    /// the queries after one full pass (0 to 600); default the server's `worker.search_seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = "bounds::SEARCH_SECONDS_MIN", max = "bounds::SEARCH_SECONDS_MAX"))]
+    pub min_seconds: Option<f64>,
+    /// Measured passes of each search setting (1 to 20), giving QPS and latency percentiles a 95 %
+    /// confidence interval; default the server's `worker.repetitions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = "bounds::REPETITIONS_MIN", max = "bounds::REPETITIONS_MAX"))]
+    pub repetitions: Option<u32>,
+    /// The `hnsw_ef` (one of `hnsw_ef`) whose figures the run's top-level `f1`, `p_95_latency` and
+    /// `qps` report; default the setting with the best F1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_hnsw_ef: Option<u32>,
 }
 
 impl Default for SearchConfigBody {
@@ -318,6 +332,9 @@ impl ExperimentRequest {
                 queries_limit: Some(1000),
                 vectors: None,
                 allow_ground_truth_mismatch: false,
+                min_seconds: Some(2.0),
+                repetitions: Some(3),
+                primary_hnsw_ef: Some(128),
             },
             upload_config: UploadConfigBody { batch_size: Some(256), parallel: Some(2) },
             keep_collection: false,
@@ -467,6 +484,9 @@ impl SearchConfigBody {
             queries_limit: config.queries_limit,
             vectors: config.vectors.as_ref().map(|names| names.iter().map(ToString::to_string).collect()),
             allow_ground_truth_mismatch: config.allow_ground_truth_mismatch,
+            min_seconds: config.min_seconds,
+            repetitions: config.repetitions,
+            primary_hnsw_ef: config.primary_hnsw_ef,
         }
     }
 
@@ -497,6 +517,9 @@ impl SearchConfigBody {
             queries_limit: self.queries_limit,
             vectors: vectors?,
             allow_ground_truth_mismatch: self.allow_ground_truth_mismatch,
+            min_seconds: self.min_seconds,
+            repetitions: self.repetitions,
+            primary_hnsw_ef: self.primary_hnsw_ef,
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod dataset;
 pub mod experiment;
 pub mod job;
+pub mod report;
 pub mod run;
 pub mod storage;
 pub mod vector;
@@ -36,6 +37,10 @@ pub(crate) mod bounds {
     pub(crate) const PARALLEL_MAX: u32 = *Limits::PARALLEL.end();
     pub(crate) const QUERIES_LIMIT_MIN: u32 = *Limits::QUERIES_LIMIT.start();
     pub(crate) const QUERIES_LIMIT_MAX: u32 = *Limits::QUERIES_LIMIT.end();
+    pub(crate) const SEARCH_SECONDS_MIN: f64 = *Limits::SEARCH_SECONDS.start();
+    pub(crate) const SEARCH_SECONDS_MAX: f64 = *Limits::SEARCH_SECONDS.end();
+    pub(crate) const REPETITIONS_MIN: u32 = *Limits::REPETITIONS.start();
+    pub(crate) const REPETITIONS_MAX: u32 = *Limits::REPETITIONS.end();
     pub(crate) const UPLOAD_BATCH_SIZE_MIN: u32 = *Limits::UPLOAD_BATCH_SIZE.start();
     pub(crate) const UPLOAD_BATCH_SIZE_MAX: u32 = *Limits::UPLOAD_BATCH_SIZE.end();
     pub(crate) const UPLOAD_PARALLEL_MIN: u32 = *Limits::UPLOAD_PARALLEL.start();

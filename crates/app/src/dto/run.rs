@@ -2,12 +2,14 @@
 
 use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
+use qbench_domain::report::RunReport;
 use qbench_domain::{Run, RunStatus};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::dto::experiment::ExperimentRequest;
+use crate::dto::report::RunReportBody;
 
 /// A run's status, with these exact strings on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -91,8 +93,9 @@ pub struct RunResponse {
     pub end_time: Option<DateTime<Utc>>,
     /// Phase and units done.
     pub progress: ProgressBody,
-    /// Results once completed: `f1`, `precision`, `recall`, `p_95_latency` (seconds), `qps`, ….
-    pub metrics: Option<serde_json::Value>,
+    /// The report once completed: `f1`, `precision`, `recall`, `p_95_latency` (seconds), `qps` of
+    /// the setting `headline` names, and every setting in `results`.
+    pub metrics: Option<RunReportBody>,
     /// Why it failed.
     pub error: Option<String>,
     /// The experiment's settings as they were when the run was triggered: what it executes and
@@ -113,7 +116,7 @@ impl RunResponse {
             start_time: Some(DateTime::<Utc>::UNIX_EPOCH),
             end_time: Some(DateTime::<Utc>::UNIX_EPOCH),
             progress: ProgressBody { phase: "cleanup".to_owned(), done: 1, total: Some(1), rate: None },
-            metrics: Some(serde_json::json!({"f1": 0.97, "p_95_latency": 0.0012, "qps": 2480.5})),
+            metrics: None,
             error: None,
             experiment_settings: None,
         }
@@ -132,9 +135,21 @@ impl From<&Run> for RunResponse {
             start_time: run.start_time(),
             end_time: run.end_time(),
             progress: ProgressBody::from(run.progress()),
-            metrics: run.metrics().cloned(),
+            metrics: run.metrics().and_then(|metrics| report_of(run, metrics)),
             error: run.error().map(str::to_owned),
             experiment_settings: run.settings().map(ExperimentRequest::from_spec),
+        }
+    }
+}
+
+/// The typed report of a run's stored metrics; a document that is not one (which no run writes)
+/// is logged and left out rather than failing the whole answer.
+fn report_of(run: &Run, metrics: &serde_json::Value) -> Option<RunReportBody> {
+    match serde_json::from_value::<RunReport>(metrics.clone()) {
+        Ok(report) => Some(RunReportBody::from(&report)),
+        Err(error) => {
+            tracing::warn!(run_id = %run.id(), %error, "the stored metrics of the run are not a report");
+            None
         }
     }
 }

@@ -168,6 +168,9 @@ pub(crate) async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)])
         ("QBENCH_SECRET_KEY".to_owned(), random_secret_key()),
         // Runs execute in a child process of the real binary, as they do under `qbench serve`.
         ("QBENCH_WORKER__EXECUTABLE".to_owned(), env!("CARGO_BIN_EXE_qbench").to_owned()),
+        // One pass over the queries per repetition, two repetitions: the path of every run, fast.
+        ("QBENCH_WORKER__SEARCH_SECONDS".to_owned(), "0".to_owned()),
+        ("QBENCH_WORKER__REPETITIONS".to_owned(), "2".to_owned()),
     ]);
     env.extend(extra_env.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
     if backend == Backend::Postgres {

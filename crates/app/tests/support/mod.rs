@@ -35,6 +35,9 @@ impl Process {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("QBENCH_DATA_DIR", data)
+            // One pass over the queries per repetition, two repetitions: fast runs.
+            .env("QBENCH_WORKER__SEARCH_SECONDS", "0")
+            .env("QBENCH_WORKER__REPETITIONS", "2")
             .envs(env.iter().copied())
             .arg("--config")
             .arg(config)

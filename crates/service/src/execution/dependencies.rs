@@ -19,6 +19,11 @@ pub struct ExecutionDefaults {
     pub seed: u64,
     /// Untimed queries run before each search setting, at most.
     pub warmup_queries: usize,
+    /// Seconds each search setting is measured for, at least, per repetition, when the
+    /// experiment does not say.
+    pub search_seconds: f64,
+    /// Measured passes of each search setting when the experiment does not say.
+    pub repetitions: u32,
     /// Credentials for `s3://` datasets that name no storage whose bucket matches (the `MINIO_*`
     /// settings).
     pub default_s3: Option<S3Credentials>,
@@ -41,6 +46,8 @@ impl Default for ExecutionDefaults {
             queries: 1000,
             seed: 42,
             warmup_queries: 100,
+            search_seconds: 1.0,
+            repetitions: 3,
             default_s3: None,
             qbench_version: String::new(),
             memory_budget: None,

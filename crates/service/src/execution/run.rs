@@ -1,8 +1,9 @@
 //! One execution, phase by phase.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use qbench_domain::report::{MemoryEstimateReport, ResultFiles, RunReport};
 use qbench_domain::{Bytes, MemoryEstimate, Run};
 use qbench_vector_store::VectorStore;
 use tokio_util::sync::CancellationToken;
@@ -18,8 +19,13 @@ use crate::execution::{
 /// A completed execution.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
-    /// The run's `metrics`.
+    /// The run's report, as its stored `metrics` ([`RunReport`] as JSON).
     pub metrics: serde_json::Value,
+}
+
+fn as_json(report: &RunReport) -> Result<serde_json::Value, ExecutionError> {
+    serde_json::to_value(report)
+        .map_err(|error| ExecutionError::failed(Phase::Cleanup, format!("the report cannot be written: {error}")))
 }
 
 /// Executes `run`: every phase in order, reporting to `progress`, stopping at the next batch or
@@ -73,14 +79,15 @@ pub async fn execute(
         qbench_version: &dependencies.defaults.qbench_version,
         worker,
     };
-    let mut metrics = report::metrics(&measurements);
-    metrics["memory_estimate"] = serde_json::json!({"total_bytes": memory.total(), "parts": memory});
+    let mut report = report::report(&measurements);
+    report.memory_estimate = Some(MemoryEstimateReport { total_bytes: memory.total(), parts: memory });
     let records = report::query_records(&results, &queries, &truth);
+    let document = as_json(&report)?;
     let stored =
-        dependencies.results.write_result(&run.id().to_string(), &metrics, &records).await.in_phase(Phase::Cleanup)?;
-    metrics["result_files"] =
-        serde_json::json!({"result_json": stored.result_json, "queries_parquet": stored.queries_parquet});
-    Ok(RunOutcome { metrics })
+        dependencies.results.write_result(&run.id().to_string(), &document, &records).await.in_phase(Phase::Cleanup)?;
+    report.result_files =
+        Some(ResultFiles { result_json: stored.result_json, queries_parquet: stored.queries_parquet });
+    Ok(RunOutcome { metrics: as_json(&report)? })
 }
 
 /// Estimates the memory the collection needs and, for the embedded engine, refuses a run over the
@@ -135,9 +142,14 @@ async fn measure(
     let collection = store.collection_info(&plan.collection.name).await.in_phase(Phase::Index)?;
     cancelled(cancel)?;
 
-    let searches = (plan.search_vectors.len() * plan.settings.len() * queries.len()) as u64;
-    progress.enter(Phase::Search, Some(searches));
+    let search = &plan.experiment.spec.search_config;
+    let measurement = search::Measurement {
+        min_duration: Duration::from_secs_f64(search.min_seconds.unwrap_or(dependencies.defaults.search_seconds)),
+        repetitions: search.repetitions.unwrap_or(dependencies.defaults.repetitions).max(1) as usize,
+    };
+    let searches = plan.search_vectors.len() * plan.settings.len() * measurement.repetitions * queries.len();
+    progress.enter(Phase::Search, Some(searches as u64));
     let warmup = dependencies.defaults.warmup_queries.min(queries.len() / 10 + 1);
-    let results = search::search_all(plan, store, queries, truth, warmup, progress, cancel).await?;
+    let results = search::search_all(plan, store, queries, truth, warmup, measurement, progress, cancel).await?;
     Ok((upload, index_seconds, results, collection))
 }

@@ -1,0 +1,18 @@
+//! A run's report: every figure a completed run measured, typed, so that clients read numbers from
+//! a documented shape rather than from free-form JSON.
+//!
+//! The report is stored as JSON with the run. Every field added after the first stored runs has a
+//! default, so runs stored before it stay readable.
+
+mod figures;
+mod headline;
+mod run_report;
+mod setting;
+
+pub use figures::{LatencyFigures, PassReport};
+pub use headline::{Headline, HeadlineRule, choose_headline};
+pub use run_report::{
+    DatasetReport, MemoryEstimateReport, ProvenanceReport, ResultFiles, RunReport, TruthCheckReport, TruthReport,
+    UploadReport,
+};
+pub use setting::SettingReport;
