@@ -110,6 +110,9 @@ pub struct BenchmarkPayload {
     /// The settings run; `None` for runs stored before runs kept them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<ExperimentSpec>,
+    /// The study this run is a trial of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub study_id: Option<JobId>,
 }
 
 /// One execution of an experiment: a [`Job`] of kind `benchmark` with the experiment it measures.
@@ -137,7 +140,7 @@ impl Run {
         requires: Option<WorkerLabel>,
         now: DateTime<Utc>,
     ) -> Self {
-        Self::with_payload(BenchmarkPayload { experiment_id, settings: None }, owner, requires, now)
+        Self::with_payload(BenchmarkPayload { experiment_id, settings: None, study_id: None }, owner, requires, now)
     }
 
     /// A new run of `experiment` that keeps a copy of its settings: editing the experiment later
@@ -148,8 +151,19 @@ impl Run {
         requires: Option<WorkerLabel>,
         now: DateTime<Utc>,
     ) -> Self {
-        let payload = BenchmarkPayload { experiment_id: experiment.id, settings: Some(experiment.spec.clone()) };
+        let payload =
+            BenchmarkPayload { experiment_id: experiment.id, settings: Some(experiment.spec.clone()), study_id: None };
         Self::with_payload(payload, owner, requires, now)
+    }
+
+    /// A trial of study `study_id`: a run of `experiment` that keeps its settings.
+    pub fn trial(experiment: &Experiment, study_id: JobId, owner: impl Into<String>, now: DateTime<Utc>) -> Self {
+        let payload = BenchmarkPayload {
+            experiment_id: experiment.id,
+            settings: Some(experiment.spec.clone()),
+            study_id: Some(study_id),
+        };
+        Self::with_payload(payload, owner, None, now)
     }
 
     fn with_payload(

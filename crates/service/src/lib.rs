@@ -24,6 +24,7 @@ mod repositories;
 mod runs;
 mod sources;
 mod storages;
+pub mod studies;
 pub mod synthetic;
 
 pub use api_keys::ApiKeyService;

@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
+use qbench_domain::study::{
+    EfValues, Objective, Optimise, QualityMetric, SearchSpace, StudyLimits, StudyReport, StudySpace, StudySpec,
+    VectorBuildSpace,
+};
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{
     Caller, DatasetSpec, Dimension, Distance, ExperimentSpec, IndexConfig, PointId, Run, RunId, RunStatus,
@@ -15,6 +19,7 @@ use qbench_domain::{
 };
 use qbench_service::execution::{BenchmarkHandler, ExecutionDefaults, ExecutionDependencies};
 use qbench_service::jobs::{JobWorker, WorkerSettings};
+use qbench_service::studies::{StudyHandler, StudyService};
 use qbench_service::{Clock, ManualClock, SystemClock};
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
 use qbench_testkit::dataset::{InMemoryDatasetReader, MemoryDataset, RecordingResultWriter};
@@ -30,6 +35,7 @@ const URI: &str = "datasets/synthetic.parquet";
 
 struct Bench {
     runs: RunService,
+    studies: StudyService,
     worker: Arc<JobWorker>,
     reader: InMemoryDatasetReader,
     provider: InMemoryStoreProvider,
@@ -88,7 +94,11 @@ fn bench_on(
             ..ExecutionDefaults::default()
         },
     };
-    let settings = WorkerSettings { heartbeat: Duration::from_millis(20), ..WorkerSettings::default() };
+    let settings = WorkerSettings {
+        heartbeat: Duration::from_millis(20),
+        poll_interval: Duration::from_millis(10),
+        ..WorkerSettings::default()
+    };
     Bench {
         runs: RunService::new(
             repositories.runs.clone(),
@@ -97,8 +107,23 @@ fn bench_on(
             clock.clone(),
         ),
         worker: Arc::new(
-            JobWorker::new(repositories.jobs.clone(), settings, clock)
-                .with_handler(Arc::new(BenchmarkHandler::new(repositories.runs.clone(), dependencies))),
+            JobWorker::new(repositories.jobs.clone(), settings, clock.clone())
+                .with_handler(Arc::new(BenchmarkHandler::new(repositories.runs.clone(), dependencies)))
+                .with_handler(Arc::new(StudyHandler::new(
+                    repositories.experiments.clone(),
+                    repositories.datasets.clone(),
+                    repositories.runs.clone(),
+                    repositories.queue.clone(),
+                    clock.clone(),
+                ))),
+        ),
+        studies: StudyService::new(
+            repositories.jobs.clone(),
+            repositories.datasets.clone(),
+            repositories.connections.clone(),
+            repositories.queue.clone(),
+            clock,
+            StudyLimits::default(),
         ),
         experiments: ExperimentService::new(
             repositories.experiments.clone(),
@@ -680,4 +705,68 @@ async fn a_setting_whose_passes_disagree_is_flagged_unstable() {
     assert!(result["flags"][0].as_str().unwrap().starts_with("unstable: QPS ±"), "{result}");
     let warnings = ended.metrics().unwrap()["warnings"].clone();
     assert!(warnings[0].as_str().unwrap().contains("text hnsw_ef=32: unstable"), "{warnings}");
+}
+
+#[tokio::test]
+async fn a_grid_study_builds_each_configuration_once_and_recommends_the_best_that_meets_the_target() {
+    let bench = bench();
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
+    // Registers the dataset; the queued run is not needed.
+    let run = bench.queue_run(|_| {}).await;
+    let experiment = bench.experiments.get(&Caller::development(), run.experiment_id()).await.unwrap();
+    bench.runs.cancel(&Caller::development(), run.id()).await.unwrap();
+    let space = StudySpace {
+        vectors: [(text(), VectorBuildSpace::new(vec![8, 16], vec![32]))].into(),
+        quantization: vec![qbench_domain::study::QuantizationChoice::None],
+        search: SearchSpace::ef(EfValues::List(vec![16, 32])),
+        parallel: vec![1],
+    };
+    let objective = Objective { metric: QualityMetric::Recall, target: 0.9, optimise: Optimise::Qps };
+    let mut spec = StudySpec::new("tune", experiment.spec.dataset_id, experiment.spec.connection_id, space, objective);
+    spec.vectors = Some(vec![text()]);
+    spec.repetitions = 2;
+    let study = bench.studies.create(&Caller::development(), spec).await.unwrap();
+
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(bench.worker.clone().run(Arc::new(tokio::sync::Notify::new()), shutdown.clone()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let ended = loop {
+        let job = bench.studies.get(&Caller::development(), study.id()).await.unwrap();
+        if job.status().is_terminal() {
+            break job;
+        }
+        assert!(Instant::now() < deadline, "the study never ended: {:?}", job.progress());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    shutdown.cancel();
+    worker.await.unwrap();
+    assert_eq!(ended.status(), qbench_domain::JobStatus::Completed, "{:?}", ended.error());
+    let report: StudyReport = serde_json::from_value(ended.result().unwrap().clone()).unwrap();
+
+    // Two builds, each one trial run of the study, every hnsw_ef measured on it.
+    assert_eq!(report.trials.len(), 2);
+    assert!(report.trials.iter().all(|trial| trial.status == "COMPLETED"), "{:?}", report.trials);
+    assert_eq!(report.builds_made, 2);
+    assert_eq!((report.grid.builds, report.grid.measurements), (2, 4));
+    assert_eq!(report.points.len(), 4);
+    for trial in &report.trials {
+        let run = bench.repositories.runs.get(trial.run_id.parse::<uuid::Uuid>().unwrap().into()).await.unwrap();
+        let settings = run.settings().unwrap();
+        assert_eq!(settings.search_config.hnsw_ef, [16, 32], "{}", trial.label);
+        let m = settings.optimizer_config.indexing[&text()].m;
+        assert!(trial.label.starts_with(&format!("m={}", m.unwrap())), "{} built m {m:?}", trial.label);
+    }
+    // The exact in-memory engine meets the target everywhere: the recommendation is the fastest.
+    let recommendation = report.recommendation.unwrap();
+    assert!(recommendation.meets_target);
+    let fastest = report.points.iter().map(|point| point.point.qps).fold(f64::MIN, f64::max);
+    assert_eq!(report.points[recommendation.point].point.qps, fastest);
+    assert!(!report.fronts.recall_vs_qps.is_empty());
+    assert!(report.fronts.recall_vs_qps.contains(&recommendation.point));
+    let collection = serde_json::to_value(&recommendation.qdrant.collection).unwrap();
+    let build = &report.points[recommendation.point].point.build;
+    assert_eq!(collection["vectors"]["text"]["hnsw_config"]["m"], build.vectors[&text()].m, "{collection}");
+    assert_eq!(collection["vectors"]["text"]["distance"], "Cosine");
+    let search = serde_json::to_value(recommendation.qdrant.search_params).unwrap();
+    assert_eq!(search["hnsw_ef"], report.points[recommendation.point].point.setting.hnsw_ef.unwrap());
 }

@@ -61,6 +61,8 @@ pub enum JobKindBody {
     Benchmark,
     /// Steps that do nothing: a probe of the queue.
     Noop,
+    /// A tuning study (also listed under `/studies`).
+    Study,
 }
 
 impl From<JobKind> for JobKindBody {
@@ -68,6 +70,7 @@ impl From<JobKind> for JobKindBody {
         match kind {
             JobKind::Benchmark => Self::Benchmark,
             JobKind::Noop => Self::Noop,
+            JobKind::Study => Self::Study,
         }
     }
 }
@@ -77,6 +80,7 @@ impl From<JobKindBody> for JobKind {
         match kind {
             JobKindBody::Benchmark => Self::Benchmark,
             JobKindBody::Noop => Self::Noop,
+            JobKindBody::Study => Self::Study,
         }
     }
 }

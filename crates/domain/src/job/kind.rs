@@ -15,17 +15,21 @@ pub enum JobKind {
     /// Does nothing but report progress in steps: measures the queue itself and exercises pause
     /// and resume.
     Noop,
+    /// A tuning study: builds each configuration of a search space as a trial run, measures it,
+    /// and recommends the configuration to run.
+    Study,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 2] = [Self::Benchmark, Self::Noop];
+    pub const ALL: [JobKind; 3] = [Self::Benchmark, Self::Noop, Self::Study];
 
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Benchmark => "benchmark",
             Self::Noop => "noop",
+            Self::Study => "study",
         }
     }
 
@@ -36,6 +40,7 @@ impl JobKind {
             Self::Benchmark => Some(
                 "a benchmark cannot pause: its index build and timed searches must run in one piece to mean anything; cancel it instead",
             ),
+            Self::Study => Some("a study cannot pause yet: cancel it; the trials it finished are kept"),
             Self::Noop => None,
         }
     }
@@ -62,9 +67,8 @@ impl FromStr for JobKind {
     type Err = DomainError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("kind", format!("unknown job kind `{s}`; expected benchmark or noop")))
+        Self::ALL.into_iter().find(|kind| kind.as_str() == s).ok_or_else(|| {
+            DomainError::invalid("kind", format!("unknown job kind `{s}`; expected benchmark, noop or study"))
+        })
     }
 }

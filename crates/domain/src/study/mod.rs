@@ -12,8 +12,10 @@ mod auto;
 mod limits;
 mod objective;
 mod pareto;
+mod payload;
 mod qdrant_json;
 mod recommendation;
+mod report;
 mod space;
 mod spec;
 #[cfg(test)]
@@ -24,11 +26,13 @@ pub use auto::{CostComparison, EfBisection, EfOutcome, SuccessiveHalving, grid_c
 pub use limits::StudyLimits;
 pub use objective::{Constraints, Objective, Optimise, QualityMetric};
 pub use pareto::{ParetoAxis, TrialPoint, TrialQuality, pareto_front};
+pub use payload::StudyPayload;
 pub use qdrant_json::{
     BinaryQuantizationBody, CollectionBody, HnswConfigBody, ProductQuantizationBody, QuantizationConfigBody,
     QuantizationSearchParamsBody, ScalarQuantizationBody, SearchParamsBody, VectorParamsBody, VectorsBody,
 };
 pub use recommendation::{QUALITY_EPSILON, RankedLower, Recommendation, RunnerUp, Shortfall, recommend, shortfalls};
+pub use report::{Fronts, QdrantConfig, RecommendationReport, StudyPoint, StudyReport, TrialReport};
 pub use space::{
     BuildConfig, BuildSpace, EfValues, QuantizationChoice, SearchQuantizationChoice, SearchSettingChoice, SearchSpace,
     SpaceSize, StudySpace, VectorBuild, VectorBuildSpace,

@@ -12,7 +12,7 @@ use crate::study::{BuildConfig, SearchSettingChoice};
 use crate::{Distance, DomainError, ProductCompression, Quantization, ScalarType, SchemaConfig};
 
 /// The body of Qdrant's `PUT /collections/{name}` (`CreateCollection`) for one build.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CollectionBody {
     /// The vectors and their index settings.
     pub vectors: VectorsBody,
@@ -22,7 +22,7 @@ pub struct CollectionBody {
 }
 
 /// Qdrant's `VectorsConfig`: one unnamed vector, or named vectors.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum VectorsBody {
     /// The single unnamed (default) vector.
@@ -32,7 +32,7 @@ pub enum VectorsBody {
 }
 
 /// Qdrant's `VectorParams`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VectorParamsBody {
     /// Dimension.
     pub size: u32,
@@ -46,7 +46,7 @@ pub struct VectorParamsBody {
 }
 
 /// Qdrant's `HnswConfigDiff`, with the settings a study varies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HnswConfigBody {
     /// Edges per node.
     pub m: u32,
@@ -58,7 +58,7 @@ pub struct HnswConfigBody {
 }
 
 /// Qdrant's `QuantizationConfig`: `{"scalar": {...}}`, `{"product": {...}}` or `{"binary": {...}}`.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QuantizationConfigBody {
     /// Qdrant's `ScalarQuantization`.
@@ -70,7 +70,7 @@ pub enum QuantizationConfigBody {
 }
 
 /// Qdrant's `ScalarQuantizationConfig`.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScalarQuantizationBody {
     /// Element type (`int8`).
     #[serde(rename = "type")]
@@ -84,7 +84,7 @@ pub struct ScalarQuantizationBody {
 }
 
 /// Qdrant's `ProductQuantizationConfig`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProductQuantizationBody {
     /// Compression ratio (`x4` … `x64`).
     pub compression: ProductCompression,
@@ -94,7 +94,7 @@ pub struct ProductQuantizationBody {
 }
 
 /// Qdrant's `BinaryQuantizationConfig`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BinaryQuantizationBody {
     /// Keep quantized vectors in RAM.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,7 +163,7 @@ impl CollectionBody {
 }
 
 /// Qdrant's `SearchParams`: the `params` of a search or query request.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchParamsBody {
     /// Candidates searched per query.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -177,7 +177,7 @@ pub struct SearchParamsBody {
 }
 
 /// Qdrant's `QuantizationSearchParams`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuantizationSearchParamsBody {
     /// Search the original vectors only.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -26,7 +26,7 @@ pub struct Budget {
 }
 
 /// What a user says about a study.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StudySpec {
     /// Human-chosen name.
     pub name: String,

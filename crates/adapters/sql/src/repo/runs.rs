@@ -46,8 +46,12 @@ fn legacy_job(row: &runs::Model) -> Result<Job, RepositoryError> {
         .status
         .parse::<RunStatus>()
         .map_err(|error| stored.corrupt(format!("column `status` is not valid: {error}")))?;
-    let payload = serde_json::to_value(BenchmarkPayload { experiment_id: row.experiment_id.into(), settings: None })
-        .map_err(|error| RepositoryError::Internal(error.to_string()))?;
+    let payload = serde_json::to_value(BenchmarkPayload {
+        experiment_id: row.experiment_id.into(),
+        settings: None,
+        study_id: None,
+    })
+    .map_err(|error| RepositoryError::Internal(error.to_string()))?;
     Ok(Job::restore(JobRecord {
         id: row.id.into(),
         kind: JobKind::Benchmark,

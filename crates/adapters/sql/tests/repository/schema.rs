@@ -95,7 +95,7 @@ async fn sync_adds_a_missing_column_and_keeps_rows(backend: Backend) {
         kind: JobKind::Benchmark,
         owner: Caller::DEVELOPMENT_USER.to_owned(),
         status: JobStatus::Running,
-        payload: serde_json::to_value(BenchmarkPayload { experiment_id, settings: None }).unwrap(),
+        payload: serde_json::to_value(BenchmarkPayload { experiment_id, settings: None, study_id: None }).unwrap(),
         requires: None,
         progress: progress.clone(),
         attempts: 1,

@@ -1,0 +1,98 @@
+//! Submitting and reading studies.
+
+use std::sync::Arc;
+
+use qbench_domain::study::{SpaceSize, Strategy, StudyLimits, StudyPayload, StudySpec, StudyValidator};
+use qbench_domain::{Caller, Job, JobId, JobKind, Role, ValidationReport, Violation};
+use qbench_repository::{ConnectionRepository, DatasetRepository, Entity, JobQueue, JobRepository, RepositoryError};
+
+use crate::access::ensure_seen;
+use crate::{Clock, ServiceError};
+
+/// Use cases on studies. A study is a `study` job owned by its submitter, with the same access
+/// rules as runs; cancelling it is [`crate::jobs::JobService::cancel`].
+#[derive(Clone)]
+pub struct StudyService {
+    jobs: Arc<dyn JobRepository>,
+    datasets: Arc<dyn DatasetRepository>,
+    connections: Arc<dyn ConnectionRepository>,
+    queue: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+    limits: StudyLimits,
+}
+
+impl StudyService {
+    /// A service storing studies in `jobs`, checking them against `datasets` and `connections`.
+    pub fn new(
+        jobs: Arc<dyn JobRepository>,
+        datasets: Arc<dyn DatasetRepository>,
+        connections: Arc<dyn ConnectionRepository>,
+        queue: Arc<dyn JobQueue>,
+        clock: Arc<dyn Clock>,
+        limits: StudyLimits,
+    ) -> Self {
+        Self { jobs, datasets, connections, queue, clock, limits }
+    }
+
+    /// Every error and warning of `spec` and the size it expands to (viewer): an unknown dataset
+    /// or connection, and everything [`StudyValidator`] finds against the dataset.
+    pub async fn validate(
+        &self,
+        caller: &Caller,
+        spec: &StudySpec,
+    ) -> Result<(ValidationReport, SpaceSize), ServiceError> {
+        caller.require(Role::Viewer)?;
+        let mut report = match self.datasets.get(spec.dataset_id).await {
+            Ok(dataset) if caller.sees(&dataset.owner) => {
+                StudyValidator::new(&dataset.spec.schema_config, self.limits).validate(spec)
+            }
+            Ok(_) | Err(RepositoryError::NotFound { .. }) => ValidationReport {
+                errors: vec![Violation::new("dataset_id", format!("dataset {} does not exist", spec.dataset_id))],
+                warnings: Vec::new(),
+            },
+            Err(other) => return Err(other.into()),
+        };
+        match self.connections.get(spec.connection_id).await {
+            Ok(_) => {}
+            Err(RepositoryError::NotFound { .. }) => report
+                .errors
+                .push(Violation::new("connection_id", format!("connection {} does not exist", spec.connection_id))),
+            Err(other) => return Err(other.into()),
+        }
+        if spec.strategy == Strategy::Auto {
+            report.errors.push(Violation::new(
+                "strategy",
+                "`auto` is not available yet (its planners exist, their driver does not); use `grid`",
+            ));
+        }
+        Ok((report, spec.space.count()))
+    }
+
+    /// Queues a valid study of the caller (editor); returns its job.
+    pub async fn create(&self, caller: &Caller, spec: StudySpec) -> Result<Job, ServiceError> {
+        caller.require(Role::Editor)?;
+        let (report, _) = self.validate(caller, &spec).await?;
+        if !report.is_valid() {
+            return Err(ServiceError::Invalid(report.errors));
+        }
+        let payload = serde_json::to_value(StudyPayload { spec })
+            .map_err(|error| ServiceError::Internal(format!("study payload: {error}")))?;
+        let job = Job::new(JobId::new(), JobKind::Study, caller.user(), payload, None, self.clock.now());
+        self.jobs.insert(&job).await?;
+        if let Err(error) = self.queue.enqueue(job.id()).await {
+            tracing::warn!(study_id = %job.id(), %error, "study stored but not announced to the queue");
+        }
+        Ok(job)
+    }
+
+    /// The study `id` (viewer, a study the caller sees).
+    pub async fn get(&self, caller: &Caller, id: JobId) -> Result<Job, ServiceError> {
+        caller.require(Role::Viewer)?;
+        let job = self.jobs.get(id).await?;
+        ensure_seen(caller, job.owner(), Entity::Job, id)?;
+        if job.kind() != JobKind::Study {
+            return Err(ServiceError::NotFound { entity: Entity::Job, id: id.to_string() });
+        }
+        Ok(job)
+    }
+}

@@ -1,0 +1,68 @@
+//! One trial of a study: the experiment that builds one configuration and measures the search
+//! settings on it, and the points its report gives.
+
+use qbench_domain::report::RunReport;
+use qbench_domain::study::{
+    BuildConfig, SearchQuantizationChoice, SearchSettingChoice, StudySpec, TrialPoint, TrialQuality,
+};
+use qbench_domain::{ExperimentSpec, SearchConfig, SearchQuantization};
+
+/// The experiment of `build`: its index and quantization, every `hnsw_ef` of the space measured
+/// on it (with the first client count and the first quantization search parameters), and the
+/// study's `k`, vectors and repetitions.
+pub(crate) fn experiment_spec(study: &StudySpec, build: &BuildConfig, name: String) -> ExperimentSpec {
+    let settings = study.space.search_settings(build);
+    let mut hnsw_ef: Vec<u32> = settings.iter().filter_map(|setting| setting.hnsw_ef).collect();
+    hnsw_ef.sort_unstable();
+    hnsw_ef.dedup();
+    let quantization = settings
+        .iter()
+        .find_map(|setting| setting.quantization)
+        .map(|choice| SearchQuantization { rescore: choice.rescore, oversampling: choice.oversampling });
+    let mut spec = ExperimentSpec::new(name, study.dataset_id, study.connection_id);
+    spec.optimizer_config = build.optimizer_config();
+    spec.search_config = SearchConfig {
+        k: study.k,
+        hnsw_ef,
+        quantization,
+        parallel: study.space.parallel.first().copied().unwrap_or(SearchConfig::DEFAULT_PARALLEL),
+        vectors: study.vectors.clone(),
+        repetitions: Some(study.repetitions),
+        ..SearchConfig::default()
+    };
+    spec
+}
+
+/// The points of a trial's report: one per vector × setting measured.
+pub(crate) fn points(build: &BuildConfig, report: &RunReport) -> Vec<(String, TrialPoint)> {
+    let memory = report.memory_estimate.as_ref().map(|estimate| estimate.total_bytes);
+    report
+        .results
+        .iter()
+        .map(|result| {
+            let setting = SearchSettingChoice {
+                hnsw_ef: result.hnsw_ef,
+                exact: result.exact,
+                quantization: (result.rescore.is_some() || result.oversampling.is_some()).then_some(
+                    SearchQuantizationChoice {
+                        ignore: None,
+                        rescore: result.rescore,
+                        oversampling: result.oversampling,
+                    },
+                ),
+            };
+            let point = TrialPoint {
+                build: build.clone(),
+                setting,
+                parallel: result.parallel,
+                quality: TrialQuality { recall: result.recall, precision: result.precision, f1: result.f1 },
+                qps: result.qps,
+                p99_seconds: result.latency.p99,
+                memory_bytes: memory,
+                qps_interval: result.qps_interval,
+                p99_interval: result.p99_interval,
+            };
+            (result.vector.clone(), point)
+        })
+        .collect()
+}
