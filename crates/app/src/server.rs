@@ -33,6 +33,7 @@ use crate::state::AppState;
 use crate::wiring::{Engine, sql_repositories, worker_settings};
 use qbench_service::execution::{BenchmarkHandler, ExecutionDependencies};
 use qbench_service::jobs::{JobWorker, NoopHandler};
+use qbench_service::studies::{StudyHandler, StudyService};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -212,6 +213,14 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
             default_queries: settings.worker.queries as u64,
         });
     }
+    state.studies = StudyService::new(
+        repositories.jobs.clone(),
+        repositories.datasets.clone(),
+        repositories.connections.clone(),
+        repositories.queue.clone(),
+        repositories.clock.clone(),
+        settings.studies.limits(),
+    );
     state.connections.ensure_builtin().await?;
     let mut benchmarks = BenchmarkHandler::new(repositories.runs.clone(), engine.execution(&repositories, settings));
     if settings.worker.isolation == Isolation::Process {
@@ -220,6 +229,13 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     let worker = JobWorker::new(repositories.jobs.clone(), worker_settings(settings), repositories.clock.clone())
         .with_handler(Arc::new(benchmarks))
         .with_handler(Arc::new(NoopHandler))
+        .with_handler(Arc::new(StudyHandler::new(
+            repositories.experiments.clone(),
+            repositories.datasets.clone(),
+            repositories.runs.clone(),
+            repositories.queue.clone(),
+            repositories.clock.clone(),
+        )))
         .announcing_to(repositories.workers.clone())
         .reporting_ends_to(Arc::new(crate::queue_metrics::record_end));
     let listener = database.listen_for_jobs(wake.clone());

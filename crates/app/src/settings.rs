@@ -63,9 +63,34 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Which addresses user-supplied HTTP(S) dataset sources may reach.
     pub egress: EgressSettings,
+    /// How large a study may be.
+    pub studies: StudySettings,
     /// Where these settings were loaded from, so a run's child process loads the very same.
     #[serde(skip)]
     pub origin: SettingsOrigin,
+}
+
+/// How large a study may be: a space expanding past these is refused with 422.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudySettings {
+    /// Collections one study may build.
+    pub max_builds: u64,
+    /// Measurements (build × search setting × client count) one study may make.
+    pub max_measurements: u64,
+    /// Measured passes of each setting.
+    pub max_repetitions: u32,
+}
+
+impl StudySettings {
+    /// The domain's limits.
+    pub fn limits(self) -> qbench_domain::study::StudyLimits {
+        qbench_domain::study::StudyLimits {
+            max_builds: self.max_builds,
+            max_measurements: self.max_measurements,
+            max_repetitions: self.max_repetitions,
+        }
+    }
 }
 
 /// The file and environment a [`Settings`] was loaded from.

@@ -7,7 +7,9 @@ use qbench_repository::DatabaseHealth;
 
 use crate::auth::Authenticator;
 use crate::protect::RateLimiter;
+use qbench_domain::study::StudyLimits;
 use qbench_service::jobs::JobService;
+use qbench_service::studies::StudyService;
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService, StorageService};
 
 /// Shared application state.
@@ -25,6 +27,8 @@ pub struct AppState {
     pub runs: RunService,
     /// Jobs of every kind.
     pub jobs: JobService,
+    /// Tuning studies.
+    pub studies: StudyService,
     /// Database probe.
     pub database: Arc<dyn DatabaseHealth>,
     /// The default S3-compatible endpoint, probed by `/health` when configured.
@@ -60,6 +64,14 @@ impl AppState {
                 repositories.workers.clone(),
                 repositories.queue.clone(),
                 repositories.clock.clone(),
+            ),
+            studies: StudyService::new(
+                repositories.jobs.clone(),
+                repositories.datasets.clone(),
+                repositories.connections.clone(),
+                repositories.queue.clone(),
+                repositories.clock.clone(),
+                StudyLimits::default(),
             ),
             database: repositories.health,
             object_storage_endpoint,

@@ -14,6 +14,7 @@ pub mod query;
 pub mod responses;
 pub mod runs;
 pub mod storages;
+pub mod studies;
 
 use actix_web::web as actix;
 use apistos::ApiComponent;
@@ -85,6 +86,13 @@ pub fn configure(config: &mut ServiceConfig) {
                     .service(resource("/{id}/cancel").route(post().to(runs::cancel)))
                     .service(resource("/{id}/pause").route(post().to(runs::pause)))
                     .service(resource("/{id}/result").route(get().to(runs::result))),
+            )
+            .service(
+                scope("/studies")
+                    .service(resource("").route(get().to(studies::list)).route(post().to(studies::create)))
+                    .service(resource("/validate").route(post().to(studies::validate)))
+                    .service(resource("/{id}").route(get().to(studies::get)))
+                    .service(resource("/{id}/cancel").route(post().to(studies::cancel))),
             )
             .service(
                 scope("/jobs")

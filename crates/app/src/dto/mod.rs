@@ -10,6 +10,7 @@ pub mod job;
 pub mod report;
 pub mod run;
 pub mod storage;
+pub mod study;
 pub mod vector;
 
 use qbench_domain::{Secret, Violation, mask_secret};

@@ -28,3 +28,4 @@ mod protection;
 mod restart;
 mod s3_run;
 mod seed;
+mod studies;

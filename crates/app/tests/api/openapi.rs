@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Every route of the contract, as registered in `api::configure` and `api::health_routes`.
-const ROUTES: [(&str, &str); 42] = [
+const ROUTES: [(&str, &str); 47] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
@@ -52,6 +52,11 @@ const ROUTES: [(&str, &str); 42] = [
     ("POST", "/api/v1/jobs/{id}/pause"),
     ("POST", "/api/v1/jobs/{id}/resume"),
     ("GET", "/api/v1/metadata/system"),
+    ("GET", "/api/v1/studies"),
+    ("POST", "/api/v1/studies"),
+    ("POST", "/api/v1/studies/validate"),
+    ("GET", "/api/v1/studies/{id}"),
+    ("POST", "/api/v1/studies/{id}/cancel"),
     ("POST", "/api/v1/datasets/{id}/inspect"),
 ];
 

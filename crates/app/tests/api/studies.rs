@@ -1,0 +1,123 @@
+//! `/api/v1/studies`: validation with every violation and the size of the space, and a grid study
+//! run to its recommendation on the embedded engine.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use qbench_domain::synthetic::SyntheticSpec;
+use qbench_domain::{Dimension, Distance, SchemaConfig, VectorSpec};
+use qbench_service::synthetic::synthetic_dataset;
+use qbench_storage::GeneratedDataset;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, fields, spawn_app, write_dataset};
+
+/// A registered dataset of one 8-dimensional Cosine vector `text`, 400 points and 20 queries.
+async fn dataset(app: &TestApp) -> Value {
+    let vectors = SchemaConfig::from_vectors([("text", VectorSpec::new(Dimension::new(8).unwrap(), Distance::Cosine))])
+        .unwrap()
+        .vectors;
+    let spec = SyntheticSpec { rows: 400, queries: 20, vectors, clusters: 6, seed: 3 };
+    let generated = GeneratedDataset { neighbors: BTreeMap::new(), ..synthetic_dataset(&spec, 1) };
+    write_dataset(app.data_dir(), "tune", &generated).await;
+    app.create(
+        "/api/v1/datasets",
+        json!({"name": "tune", "source_uri": "tune/", "schema_config": {"vectors": {"text": {"dim": 8}}}}),
+    )
+    .await
+}
+
+fn study(dataset_id: &Value, connection_id: &str, m: Value, hnsw_ef: Value) -> Value {
+    json!({
+        "name": "tune-text", "dataset_id": dataset_id, "connection_id": connection_id, "k": 10,
+        "space": {"vectors": {"text": {"m": m, "ef_construct": [32]}}, "search": {"hnsw_ef": hnsw_ef}},
+        "objective": {"target": 0.9},
+        "repetitions": 2
+    })
+}
+
+#[actix_web::test]
+async fn a_study_is_validated_with_every_violation_and_the_size_of_its_space() {
+    let app = spawn_app().await;
+    let dataset = dataset(&app).await;
+    let embedded = app.builtin_connection_id().await;
+
+    let valid = app
+        .post_json("/api/v1/studies/validate", &study(&dataset["id"], &embedded, json!([8, 16]), json!([16, 32, 64])))
+        .await;
+    valid.expect(200);
+    assert_eq!((&valid.body["builds"], &valid.body["measurements"]), (&json!(2), &json!(6)), "{:#}", valid.body);
+
+    // An unknown vector, an empty hnsw_ef list and a bad target, all at once.
+    let mut wrong = study(&dataset["id"], &embedded, json!([8]), json!([]));
+    wrong["space"]["vectors"]["image"] = json!({"m": [16], "ef_construct": [64]});
+    wrong["objective"]["target"] = json!(1.5);
+    let reply = app.post_json("/api/v1/studies/validate", &wrong).await;
+    assert_problem(&reply, 422);
+    let named = fields(&reply.body["errors"]);
+    for field in ["space.vectors.image", "space.search.hnsw_ef", "objective.target"] {
+        assert!(named.iter().any(|f| f == field), "{field} not named: {:#}", reply.body);
+    }
+
+    // 16 m × 8 ef_construct × 20 hnsw_ef = 2,560 measurements, over the default 2,048.
+    let m: Vec<u32> = (4..20).collect();
+    let mut oversized = study(&dataset["id"], &embedded, json!(m), json!((16..36).collect::<Vec<u32>>()));
+    oversized["space"]["vectors"]["text"]["ef_construct"] = json!([32, 40, 48, 56, 64, 72, 80, 88]);
+    let reply = app.post_json("/api/v1/studies", &oversized).await;
+    assert_problem(&reply, 422);
+    assert!(fields(&reply.body["errors"]).iter().any(|f| f == "space"), "{:#}", reply.body);
+    let listed = app.get("/api/v1/studies").await;
+    assert_eq!(listed.body, json!([]), "a refused study is not stored");
+}
+
+#[actix_web::test]
+async fn a_grid_study_runs_its_trials_as_runs_and_recommends_a_configuration_as_qdrant_json() {
+    let app = spawn_app().await;
+    let dataset = dataset(&app).await;
+    let embedded = app.builtin_connection_id().await;
+    let created =
+        app.create("/api/v1/studies", study(&dataset["id"], &embedded, json!([8, 16]), json!([16, 64]))).await;
+    let path = format!("/api/v1/studies/{}", created["id"].as_str().unwrap());
+    assert_eq!(created["status"], "CREATED");
+
+    let worker = app.worker().await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = actix_web::rt::spawn(worker.run(Arc::new(tokio::sync::Notify::new()), shutdown.clone()));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let study = loop {
+        let study = app.get(&path).await.body;
+        if ["COMPLETED", "FAILED", "CANCELED"].contains(&study["status"].as_str().unwrap()) {
+            break study;
+        }
+        assert!(Instant::now() < deadline, "the study never ended: {study:#}");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    };
+    shutdown.cancel();
+    running.await.unwrap();
+    assert_eq!(study["status"], "COMPLETED", "{study:#}");
+
+    let report = &study["report"];
+    let trials = report["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 2, "{report:#}");
+    for trial in trials {
+        assert_eq!(trial["status"], "COMPLETED", "{trial}");
+        // Each trial is an ordinary run that kept the build it measured.
+        let run = app.get(&format!("/api/v1/runs/{}", trial["run_id"].as_str().unwrap())).await.body;
+        let m = &run["experiment_settings"]["optimizer_config"]["indexing"]["text"]["m"];
+        assert!(trial["build"].as_str().unwrap().starts_with(&format!("m={m}")), "{trial} {run:#}");
+        assert_eq!(run["metrics"]["results"].as_array().unwrap().len(), 2, "both hnsw_ef on the build");
+    }
+    assert_eq!(report["points"].as_array().unwrap().len(), 4);
+    assert_eq!((&report["grid_builds"], &report["builds_made"]), (&json!(2), &json!(2)));
+    let recommendation = &report["recommendation"];
+    let point = &report["points"][recommendation["point"].as_u64().unwrap() as usize];
+    if recommendation["meets_target"] == true {
+        assert!(point["recall"].as_f64().unwrap() >= 0.9, "{point}");
+    }
+    let collection = &recommendation["collection"];
+    let vector = &collection["vectors"]["text"];
+    assert_eq!((&vector["size"], &vector["distance"]), (&json!(8), &json!("Cosine")), "{collection}");
+    assert!(point["build"].as_str().unwrap().starts_with(&format!("m={}", vector["hnsw_config"]["m"])), "{point}");
+    assert_eq!(recommendation["search_params"]["hnsw_ef"], point["hnsw_ef"]);
+}
