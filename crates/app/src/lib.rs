@@ -5,6 +5,7 @@
 //! Main pieces: [`server::build_app`] (the HTTP app, also used by tests), [`settings::Settings`]
 //! (layered configuration), [`api`] (handlers), [`dto`] (wire types) and [`cli::Cli`].
 
+pub mod allocator;
 pub mod api;
 pub mod audit;
 pub mod auth;

@@ -9,6 +9,8 @@ use qbench_app::settings::Settings;
 use qbench_app::{server, telemetry};
 
 fn main() -> ExitCode {
+    // Before any thread starts; whether it took effect changes memory, never behaviour.
+    let _fixed = qbench_app::allocator::fix_mmap_threshold();
     let cli = Cli::parse();
     let mut settings = match Settings::from_process_env(cli.config.as_deref()) {
         Ok(settings) => settings,
