@@ -33,6 +33,9 @@ pub enum Command {
     Dataset(DatasetCommand),
     /// Run one experiment without the server: progress bars while it runs, a results table at the end.
     Bench(BenchArgs),
+    /// Find the Qdrant settings to run: build every configuration of a grid, measure each search
+    /// setting on it, and print the Pareto front and the recommendation as Qdrant JSON.
+    Tune(TuneArgs),
     /// Operator tasks on the configured database.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -40,6 +43,62 @@ pub enum Command {
     /// people).
     #[command(hide = true)]
     ExecuteRun(ExecuteRunArgs),
+}
+
+/// Options of `qbench tune`.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// The dataset: a directory, a Parquet file, a glob, or `s3://…`.
+    #[arg(long)]
+    pub dataset: String,
+    /// Its vectors as `name:dim[:distance]`, comma-separated.
+    #[arg(long)]
+    pub vectors: VectorList,
+    /// The Qdrant measured: `embedded://` (default) or a URL.
+    #[arg(long, default_value = "embedded://")]
+    pub connection: String,
+    /// The API key of a remote Qdrant.
+    #[arg(long, env = "QDRANT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Recall@k to reach, in (0, 1].
+    #[arg(long)]
+    pub target_recall: f64,
+    /// Results per query, and the k of recall@k.
+    #[arg(long, default_value_t = 10)]
+    pub k: u32,
+    /// What to make best among the configurations that reach the target: qps, p99_latency or memory.
+    #[arg(long, default_value = "qps")]
+    pub optimise: String,
+    /// Highest p99 latency a recommendation may have, in milliseconds.
+    #[arg(long)]
+    pub max_p99_ms: Option<f64>,
+    /// Lowest QPS a recommendation may have.
+    #[arg(long)]
+    pub min_qps: Option<f64>,
+    /// `grid` (every build and setting); `auto` is not available yet.
+    #[arg(long, default_value = "grid")]
+    pub strategy: String,
+    /// HNSW `m` values to build.
+    #[arg(long, value_delimiter = ',', default_values_t = [8, 16, 32])]
+    pub m: Vec<u32>,
+    /// HNSW `ef_construct` values to build.
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 128, 256])]
+    pub ef_construct: Vec<u32>,
+    /// Quantization to build with: none, int8, product-x4 … product-x64, binary.
+    #[arg(long, value_delimiter = ',', default_value = "none")]
+    pub quantization: Vec<String>,
+    /// `hnsw_ef` values measured on every build.
+    #[arg(long, value_delimiter = ',', default_values_t = [16, 32, 64, 128, 256, 512])]
+    pub hnsw_ef: Vec<u32>,
+    /// Concurrent search clients.
+    #[arg(long, default_value_t = 1)]
+    pub parallel: u32,
+    /// Measured passes of each setting.
+    #[arg(long, default_value_t = 3)]
+    pub repetitions: u32,
+    /// Write the study's report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 /// Options of `qbench execute-run`.

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use qbench_app::cli::{AdminCommand, Cli, Command, DatasetCommand, ServeArgs};
-use qbench_app::commands::{CommandError, api_key, bench, generate, inspect};
+use qbench_app::commands::{CommandError, api_key, bench, generate, inspect, tune};
 use qbench_app::settings::Settings;
 use qbench_app::{server, telemetry};
 
@@ -45,7 +45,13 @@ fn main() -> ExitCode {
             // Progress bars own the terminal; the engine's logs would only garble them.
             let quiet = qbench_app::settings::LogSettings { level: "error".to_owned(), ..settings.log.clone() };
             telemetry::init(&quiet, std::io::stderr);
-            finish(runtime().and_then(|rt| rt.block_on(bench::run(args, &settings))))
+            // Its log shares standard error: a failure is the one line `exit` prints.
+            exit(runtime().and_then(|rt| rt.block_on(bench::run(args, &settings))))
+        }
+        Command::Tune(args) => {
+            let quiet = qbench_app::settings::LogSettings { level: "error".to_owned(), ..settings.log.clone() };
+            telemetry::init(&quiet, std::io::stderr);
+            exit(runtime().and_then(|rt| rt.block_on(tune::run(args, &settings))))
         }
         Command::ExecuteRun(args) => {
             // Standard output carries the messages to the parent; the log goes to standard error,

@@ -176,3 +176,64 @@ fn another_secret_key_read_credentials_as_corrupt_and_now_stops_start_up_naming_
     let again = with_key(Some(&deployment_key)).args(["admin", "api-key", "list"]).output().unwrap();
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
 }
+
+#[test]
+fn tune_measures_a_grid_and_prints_the_recommendation_as_qdrant_json() {
+    let data = tempfile::tempdir().unwrap();
+    let generate = qbench()
+        .env("QBENCH_DATA_DIR", data.path())
+        .args(["dataset", "generate", "--rows", "1500", "--queries", "20", "--neighbors", "10"])
+        .args(["--vectors", "v:16:Cosine", "--out"])
+        .arg(data.path().join("ds"))
+        .output()
+        .unwrap();
+    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    let json = data.path().join("study.json");
+    let tune = qbench()
+        .env("QBENCH_DATA_DIR", data.path())
+        .env("QBENCH_WORKER__SEARCH_SECONDS", "0")
+        .args(["tune", "--dataset"])
+        .arg(data.path().join("ds"))
+        .args(["--vectors", "v:16:Cosine", "--target-recall", "0.9", "--m", "8,16", "--ef-construct", "32"])
+        .args(["--hnsw-ef", "16,64", "--repetitions", "2", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&tune.stdout);
+    assert!(tune.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&tune.stderr));
+    assert!(stdout.contains("2 of 2 builds made"), "{stdout}");
+    assert!(stdout.contains("PUT /collections/{name}") && stdout.contains("\"hnsw_config\""), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["points"].as_array().unwrap().len(), 4, "{report:#}");
+    let recommendation = &report["recommendation"];
+    let point = &report["points"][recommendation["point"].as_u64().unwrap() as usize];
+    assert_eq!(recommendation["qdrant"]["search_params"]["hnsw_ef"], point["setting"]["hnsw_ef"], "{report:#}");
+
+    // A bad flag is one line naming it, and a non-zero exit.
+    let bad = qbench()
+        .env("QBENCH_DATA_DIR", data.path())
+        .args(["tune", "--dataset"])
+        .arg(data.path().join("ds"))
+        .args(["--vectors", "v:16:Cosine", "--target-recall", "0.9", "--quantization", "int4"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success());
+    assert!(stderr.lines().count() == 1 && stderr.contains("--quantization"), "{stderr}");
+}
+
+#[test]
+fn a_failing_bench_prints_one_line_not_also_its_log() {
+    let data = tempfile::tempdir().unwrap();
+    let bench = qbench()
+        .env("QBENCH_DATA_DIR", data.path())
+        .args(["bench", "--dataset"])
+        .arg(data.path().join("missing"))
+        .args(["--vectors", "v:16:Cosine"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&bench.stderr);
+    assert!(!bench.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("qbench: --dataset"), "{stderr}");
+}

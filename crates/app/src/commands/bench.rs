@@ -5,96 +5,52 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use qbench_domain::{
-    Caller, ConnectionSpec, DatasetSpec, ExperimentSpec, IndexConfig, Quantization, Run, RunStatus, ScalarType,
-    SchemaConfig, SearchQuantization, Secret, UploadConfig,
+    Caller, ExperimentSpec, IndexConfig, Quantization, Run, RunStatus, ScalarType, SearchQuantization, UploadConfig,
 };
 use qbench_service::execution::BenchmarkHandler;
 use qbench_service::jobs::JobWorker;
-use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
-use qbench_sql::{SecretCipher, SqlDatabase};
+use qbench_service::{ExperimentService, RunService};
 
 use crate::cli::BenchArgs;
-use crate::commands::{CommandError, local, table};
-use crate::job_queue::NotifyJobQueue;
+use crate::commands::scratch::{Scratch, Target};
+use crate::commands::{CommandError, table};
 use crate::settings::Settings;
-use crate::wiring::{Engine, sql_repositories, worker_settings};
+use crate::wiring::worker_settings;
 
 /// Runs the experiment `args` describe and prints its results.
 pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandError> {
-    let scratch = tempfile::tempdir().map_err(|err| CommandError::new(format!("scratch directory: {err}")))?;
-    let (uri, root) = local::resolve(&args.dataset)?;
-    let mut settings = settings.clone();
-    settings.engine.data_roots = settings.data_roots().into_iter().chain(root).collect();
-    settings.data_dir = scratch.path().to_path_buf();
-    settings.engine.results = scratch.path().join("results").display().to_string();
-
-    let database_url = format!("sqlite://{}/bench.db", scratch.path().display());
-    let database = Arc::new(
-        SqlDatabase::connect(&database_url, SecretCipher::new(SecretCipher::generate_key()))
-            .await
-            .map_err(CommandError::new)?,
-    );
-    let repositories = sql_repositories(database, Arc::new(NotifyJobQueue::default()));
-    let engine = Engine::new(&settings).map_err(CommandError::new)?;
-    // The command runs on the user's own machine, against its own throwaway database.
-    let caller = Caller::development();
-    let connections = ConnectionService::new(repositories.connections.clone());
-    let connection = if args.connection == qbench_domain::EMBEDDED_CONNECTION_URL {
-        connections.ensure_builtin().await
-    } else {
-        connections
-            .create(
-                &caller,
-                ConnectionSpec {
-                    name: "bench".to_owned(),
-                    url: args.connection.clone(),
-                    api_key: args.api_key.clone().map(Secret::from),
-                },
-            )
-            .await
-    }
-    .map_err(|err| CommandError::new(format!("--connection: {err}")))?;
-    let datasets = DatasetService::new(repositories.datasets.clone(), repositories.storages.clone())
-        .with_reader(engine.storage.clone(), engine.default_s3.clone());
-    let dataset = datasets
-        .create_inspected(
-            &caller,
-            DatasetSpec {
-                name: "bench".to_owned(),
-                source_uri: uri.parse().map_err(|err| CommandError::new(format!("--dataset: {err}")))?,
-                storage_id: None,
-                schema_config: SchemaConfig {
-                    scalar_fields: args.scalar_fields.clone(),
-                    vectors: args.vectors.0.clone(),
-                },
-            },
-        )
-        .await
-        .map_err(|err| CommandError::new(format!("--dataset: {err}")))?;
+    let target = Target {
+        dataset: &args.dataset,
+        vectors: &args.vectors.0,
+        scalar_fields: &args.scalar_fields,
+        connection: &args.connection,
+        api_key: args.api_key.as_deref(),
+    };
+    // Held to the end: its directory holds the database and the results.
+    let scratch = Scratch::open(target, settings).await?;
+    let Scratch { repositories, engine, caller, connection, dataset, settings, .. } = &scratch;
     let experiments = ExperimentService::new(
         repositories.experiments.clone(),
         repositories.datasets.clone(),
         repositories.connections.clone(),
     );
-    let (experiment, _warnings) = experiments
-        .create(&caller, experiment_spec(&args, &dataset, connection.id))
-        .await
-        .map_err(CommandError::new)?;
+    let (experiment, _warnings) =
+        experiments.create(caller, experiment_spec(&args, dataset, connection.id)).await.map_err(CommandError::new)?;
     let runs = RunService::new(
         repositories.runs.clone(),
         repositories.experiments.clone(),
         repositories.queue.clone(),
         repositories.clock.clone(),
     );
-    let run = runs.create(&caller, experiment.id, None).await.map_err(CommandError::new)?;
+    let run = runs.create(caller, experiment.id, None).await.map_err(CommandError::new)?;
 
-    let benchmarks = BenchmarkHandler::new(repositories.runs.clone(), engine.execution(&repositories, &settings));
+    let benchmarks = BenchmarkHandler::new(repositories.runs.clone(), engine.execution(repositories, settings));
     let worker = Arc::new(
-        JobWorker::new(repositories.jobs.clone(), worker_settings(&settings), repositories.clock.clone())
+        JobWorker::new(repositories.jobs.clone(), worker_settings(settings), repositories.clock.clone())
             .with_handler(Arc::new(benchmarks)),
     );
     let execution = tokio::spawn(async move { worker.run_next().await });
-    let ended = watch(&runs, &caller, &run, execution).await?;
+    let ended = watch(&runs, caller, &run, execution).await?;
     match ended.status() {
         RunStatus::Completed => {
             let metrics = ended.metrics().cloned().unwrap_or_default();

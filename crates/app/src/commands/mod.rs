@@ -6,7 +6,9 @@ pub mod bench;
 pub mod generate;
 pub mod inspect;
 mod local;
+mod scratch;
 mod table;
+pub mod tune;
 pub mod vectors;
 
 /// A command's failure: one line for the user.

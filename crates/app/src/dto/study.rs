@@ -219,7 +219,7 @@ impl StudyRequest {
     }
 }
 
-fn quantization_choice(text: &str) -> Option<QuantizationChoice> {
+pub(crate) fn quantization_choice(text: &str) -> Option<QuantizationChoice> {
     match text {
         "none" => Some(QuantizationChoice::None),
         "int8" | "scalar" => Some(QuantizationChoice::Scalar(ScalarType::Int8)),
