@@ -36,6 +36,9 @@ pub enum Command {
     /// Find the Qdrant settings to run: build every configuration of a grid, measure each search
     /// setting on it, and print the Pareto front and the recommendation as Qdrant JSON.
     Tune(TuneArgs),
+    /// Compare two runs setting by setting, with gates that fail the command (exit 1): a search
+    /// quality check for CI.
+    Compare(CompareArgs),
     /// Operator tasks on the configured database.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -43,6 +46,30 @@ pub enum Command {
     /// people).
     #[command(hide = true)]
     ExecuteRun(ExecuteRunArgs),
+}
+
+/// Options of `qbench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline: a JSON file (`qbench bench --json`, a run's `result.json`) or a run id on `--server`.
+    pub baseline: String,
+    /// The candidate, likewise.
+    pub candidate: String,
+    /// The qbench server run ids are read from.
+    #[arg(long, default_value = "http://127.0.0.1:5003")]
+    pub server: String,
+    /// An API key for the server.
+    #[arg(long, env = "QBENCH_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Fail when a setting's recall drops by more than this (absolute, e.g. 0.005).
+    #[arg(long)]
+    pub max_recall_drop: Option<f64>,
+    /// Fail when a setting's p99 latency rises by more than this (`10%` or `0.1`).
+    #[arg(long)]
+    pub max_p99_increase: Option<String>,
+    /// Fail when a setting's QPS falls below this ratio of the baseline's (e.g. 0.9).
+    #[arg(long)]
+    pub min_qps_ratio: Option<f64>,
 }
 
 /// Options of `qbench tune`.

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use qbench_app::cli::{AdminCommand, Cli, Command, DatasetCommand, ServeArgs};
-use qbench_app::commands::{CommandError, api_key, bench, generate, inspect, tune};
+use qbench_app::commands::{CommandError, api_key, bench, compare, generate, inspect, tune};
 use qbench_app::settings::Settings;
 use qbench_app::{server, telemetry};
 
@@ -52,6 +52,10 @@ fn main() -> ExitCode {
             let quiet = qbench_app::settings::LogSettings { level: "error".to_owned(), ..settings.log.clone() };
             telemetry::init(&quiet, std::io::stderr);
             exit(runtime().and_then(|rt| rt.block_on(tune::run(args, &settings))))
+        }
+        Command::Compare(args) => {
+            telemetry::init(&settings.log, std::io::stderr);
+            exit(runtime().and_then(|rt| rt.block_on(compare::run(args))))
         }
         Command::ExecuteRun(args) => {
             // Standard output carries the messages to the parent; the log goes to standard error,

@@ -237,3 +237,61 @@ fn a_failing_bench_prints_one_line_not_also_its_log() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("qbench: --dataset"), "{stderr}");
 }
+
+#[test]
+fn compare_aligns_two_bench_results_and_exits_1_when_a_gate_fails() {
+    let data = tempfile::tempdir().unwrap();
+    let generate = qbench()
+        .env("QBENCH_DATA_DIR", data.path())
+        .args(["dataset", "generate", "--rows", "1000", "--queries", "20", "--neighbors", "10"])
+        .args(["--vectors", "v:16:Cosine", "--out"])
+        .arg(data.path().join("ds"))
+        .output()
+        .unwrap();
+    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    let baseline = data.path().join("baseline.json");
+    let bench = qbench()
+        .env("QBENCH_DATA_DIR", data.path())
+        .env("QBENCH_WORKER__SEARCH_SECONDS", "0")
+        .args(["bench", "--dataset"])
+        .arg(data.path().join("ds"))
+        .args(["--vectors", "v:16:Cosine", "--hnsw-ef", "16,64", "--repetitions", "2", "--json"])
+        .arg(&baseline)
+        .output()
+        .unwrap();
+    assert!(bench.status.success(), "{}", String::from_utf8_lossy(&bench.stderr));
+    // The candidate: the same run, half as fast and with less recall at hnsw_ef=16.
+    let mut report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
+    for result in report["results"].as_array_mut().unwrap() {
+        result["qps"] = serde_json::json!(result["qps"].as_f64().unwrap() / 2.0);
+        if result["setting"] == "hnsw_ef=16" {
+            result["recall"] = serde_json::json!(result["recall"].as_f64().unwrap() - 0.05);
+        }
+    }
+    let candidate = data.path().join("candidate.json");
+    std::fs::write(&candidate, report.to_string()).unwrap();
+
+    let same = qbench().arg("compare").arg(&baseline).arg(&baseline).args(["--min-qps-ratio", "0.9"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&same.stdout);
+    assert!(same.status.success(), "{stdout}{}", String::from_utf8_lossy(&same.stderr));
+    assert_eq!(stdout.lines().filter(|line| line.starts_with("v ")).count(), 2, "{stdout}");
+
+    let gated = qbench()
+        .arg("compare")
+        .arg(&baseline)
+        .arg(&candidate)
+        .args(["--max-recall-drop", "0.005", "--max-p99-increase", "10%", "--min-qps-ratio", "0.9"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&gated.stdout);
+    let stderr = String::from_utf8_lossy(&gated.stderr);
+    assert_eq!(gated.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("FAIL v hnsw_ef=16 ×1: recall dropped by 0.0500"), "{stdout}");
+    assert_eq!(stdout.matches("QPS ratio 0.500").count(), 2, "{stdout}");
+    assert_eq!(stderr.trim(), "qbench: 3 gate(s) failed");
+
+    let bad =
+        qbench().arg("compare").arg(&baseline).arg(&candidate).args(["--max-p99-increase", "ten"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && stderr.lines().count() == 1 && stderr.contains("--max-p99-increase"), "{stderr}");
+}

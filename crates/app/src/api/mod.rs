@@ -82,6 +82,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(
                 scope("/runs")
                     .service(resource("").route(get().to(runs::list)))
+                    .service(resource("/compare").route(get().to(runs::compare)))
                     .service(resource("/{id}").route(get().to(runs::get)))
                     .service(resource("/{id}/cancel").route(post().to(runs::cancel)))
                     .service(resource("/{id}/pause").route(post().to(runs::pause)))

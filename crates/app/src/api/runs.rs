@@ -3,7 +3,8 @@
 use actix_web::web::{Data, Json, Path};
 use apistos::ApiComponent;
 use apistos::api_operation;
-use qbench_domain::{ExperimentId, RunId, RunStatus};
+use qbench_domain::report::{RunReport, compare as compare_reports};
+use qbench_domain::{ExperimentId, RunId, RunStatus, Violation};
 use qbench_repository::{Page, RunFilter};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -15,6 +16,7 @@ use crate::api::query::QueryParams;
 use crate::api::responses::{Accepted, Located, Paginated};
 use crate::api::{IdPath, location};
 use crate::auth::Authenticated;
+use crate::dto::compare::{CandidateBody, ComparedSettingBody, RunComparison};
 use crate::dto::run::{RunCanceled, RunCreated, RunResponse, RunResult, RunStatusBody};
 use crate::state::AppState;
 
@@ -97,6 +99,63 @@ pub(crate) async fn list(
     let filter = RunFilter { experiment_id: query.experiment_id.map(ExperimentId::from), status, owner: None };
     let listed = state.runs.list(&caller, filter, query.all, page).await?;
     Ok(Paginated::new(listed.items.iter().map(RunResponse::from).collect(), listed.total, page))
+}
+
+/// The runs to compare.
+#[derive(Debug, Clone, Deserialize, JsonSchema, ApiComponent)]
+pub struct CompareQuery {
+    /// 2 to 4 run ids, comma-separated: the first is the baseline.
+    pub ids: String,
+}
+
+#[api_operation(
+    operation_id = "compare_runs",
+    error_code = 400,
+    error_code = 403,
+    error_code = 404,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
+    tag = "runs",
+    summary = "Compare completed runs setting by setting",
+    description = "Aligns each run's settings with the first's by vector, setting and client count, with the recall change, the QPS and p99 ratios, and whether each difference exceeds the measured noise (the 95 % intervals are apart). 422 naming `ids` for fewer than 2 or more than 4 ids, a malformed id, or a run that has not completed."
+)]
+pub(crate) async fn compare(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    query: QueryParams<CompareQuery>,
+) -> Result<Json<RunComparison>, ApiError> {
+    let texts: Vec<&str> = query.ids.split(',').map(str::trim).filter(|id| !id.is_empty()).collect();
+    if !(2..=4).contains(&texts.len()) {
+        return Err(ApiError::invalid(vec![Violation::new(
+            "ids",
+            format!("{} run ids given; compare 2 to 4", texts.len()),
+        )]));
+    }
+    let mut reports = Vec::with_capacity(texts.len());
+    for (index, text) in texts.iter().enumerate() {
+        let field = format!("ids[{index}]");
+        let id = Uuid::parse_str(text)
+            .map_err(|_| ApiError::invalid(vec![Violation::new(&field, format!("`{text}` is not a run id"))]))?;
+        let run = state.runs.get(&caller, RunId::from(id)).await?;
+        let report = run
+            .metrics()
+            .filter(|_| run.status() == RunStatus::Completed)
+            .and_then(|metrics| serde_json::from_value::<RunReport>(metrics.clone()).ok())
+            .ok_or_else(|| {
+                ApiError::invalid(vec![Violation::new(&field, format!("run {id} is {}, not COMPLETED", run.status()))])
+            })?;
+        reports.push((id, report));
+    }
+    let (baseline_id, baseline) = &reports[0];
+    let candidates = reports[1..]
+        .iter()
+        .map(|(id, report)| CandidateBody {
+            run_id: *id,
+            settings: compare_reports(baseline, report).iter().map(ComparedSettingBody::from).collect(),
+        })
+        .collect();
+    Ok(Json(RunComparison { baseline: *baseline_id, candidates }))
 }
 
 #[api_operation(

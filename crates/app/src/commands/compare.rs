@@ -4,9 +4,7 @@
 
 use std::fmt::Write as _;
 
-use qbench_domain::report::{
-    ComparedSetting, Gates, RunReport, Significance, compare as align, failed_gates,
-};
+use qbench_domain::report::{ComparedSetting, Gates, RunReport, Significance, compare as align, failed_gates};
 
 use crate::cli::CompareArgs;
 use crate::commands::CommandError;
@@ -30,11 +28,7 @@ pub async fn run(args: CompareArgs) -> Result<(), CommandError> {
     for failure in &failures {
         println!("FAIL {failure}");
     }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(CommandError::new(format!("{} gate(s) failed", failures.len())))
-    }
+    if failures.is_empty() { Ok(()) } else { Err(CommandError::new(format!("{} gate(s) failed", failures.len()))) }
 }
 
 /// `10%` or `0.1` as a fraction.
@@ -43,10 +37,9 @@ fn fraction(text: &str, flag: &str) -> Result<f64, CommandError> {
         Some(percent) => percent.trim().parse::<f64>().map(|value| value / 100.0),
         None => text.trim().parse::<f64>(),
     };
-    parsed
-        .ok()
-        .filter(|value| value.is_finite() && *value >= 0.0)
-        .ok_or_else(|| CommandError::new(format!("{flag}: `{text}` is not a percentage like 10% or a fraction like 0.1")))
+    parsed.ok().filter(|value| value.is_finite() && *value >= 0.0).ok_or_else(|| {
+        CommandError::new(format!("{flag}: `{text}` is not a percentage like 10% or a fraction like 0.1"))
+    })
 }
 
 /// A run's report: a JSON file (`qbench bench --json`, a run's `result.json`), or a run id read

@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod bench;
+pub mod compare;
 pub mod generate;
 pub mod inspect;
 mod local;

@@ -3,6 +3,7 @@
 //! Requests convert into domain types with `TryFrom`, returning *every* violation; responses are
 //! built from domain types and never carry a secret in clear.
 
+pub mod compare;
 pub mod connection;
 pub mod dataset;
 pub mod experiment;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Every route of the contract, as registered in `api::configure` and `api::health_routes`.
-const ROUTES: [(&str, &str); 47] = [
+const ROUTES: [(&str, &str); 48] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
@@ -41,6 +41,7 @@ const ROUTES: [(&str, &str); 47] = [
     ("DELETE", "/api/v1/experiments/{id}"),
     ("POST", "/api/v1/experiments/{id}/runs"),
     ("GET", "/api/v1/runs"),
+    ("GET", "/api/v1/runs/compare"),
     ("GET", "/api/v1/runs/{id}"),
     ("POST", "/api/v1/runs/{id}/cancel"),
     ("POST", "/api/v1/runs/{id}/pause"),

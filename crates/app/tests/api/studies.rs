@@ -108,6 +108,21 @@ async fn a_grid_study_runs_its_trials_as_runs_and_recommends_a_configuration_as_
         assert!(trial["build"].as_str().unwrap().starts_with(&format!("m={m}")), "{trial} {run:#}");
         assert_eq!(run["metrics"]["results"].as_array().unwrap().len(), 2, "both hnsw_ef on the build");
     }
+    // The two trials compared: aligned by setting, both sides measured.
+    let ids: Vec<&str> = trials.iter().map(|trial| trial["run_id"].as_str().unwrap()).collect();
+    let compared = app.get(&format!("/api/v1/runs/compare?ids={},{}", ids[0], ids[1])).await;
+    compared.expect(200);
+    let settings = compared.body["candidates"][0]["settings"].as_array().unwrap();
+    assert_eq!(settings.len(), 2, "{:#}", compared.body);
+    assert!(
+        settings
+            .iter()
+            .all(|row| row["baseline"].is_object() && row["candidate"].is_object() && row["qps_ratio"].is_number())
+    );
+    assert_problem(&app.get(&format!("/api/v1/runs/compare?ids={}", ids[0])).await, 422);
+    let reply = app.get(&format!("/api/v1/runs/compare?ids={},nope", ids[0])).await;
+    assert_problem(&reply, 422);
+    assert!(fields(&reply.body["errors"]).iter().any(|f| f == "ids[1]"), "{:#}", reply.body);
     assert_eq!(report["points"].as_array().unwrap().len(), 4);
     assert_eq!((&report["grid_builds"], &report["builds_made"]), (&json!(2), &json!(2)));
     let recommendation = &report["recommendation"];

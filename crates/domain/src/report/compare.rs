@@ -179,7 +179,8 @@ mod tests {
     use crate::report::LatencyFigures;
 
     fn setting(name: &str, recall: f64, qps: f64, p99: f64, spread: Option<f64>) -> SettingReport {
-        let interval = |mean: f64| spread.map(|s| MeanInterval { mean, low: mean - s * mean, high: mean + s * mean, samples: 3 });
+        let interval =
+            |mean: f64| spread.map(|s| MeanInterval { mean, low: mean - s * mean, high: mean + s * mean, samples: 3 });
         SettingReport {
             vector: "text".to_owned(),
             setting: name.to_owned(),
@@ -199,8 +200,14 @@ mod tests {
 
     #[test]
     fn settings_are_aligned_by_name_with_those_of_one_side_only_kept() {
-        let baseline = report(vec![setting("hnsw_ef=64", 0.95, 1000.0, 0.001, None), setting("hnsw_ef=128", 0.99, 800.0, 0.002, None)]);
-        let candidate = report(vec![setting("hnsw_ef=128", 0.98, 900.0, 0.002, None), setting("hnsw_ef=256", 1.0, 500.0, 0.003, None)]);
+        let baseline = report(vec![
+            setting("hnsw_ef=64", 0.95, 1000.0, 0.001, None),
+            setting("hnsw_ef=128", 0.99, 800.0, 0.002, None),
+        ]);
+        let candidate = report(vec![
+            setting("hnsw_ef=128", 0.98, 900.0, 0.002, None),
+            setting("hnsw_ef=256", 1.0, 500.0, 0.003, None),
+        ]);
         let rows = compare(&baseline, &candidate);
         let names: Vec<(&str, bool, bool)> =
             rows.iter().map(|row| (row.setting.as_str(), row.baseline.is_some(), row.candidate.is_some())).collect();

@@ -4,11 +4,13 @@
 //! The report is stored as JSON with the run. Every field added after the first stored runs has a
 //! default, so runs stored before it stay readable.
 
+mod compare;
 mod figures;
 mod headline;
 mod run_report;
 mod setting;
 
+pub use compare::{ComparedFigures, ComparedSetting, Gates, Significance, compare, failed_gates};
 pub use figures::{LatencyFigures, PassReport};
 pub use headline::{Headline, HeadlineRule, choose_headline};
 pub use run_report::{
