@@ -123,6 +123,7 @@ pub struct BenchmarkPayload {
 pub struct Run {
     experiment_id: ExperimentId,
     settings: Option<ExperimentSpec>,
+    study_id: Option<JobId>,
     job: Job,
 }
 
@@ -172,10 +173,10 @@ impl Run {
         requires: Option<WorkerLabel>,
         now: DateTime<Utc>,
     ) -> Self {
-        let (experiment_id, settings) = (payload.experiment_id, payload.settings.clone());
+        let (experiment_id, settings, study_id) = (payload.experiment_id, payload.settings.clone(), payload.study_id);
         let payload = serde_json::to_value(payload).unwrap_or_default();
         let job = Job::new(JobId::from(RunId::new().as_uuid()), JobKind::Benchmark, owner, payload, requires, now);
-        Self { experiment_id, settings, job }
+        Self { experiment_id, settings, study_id, job }
     }
 
     /// The run of a stored benchmark `job` of `experiment_id`; `Invalid` for another kind.
@@ -184,9 +185,15 @@ impl Run {
             return Err(DomainError::invalid("kind", format!("job {} is a {} job, not a run", job.id(), job.kind())));
         }
         // A payload without settings (a run stored before runs kept them) reads as `None`.
-        let settings =
-            serde_json::from_value::<BenchmarkPayload>(job.payload().clone()).ok().and_then(|payload| payload.settings);
-        Ok(Self { experiment_id, settings, job })
+        let payload = serde_json::from_value::<BenchmarkPayload>(job.payload().clone()).ok();
+        let study_id = payload.as_ref().and_then(|payload| payload.study_id);
+        let settings = payload.and_then(|payload| payload.settings);
+        Ok(Self { experiment_id, settings, study_id, job })
+    }
+
+    /// The study this run is a trial of, if any.
+    pub fn study_id(&self) -> Option<JobId> {
+        self.study_id
     }
 
     /// The experiment's settings as they were when the run was triggered; `None` for runs stored

@@ -181,7 +181,12 @@ async fn cancel_ends_a_queued_run_once_and_then_conflicts() {
         .runs
         .list(
             &dev(),
-            RunFilter { experiment_id: Some(experiment.id), status: Some(RunStatus::Canceled), owner: None },
+            RunFilter {
+                experiment_id: Some(experiment.id),
+                status: Some(RunStatus::Canceled),
+                owner: None,
+                study_id: None,
+            },
             false,
             Page::default(),
         )

@@ -443,6 +443,7 @@ impl RunRepository for InMemoryDatabase {
             .filter(|run| filter.experiment_id.is_none_or(|id| run.experiment_id() == id))
             .filter(|run| filter.status.is_none_or(|status| run.status() == status))
             .filter(|run| filter.owner.as_deref().is_none_or(|owner| run.owner() == owner))
+            .filter(|run| filter.study_id.is_none_or(|id| run.study_id() == Some(id)))
             .collect();
         // Newest first, ties broken by id, also descending.
         runs.sort_by_key(|run| Reverse((run.created_at(), run.id())));

@@ -4,7 +4,7 @@ use actix_web::web::{Data, Json, Path};
 use apistos::ApiComponent;
 use apistos::api_operation;
 use qbench_domain::report::{RunReport, compare as compare_reports};
-use qbench_domain::{ExperimentId, RunId, RunStatus, Violation};
+use qbench_domain::{ExperimentId, JobId, RunId, RunStatus, Violation};
 use qbench_repository::{Page, RunFilter};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -29,6 +29,8 @@ pub struct RunListQuery {
     pub experiment_id: Option<Uuid>,
     /// Only runs with this status.
     pub status: Option<RunStatusBody>,
+    /// Only the trial runs of this study.
+    pub study_id: Option<Uuid>,
     /// Items per page: 1 to 1000, default 50.
     #[schemars(range(min = 1, max = "Page::MAX_LIMIT"))]
     pub limit: Option<u64>,
@@ -96,7 +98,12 @@ pub(crate) async fn list(
     let page = PageQuery { limit: query.limit, offset: query.offset, page: query.page, page_size: query.page_size }
         .to_page()?;
     let status = query.status.map(RunStatus::from);
-    let filter = RunFilter { experiment_id: query.experiment_id.map(ExperimentId::from), status, owner: None };
+    let filter = RunFilter {
+        experiment_id: query.experiment_id.map(ExperimentId::from),
+        status,
+        owner: None,
+        study_id: query.study_id.map(JobId::from),
+    };
     let listed = state.runs.list(&caller, filter, query.all, page).await?;
     Ok(Paginated::new(listed.items.iter().map(RunResponse::from).collect(), listed.total, page))
 }

@@ -108,6 +108,13 @@ async fn a_grid_study_runs_its_trials_as_runs_and_recommends_a_configuration_as_
         assert!(trial["build"].as_str().unwrap().starts_with(&format!("m={m}")), "{trial} {run:#}");
         assert_eq!(run["metrics"]["results"].as_array().unwrap().len(), 2, "both hnsw_ef on the build");
     }
+    // The trials are listed under the study.
+    let listed = app.get(&format!("/api/v1/runs?study_id={}", created["id"].as_str().unwrap())).await.body;
+    let mut listed: Vec<&str> = listed.as_array().unwrap().iter().map(|run| run["id"].as_str().unwrap()).collect();
+    let mut expected: Vec<&str> = trials.iter().map(|trial| trial["run_id"].as_str().unwrap()).collect();
+    listed.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
     // The two trials compared: aligned by setting, both sides measured.
     let ids: Vec<&str> = trials.iter().map(|trial| trial["run_id"].as_str().unwrap()).collect();
     let compared = app.get(&format!("/api/v1/runs/compare?ids={},{}", ids[0], ids[1])).await;

@@ -1,7 +1,7 @@
 //! Storage of runs.
 
 use async_trait::async_trait;
-use qbench_domain::{ExperimentId, Run, RunId, RunStatus};
+use qbench_domain::{ExperimentId, JobId, Run, RunId, RunStatus};
 
 use crate::{Listed, Page, RepositoryError};
 
@@ -15,6 +15,8 @@ pub struct RunFilter {
     /// Only runs of this user; runs stored before owners were recorded belong to
     /// `dev@localhost` (`Caller::DEVELOPMENT_USER`).
     pub owner: Option<String>,
+    /// Only the trials of this study.
+    pub study_id: Option<JobId>,
 }
 
 /// Stores runs: each a benchmark job (its life: status, progress, lease, result) with the

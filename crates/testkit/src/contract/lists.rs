@@ -99,15 +99,26 @@ pub async fn check_run_lists_newest_first_with_filters(repos: &RepositoryUnderTe
     let middle = ok(repos.runs.list(of_experiment, page(1, 2)).await, "list a page of runs");
     assert_eq!((ids(&middle.items), middle.total), (newest_first[1..3].to_vec(), 4), "second and third run");
 
-    let running = RunFilter { experiment_id: Some(experiment.id), status: Some(RunStatus::Running), owner: None };
+    let running =
+        RunFilter { experiment_id: Some(experiment.id), status: Some(RunStatus::Running), owner: None, study_id: None };
     let listed = ok(repos.runs.list(running, page(0, 10)).await, "list running runs");
     let expected: Vec<Uuid> =
         ids(&runs.iter().filter(|run| run.status() == RunStatus::Running).cloned().collect::<Vec<_>>());
     assert_eq!((ids(&listed.items), listed.total), (expected.clone(), 2), "running runs of the experiment");
 
-    let failed = RunFilter { experiment_id: Some(experiment.id), status: Some(RunStatus::Failed), owner: None };
+    let failed =
+        RunFilter { experiment_id: Some(experiment.id), status: Some(RunStatus::Failed), owner: None, study_id: None };
     let listed = ok(repos.runs.list(failed, page(0, 10)).await, "list failed runs");
     assert_eq!((listed.items.len(), listed.total), (0, 0), "no failed runs");
+
+    // A study's trials, and only them.
+    let study = qbench_domain::JobId::new();
+    let trial = Run::trial(&experiment, study, OWNER, super::fixtures::now());
+    ok(repos.runs.insert(&trial).await, "insert a trial run");
+    let of_study = RunFilter { study_id: Some(study), ..RunFilter::default() };
+    let listed = ok(repos.runs.list(of_study, page(0, 10)).await, "list the study's runs");
+    assert_eq!((ids(&listed.items), listed.total), (vec![trial.id().as_uuid()], 1), "the study's one trial");
+    assert_eq!(listed.items[0].study_id(), Some(study), "the trial reads back with its study");
 
     // Without the experiment filter other checks' runs count too, but these are the newest.
     let any_running = RunFilter { status: Some(RunStatus::Running), ..RunFilter::default() };
@@ -190,14 +201,17 @@ pub async fn check_lists_filter_by_owner(repos: &RepositoryUnderTest) {
     let second = ok(repos.runs.list(of_ann, page(2, 2)).await, "list a page of ann's runs");
     assert_eq!((ids(&second), second.total), (ids_of(&ann, None)[2..].to_vec(), 3), "the total stays ann's");
 
-    let of_bob = RunFilter { experiment_id: Some(experiments[1].id), owner: Some(bob.clone()), status: None };
+    let of_bob =
+        RunFilter { experiment_id: Some(experiments[1].id), owner: Some(bob.clone()), status: None, study_id: None };
     let listed = ok(repos.runs.list(of_bob, page(0, 10)).await, "list bob's runs of the experiment");
     assert_eq!((ids(&listed), listed.total), (ids_of(&bob, None), 2), "bob's runs of the experiment");
 
-    let running = RunFilter { owner: Some(ann.clone()), status: Some(RunStatus::Running), experiment_id: None };
+    let running =
+        RunFilter { owner: Some(ann.clone()), status: Some(RunStatus::Running), experiment_id: None, study_id: None };
     let listed = ok(repos.runs.list(running, page(0, 10)).await, "list ann's running runs");
     assert_eq!((ids(&listed), listed.total), (ids_of(&ann, Some(RunStatus::Running)), 1), "ann's running run");
-    let bob_running = RunFilter { owner: Some(bob.clone()), status: Some(RunStatus::Running), experiment_id: None };
+    let bob_running =
+        RunFilter { owner: Some(bob.clone()), status: Some(RunStatus::Running), experiment_id: None, study_id: None };
     let listed = ok(repos.runs.list(bob_running, page(0, 10)).await, "list bob's running runs");
     assert_eq!((listed.items.len(), listed.total), (0, 0), "bob has no running run");
 

@@ -15,6 +15,9 @@ pub(crate) struct Model {
     /// Added after the first release: nullable so older rows read as owned by `dev@localhost`.
     #[sea_orm(column_type = "Text", nullable, indexed)]
     pub owner: Option<String>,
+    /// The study the run is a trial of; added later, nullable.
+    #[sea_orm(nullable, indexed)]
+    pub study_id: Option<Uuid>,
     pub status: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

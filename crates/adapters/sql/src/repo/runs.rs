@@ -26,6 +26,7 @@ fn run_row(run: &Run) -> Result<runs::Model, RepositoryError> {
         id,
         experiment_id: run.experiment_id().as_uuid(),
         owner: Some(run.owner().to_owned()),
+        study_id: run.study_id().map(|id| id.as_uuid()),
         status: RunStatus::Created.as_str().to_owned(),
         created_at: stored_time(run.created_at()),
         updated_at: stored_time(run.created_at()),
@@ -153,6 +154,9 @@ impl RunRepository for SqlDatabase {
         }
         if let Some(owner) = &filter.owner {
             select = select.filter(owned_by(runs::Column::Owner, owner));
+        }
+        if let Some(study_id) = filter.study_id {
+            select = select.filter(runs::Column::StudyId.eq(study_id.as_uuid()));
         }
         let select = select.order_by_desc(runs::Column::CreatedAt).order_by_desc(runs::Column::Id);
         let listed = page_of(select, page, &self.db).await?;
