@@ -117,9 +117,9 @@ pub struct TuneArgs {
     /// `hnsw_ef` values measured on every build.
     #[arg(long, value_delimiter = ',', default_values_t = [16, 32, 64, 128, 256, 512])]
     pub hnsw_ef: Vec<u32>,
-    /// Concurrent search clients.
-    #[arg(long, default_value_t = 1)]
-    pub parallel: u32,
+    /// Client counts every setting is measured with.
+    #[arg(long, value_delimiter = ',', default_values_t = [1])]
+    pub parallel: Vec<u32>,
     /// Measured passes of each setting.
     #[arg(long, default_value_t = 3)]
     pub repetitions: u32,

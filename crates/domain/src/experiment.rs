@@ -200,6 +200,10 @@ pub struct SearchConfig {
     pub quantization: Option<SearchQuantization>,
     /// Concurrent search clients.
     pub parallel: u32,
+    /// Further client counts every setting is also measured with, after `parallel` (QPS against
+    /// clients), at most [`SearchConfig::MAX_PARALLEL_SWEEP`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parallel_sweep: Vec<u32>,
     /// Use at most this many test queries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queries_limit: Option<u32>,
@@ -229,6 +233,19 @@ impl SearchConfig {
     pub const DEFAULT_K: u32 = 10;
     /// The default number of concurrent clients.
     pub const DEFAULT_PARALLEL: u32 = 1;
+    /// Most further client counts a run measures.
+    pub const MAX_PARALLEL_SWEEP: usize = 8;
+
+    /// Every client count measured: `parallel`, then the sweep, each once.
+    pub fn client_counts(&self) -> Vec<u32> {
+        let mut counts = vec![self.parallel.max(1)];
+        for &count in &self.parallel_sweep {
+            if !counts.contains(&count) {
+                counts.push(count);
+            }
+        }
+        counts
+    }
 }
 
 impl Default for SearchConfig {
@@ -239,6 +256,7 @@ impl Default for SearchConfig {
             exact: false,
             quantization: None,
             parallel: Self::DEFAULT_PARALLEL,
+            parallel_sweep: Vec::new(),
             queries_limit: None,
             vectors: None,
             allow_ground_truth_mismatch: false,

@@ -356,6 +356,20 @@ impl<'a> ExperimentValidator<'a> {
             &Limits::QUERIES_LIMIT,
         );
         check_range(report, "search_config.repetitions", "repetitions", search.repetitions, &Limits::REPETITIONS);
+        if search.parallel_sweep.len() > crate::SearchConfig::MAX_PARALLEL_SWEEP {
+            report.error(
+                "search_config.parallel_sweep",
+                format!(
+                    "{} client counts; at most {}",
+                    search.parallel_sweep.len(),
+                    crate::SearchConfig::MAX_PARALLEL_SWEEP
+                ),
+            );
+        }
+        for (index, &count) in search.parallel_sweep.iter().enumerate() {
+            let field = format!("search_config.parallel_sweep[{index}]");
+            check_range(report, &field, "parallel", Some(count), &Limits::PARALLEL);
+        }
         if let Some(seconds) = search.min_seconds
             && !(seconds.is_finite() && Limits::SEARCH_SECONDS.contains(&seconds))
         {

@@ -719,7 +719,7 @@ async fn a_grid_study_builds_each_configuration_once_and_recommends_the_best_tha
         vectors: [(text(), VectorBuildSpace::new(vec![8, 16], vec![32]))].into(),
         quantization: vec![qbench_domain::study::QuantizationChoice::None],
         search: SearchSpace::ef(EfValues::List(vec![16, 32])),
-        parallel: vec![1],
+        parallel: vec![1, 2],
     };
     let objective = Objective { metric: QualityMetric::Recall, target: 0.9, optimise: Optimise::Qps };
     let mut spec = StudySpec::new("tune", experiment.spec.dataset_id, experiment.spec.connection_id, space, objective);
@@ -747,8 +747,10 @@ async fn a_grid_study_builds_each_configuration_once_and_recommends_the_best_tha
     assert_eq!(report.trials.len(), 2);
     assert!(report.trials.iter().all(|trial| trial.status == "COMPLETED"), "{:?}", report.trials);
     assert_eq!(report.builds_made, 2);
-    assert_eq!((report.grid.builds, report.grid.measurements), (2, 4));
-    assert_eq!(report.points.len(), 4);
+    assert_eq!((report.grid.builds, report.grid.measurements), (2, 8));
+    assert_eq!(report.points.len(), 8, "2 builds × 2 hnsw_ef × 2 client counts, all on the build");
+    let clients: Vec<u32> = report.points.iter().map(|point| point.point.parallel).collect();
+    assert_eq!(clients, [1, 2, 1, 2, 1, 2, 1, 2]);
     for trial in &report.trials {
         let run = bench.repositories.runs.get(trial.run_id.parse::<uuid::Uuid>().unwrap().into()).await.unwrap();
         let settings = run.settings().unwrap();
@@ -769,4 +771,28 @@ async fn a_grid_study_builds_each_configuration_once_and_recommends_the_best_tha
     assert_eq!(collection["vectors"]["text"]["distance"], "Cosine");
     let search = serde_json::to_value(recommendation.qdrant.search_params).unwrap();
     assert_eq!(search["hnsw_ef"], report.points[recommendation.point].point.setting.hnsw_ef.unwrap());
+}
+
+#[tokio::test]
+async fn every_setting_is_also_measured_with_the_client_counts_of_the_sweep() {
+    let bench = bench();
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
+    bench
+        .queue_run(|experiment| {
+            experiment.search_config.vectors = Some(vec![text()]);
+            experiment.search_config.parallel_sweep = vec![3, 1, 2];
+        })
+        .await;
+    let ended = bench.execute().await;
+    assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+    let rows: Vec<(String, u64)> = results(&ended)
+        .iter()
+        .map(|result| (result["setting"].as_str().unwrap().to_owned(), result["parallel"].as_u64().unwrap()))
+        .collect();
+    let expected: Vec<(String, u64)> = ["hnsw_ef=32", "hnsw_ef=64"]
+        .iter()
+        .flat_map(|setting| [1, 3, 2].map(|clients| ((*setting).to_owned(), clients)))
+        .collect();
+    assert_eq!(rows, expected, "parallel first, then the sweep once each");
+    assert!(results(&ended).iter().all(|result| result["recall"] == 1.0));
 }

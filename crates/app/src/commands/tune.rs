@@ -115,7 +115,7 @@ fn study_spec(args: &TuneArgs, scratch: &Scratch) -> Result<StudySpec, CommandEr
         vectors,
         quantization,
         search: SearchSpace::ef(EfValues::List(args.hnsw_ef.clone())),
-        parallel: vec![args.parallel],
+        parallel: args.parallel.clone(),
     };
     let objective = Objective { metric: QualityMetric::Recall, target: args.target_recall, optimise };
     let mut spec = StudySpec::new("tune", scratch.dataset.id, scratch.connection.id, space, objective);

@@ -203,6 +203,11 @@ pub struct SearchConfigBody {
     #[serde(default = "default_parallel")]
     #[schemars(range(min = "bounds::PARALLEL_MIN", max = "bounds::PARALLEL_MAX"))]
     pub parallel: u32,
+    /// Further client counts every setting is also measured with (at most 8, each 1 to 256): QPS
+    /// against clients on the same built collection.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub parallel_sweep: Vec<u32>,
     /// Use at most this many test queries, 1 to 1000000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = "bounds::QUERIES_LIMIT_MIN", max = "bounds::QUERIES_LIMIT_MAX"))]
@@ -329,6 +334,7 @@ impl ExperimentRequest {
                 exact: false,
                 quantization: Some(SearchQuantizationBody { rescore: Some(true), oversampling: Some(2.0) }),
                 parallel: 2,
+                parallel_sweep: vec![4, 8],
                 queries_limit: Some(1000),
                 vectors: None,
                 allow_ground_truth_mismatch: false,
@@ -481,6 +487,7 @@ impl SearchConfigBody {
                 .as_ref()
                 .map(|q| SearchQuantizationBody { rescore: q.rescore, oversampling: q.oversampling }),
             parallel: config.parallel,
+            parallel_sweep: config.parallel_sweep.clone(),
             queries_limit: config.queries_limit,
             vectors: config.vectors.as_ref().map(|names| names.iter().map(ToString::to_string).collect()),
             allow_ground_truth_mismatch: config.allow_ground_truth_mismatch,
@@ -514,6 +521,7 @@ impl SearchConfigBody {
                 .as_ref()
                 .map(|q| SearchQuantization { rescore: q.rescore, oversampling: q.oversampling }),
             parallel: self.parallel,
+            parallel_sweep: self.parallel_sweep.clone(),
             queries_limit: self.queries_limit,
             vectors: vectors?,
             allow_ground_truth_mismatch: self.allow_ground_truth_mismatch,

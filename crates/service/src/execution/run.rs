@@ -146,8 +146,13 @@ async fn measure(
     let measurement = search::Measurement {
         min_duration: Duration::from_secs_f64(search.min_seconds.unwrap_or(dependencies.defaults.search_seconds)),
         repetitions: search.repetitions.unwrap_or(dependencies.defaults.repetitions).max(1) as usize,
+        parallel: search.parallel.max(1) as usize,
     };
-    let searches = plan.search_vectors.len() * plan.settings.len() * measurement.repetitions * queries.len();
+    let searches = plan.search_vectors.len()
+        * plan.settings.len()
+        * search.client_counts().len()
+        * measurement.repetitions
+        * queries.len();
     progress.enter(Phase::Search, Some(searches as u64));
     let warmup = dependencies.defaults.warmup_queries.min(queries.len() / 10 + 1);
     let results = search::search_all(plan, store, queries, truth, warmup, measurement, progress, cancel).await?;

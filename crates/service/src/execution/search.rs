@@ -85,6 +85,8 @@ impl SettingResult {
 pub(crate) struct Measurement {
     pub(crate) min_duration: Duration,
     pub(crate) repetitions: usize,
+    /// Concurrent clients.
+    pub(crate) parallel: usize,
 }
 
 /// The engine's score as an oriented distance (lower is closer), as the ground truth holds them.
@@ -110,12 +112,17 @@ pub(crate) async fn search_all(
     cancel: &CancellationToken,
 ) -> Result<Vec<SettingResult>, ExecutionError> {
     let mut results = Vec::new();
+    let counts = plan.experiment.spec.search_config.client_counts();
     for vector in &plan.search_vectors {
         for setting in &plan.settings {
-            cancelled(cancel)?;
-            let result =
-                search_one(plan, store, queries, truth, vector, setting, warmup, measurement, progress, cancel).await?;
-            results.push(result);
+            for &parallel in &counts {
+                cancelled(cancel)?;
+                let measurement = Measurement { parallel: parallel as usize, ..measurement };
+                let result =
+                    search_one(plan, store, queries, truth, vector, setting, warmup, measurement, progress, cancel)
+                        .await?;
+                results.push(result);
+            }
         }
     }
     Ok(results)
@@ -140,7 +147,7 @@ async fn search_one(
         .ok_or_else(|| ExecutionError::failed(phase, format!("vector `{vector}` is not in the collection")))?;
     let (dim, distance) = (spec.dim.get() as usize, spec.distance);
     let k = plan.experiment.spec.search_config.k;
-    let parallel = plan.experiment.spec.search_config.parallel.max(1) as usize;
+    let parallel = measurement.parallel.max(1);
     let collection = plan.collection.name.clone();
 
     for index in 0..warmup.min(queries.len()) {

@@ -26,6 +26,7 @@ pub(crate) fn experiment_spec(study: &StudySpec, build: &BuildConfig, name: Stri
         hnsw_ef,
         quantization,
         parallel: study.space.parallel.first().copied().unwrap_or(SearchConfig::DEFAULT_PARALLEL),
+        parallel_sweep: study.space.parallel.iter().skip(1).copied().collect(),
         vectors: study.vectors.clone(),
         repetitions: Some(study.repetitions),
         ..SearchConfig::default()

@@ -190,6 +190,7 @@ pub(crate) fn experiment(dataset: &Dataset, connection_id: ConnectionId) -> Expe
             exact: false,
             quantization: Some(SearchQuantization { rescore: Some(true), oversampling: Some(2.5) }),
             parallel: 4,
+            parallel_sweep: vec![8, 16],
             queries_limit: Some(500),
             vectors: Some(vec![vector_name("dense")]),
             allow_ground_truth_mismatch: true,
