@@ -102,7 +102,8 @@ pub struct TuneArgs {
     /// Lowest QPS a recommendation may have.
     #[arg(long)]
     pub min_qps: Option<f64>,
-    /// `grid` (every build and setting); `auto` is not available yet.
+    /// `grid` (every build and setting) or `auto` (per build, the cheapest hnsw_ef reaching the
+    /// target by bisection between the smallest and largest --hnsw-ef).
     #[arg(long, default_value = "grid")]
     pub strategy: String,
     /// HNSW `m` values to build.

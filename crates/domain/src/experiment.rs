@@ -184,6 +184,22 @@ pub struct SearchQuantization {
     pub oversampling: Option<f64>,
 }
 
+/// The search for the cheapest `hnsw_ef` reaching a quality target: candidates are scored on one
+/// quick pass over the queries (quality does not depend on timing), and only the one found is
+/// measured with the run's passes and client counts.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EfSearch {
+    /// Smallest `hnsw_ef` tried (at least `k`).
+    pub min: u32,
+    /// Largest `hnsw_ef` tried; measured first: if even it misses, the build cannot reach the
+    /// target and it is what the run reports.
+    pub max: u32,
+    /// The quality to reach.
+    pub metric: crate::study::QualityMetric,
+    /// The value to reach, in (0, 1].
+    pub target: f64,
+}
+
 /// How the test queries are run.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchConfig {
@@ -192,6 +208,10 @@ pub struct SearchConfig {
     /// Each value is one search setting; empty means Qdrant's default `ef`.
     #[serde(default)]
     pub hnsw_ef: Vec<u32>,
+    /// Instead of a list: find the smallest `hnsw_ef` in a range that reaches a quality target
+    /// on the built index, by bisection, then measure that one setting in full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hnsw_ef_search: Option<EfSearch>,
     /// Exact (brute-force) search instead of the index.
     #[serde(default)]
     pub exact: bool,
@@ -253,6 +273,7 @@ impl Default for SearchConfig {
         Self {
             k: Self::DEFAULT_K,
             hnsw_ef: Vec::new(),
+            hnsw_ef_search: None,
             exact: false,
             quantization: None,
             parallel: Self::DEFAULT_PARALLEL,

@@ -97,8 +97,8 @@ pub use dataset::{Dataset, DatasetSpec, InspectedColumn, InspectedFile, Inspecti
 pub use distance::Distance;
 pub use error::DomainError;
 pub use experiment::{
-    Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression, Quantization, ScalarType,
-    SearchConfig, SearchQuantization, UploadConfig,
+    EfSearch, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression, Quantization,
+    ScalarType, SearchConfig, SearchQuantization, UploadConfig,
 };
 pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, JobId, RunId, StorageId};
 pub use job::{Job, JobKind, JobRecord, JobStatus, NoopPayload, Progress, TransitionError, WorkerLabel};

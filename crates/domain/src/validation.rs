@@ -334,6 +334,27 @@ impl<'a> ExperimentValidator<'a> {
                 report.warning(&field, format!("hnsw_ef {ef} is listed twice"));
             }
         }
+        if let Some(ef_search) = &search.hnsw_ef_search {
+            let field = "search_config.hnsw_ef_search";
+            if !search.hnsw_ef.is_empty() {
+                report.error(field, "give either hnsw_ef (a list) or hnsw_ef_search (a range), not both");
+            }
+            check_range(report, &format!("{field}.min"), "hnsw_ef", Some(ef_search.min), &Limits::HNSW_EF);
+            check_range(report, &format!("{field}.max"), "hnsw_ef", Some(ef_search.max), &Limits::HNSW_EF);
+            if ef_search.min > ef_search.max {
+                report.error(field, format!("min {} is above max {}", ef_search.min, ef_search.max));
+            }
+            if ef_search.min < search.k {
+                report
+                    .error(format!("{field}.min"), format!("hnsw_ef {} is smaller than k {}", ef_search.min, search.k));
+            }
+            if !(ef_search.target > 0.0 && ef_search.target <= 1.0) {
+                report.error(format!("{field}.target"), format!("target {} is outside (0, 1]", ef_search.target));
+            }
+            if search.exact {
+                report.error(field, "has no meaning with exact search");
+            }
+        }
         if search.exact && !search.hnsw_ef.is_empty() {
             report.warning("search_config.hnsw_ef", "is ignored when exact is true");
         }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use qbench_domain::study::{
-    EfValues, Objective, Optimise, QualityMetric, SearchSpace, StudyLimits, StudyReport, StudySpace, StudySpec,
-    VectorBuildSpace,
+    EfValues, Objective, Optimise, QualityMetric, SearchSpace, Strategy, StudyLimits, StudyReport, StudySpace,
+    StudySpec, VectorBuildSpace,
 };
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{
@@ -306,6 +306,8 @@ struct SlowSearches {
     delay: Duration,
     slow_from: u64,
     searches: AtomicU64,
+    /// Answers only `hnsw_ef / 8` points: recall@10 grows with `hnsw_ef` up to 80, as a graph's does.
+    ef_limited: bool,
 }
 
 impl SlowSearches {
@@ -336,7 +338,12 @@ impl VectorStore for SlowSearches {
         if self.searches.fetch_add(1, Ordering::SeqCst) >= self.slow_from {
             tokio::time::sleep(self.delay).await;
         }
-        self.store.search(collection, request).await
+        let ef = request.params.hnsw_ef;
+        let mut response = self.store.search(collection, request).await?;
+        if self.ef_limited {
+            response.points.truncate(ef.map_or(usize::MAX, |ef| ef as usize / 8));
+        }
+        Ok(response)
     }
 
     async fn collection_info(&self, collection: &str) -> Result<CollectionInfo, VectorStoreError> {
@@ -371,6 +378,7 @@ async fn cancelling_during_search_stops_the_run_and_drops_its_collection() {
             delay: Duration::from_millis(20),
             slow_from: 0,
             searches: AtomicU64::new(0),
+            ef_limited: false,
         });
         slow = Some(store.clone());
         Arc::new(SlowSearchesProvider(store))
@@ -687,6 +695,7 @@ async fn a_setting_whose_passes_disagree_is_flagged_unstable() {
             delay: Duration::from_millis(5),
             slow_from: 22,
             searches: AtomicU64::new(0),
+            ef_limited: false,
         };
         Arc::new(SlowSearchesProvider(Arc::new(store)))
     });
@@ -795,4 +804,104 @@ async fn every_setting_is_also_measured_with_the_client_counts_of_the_sweep() {
         .collect();
     assert_eq!(rows, expected, "parallel first, then the sweep once each");
     assert!(results(&ended).iter().all(|result| result["recall"] == 1.0));
+}
+
+/// A bench whose engine answers `hnsw_ef / 8` points per query.
+fn ef_limited_bench() -> Bench {
+    bench_with(|provider| {
+        let store = SlowSearches {
+            store: provider.store.clone(),
+            delay: Duration::ZERO,
+            slow_from: u64::MAX,
+            searches: AtomicU64::new(0),
+            ef_limited: true,
+        };
+        Arc::new(SlowSearchesProvider(Arc::new(store)))
+    })
+}
+
+#[tokio::test]
+async fn an_hnsw_ef_search_measures_the_smallest_hnsw_ef_that_reaches_the_target() {
+    let bench = ef_limited_bench();
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(400, 10)));
+    bench
+        .queue_run(|experiment| {
+            experiment.search_config.vectors = Some(vec![text()]);
+            experiment.search_config.hnsw_ef = Vec::new();
+            experiment.search_config.hnsw_ef_search =
+                Some(qbench_domain::EfSearch { min: 16, max: 256, metric: QualityMetric::Recall, target: 0.9 });
+        })
+        .await;
+    let ended = bench.execute().await;
+    assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+    let found = results(&ended);
+    assert_eq!(found.len(), 1, "only the setting found is measured in full: {found:#?}");
+    // 72 / 8 = 9 of 10 neighbours: the smallest hnsw_ef at recall 0.9, within bisection's 5 %.
+    let ef = found[0]["hnsw_ef"].as_u64().unwrap();
+    assert!((72..=75).contains(&ef), "hnsw_ef {ef}");
+    assert!(found[0]["recall"].as_f64().unwrap() >= 0.9);
+    assert!(found[0]["flags"][0].as_str().unwrap().starts_with("chosen by bisection"), "{}", found[0]);
+
+    // A target no hnsw_ef of the range reaches is measured at the best one and said so.
+    bench
+        .queue_run(|experiment| {
+            experiment.search_config.vectors = Some(vec![text()]);
+            experiment.search_config.hnsw_ef = Vec::new();
+            experiment.search_config.hnsw_ef_search =
+                Some(qbench_domain::EfSearch { min: 16, max: 40, metric: QualityMetric::Recall, target: 0.9 });
+        })
+        .await;
+    let ended = bench.execute().await;
+    let result = &results(&ended)[0];
+    assert_eq!(result["hnsw_ef"], 40, "{result}");
+    assert!(result["flags"][0].as_str().unwrap().starts_with("unreachable"), "{result}");
+}
+
+#[tokio::test]
+async fn an_auto_study_recommends_the_grids_configuration_with_fewer_measurements() {
+    let outcome = |strategy: Strategy| async move {
+        let bench = ef_limited_bench();
+        bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
+        let run = bench.queue_run(|_| {}).await;
+        let experiment = bench.experiments.get(&Caller::development(), run.experiment_id()).await.unwrap();
+        bench.runs.cancel(&Caller::development(), run.id()).await.unwrap();
+        let space = StudySpace {
+            vectors: [(text(), VectorBuildSpace::new(vec![8, 16], vec![32]))].into(),
+            quantization: vec![qbench_domain::study::QuantizationChoice::None],
+            search: SearchSpace::ef(EfValues::List(vec![16, 32, 64, 80, 128, 256])),
+            parallel: vec![1],
+        };
+        let objective = Objective { metric: QualityMetric::Recall, target: 0.9, optimise: Optimise::Qps };
+        let mut spec =
+            StudySpec::new("tune", experiment.spec.dataset_id, experiment.spec.connection_id, space, objective);
+        spec.vectors = Some(vec![text()]);
+        spec.strategy = strategy;
+        let study = bench.studies.create(&Caller::development(), spec).await.unwrap();
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let worker = tokio::spawn(bench.worker.clone().run(Arc::new(tokio::sync::Notify::new()), shutdown.clone()));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let ended = loop {
+            let job = bench.studies.get(&Caller::development(), study.id()).await.unwrap();
+            if job.status().is_terminal() {
+                break job;
+            }
+            assert!(Instant::now() < deadline, "the study never ended");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        shutdown.cancel();
+        worker.await.unwrap();
+        let report: StudyReport = serde_json::from_value(ended.result().unwrap().clone()).unwrap();
+        report
+    };
+    let grid = outcome(Strategy::Grid).await;
+    let auto = outcome(Strategy::Auto).await;
+    assert_eq!((grid.points.len(), auto.points.len()), (12, 2), "auto measures one setting per build in full");
+    let recommended = |report: &StudyReport| {
+        let chosen = report.recommendation.as_ref().unwrap();
+        assert!(chosen.meets_target);
+        report.points[chosen.point].point.setting.hnsw_ef.unwrap()
+    };
+    // The grid's cheapest reaching hnsw_ef is 80 (its list); auto finds the true smallest, 72–75.
+    assert_eq!(recommended(&grid), 80);
+    assert!((72..=80).contains(&recommended(&auto)), "{}", recommended(&auto));
 }

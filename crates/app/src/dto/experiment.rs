@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 
 use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
+use qbench_domain::study::QualityMetric;
 use qbench_domain::{
-    ConnectionId, DatasetId, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression,
-    Quantization, ScalarType, SearchConfig, SearchQuantization, UploadConfig, ValidationReport, VectorName, Violation,
+    ConnectionId, DatasetId, EfSearch, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig,
+    ProductCompression, Quantization, ScalarType, SearchConfig, SearchQuantization, UploadConfig, ValidationReport,
+    VectorName, Violation,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -193,6 +195,10 @@ pub struct SearchConfigBody {
     /// `hnsw_ef` values, each one search setting (each at least `k`); empty means Qdrant's default.
     #[serde(default)]
     pub hnsw_ef: OneOrMany,
+    /// Instead of `hnsw_ef`: find the smallest `hnsw_ef` in `min..=max` reaching the target on the
+    /// built index (bisection, one quick pass per candidate), and measure that one in full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hnsw_ef_search: Option<EfSearchBody>,
     /// Exact (brute-force) search.
     #[serde(default)]
     pub exact: bool,
@@ -240,6 +246,56 @@ pub struct SearchConfigBody {
 impl Default for SearchConfigBody {
     fn default() -> Self {
         Self::from_domain(&SearchConfig::default())
+    }
+}
+
+/// The search for the cheapest `hnsw_ef` that reaches a quality target.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EfSearchBody {
+    /// Smallest `hnsw_ef` tried (at least `k`).
+    #[schemars(range(min = "bounds::HNSW_EF_MIN", max = "bounds::HNSW_EF_MAX"))]
+    pub min: u32,
+    /// Largest `hnsw_ef` tried (measured first).
+    #[schemars(range(min = "bounds::HNSW_EF_MIN", max = "bounds::HNSW_EF_MAX"))]
+    pub max: u32,
+    /// `recall` (default), `precision` or `f1`.
+    #[serde(default)]
+    pub metric: QualityMetricBody,
+    /// The value to reach, in (0, 1].
+    pub target: f64,
+}
+
+/// A quality metric.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QualityMetricBody {
+    /// Recall@k.
+    #[default]
+    Recall,
+    /// Precision@k.
+    Precision,
+    /// F1@k.
+    F1,
+}
+
+impl From<QualityMetricBody> for QualityMetric {
+    fn from(metric: QualityMetricBody) -> Self {
+        match metric {
+            QualityMetricBody::Recall => Self::Recall,
+            QualityMetricBody::Precision => Self::Precision,
+            QualityMetricBody::F1 => Self::F1,
+        }
+    }
+}
+
+impl From<QualityMetric> for QualityMetricBody {
+    fn from(metric: QualityMetric) -> Self {
+        match metric {
+            QualityMetric::Recall => Self::Recall,
+            QualityMetric::Precision => Self::Precision,
+            QualityMetric::F1 => Self::F1,
+        }
     }
 }
 
@@ -331,6 +387,7 @@ impl ExperimentRequest {
             search_config: SearchConfigBody {
                 k: 10,
                 hnsw_ef: OneOrMany::Many(vec![64, 128, 256]),
+                hnsw_ef_search: None,
                 exact: false,
                 quantization: Some(SearchQuantizationBody { rescore: Some(true), oversampling: Some(2.0) }),
                 parallel: 2,
@@ -481,6 +538,12 @@ impl SearchConfigBody {
         Self {
             k: config.k,
             hnsw_ef: OneOrMany::Many(config.hnsw_ef.clone()),
+            hnsw_ef_search: config.hnsw_ef_search.map(|search| EfSearchBody {
+                min: search.min,
+                max: search.max,
+                metric: search.metric.into(),
+                target: search.target,
+            }),
             exact: config.exact,
             quantization: config
                 .quantization
@@ -515,6 +578,12 @@ impl SearchConfigBody {
                 OneOrMany::One(ef) => vec![*ef],
                 OneOrMany::Many(list) => list.clone(),
             },
+            hnsw_ef_search: self.hnsw_ef_search.map(|search| EfSearch {
+                min: search.min,
+                max: search.max,
+                metric: search.metric.into(),
+                target: search.target,
+            }),
             exact: self.exact,
             quantization: self
                 .quantization

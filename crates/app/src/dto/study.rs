@@ -60,7 +60,8 @@ pub struct StudyRequest {
     /// Hard limits a recommended configuration must meet.
     #[serde(default)]
     pub constraints: ConstraintsBody,
-    /// `grid`: every build and setting. (`auto` is refused for now.)
+    /// `grid`: every build and setting; `auto`: every build, each searching its cheapest `hnsw_ef`
+    /// reaching the target by bisection over the space's range.
     #[serde(default)]
     pub strategy: StrategyBody,
     /// At most this many builds, or this long.
@@ -174,7 +175,7 @@ pub enum StrategyBody {
     /// Every build and setting.
     #[default]
     Grid,
-    /// Bisection and successive halving (not available yet: refused with 422).
+    /// Per build, the cheapest `hnsw_ef` reaching the target, by bisection.
     Auto,
 }
 

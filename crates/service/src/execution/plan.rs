@@ -19,6 +19,8 @@ pub(crate) struct SearchSetting {
     pub(crate) label: String,
     /// Parameters sent with each query.
     pub(crate) params: SearchParams,
+    /// How it was chosen, when the run chose it (an `hnsw_ef` search), for the report.
+    pub(crate) note: Option<String>,
 }
 
 /// A run, resolved.
@@ -172,9 +174,14 @@ fn search_settings(experiment: &Experiment) -> Vec<SearchSetting> {
     let setting = |label: String, hnsw_ef: Option<u32>, exact: bool| SearchSetting {
         label,
         params: SearchParams { hnsw_ef, exact, quantization: quantization.clone() },
+        note: None,
     };
     if search.exact {
         return vec![setting("exact".to_owned(), None, true)];
+    }
+    if search.hnsw_ef_search.is_some() {
+        // Found by bisection on the built index (`search::find_ef`).
+        return Vec::new();
     }
     if search.hnsw_ef.is_empty() {
         return vec![setting("default".to_owned(), None, false)];

@@ -153,7 +153,8 @@ async fn measure(
         * search.client_counts().len()
         * measurement.repetitions
         * queries.len();
-    progress.enter(Phase::Search, Some(searches as u64));
+    // With an hnsw_ef search, how many candidates it probes is known only as it goes.
+    progress.enter(Phase::Search, search.hnsw_ef_search.is_none().then_some(searches as u64));
     let warmup = dependencies.defaults.warmup_queries.min(queries.len() / 10 + 1);
     let results = search::search_all(plan, store, queries, truth, warmup, measurement, progress, cancel).await?;
     Ok((upload, index_seconds, results, collection))

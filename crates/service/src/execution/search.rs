@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use qbench_domain::metrics::{
     LatencySummary, MeanInterval, QualitySummary, QueryQuality, Returned, mean_interval, query_quality,
 };
-use qbench_domain::{Distance, VectorName};
-use qbench_vector_store::{SearchRequest, SearchResponse, VectorStore};
+use qbench_domain::study::{EfBisection, EfOutcome, QualityMetric};
+use qbench_domain::{Distance, EfSearch, VectorName};
+use qbench_vector_store::{SearchParams, SearchRequest, SearchResponse, VectorStore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -80,6 +81,64 @@ impl SettingResult {
     }
 }
 
+/// The smallest `hnsw_ef` of `ef_search` that reaches its target on `vector`, by bisection over
+/// one quick pass per candidate (quality does not depend on timing), as the setting to measure in
+/// full. When even the largest misses, that one is measured, named as such.
+#[allow(clippy::too_many_arguments)]
+async fn find_ef(
+    plan: &RunPlan,
+    store: &Arc<dyn VectorStore>,
+    queries: &Arc<QuerySet>,
+    truth: &GroundTruth,
+    vector: &VectorName,
+    ef_search: &EfSearch,
+    warmup: usize,
+    progress: &ProgressSink,
+    cancel: &CancellationToken,
+) -> Result<SearchSetting, ExecutionError> {
+    let phase = Phase::Search;
+    let mut bisection = EfBisection::new(ef_search.min, ef_search.max, ef_search.target)
+        .map_err(|error| ExecutionError::failed(phase, error.to_string()))?;
+    let quick = Measurement { min_duration: Duration::ZERO, repetitions: 1, parallel: 1 };
+    let search = &plan.experiment.spec.search_config;
+    let quantization = search.quantization.clone().filter(|_| plan.collection.quantization.is_some());
+    let setting = |ef: u32, note: Option<String>| SearchSetting {
+        label: format!("hnsw_ef={ef}"),
+        params: SearchParams { hnsw_ef: Some(ef), exact: false, quantization: quantization.clone() },
+        note,
+    };
+    while let Some(ef) = bisection.next() {
+        cancelled(cancel)?;
+        let probe = setting(ef, None);
+        let measured = search_one(plan, store, queries, truth, vector, &probe, warmup, quick, progress, cancel).await?;
+        let quality = match ef_search.metric {
+            QualityMetric::Recall => measured.quality.recall,
+            QualityMetric::Precision => measured.quality.precision,
+            QualityMetric::F1 => measured.quality.f1,
+        };
+        bisection.record(ef, quality);
+    }
+    let probes = bisection.measured();
+    let (min, max, metric, target) = (ef_search.min, ef_search.max, ef_search.metric, ef_search.target);
+    match bisection.outcome() {
+        EfOutcome::Reached { ef, quality } => Ok(setting(
+            ef,
+            Some(format!(
+                "chosen by bisection: the smallest hnsw_ef in {min}..={max} reaching {metric} {target} \
+                 ({quality:.4} on a quick pass; {probes} candidates probed)"
+            )),
+        )),
+        EfOutcome::Unreachable { best_ef, best_quality } => Ok(setting(
+            best_ef,
+            Some(format!(
+                "unreachable: no hnsw_ef in {min}..={max} reaches {metric} {target} on this build (best \
+                 {best_quality:.4}; {probes} candidates probed)"
+            )),
+        )),
+        EfOutcome::Pending => Err(ExecutionError::failed(phase, "the hnsw_ef search ended without an answer")),
+    }
+}
+
 /// How long each pass of a setting lasts, at least, and how many there are.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Measurement {
@@ -114,7 +173,15 @@ pub(crate) async fn search_all(
     let mut results = Vec::new();
     let counts = plan.experiment.spec.search_config.client_counts();
     for vector in &plan.search_vectors {
-        for setting in &plan.settings {
+        let found;
+        let settings = match plan.experiment.spec.search_config.hnsw_ef_search {
+            None => plan.settings.as_slice(),
+            Some(ef_search) => {
+                found = [find_ef(plan, store, queries, truth, vector, &ef_search, warmup, progress, cancel).await?];
+                found.as_slice()
+            }
+        };
+        for setting in settings {
             for &parallel in &counts {
                 cancelled(cancel)?;
                 let measurement = Measurement { parallel: parallel as usize, ..measurement };

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use qbench_domain::study::{SpaceSize, Strategy, StudyLimits, StudyPayload, StudySpec, StudyValidator};
+use qbench_domain::study::{SpaceSize, StudyLimits, StudyPayload, StudySpec, StudyValidator};
 use qbench_domain::{Caller, Job, JobId, JobKind, Role, ValidationReport, Violation};
 use qbench_repository::{ConnectionRepository, DatasetRepository, Entity, JobQueue, JobRepository, RepositoryError};
 
@@ -58,12 +58,6 @@ impl StudyService {
                 .errors
                 .push(Violation::new("connection_id", format!("connection {} does not exist", spec.connection_id))),
             Err(other) => return Err(other.into()),
-        }
-        if spec.strategy == Strategy::Auto {
-            report.errors.push(Violation::new(
-                "strategy",
-                "`auto` is not available yet (its planners exist, their driver does not); use `grid`",
-            ));
         }
         Ok((report, spec.space.count()))
     }

@@ -5,7 +5,8 @@ use qbench_domain::report::RunReport;
 use qbench_domain::study::{
     BuildConfig, SearchQuantizationChoice, SearchSettingChoice, StudySpec, TrialPoint, TrialQuality,
 };
-use qbench_domain::{ExperimentSpec, SearchConfig, SearchQuantization};
+use qbench_domain::study::{EfValues, Strategy};
+use qbench_domain::{EfSearch, ExperimentSpec, SearchConfig, SearchQuantization};
 
 /// The experiment of `build`: its index and quantization, every `hnsw_ef` of the space measured
 /// on it (with the first client count and the first quantization search parameters), and the
@@ -19,11 +20,25 @@ pub(crate) fn experiment_spec(study: &StudySpec, build: &BuildConfig, name: Stri
         .iter()
         .find_map(|setting| setting.quantization)
         .map(|choice| SearchQuantization { rescore: choice.rescore, oversampling: choice.oversampling });
+    // `auto`: each build finds its own cheapest hnsw_ef in the space's range by bisection.
+    let ef_search = (study.strategy == Strategy::Auto).then(|| {
+        let (min, max) = match &study.space.search.hnsw_ef {
+            EfValues::Range { min, max } => (*min, *max),
+            EfValues::List(values) => {
+                (values.iter().copied().min().unwrap_or(study.k), values.iter().copied().max().unwrap_or(study.k))
+            }
+        };
+        EfSearch { min, max, metric: study.objective.metric, target: study.objective.target }
+    });
+    if ef_search.is_some() {
+        hnsw_ef.clear();
+    }
     let mut spec = ExperimentSpec::new(name, study.dataset_id, study.connection_id);
     spec.optimizer_config = build.optimizer_config();
     spec.search_config = SearchConfig {
         k: study.k,
         hnsw_ef,
+        hnsw_ef_search: ef_search,
         quantization,
         parallel: study.space.parallel.first().copied().unwrap_or(SearchConfig::DEFAULT_PARALLEL),
         parallel_sweep: study.space.parallel.iter().skip(1).copied().collect(),

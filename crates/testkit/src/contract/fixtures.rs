@@ -187,6 +187,7 @@ pub(crate) fn experiment(dataset: &Dataset, connection_id: ConnectionId) -> Expe
         search_config: SearchConfig {
             k: 10,
             hnsw_ef: vec![64, 128],
+            hnsw_ef_search: None,
             exact: false,
             quantization: Some(SearchQuantization { rescore: Some(true), oversampling: Some(2.5) }),
             parallel: 4,
