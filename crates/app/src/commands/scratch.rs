@@ -23,6 +23,8 @@ pub(crate) struct Scratch {
     pub(crate) caller: Caller,
     pub(crate) connection: Connection,
     pub(crate) dataset: Dataset,
+    /// Wakes this process's worker when a job is queued.
+    pub(crate) wake: Arc<tokio::sync::Notify>,
 }
 
 /// What to register.
@@ -55,7 +57,9 @@ impl Scratch {
                 .await
                 .map_err(CommandError::new)?,
         );
-        let repositories = sql_repositories(database, Arc::new(NotifyJobQueue::default()));
+        let queue = NotifyJobQueue::default();
+        let wake = queue.notifier();
+        let repositories = sql_repositories(database, Arc::new(queue));
         let engine = Engine::new(&settings).map_err(CommandError::new)?;
         // The command runs on the user's own machine, against its own throwaway database.
         let caller = Caller::development();
@@ -88,6 +92,6 @@ impl Scratch {
             )
             .await
             .map_err(|err| CommandError::new(format!("--dataset: {err}")))?;
-        Ok(Self { _dir: dir, settings, repositories, engine, caller, connection, dataset })
+        Ok(Self { _dir: dir, settings, repositories, engine, caller, connection, dataset, wake })
     }
 }

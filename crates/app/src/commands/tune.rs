@@ -59,7 +59,7 @@ pub async fn run(args: TuneArgs, settings: &Settings) -> Result<(), CommandError
         JobWorker::new(repositories.jobs.clone(), worker_settings(&scratch.settings), repositories.clock.clone())
             .with_handler(Arc::new(benchmarks))
             .with_handler(Arc::new(trials));
-    let wake = Arc::new(tokio::sync::Notify::new());
+    let wake = scratch.wake.clone();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(Arc::new(worker).run(wake.clone(), shutdown.clone()));
     let jobs = JobService::new(
@@ -68,7 +68,7 @@ pub async fn run(args: TuneArgs, settings: &Settings) -> Result<(), CommandError
         repositories.queue.clone(),
         repositories.clock.clone(),
     );
-    let ended = watch(&scratch, &jobs, &study, &wake).await;
+    let ended = watch(&scratch, &jobs, &study).await;
     shutdown.cancel();
     wake.notify_waiters();
     let _stopped = running.await;
@@ -127,12 +127,7 @@ fn study_spec(args: &TuneArgs, scratch: &Scratch) -> Result<StudySpec, CommandEr
 }
 
 /// Shows the trials done and the current trial's phase until the study ends; Ctrl-C cancels it.
-async fn watch(
-    scratch: &Scratch,
-    jobs: &JobService,
-    study: &Job,
-    wake: &tokio::sync::Notify,
-) -> Result<Job, CommandError> {
+async fn watch(scratch: &Scratch, jobs: &JobService, study: &Job) -> Result<Job, CommandError> {
     let bars = MultiProgress::new();
     let style = ProgressStyle::with_template("{prefix:>8} [{bar:40}] {pos}/{len} {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -150,7 +145,6 @@ async fn watch(
                 jobs.cancel(&scratch.caller, study.id()).await.map_err(CommandError::new)?;
             }
             _ = ticker.tick() => {
-                wake.notify_waiters();
                 let latest = jobs.get(&scratch.caller, study.id()).await.map_err(CommandError::new)?;
                 let progress = latest.progress();
                 trials.set_length(progress.total.unwrap_or(0));

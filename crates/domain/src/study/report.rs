@@ -20,6 +20,13 @@ pub struct TrialReport {
     pub status: String,
     /// Why it failed.
     pub error: Option<String>,
+    /// Wall time from queuing the trial to seeing it end, in seconds.
+    #[serde(default)]
+    pub seconds: f64,
+    /// The run's own total time (`total_seconds` of its report), when it completed: the rest of
+    /// `seconds` is the study's overhead between trials (queueing, claiming, bookkeeping).
+    #[serde(default)]
+    pub run_seconds: Option<f64>,
 }
 
 /// A measured point and the run it came from.

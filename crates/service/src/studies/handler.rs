@@ -102,15 +102,19 @@ impl JobHandler for StudyHandler {
             let name = format!("study {short_id} · {label}");
             let experiment = Experiment::new(trial::experiment_spec(&spec, build, name), job.owner(), self.clock.now());
             self.experiments.insert(&experiment).await.map_err(|error| failed("trial experiment", &error))?;
+            let queued = Instant::now();
             let run = Run::trial(&experiment, job.id(), job.owner(), self.clock.now());
             self.runs.insert(&run).await.map_err(|error| failed("trial run", &error))?;
             if let Err(error) = self.queue.enqueue(run.job().id()).await {
                 tracing::warn!(run_id = %run.id(), %error, "trial stored but not announced to the queue");
             }
             let ended = self.wait(&run, context).await?;
+            let seconds = queued.elapsed().as_secs_f64();
+            let mut run_seconds = None;
             if ended.status() == RunStatus::Completed
                 && let Some(report) = ended.metrics().and_then(|m| serde_json::from_value::<RunReport>(m.clone()).ok())
             {
+                run_seconds = Some(report.total_seconds);
                 points.extend(trial::points(build, &report).into_iter().map(|(vector, point)| StudyPoint {
                     run_id: ended.id().to_string(),
                     vector,
@@ -123,6 +127,8 @@ impl JobHandler for StudyHandler {
                 build: build.clone(),
                 status: ended.status().as_str().to_owned(),
                 error: ended.error().map(str::to_owned),
+                seconds,
+                run_seconds,
             });
             context.progress.enter_at(format!("trial {}/{total} done", index + 1), index as u64 + 1, Some(total));
         }
