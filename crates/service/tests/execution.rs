@@ -901,7 +901,16 @@ async fn an_auto_study_recommends_the_grids_configuration_with_fewer_measurement
         assert!(chosen.meets_target);
         report.points[chosen.point].point.setting.hnsw_ef.unwrap()
     };
-    // The grid's cheapest reaching hnsw_ef is 80 (its list); auto finds the true smallest, 72–75.
-    assert_eq!(recommended(&grid), 80);
-    assert!((72..=80).contains(&recommended(&auto)), "{}", recommended(&auto));
+    // Every grid value from 80 up reaches the target, at the same speed on this engine: the grid
+    // recommends one of them. Auto finds the true smallest (72–75), at least as cheap as any.
+    assert!([80, 128, 256].contains(&recommended(&grid)), "{}", recommended(&grid));
+    let cheapest_in_grid = grid
+        .points
+        .iter()
+        .filter(|point| point.point.quality.recall >= 0.9)
+        .filter_map(|point| point.point.setting.hnsw_ef)
+        .min()
+        .unwrap();
+    assert_eq!(cheapest_in_grid, 80);
+    assert!((72..=cheapest_in_grid).contains(&recommended(&auto)), "{}", recommended(&auto));
 }
