@@ -128,6 +128,7 @@ bench:
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null); }
 	scripts/bench-api.sh
 	scripts/bench-jobs.sh
+	scripts/bench-study.sh
 	$(CARGO) bench -p qbench-object-storage --bench reader
 	$(CARGO) bench -p qbench-service --bench client_overhead
 

@@ -719,38 +719,13 @@ async fn a_setting_whose_passes_disagree_is_flagged_unstable() {
 #[tokio::test]
 async fn a_grid_study_builds_each_configuration_once_and_recommends_the_best_that_meets_the_target() {
     let bench = bench();
-    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
-    // Registers the dataset; the queued run is not needed.
-    let run = bench.queue_run(|_| {}).await;
-    let experiment = bench.experiments.get(&Caller::development(), run.experiment_id()).await.unwrap();
-    bench.runs.cancel(&Caller::development(), run.id()).await.unwrap();
     let space = StudySpace {
         vectors: [(text(), VectorBuildSpace::new(vec![8, 16], vec![32]))].into(),
         quantization: vec![qbench_domain::study::QuantizationChoice::None],
         search: SearchSpace::ef(EfValues::List(vec![16, 32])),
         parallel: vec![1, 2],
     };
-    let objective = Objective { metric: QualityMetric::Recall, target: 0.9, optimise: Optimise::Qps };
-    let mut spec = StudySpec::new("tune", experiment.spec.dataset_id, experiment.spec.connection_id, space, objective);
-    spec.vectors = Some(vec![text()]);
-    spec.repetitions = 2;
-    let study = bench.studies.create(&Caller::development(), spec).await.unwrap();
-
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let worker = tokio::spawn(bench.worker.clone().run(Arc::new(tokio::sync::Notify::new()), shutdown.clone()));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let ended = loop {
-        let job = bench.studies.get(&Caller::development(), study.id()).await.unwrap();
-        if job.status().is_terminal() {
-            break job;
-        }
-        assert!(Instant::now() < deadline, "the study never ended: {:?}", job.progress());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    shutdown.cancel();
-    worker.await.unwrap();
-    assert_eq!(ended.status(), qbench_domain::JobStatus::Completed, "{:?}", ended.error());
-    let report: StudyReport = serde_json::from_value(ended.result().unwrap().clone()).unwrap();
+    let report = run_study(&bench, space, Strategy::Grid).await;
 
     // Two builds, each one trial run of the study, every hnsw_ef measured on it.
     assert_eq!(report.trials.len(), 2);
@@ -804,6 +779,38 @@ async fn every_setting_is_also_measured_with_the_client_counts_of_the_sweep() {
         .collect();
     assert_eq!(rows, expected, "parallel first, then the sweep once each");
     assert!(results(&ended).iter().all(|result| result["recall"] == 1.0));
+}
+
+/// Runs a study of `space` (recall@10 0.9 on `text`, QPS best, two repetitions) on the bench's
+/// dataset with its worker looping, and answers the report of the completed study.
+async fn run_study(bench: &Bench, space: StudySpace, strategy: Strategy) -> StudyReport {
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
+    // Registers the dataset and the connection; the queued run itself is not needed.
+    let run = bench.queue_run(|_| {}).await;
+    let experiment = bench.experiments.get(&Caller::development(), run.experiment_id()).await.unwrap();
+    bench.runs.cancel(&Caller::development(), run.id()).await.unwrap();
+    let objective = Objective { metric: QualityMetric::Recall, target: 0.9, optimise: Optimise::Qps };
+    let mut spec = StudySpec::new("tune", experiment.spec.dataset_id, experiment.spec.connection_id, space, objective);
+    spec.vectors = Some(vec![text()]);
+    spec.repetitions = 2;
+    spec.strategy = strategy;
+    let study = bench.studies.create(&Caller::development(), spec).await.unwrap();
+
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(bench.worker.clone().run(Arc::new(tokio::sync::Notify::new()), shutdown.clone()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let ended = loop {
+        let job = bench.studies.get(&Caller::development(), study.id()).await.unwrap();
+        if job.status().is_terminal() {
+            break job;
+        }
+        assert!(Instant::now() < deadline, "the study never ended: {:?}", job.progress());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    shutdown.cancel();
+    worker.await.unwrap();
+    assert_eq!(ended.status(), qbench_domain::JobStatus::Completed, "{:?}", ended.error());
+    serde_json::from_value(ended.result().unwrap().clone()).unwrap()
 }
 
 /// A bench whose engine answers `hnsw_ef / 8` points per query.
@@ -860,38 +867,13 @@ async fn an_hnsw_ef_search_measures_the_smallest_hnsw_ef_that_reaches_the_target
 #[tokio::test]
 async fn an_auto_study_recommends_the_grids_configuration_with_fewer_measurements() {
     let outcome = |strategy: Strategy| async move {
-        let bench = ef_limited_bench();
-        bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
-        let run = bench.queue_run(|_| {}).await;
-        let experiment = bench.experiments.get(&Caller::development(), run.experiment_id()).await.unwrap();
-        bench.runs.cancel(&Caller::development(), run.id()).await.unwrap();
         let space = StudySpace {
             vectors: [(text(), VectorBuildSpace::new(vec![8, 16], vec![32]))].into(),
             quantization: vec![qbench_domain::study::QuantizationChoice::None],
             search: SearchSpace::ef(EfValues::List(vec![16, 32, 64, 80, 128, 256])),
             parallel: vec![1],
         };
-        let objective = Objective { metric: QualityMetric::Recall, target: 0.9, optimise: Optimise::Qps };
-        let mut spec =
-            StudySpec::new("tune", experiment.spec.dataset_id, experiment.spec.connection_id, space, objective);
-        spec.vectors = Some(vec![text()]);
-        spec.strategy = strategy;
-        let study = bench.studies.create(&Caller::development(), spec).await.unwrap();
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let worker = tokio::spawn(bench.worker.clone().run(Arc::new(tokio::sync::Notify::new()), shutdown.clone()));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let ended = loop {
-            let job = bench.studies.get(&Caller::development(), study.id()).await.unwrap();
-            if job.status().is_terminal() {
-                break job;
-            }
-            assert!(Instant::now() < deadline, "the study never ended");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        shutdown.cancel();
-        worker.await.unwrap();
-        let report: StudyReport = serde_json::from_value(ended.result().unwrap().clone()).unwrap();
-        report
+        run_study(&ef_limited_bench(), space, strategy).await
     };
     let grid = outcome(Strategy::Grid).await;
     let auto = outcome(Strategy::Auto).await;
