@@ -11,7 +11,8 @@ set -euo pipefail
 rows="${1:-100000}"
 dataset="${2:-/tmp/qbench-study-${rows}}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-target="${CARGO_TARGET_DIR:-$HOME/.cache/qbench-target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/qbench-target}"
+target="$CARGO_TARGET_DIR"
 (cd "$root" && cargo build --release -q -p qbench-app)
 qbench="$target/release/qbench"
 work="$(mktemp -d)"

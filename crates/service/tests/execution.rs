@@ -847,7 +847,12 @@ async fn an_hnsw_ef_search_measures_the_smallest_hnsw_ef_that_reaches_the_target
     let ef = found[0]["hnsw_ef"].as_u64().unwrap();
     assert!((72..=75).contains(&ef), "hnsw_ef {ef}");
     assert!(found[0]["recall"].as_f64().unwrap() >= 0.9);
-    assert!(found[0]["flags"][0].as_str().unwrap().starts_with("chosen by bisection"), "{}", found[0]);
+    assert!(found[0]["chosen_by"].as_str().unwrap().starts_with("bisection: the smallest"), "{}", found[0]);
+    let flags = found[0]["flags"].as_array().unwrap();
+    assert!(
+        !flags.iter().any(|flag| flag.as_str().unwrap().contains("hnsw_ef")),
+        "a setting found is not a warning: {flags:?}"
+    );
 
     // A target no hnsw_ef of the range reaches is measured at the best one and said so.
     bench

@@ -175,6 +175,8 @@ pub struct SettingBody {
     pub unstable: bool,
     /// What is wrong or doubtful with these figures.
     pub flags: Vec<String>,
+    /// How the run chose this setting, when it did (`hnsw_ef_search`).
+    pub chosen_by: Option<String>,
 }
 
 /// The upload phase.
@@ -362,6 +364,7 @@ impl From<&SettingReport> for SettingBody {
             p99_interval: interval(&setting.p99_interval),
             unstable: setting.unstable,
             flags: setting.flags.clone(),
+            chosen_by: setting.chosen_by.clone(),
         }
     }
 }

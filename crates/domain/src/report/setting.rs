@@ -65,4 +65,7 @@ pub struct SettingReport {
     /// What is wrong or doubtful with this setting's figures.
     #[serde(default)]
     pub flags: Vec<String>,
+    /// How the run chose this setting, when it did (an `hnsw_ef` search).
+    #[serde(default)]
+    pub chosen_by: Option<String>,
 }

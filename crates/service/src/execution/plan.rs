@@ -20,7 +20,9 @@ pub(crate) struct SearchSetting {
     /// Parameters sent with each query.
     pub(crate) params: SearchParams,
     /// How it was chosen, when the run chose it (an `hnsw_ef` search), for the report.
-    pub(crate) note: Option<String>,
+    pub(crate) chosen_by: Option<String>,
+    /// What is doubtful about it from the start (an `hnsw_ef` search that missed its target).
+    pub(crate) flag: Option<String>,
 }
 
 /// A run, resolved.
@@ -174,7 +176,8 @@ fn search_settings(experiment: &Experiment) -> Vec<SearchSetting> {
     let setting = |label: String, hnsw_ef: Option<u32>, exact: bool| SearchSetting {
         label,
         params: SearchParams { hnsw_ef, exact, quantization: quantization.clone() },
-        note: None,
+        chosen_by: None,
+        flag: None,
     };
     if search.exact {
         return vec![setting("exact".to_owned(), None, true)];

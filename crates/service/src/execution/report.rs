@@ -119,7 +119,7 @@ pub(crate) fn report(measured: &Measurements<'_>) -> RunReport {
 /// whose interval is too wide to compare.
 fn setting_report(result: &SettingResult, k: u32) -> SettingReport {
     let params = &result.setting.params;
-    let mut flags: Vec<String> = result.setting.note.iter().cloned().collect();
+    let mut flags: Vec<String> = result.setting.flag.iter().cloned().collect();
     if params.exact && result.quality.recall < EXACT_RECALL_FLOOR {
         flags.push(format!(
             "exact search scored recall {:.4} (below {EXACT_RECALL_FLOOR}): the ground truth of `{}` may not belong \
@@ -172,6 +172,7 @@ fn setting_report(result: &SettingResult, k: u32) -> SettingReport {
         p99_interval: known(&result.latency_intervals[2]),
         unstable: result.is_unstable(),
         flags,
+        chosen_by: result.setting.chosen_by.clone(),
     }
 }
 

@@ -102,14 +102,15 @@ async fn find_ef(
     let quick = Measurement { min_duration: Duration::ZERO, repetitions: 1, parallel: 1 };
     let search = &plan.experiment.spec.search_config;
     let quantization = search.quantization.clone().filter(|_| plan.collection.quantization.is_some());
-    let setting = |ef: u32, note: Option<String>| SearchSetting {
+    let setting = |ef: u32, chosen_by: Option<String>, flag: Option<String>| SearchSetting {
         label: format!("hnsw_ef={ef}"),
         params: SearchParams { hnsw_ef: Some(ef), exact: false, quantization: quantization.clone() },
-        note,
+        chosen_by,
+        flag,
     };
     while let Some(ef) = bisection.next() {
         cancelled(cancel)?;
-        let probe = setting(ef, None);
+        let probe = setting(ef, None, None);
         let measured = search_one(plan, store, queries, truth, vector, &probe, warmup, quick, progress, cancel).await?;
         let quality = match ef_search.metric {
             QualityMetric::Recall => measured.quality.recall,
@@ -124,16 +125,18 @@ async fn find_ef(
         EfOutcome::Reached { ef, quality } => Ok(setting(
             ef,
             Some(format!(
-                "chosen by bisection: the smallest hnsw_ef in {min}..={max} reaching {metric} {target} \
-                 ({quality:.4} on a quick pass; {probes} candidates probed)"
+                "bisection: the smallest hnsw_ef in {min}..={max} reaching {metric} {target} ({quality:.4} on a \
+                 quick pass; {probes} candidates probed)"
             )),
+            None,
         )),
         EfOutcome::Unreachable { best_ef, best_quality } => Ok(setting(
             best_ef,
             Some(format!(
-                "unreachable: no hnsw_ef in {min}..={max} reaches {metric} {target} on this build (best \
-                 {best_quality:.4}; {probes} candidates probed)"
+                "bisection: the best hnsw_ef in {min}..={max} ({best_quality:.4} on a quick pass; {probes} \
+                 candidates probed)"
             )),
+            Some(format!("unreachable: no hnsw_ef in {min}..={max} reaches {metric} {target} on this build")),
         )),
         EfOutcome::Pending => Err(ExecutionError::failed(phase, "the hnsw_ef search ended without an answer")),
     }
