@@ -901,3 +901,74 @@ async fn an_auto_study_recommends_the_grids_configuration_with_fewer_measurement
     assert_eq!(cheapest_in_grid, 80);
     assert!((72..=cheapest_in_grid).contains(&recommended(&auto)), "{}", recommended(&auto));
 }
+
+#[tokio::test]
+async fn cancelling_a_study_cancels_its_current_trial_and_keeps_the_finished_ones() {
+    // Searches are slow from the 60th on: the first trial finishes, the second is still searching.
+    let bench = bench_with(|provider| {
+        let store = SlowSearches {
+            store: provider.store.clone(),
+            delay: Duration::from_millis(20),
+            slow_from: 60,
+            searches: AtomicU64::new(0),
+            ef_limited: false,
+        };
+        Arc::new(SlowSearchesProvider(Arc::new(store)))
+    });
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
+    let run = bench.queue_run(|_| {}).await;
+    let experiment = bench.experiments.get(&Caller::development(), run.experiment_id()).await.unwrap();
+    bench.runs.cancel(&Caller::development(), run.id()).await.unwrap();
+    let space = StudySpace {
+        vectors: [(text(), VectorBuildSpace::new(vec![8, 16, 32], vec![32]))].into(),
+        quantization: vec![qbench_domain::study::QuantizationChoice::None],
+        search: SearchSpace::ef(EfValues::List(vec![16])),
+        parallel: vec![1],
+    };
+    let objective = Objective { metric: QualityMetric::Recall, target: 0.9, optimise: Optimise::Qps };
+    let mut spec = StudySpec::new("tune", experiment.spec.dataset_id, experiment.spec.connection_id, space, objective);
+    spec.vectors = Some(vec![text()]);
+    spec.repetitions = 2;
+    let study = bench.studies.create(&Caller::development(), spec).await.unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(bench.worker.clone().run(Arc::new(tokio::sync::Notify::new()), shutdown.clone()));
+
+    let of_study = qbench_repository::RunFilter { study_id: Some(study.id()), ..Default::default() };
+    let page = qbench_repository::Page { limit: 10, offset: 0 };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let trials = bench.repositories.runs.list(of_study.clone(), page).await.unwrap().items;
+        if trials.iter().any(|trial| trial.status() == RunStatus::Running && trial.progress().phase == "search")
+            && trials.len() == 2
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the second trial never reached its search");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let jobs = qbench_service::jobs::JobService::new(
+        bench.repositories.jobs.clone(),
+        bench.repositories.workers.clone(),
+        bench.repositories.queue.clone(),
+        Arc::new(SystemClock),
+    );
+    jobs.cancel(&Caller::development(), study.id()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let trials = loop {
+        let study = bench.studies.get(&Caller::development(), study.id()).await.unwrap();
+        let trials = bench.repositories.runs.list(of_study.clone(), page).await.unwrap().items;
+        if study.status() == qbench_domain::JobStatus::Canceled
+            && trials.iter().all(|trial| trial.status().is_terminal())
+        {
+            break trials;
+        }
+        assert!(Instant::now() < deadline, "the study or its trial did not stop");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    shutdown.cancel();
+    worker.await.unwrap();
+    // Newest first: the second trial was cancelled, the first kept its result; no third was started.
+    let statuses: Vec<RunStatus> = trials.iter().map(Run::status).collect();
+    assert_eq!(statuses, [RunStatus::Canceled, RunStatus::Completed]);
+    assert!(trials[1].metrics().is_some(), "the finished trial keeps its report");
+}

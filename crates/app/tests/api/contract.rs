@@ -240,7 +240,7 @@ async fn upload_config_as_an_array_was_accepted() {
     let cases = [
         (with("upload_config", json!([null, null])), "upload_config"),
         (with("upload_config", json!([256, 2])), "upload_config"),
-        (with("search_config", json!([10, [32], false, null, 1, null, null])), "search_config"),
+        (with("search_config", json!([10, [32], null, false, null, 1, [], null, null])), "search_config"),
         (
             with("optimizer_config/indexing/dense", json!(["hnsw", 16, 100, null, null])),
             "optimizer_config.indexing.dense",
