@@ -112,6 +112,9 @@ pub(crate) async fn list(
 #[derive(Debug, Clone, Deserialize, JsonSchema, ApiComponent)]
 pub struct CompareQuery {
     /// 2 to 4 run ids, comma-separated: the first is the baseline.
+    #[schemars(regex(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}){1,3}$"
+    ))]
     pub ids: String,
 }
 
