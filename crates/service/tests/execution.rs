@@ -784,6 +784,16 @@ async fn every_setting_is_also_measured_with_the_client_counts_of_the_sweep() {
 /// Runs a study of `space` (recall@10 0.9 on `text`, QPS best, two repetitions) on the bench's
 /// dataset with its worker looping, and answers the report of the completed study.
 async fn run_study(bench: &Bench, space: StudySpace, strategy: Strategy) -> StudyReport {
+    run_study_within(bench, space, strategy, qbench_domain::study::Budget::default()).await
+}
+
+/// [`run_study`] within `budget`.
+async fn run_study_within(
+    bench: &Bench,
+    space: StudySpace,
+    strategy: Strategy,
+    budget: qbench_domain::study::Budget,
+) -> StudyReport {
     bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
     // Registers the dataset and the connection; the queued run itself is not needed.
     let run = bench.queue_run(|_| {}).await;
@@ -794,6 +804,7 @@ async fn run_study(bench: &Bench, space: StudySpace, strategy: Strategy) -> Stud
     spec.vectors = Some(vec![text()]);
     spec.repetitions = 2;
     spec.strategy = strategy;
+    spec.budget = budget;
     let study = bench.studies.create(&Caller::development(), spec).await.unwrap();
 
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -971,4 +982,18 @@ async fn cancelling_a_study_cancels_its_current_trial_and_keeps_the_finished_one
     let statuses: Vec<RunStatus> = trials.iter().map(Run::status).collect();
     assert_eq!(statuses, [RunStatus::Canceled, RunStatus::Completed]);
     assert!(trials[1].metrics().is_some(), "the finished trial keeps its report");
+}
+
+#[tokio::test]
+async fn a_study_over_its_build_budget_says_which_builds_it_left_out() {
+    let space = StudySpace {
+        vectors: [(text(), VectorBuildSpace::new(vec![8, 16, 32], vec![32]))].into(),
+        quantization: vec![qbench_domain::study::QuantizationChoice::None],
+        search: SearchSpace::ef(EfValues::List(vec![16])),
+        parallel: vec![1],
+    };
+    let budget = qbench_domain::study::Budget { max_builds: Some(2), max_seconds: None };
+    let report = run_study_within(&bench(), space, Strategy::Grid, budget).await;
+    assert_eq!((report.trials.len(), report.grid.builds), (2, 3));
+    assert_eq!(report.notes, ["budget.max_builds: 2 of the space's 3 builds were made"]);
 }

@@ -190,6 +190,9 @@ fn render(report: &StudyReport, target: f64) -> String {
         ));
     }
     out.push_str(&format!("{} of {} builds made in {:.1} s\n", report.builds_made, report.grid.builds, report.seconds));
+    for note in &report.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
     match &report.recommendation {
         None => out.push_str("nothing was measured\n"),
         Some(chosen) => {

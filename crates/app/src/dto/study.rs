@@ -383,6 +383,8 @@ pub struct StudyReportBody {
     pub grid_measurements: u64,
     /// Wall time, in seconds.
     pub seconds: f64,
+    /// What the reader should know: builds a budget left out.
+    pub notes: Vec<String>,
 }
 
 /// One trial run.
@@ -531,6 +533,7 @@ impl From<&StudyReport> for StudyReportBody {
             grid_builds: report.grid.builds,
             grid_measurements: report.grid.measurements,
             seconds: report.seconds,
+            notes: report.notes.clone(),
         }
     }
 }

@@ -92,6 +92,9 @@ pub struct StudyReport {
     pub grid: SpaceSize,
     /// Wall time of the study, in seconds.
     pub seconds: f64,
+    /// What the reader should know: builds a budget left out.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl StudyReport {
@@ -131,6 +134,6 @@ impl StudyReport {
             }
         };
         let builds_made = trials.iter().filter(|trial| trial.status == "COMPLETED").count() as u64;
-        Ok(Self { trials, points, fronts, recommendation, builds_made, grid, seconds })
+        Ok(Self { trials, points, fronts, recommendation, builds_made, grid, seconds, notes: Vec::new() })
     }
 }

@@ -84,7 +84,11 @@ impl JobHandler for StudyHandler {
         let dataset = self.datasets.get(spec.dataset_id).await.map_err(|error| failed("dataset", &error))?;
         let started = Instant::now();
         let mut builds = spec.space.builds();
-        if let Some(max) = spec.budget.max_builds {
+        let mut notes = Vec::new();
+        if let Some(max) = spec.budget.max_builds
+            && builds.len() > max as usize
+        {
+            notes.push(format!("budget.max_builds: {max} of the space's {} builds were made", builds.len()));
             builds.truncate(max as usize);
         }
         let total = builds.len() as u64;
@@ -94,7 +98,12 @@ impl JobHandler for StudyHandler {
             if context.cancel.is_cancelled() {
                 return Err(JobError::Cancelled);
             }
-            if spec.budget.max_seconds.is_some_and(|max| started.elapsed().as_secs() >= max) {
+            if let Some(max) = spec.budget.max_seconds
+                && started.elapsed().as_secs() >= max
+            {
+                notes.push(format!(
+                    "budget.max_seconds: {max} s had passed after {index} of {total} builds; the rest were not made"
+                ));
                 break;
             }
             let label = build.label();
@@ -142,6 +151,7 @@ impl JobHandler for StudyHandler {
             started.elapsed().as_secs_f64(),
         )
         .map_err(|error| failed("study report", &error))?;
+        let report = StudyReport { notes, ..report };
         let result = serde_json::to_value(&report).map_err(|error| failed("study report", &error))?;
         Ok(JobOutcome::Completed(result))
     }
