@@ -88,6 +88,12 @@ pub async fn run(args: TuneArgs, settings: &Settings) -> Result<(), CommandError
 
 /// The study `args` describe, on the scratch dataset and connection.
 fn study_spec(args: &TuneArgs, scratch: &Scratch) -> Result<StudySpec, CommandError> {
+    if args.vectors.0.len() != 1 {
+        return Err(CommandError::new(format!(
+            "--vectors: {} vectors given; tune one vector at a time (its recommendation is for that vector)",
+            args.vectors.0.len()
+        )));
+    }
     let mut quantization = Vec::new();
     for text in &args.quantization {
         quantization.push(quantization_choice(text).ok_or_else(|| {

@@ -56,7 +56,7 @@ async fn a_study_is_validated_with_every_violation_and_the_size_of_its_space() {
     let reply = app.post_json("/api/v1/studies/validate", &wrong).await;
     assert_problem(&reply, 422);
     let named = fields(&reply.body["errors"]);
-    for field in ["space.vectors.image", "space.search.hnsw_ef", "objective.target"] {
+    for field in ["space.vectors.image", "space.search.hnsw_ef", "objective.target", "vectors"] {
         assert!(named.iter().any(|f| f == field), "{field} not named: {:#}", reply.body);
     }
 

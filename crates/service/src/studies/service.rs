@@ -52,6 +52,16 @@ impl StudyService {
             },
             Err(other) => return Err(other.into()),
         };
+        // Points of different vectors do not compete: a recommendation is for one vector.
+        let searched = spec.vectors.as_ref().map_or(spec.space.vectors.len(), Vec::len);
+        if searched > 1 {
+            report.errors.push(Violation::new(
+                "vectors",
+                format!(
+                    "{searched} vectors searched; a study recommends for one vector at a time: name it in `vectors`"
+                ),
+            ));
+        }
         match self.connections.get(spec.connection_id).await {
             Ok(_) => {}
             Err(RepositoryError::NotFound { .. }) => report
