@@ -213,14 +213,7 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
             default_queries: settings.worker.queries as u64,
         });
     }
-    state.studies = StudyService::new(
-        repositories.jobs.clone(),
-        repositories.datasets.clone(),
-        repositories.connections.clone(),
-        repositories.queue.clone(),
-        repositories.clock.clone(),
-        settings.studies.limits(),
-    );
+    state.studies = StudyService::new(&repositories, settings.studies.limits());
     state.connections.ensure_builtin().await?;
     let mut benchmarks = BenchmarkHandler::new(repositories.runs.clone(), engine.execution(&repositories, settings));
     if settings.worker.isolation == Isolation::Process {
@@ -229,13 +222,7 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     let worker = JobWorker::new(repositories.jobs.clone(), worker_settings(settings), repositories.clock.clone())
         .with_handler(Arc::new(benchmarks))
         .with_handler(Arc::new(NoopHandler))
-        .with_handler(Arc::new(StudyHandler::new(
-            repositories.experiments.clone(),
-            repositories.datasets.clone(),
-            repositories.runs.clone(),
-            repositories.queue.clone(),
-            repositories.clock.clone(),
-        )))
+        .with_handler(Arc::new(StudyHandler::new(&repositories)))
         .announcing_to(repositories.workers.clone())
         .reporting_ends_to(Arc::new(crate::queue_metrics::record_end));
     let listener = database.listen_for_jobs(wake.clone());

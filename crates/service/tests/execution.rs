@@ -109,22 +109,9 @@ fn bench_on(
         worker: Arc::new(
             JobWorker::new(repositories.jobs.clone(), settings, clock.clone())
                 .with_handler(Arc::new(BenchmarkHandler::new(repositories.runs.clone(), dependencies)))
-                .with_handler(Arc::new(StudyHandler::new(
-                    repositories.experiments.clone(),
-                    repositories.datasets.clone(),
-                    repositories.runs.clone(),
-                    repositories.queue.clone(),
-                    clock.clone(),
-                ))),
+                .with_handler(Arc::new(StudyHandler::new(&repositories))),
         ),
-        studies: StudyService::new(
-            repositories.jobs.clone(),
-            repositories.datasets.clone(),
-            repositories.connections.clone(),
-            repositories.queue.clone(),
-            clock,
-            StudyLimits::default(),
-        ),
+        studies: StudyService::new(&repositories, StudyLimits::default()),
         experiments: ExperimentService::new(
             repositories.experiments.clone(),
             repositories.datasets.clone(),

@@ -36,25 +36,12 @@ pub async fn run(args: TuneArgs, settings: &Settings) -> Result<(), CommandError
     let scratch = Scratch::open(target, settings).await?;
     let spec = study_spec(&args, &scratch)?;
     let repositories = &scratch.repositories;
-    let studies = StudyService::new(
-        repositories.jobs.clone(),
-        repositories.datasets.clone(),
-        repositories.connections.clone(),
-        repositories.queue.clone(),
-        repositories.clock.clone(),
-        scratch.settings.studies.limits(),
-    );
+    let studies = StudyService::new(repositories, scratch.settings.studies.limits());
     let study = studies.create(&scratch.caller, spec).await.map_err(CommandError::new)?;
 
     let benchmarks =
         BenchmarkHandler::new(repositories.runs.clone(), scratch.engine.execution(repositories, &scratch.settings));
-    let trials = StudyHandler::new(
-        repositories.experiments.clone(),
-        repositories.datasets.clone(),
-        repositories.runs.clone(),
-        repositories.queue.clone(),
-        repositories.clock.clone(),
-    );
+    let trials = StudyHandler::new(repositories);
     let worker =
         JobWorker::new(repositories.jobs.clone(), worker_settings(&scratch.settings), repositories.clock.clone())
             .with_handler(Arc::new(benchmarks))

@@ -10,9 +10,9 @@ use qbench_domain::study::{StudyPayload, StudyPoint, StudyReport, TrialReport, g
 use qbench_domain::{Experiment, Job, JobKind, Run, RunStatus};
 use qbench_repository::{DatasetRepository, ExperimentRepository, JobQueue, RunRepository};
 
-use crate::Clock;
 use crate::jobs::{JobContext, JobError, JobHandler, JobOutcome};
 use crate::studies::trial;
+use crate::{Clock, Repositories};
 
 /// How often a study looks at its current trial.
 const POLL: Duration = Duration::from_millis(100);
@@ -27,15 +27,16 @@ pub struct StudyHandler {
 }
 
 impl StudyHandler {
-    /// A handler storing trials in `experiments` and `runs` and announcing them on `queue`.
-    pub fn new(
-        experiments: Arc<dyn ExperimentRepository>,
-        datasets: Arc<dyn DatasetRepository>,
-        runs: Arc<dyn RunRepository>,
-        queue: Arc<dyn JobQueue>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self { experiments, datasets, runs, queue, clock }
+    /// A handler storing trials in the experiments and runs of `repositories` and announcing them
+    /// on their queue.
+    pub fn new(repositories: &Repositories) -> Self {
+        Self {
+            experiments: repositories.experiments.clone(),
+            datasets: repositories.datasets.clone(),
+            runs: repositories.runs.clone(),
+            queue: repositories.queue.clone(),
+            clock: repositories.clock.clone(),
+        }
     }
 
     /// Waits for `run` to end; on cancel, cancels it (its worker stops at the next heartbeat).

@@ -7,7 +7,7 @@ use qbench_domain::{Caller, Job, JobId, JobKind, Role, ValidationReport, Violati
 use qbench_repository::{ConnectionRepository, DatasetRepository, Entity, JobQueue, JobRepository, RepositoryError};
 
 use crate::access::ensure_seen;
-use crate::{Clock, ServiceError};
+use crate::{Clock, Repositories, ServiceError};
 
 /// Use cases on studies. A study is a `study` job owned by its submitter, with the same access
 /// rules as runs; cancelling it is [`crate::jobs::JobService::cancel`].
@@ -22,16 +22,17 @@ pub struct StudyService {
 }
 
 impl StudyService {
-    /// A service storing studies in `jobs`, checking them against `datasets` and `connections`.
-    pub fn new(
-        jobs: Arc<dyn JobRepository>,
-        datasets: Arc<dyn DatasetRepository>,
-        connections: Arc<dyn ConnectionRepository>,
-        queue: Arc<dyn JobQueue>,
-        clock: Arc<dyn Clock>,
-        limits: StudyLimits,
-    ) -> Self {
-        Self { jobs, datasets, connections, queue, clock, limits }
+    /// A service storing studies in the jobs of `repositories`, checked against their datasets and
+    /// connections, and refused past `limits`.
+    pub fn new(repositories: &Repositories, limits: StudyLimits) -> Self {
+        Self {
+            jobs: repositories.jobs.clone(),
+            datasets: repositories.datasets.clone(),
+            connections: repositories.connections.clone(),
+            queue: repositories.queue.clone(),
+            clock: repositories.clock.clone(),
+            limits,
+        }
     }
 
     /// Every error and warning of `spec` and the size it expands to (viewer): an unknown dataset
