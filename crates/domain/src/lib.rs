@@ -85,6 +85,7 @@ pub mod report;
 mod run;
 mod secret;
 mod storage;
+mod storage_usage;
 pub mod study;
 pub mod synthetic;
 mod validation;
@@ -110,6 +111,7 @@ pub use point::PointId;
 pub use run::{BenchmarkPayload, Run, RunStatus};
 pub use secret::{Secret, mask_secret};
 pub use storage::{ObjectStorage, StorageSpec, is_bucket_name};
+pub use storage_usage::{StorageUsage, Usage, VectorUsage};
 pub use validation::{
     ExperimentValidator, ValidationReport, Violation, validate_connection, validate_dataset, validate_storage,
 };

@@ -87,7 +87,7 @@ impl VectorStore for FixedStore {
     }
 
     async fn collection_info(&self, _collection: &str) -> Result<CollectionInfo, VectorStoreError> {
-        Ok(CollectionInfo { points: 0, indexed_vectors: 0, segments: 1, config: serde_json::json!({}) })
+        Ok(CollectionInfo { points: 0, indexed_vectors: 0, segments: 1, config: serde_json::json!({}), storage: None })
     }
 
     async fn drop_collection(&self, _collection: &str) -> Result<(), VectorStoreError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use qbench_domain::neighbors::{TopK, oriented_distance};
-use qbench_domain::{Connection, Distance, PointId, RunId, VectorName};
+use qbench_domain::{Connection, Distance, PointId, RunId, StorageUsage, Usage, VectorName, VectorUsage};
 use qbench_vector_store::{
     CollectionInfo, CollectionSpec, EngineInfo, Point, ScoredPoint, SearchRequest, SearchResponse, VectorStore,
     VectorStoreError, VectorStoreProvider,
@@ -177,6 +177,21 @@ impl VectorStore for InMemoryVectorStore {
             indexed_vectors: if stored.indexed { points * vectors } else { 0 },
             segments: 1,
             config: serde_json::json!({"engine": "in-memory", "vectors": vectors}),
+            storage: stored.spec.as_ref().map(|spec| StorageUsage {
+                vectors: spec
+                    .vectors
+                    .iter()
+                    .map(|(name, vector)| {
+                        let bytes = points * u64::from(vector.dim.get()) * 4;
+                        (
+                            name.as_str().to_owned(),
+                            VectorUsage { vectors: Usage::of(bytes, true), ..VectorUsage::default() },
+                        )
+                    })
+                    .collect(),
+                other: Usage::default(),
+                method: "in-memory fake: 4 bytes per component".to_owned(),
+            }),
         })
     }
 

@@ -26,12 +26,46 @@ const BYTES_PER_COMPONENT: u64 = size_of::<f32>() as u64;
 pub(crate) struct Layout {
     /// The dimension of every named vector.
     dims: BTreeMap<String, usize>,
+    /// Which parts of every named vector the engine keeps in RAM.
+    in_ram: BTreeMap<String, InRam>,
+}
+
+/// Which parts of a vector the engine loads into RAM rather than memory-maps from disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InRam {
+    /// The original vectors (`on_disk: false`).
+    pub(crate) vectors: bool,
+    /// The HNSW graph (`hnsw_config.on_disk: false`).
+    pub(crate) index: bool,
+    /// The quantized vectors: Qdrant loads them when the original vectors are in RAM or
+    /// `always_ram` is set.
+    pub(crate) quantized: bool,
 }
 
 impl Layout {
     /// The dimension of the vector called `name`, if the collection has it.
     pub(crate) fn dim(&self, name: &str) -> Option<usize> {
         self.dims.get(name).copied()
+    }
+
+    /// The names of the collection's vectors.
+    pub(crate) fn vector_names(&self) -> Vec<String> {
+        self.dims.keys().cloned().collect()
+    }
+
+    /// A layout of vectors all kept in RAM.
+    #[cfg(test)]
+    pub(crate) fn for_test(dims: &[(&str, usize)]) -> Self {
+        let in_ram = InRam { vectors: true, index: true, quantized: true };
+        Self {
+            dims: dims.iter().map(|(name, dim)| ((*name).to_owned(), *dim)).collect(),
+            in_ram: dims.iter().map(|(name, _)| ((*name).to_owned(), in_ram)).collect(),
+        }
+    }
+
+    /// Which parts of the vector called `name` are kept in RAM, if the collection has it.
+    pub(crate) fn in_ram(&self, name: &str) -> Option<InRam> {
+        self.in_ram.get(name).copied()
     }
 
     /// The names of the collection's vectors, for error messages.
@@ -71,9 +105,15 @@ pub(crate) fn edge_config(spec: &CollectionSpec) -> Result<(EdgeConfig, Layout),
 
     let quantization = spec.quantization.as_ref().map(quantization_config);
     let mut builder = EdgeConfig::builder();
-    let mut dims = BTreeMap::new();
+    let (mut dims, mut in_ram) = (BTreeMap::new(), BTreeMap::new());
     for (name, vector) in &spec.vectors {
-        let hnsw = hnsw_config(spec.hnsw(name));
+        let settings = spec.hnsw(name);
+        // Vectors are always in RAM here (`on_disk(false)`), so their quantized form is too.
+        in_ram.insert(
+            name.as_str().to_owned(),
+            InRam { vectors: true, index: !settings.on_disk.unwrap_or(false), quantized: true },
+        );
+        let hnsw = hnsw_config(settings);
         let dim = vector.dim.get() as usize;
         let mut params = EdgeVectorParams::builder(dim, distance(vector.distance)).hnsw_config(hnsw).on_disk(false);
         if let Some(quantization) = &quantization {
@@ -85,7 +125,7 @@ pub(crate) fn edge_config(spec: &CollectionSpec) -> Result<(EdgeConfig, Layout),
     let config = builder
         .optimizers(EdgeOptimizersConfig { indexing_threshold: Some(INDEXING_OFF_KB), ..Default::default() })
         .build();
-    Ok((config, Layout { dims }))
+    Ok((config, Layout { dims, in_ram }))
 }
 
 /// The engine's form of a vector's HNSW settings, building on every core.

@@ -17,7 +17,7 @@ use tokio::runtime::RuntimeFlavor;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use crate::config::{self, INDEXING_ON_KB, Layout};
-use crate::{ENGINE_NAME, ENGINE_VERSION, convert, error};
+use crate::{ENGINE_NAME, ENGINE_VERSION, convert, error, storage_usage};
 
 /// `optimize` returns once no optimizer plans anything; it should need one call after indexing
 /// is switched on, and a second that finds nothing to do. More rounds than this mean the engine
@@ -181,7 +181,8 @@ impl VectorStore for EmbeddedEngine {
 
     #[tracing::instrument(skip(self))]
     async fn collection_info(&self, collection: &str) -> Result<CollectionInfo, VectorStoreError> {
-        self.with_collection(collection, |open| {
+        let dir = self.collection_dir(collection);
+        self.with_collection(collection, move |open| {
             let points = exact_count(&open.shard)?;
             let info = open.shard.info();
             let config = serde_json::to_value(&*open.shard.config())
@@ -191,6 +192,11 @@ impl VectorStore for EmbeddedEngine {
                 indexed_vectors: info.indexed_vectors_count as u64,
                 segments: info.segments_count as u64,
                 config,
+                // Files the optimizer replaces while they are read make the measure fail: the
+                // collection's info is still worth answering without it.
+                storage: storage_usage::measure(&dir, &open.layout)
+                    .inspect_err(|err| tracing::warn!(dir = %dir.display(), %err, "collection files not measured"))
+                    .ok(),
             })
         })
         .await

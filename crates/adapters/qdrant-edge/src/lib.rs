@@ -47,6 +47,7 @@ mod convert;
 mod engine;
 mod error;
 mod provider;
+mod storage_usage;
 
 pub use engine::EmbeddedEngine;
 pub use provider::EmbeddedProvider;

@@ -126,6 +126,8 @@ pub fn collection_info(info: &qdrant::CollectionInfo) -> CollectionInfo {
         indexed_vectors: info.indexed_vectors_count.unwrap_or(0),
         segments: info.segments_count,
         config: info.config.as_ref().map_or(Value::Null, config_json),
+        // The gRPC answer carries no sizes.
+        storage: None,
     }
 }
 

@@ -7,6 +7,7 @@ use qbench_domain::report::{
     DatasetReport, Headline, HeadlineRule, LatencyFigures, PassReport, ProvenanceReport, RunReport, SettingReport,
     TruthReport,
 };
+use qbench_domain::{StorageUsage, Usage};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +49,9 @@ pub struct RunReportBody {
     pub provenance: ProvenanceBody,
     /// The memory the collection was estimated to need before the run.
     pub memory_estimate: Option<MemoryEstimateBody>,
+    /// What the built collection occupied, measured on the engine after indexing; absent for
+    /// older runs and engines that do not say (a remote Qdrant's gRPC answer carries no sizes).
+    pub memory: Option<StorageUsageBody>,
     /// What the reader should know: a neighbours file not used or mismatched, doubtful settings.
     pub warnings: Vec<String>,
     /// Where the results were written.
@@ -273,6 +277,67 @@ pub struct ProvenanceBody {
     pub collection_kept: bool,
 }
 
+/// What a built collection occupied, in bytes, measured on the engine after indexing.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StorageUsageBody {
+    /// The whole collection.
+    pub total: UsageBody,
+    /// Per named vector.
+    pub vectors: BTreeMap<String, VectorUsageBody>,
+    /// Ids, payloads and the write-ahead log (on disk; RAM not attributed).
+    pub other: UsageBody,
+    /// How it was measured.
+    pub method: String,
+}
+
+/// Bytes in RAM and on disk.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+pub struct UsageBody {
+    /// Kept in RAM (loaded, not memory-mapped on demand).
+    pub ram_bytes: u64,
+    /// On disk.
+    pub disk_bytes: u64,
+}
+
+/// One named vector's parts.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+pub struct VectorUsageBody {
+    /// The original vectors.
+    pub vectors: UsageBody,
+    /// The HNSW graph.
+    pub index: UsageBody,
+    /// The quantized vectors.
+    pub quantized: UsageBody,
+}
+
+impl From<Usage> for UsageBody {
+    fn from(usage: Usage) -> Self {
+        Self { ram_bytes: usage.ram_bytes, disk_bytes: usage.disk_bytes }
+    }
+}
+
+impl From<&StorageUsage> for StorageUsageBody {
+    fn from(usage: &StorageUsage) -> Self {
+        Self {
+            total: usage.total().into(),
+            vectors: usage
+                .vectors
+                .iter()
+                .map(|(name, vector)| {
+                    let body = VectorUsageBody {
+                        vectors: vector.vectors.into(),
+                        index: vector.index.into(),
+                        quantized: vector.quantized.into(),
+                    };
+                    (name.clone(), body)
+                })
+                .collect(),
+            other: usage.other.into(),
+            method: usage.method.clone(),
+        }
+    }
+}
+
 /// The memory estimate made before the run, in bytes.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct MemoryEstimateBody {
@@ -481,6 +546,7 @@ impl From<&RunReport> for RunReportBody {
                 points_bytes: estimate.parts.points_bytes,
                 queries_bytes: estimate.parts.queries_bytes,
             }),
+            memory: report.memory.as_ref().map(StorageUsageBody::from),
             warnings: report.warnings.clone(),
             result_files: report.result_files.as_ref().map(|files| ResultFilesBody {
                 result_json: files.result_json.clone(),

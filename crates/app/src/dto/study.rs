@@ -164,7 +164,7 @@ pub struct ConstraintsBody {
     pub max_p99_ms: Option<f64>,
     /// Lowest QPS.
     pub min_qps: Option<f64>,
-    /// Most memory (the collection's estimated footprint), in bytes.
+    /// Most RAM the built collection may hold (measured on the engine after indexing), in bytes.
     pub max_memory_bytes: Option<u64>,
 }
 
@@ -425,7 +425,8 @@ pub struct PointBody {
     pub qps: f64,
     /// p99 latency, in milliseconds.
     pub p99_ms: f64,
-    /// The collection's estimated memory footprint, in bytes (estimated before the build).
+    /// RAM the built collection holds, in bytes: measured on the engine after indexing, or the
+    /// estimate made before the build for an engine that does not report it.
     pub memory_bytes: Option<u64>,
     /// QPS over the passes.
     pub qps_interval: Option<IntervalBody>,

@@ -86,6 +86,15 @@ async fn the_seed_multi_vector_experiment_runs_to_completed_on_the_embedded_engi
     }
     assert_eq!(metrics["provenance"]["engine"], "qdrant-edge");
     assert_eq!(metrics["dataset"]["ground_truth"], "computed");
+    // Measured on the engine: each vector's original, graph and int8 parts, larger for the
+    // larger vector and graph.
+    let memory = &metrics["memory"];
+    let ram = |vector: &str, part: &str| memory["vectors"][vector][part]["ram_bytes"].as_u64().unwrap();
+    assert!(ram("text_embedding", "vectors") >= 1_500 * 768 * 4, "{memory:#}");
+    assert!(ram("text_embedding", "quantized") >= 1_500 * 768, "{memory:#}");
+    assert!(ram("image_embedding", "index") > 0, "{memory:#}");
+    assert!(ram("text_embedding", "vectors") > ram("image_embedding", "vectors"), "{memory:#}");
+    assert!(memory["total"]["ram_bytes"].as_u64().unwrap() >= ram("text_embedding", "vectors"), "{memory:#}");
     let upload = &metrics["upload"];
     assert_eq!(
         (&upload["batch_size"], &upload["parallel"], &upload["points"]),

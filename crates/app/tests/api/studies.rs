@@ -107,6 +107,12 @@ async fn a_grid_study_runs_its_trials_as_runs_and_recommends_a_configuration_as_
         let m = &run["experiment_settings"]["optimizer_config"]["indexing"]["text"]["m"];
         assert!(trial["build"].as_str().unwrap().starts_with(&format!("m={m}")), "{trial} {run:#}");
         assert_eq!(run["metrics"]["results"].as_array().unwrap().len(), 2, "both hnsw_ef on the build");
+        // A trial's points carry the RAM measured on its built collection.
+        let measured = &run["metrics"]["memory"]["total"]["ram_bytes"];
+        assert!(measured.as_u64().unwrap() > 0, "{run:#}");
+        let points: Vec<&Value> =
+            report["points"].as_array().unwrap().iter().filter(|point| point["run_id"] == trial["run_id"]).collect();
+        assert!(!points.is_empty() && points.iter().all(|point| &point["memory_bytes"] == measured), "{report:#}");
     }
     // The trials are listed under the study.
     let listed = app.get(&format!("/api/v1/runs?study_id={}", created["id"].as_str().unwrap())).await.body;

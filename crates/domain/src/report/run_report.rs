@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::MemoryEstimate;
 use crate::report::{Headline, SettingReport};
+use crate::{MemoryEstimate, StorageUsage};
 
 /// Everything a completed run measured.
 ///
@@ -47,6 +47,10 @@ pub struct RunReport {
     /// The memory the collection was estimated to need before the run.
     #[serde(default)]
     pub memory_estimate: Option<MemoryEstimateReport>,
+    /// What the built collection occupied, measured on the engine after indexing; `None` for
+    /// runs stored before and engines that do not say.
+    #[serde(default)]
+    pub memory: Option<StorageUsage>,
     /// What the reader should know: ground truth not used or mismatched, doubtful settings.
     #[serde(default)]
     pub warnings: Vec<String>,

@@ -44,7 +44,8 @@ pub struct TrialPoint {
     pub qps: f64,
     /// 99th-percentile latency, in seconds.
     pub p99_seconds: f64,
-    /// Memory footprint of the collection, when known.
+    /// RAM the built collection holds, as measured on the engine (else the estimate made before
+    /// the build), when known.
     pub memory_bytes: Option<u64>,
     /// Confidence interval of `qps` over the repetitions.
     pub qps_interval: Option<MeanInterval>,

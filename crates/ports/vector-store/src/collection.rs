@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use qbench_domain::{IndexConfig, IndexKind, Limits, Quantization, VectorName, VectorSpec};
+use qbench_domain::{IndexConfig, IndexKind, Limits, Quantization, StorageUsage, VectorName, VectorSpec};
 
 /// A collection to create for one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +98,9 @@ pub struct CollectionInfo {
     pub segments: u64,
     /// The collection configuration as the engine reports it, for the run's provenance.
     pub config: serde_json::Value,
+    /// What its vectors, index and quantized data occupy in RAM and on disk; `None` when the
+    /// engine does not say.
+    pub storage: Option<StorageUsage>,
 }
 
 /// Which engine answers, for the run's provenance.

@@ -110,6 +110,7 @@ pub(crate) fn report(measured: &Measurements<'_>) -> RunReport {
             collection_kept: measured.plan.experiment.spec.keep_collection,
         },
         memory_estimate: None,
+        memory: measured.collection.storage.clone(),
         warnings,
         result_files: None,
     }

@@ -51,7 +51,12 @@ pub(crate) fn experiment_spec(study: &StudySpec, build: &BuildConfig, name: Stri
 
 /// The points of a trial's report: one per vector × setting measured.
 pub(crate) fn points(build: &BuildConfig, report: &RunReport) -> Vec<(String, TrialPoint)> {
-    let memory = report.memory_estimate.as_ref().map(|estimate| estimate.total_bytes);
+    // RAM as measured on the engine; the estimate made before the run for engines that do not say.
+    let memory = report
+        .memory
+        .as_ref()
+        .map(|usage| usage.total().ram_bytes)
+        .or_else(|| report.memory_estimate.as_ref().map(|estimate| estimate.total_bytes));
     report
         .results
         .iter()

@@ -6,4 +6,5 @@
 mod lifecycle;
 mod provider;
 mod search;
+mod storage;
 mod support;
