@@ -222,7 +222,9 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     let worker = JobWorker::new(repositories.jobs.clone(), worker_settings(settings), repositories.clock.clone())
         .with_handler(Arc::new(benchmarks))
         .with_handler(Arc::new(NoopHandler))
-        .with_handler(Arc::new(StudyHandler::new(&repositories)))
+        .with_handler(Arc::new(
+            StudyHandler::new(&repositories).with_min_sample_points(settings.studies.min_sample_points),
+        ))
         .announcing_to(repositories.workers.clone())
         .reporting_ends_to(Arc::new(crate::queue_metrics::record_end));
     let listener = database.listen_for_jobs(wake.clone());

@@ -80,6 +80,8 @@ pub struct StudySettings {
     pub max_measurements: u64,
     /// Measured passes of each setting.
     pub max_repetitions: u32,
+    /// The smallest sample `auto` builds on in its rounds before the full data.
+    pub min_sample_points: u64,
 }
 
 impl StudySettings {

@@ -201,7 +201,7 @@ fn tune_measures_a_grid_and_prints_the_recommendation_as_qdrant_json() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&tune.stdout);
     assert!(tune.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&tune.stderr));
-    assert!(stdout.contains("2 of 2 builds made"), "{stdout}");
+    assert!(stdout.contains("2 of the grid's 2 builds made on all the points, 0 on samples"), "{stdout}");
     assert!(stdout.contains("PUT /collections/{name}") && stdout.contains("\"hnsw_config\""), "{stdout}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["points"].as_array().unwrap().len(), 4, "{report:#}");

@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::{ConnectionId, DatasetId, ExperimentId, VectorName, VectorSpec};
+use crate::{ConnectionId, DatasetId, ExperimentId, PointSample, VectorName, VectorSpec};
 
 /// The kind of index built for a vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -290,7 +290,7 @@ impl Default for SearchConfig {
 
 /// How the points are uploaded (the `upload_params` of Qdrant's own benchmarks); `None` means the
 /// service's defaults.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UploadConfig {
     /// Points per upsert request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -298,6 +298,10 @@ pub struct UploadConfig {
     /// Upsert requests in flight at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallel: Option<u32>,
+    /// Upload only a seeded sample of the train points (a quick look, or a study's first round);
+    /// the ground truth is then computed on the sample, never read from a file of the full data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<PointSample>,
 }
 
 /// What a user says about an experiment (serialisable so that a run keeps a copy of what it ran).

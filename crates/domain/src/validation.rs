@@ -242,6 +242,15 @@ pub struct ExperimentValidator<'a> {
 fn check_upload(report: &mut ValidationReport, upload: &UploadConfig) {
     check_range(report, "upload_config.batch_size", "batch_size", upload.batch_size, &Limits::UPLOAD_BATCH_SIZE);
     check_range(report, "upload_config.parallel", "parallel", upload.parallel, &Limits::UPLOAD_PARALLEL);
+    if let Some(sample) = upload.sample
+        && !Limits::SAMPLE_FRACTION.contains(&sample.fraction)
+    {
+        let range = &Limits::SAMPLE_FRACTION;
+        report.error(
+            "upload_config.sample.fraction",
+            format!("fraction {} is outside {}..={}", sample.fraction, range.start(), range.end()),
+        );
+    }
 }
 
 impl<'a> ExperimentValidator<'a> {

@@ -14,7 +14,7 @@ use qbench_domain::study::{
 };
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{
-    Caller, DatasetSpec, Dimension, Distance, ExperimentSpec, IndexConfig, PointId, Run, RunId, RunStatus,
+    Caller, DatasetSpec, Dimension, Distance, ExperimentSpec, IndexConfig, PointId, PointSample, Run, RunId, RunStatus,
     SchemaConfig, VectorName, VectorSpec,
 };
 use qbench_service::execution::{BenchmarkHandler, ExecutionDefaults, ExecutionDependencies};
@@ -73,6 +73,15 @@ fn bench_on(
     stores: impl FnOnce(&InMemoryStoreProvider) -> Arc<dyn VectorStoreProvider>,
     clock: Arc<dyn Clock>,
 ) -> Bench {
+    bench_sampling(stores, clock, qbench_domain::study::DEFAULT_MIN_SAMPLE_POINTS)
+}
+
+/// A bench whose `auto` studies sample down to `min_sample_points` points.
+fn bench_sampling(
+    stores: impl FnOnce(&InMemoryStoreProvider) -> Arc<dyn VectorStoreProvider>,
+    clock: Arc<dyn Clock>,
+    min_sample_points: u64,
+) -> Bench {
     let (repositories, database, _queue) = in_memory_repositories_with_clock(clock.clone());
     let reader = InMemoryDatasetReader::new();
     let provider = InMemoryStoreProvider::default();
@@ -109,7 +118,7 @@ fn bench_on(
         worker: Arc::new(
             JobWorker::new(repositories.jobs.clone(), settings, clock.clone())
                 .with_handler(Arc::new(BenchmarkHandler::new(repositories.runs.clone(), dependencies)))
-                .with_handler(Arc::new(StudyHandler::new(&repositories))),
+                .with_handler(Arc::new(StudyHandler::new(&repositories).with_min_sample_points(min_sample_points))),
         ),
         studies: StudyService::new(&repositories, StudyLimits::default()),
         experiments: ExperimentService::new(
@@ -117,7 +126,8 @@ fn bench_on(
             repositories.datasets.clone(),
             repositories.connections.clone(),
         ),
-        datasets: DatasetService::new(repositories.datasets.clone(), repositories.storages.clone()),
+        datasets: DatasetService::new(repositories.datasets.clone(), repositories.storages.clone())
+            .with_reader(Arc::new(reader.clone()), None),
         connections: ConnectionService::new(repositories.connections.clone()),
         repositories,
         reader,
@@ -514,6 +524,38 @@ fn image() -> VectorName {
     "image".parse().unwrap()
 }
 
+#[tokio::test]
+async fn a_sampled_run_uploads_the_seeded_sample_and_scores_it_against_a_ground_truth_of_the_sample() {
+    let bench = bench();
+    let mut spec = synthetic(1_000, 15);
+    spec.vectors.retain(|name, _| name.as_str() == "text");
+    // The dataset's neighbours file lists neighbours among all 1,000 points: wrong for a sample.
+    bench.reader.insert(URI, MemoryDataset::synthetic_directory(&spec, 10));
+    let declared = SchemaConfig { vectors: spec.vectors.clone(), ..SchemaConfig::default() };
+    let sample = |seed| PointSample { fraction: 0.3, seed };
+    let expected = (0..1_000_u64).filter(|id| sample(1).keeps(&PointId::Num(*id))).count() as u64;
+    let mut runs = Vec::new();
+    for seed in [1, 1, 2] {
+        bench
+            .queue_run_declaring(declared.clone(), |experiment| experiment.upload_config.sample = Some(sample(seed)))
+            .await;
+        let ended = bench.execute().await;
+        assert_eq!(ended.status(), RunStatus::Completed, "{:?}", ended.error());
+        runs.push(ended.metrics().unwrap().clone());
+    }
+    let first = &runs[0];
+    assert_eq!(first["points"], expected, "{first:#}");
+    assert!((250..350).contains(&expected), "about 30 % of 1,000: {expected}");
+    assert_eq!(first["dataset"]["ground_truth"], "computed", "{first:#}");
+    assert!(first["results"].as_array().unwrap().iter().all(|result| result["recall"] == 1.0), "{first:#}");
+    let warnings = first["warnings"].as_array().unwrap();
+    assert!(warnings.iter().any(|warning| warning.as_str().unwrap().contains("sample of 30.00 %")), "{warnings:?}");
+    // The same sample reuses the ground truth computed for it; another seed does not.
+    assert_eq!(runs[1]["dataset"]["ground_truth"], "cached", "{:#}", runs[1]);
+    assert_eq!(runs[2]["dataset"]["ground_truth"], "computed", "{:#}", runs[2]);
+    assert_ne!(runs[2]["points"], first["points"]);
+}
+
 /// Runs an experiment on `text` alone over a directory dataset of `text` and `image` whose
 /// neighbours files are `neighbors` (file vector → the lists of which vector).
 async fn run_on_text(neighbors: &[(Option<VectorName>, VectorName)], edit: impl FnOnce(&mut ExperimentSpec)) -> Run {
@@ -781,12 +823,26 @@ async fn run_study_within(
     strategy: Strategy,
     budget: qbench_domain::study::Budget,
 ) -> StudyReport {
-    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
+    run_study_on(bench, 300, space, strategy, budget, Optimise::Qps).await
+}
+
+/// [`run_study_within`] on `rows` rows, making `optimise` best.
+async fn run_study_on(
+    bench: &Bench,
+    rows: usize,
+    space: StudySpace,
+    strategy: Strategy,
+    budget: qbench_domain::study::Budget,
+    optimise: Optimise,
+) -> StudyReport {
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(rows, 10)));
     // Registers the dataset and the connection; the queued run itself is not needed.
     let run = bench.queue_run(|_| {}).await;
     let experiment = bench.experiments.get(&Caller::development(), run.experiment_id()).await.unwrap();
+    // Inspected, so that `auto` knows how many points a sample holds.
+    bench.datasets.inspect(&Caller::development(), experiment.spec.dataset_id).await.unwrap();
     bench.runs.cancel(&Caller::development(), run.id()).await.unwrap();
-    let objective = Objective { metric: QualityMetric::Recall, target: 0.9, optimise: Optimise::Qps };
+    let objective = Objective { metric: QualityMetric::Recall, target: 0.9, optimise };
     let mut spec = StudySpec::new("tune", experiment.spec.dataset_id, experiment.spec.connection_id, space, objective);
     spec.vectors = Some(vec![text()]);
     spec.repetitions = 2;
@@ -898,6 +954,53 @@ async fn an_auto_study_recommends_the_grids_configuration_with_fewer_measurement
         .unwrap();
     assert_eq!(cheapest_in_grid, 80);
     assert!((72..=cheapest_in_grid).contains(&recommended(&auto)), "{}", recommended(&auto));
+}
+
+#[tokio::test]
+async fn an_auto_study_prunes_builds_on_samples_and_builds_only_the_survivor_on_all_the_points() {
+    // Memory best: on this engine a build's graph takes 8·m bytes a point, so the smallest m that
+    // reaches the target wins, and halving on samples must keep it in every round.
+    let sampling = || {
+        bench_sampling(
+            |provider| {
+                let store = SlowSearches {
+                    store: provider.store.clone(),
+                    delay: Duration::ZERO,
+                    slow_from: u64::MAX,
+                    searches: AtomicU64::new(0),
+                    ef_limited: true,
+                };
+                Arc::new(SlowSearchesProvider(Arc::new(store)))
+            },
+            Arc::new(SystemClock),
+            50,
+        )
+    };
+    let space = || StudySpace {
+        vectors: [(text(), VectorBuildSpace::new(vec![4, 8, 16, 32], vec![32, 64]))].into(),
+        quantization: vec![qbench_domain::study::QuantizationChoice::None],
+        search: SearchSpace::ef(EfValues::List(vec![16, 128])),
+        parallel: vec![1],
+    };
+    let budget = qbench_domain::study::Budget::default();
+    let grid = run_study_on(&sampling(), 1_000, space(), Strategy::Grid, budget, Optimise::Memory).await;
+    let auto = run_study_on(&sampling(), 1_000, space(), Strategy::Auto, budget, Optimise::Memory).await;
+
+    // 8 builds: 8 on 1/9 of the points (111), the best 3 on 1/3 (333), the best one on all.
+    let fractions: Vec<Option<f64>> = auto.trials.iter().map(|trial| trial.sample.map(|s| s.fraction)).collect();
+    let expected: Vec<Option<f64>> = [vec![Some(1.0 / 9.0); 8], vec![Some(1.0 / 3.0); 3], vec![None]].concat();
+    assert_eq!(fractions, expected, "{:#?}", auto.notes);
+    assert_eq!((auto.builds_made, auto.sample_builds), (12, 11));
+    assert!(auto.points.iter().all(|point| point.run_id == auto.trials[11].run_id), "only the full build gives points");
+    assert!(auto.notes.iter().any(|note| note.contains("kept 3 by memory")), "{:#?}", auto.notes);
+    let chosen = |report: &StudyReport| {
+        let recommendation = report.recommendation.as_ref().unwrap();
+        assert!(recommendation.meets_target, "{recommendation:?}");
+        report.points[recommendation.point].point.build.label()
+    };
+    assert_eq!(chosen(&auto), chosen(&grid));
+    assert!(chosen(&grid).starts_with("m=4,ef_construct=32"), "{}", chosen(&grid));
+    assert_eq!(grid.sample_builds, 0);
 }
 
 #[tokio::test]

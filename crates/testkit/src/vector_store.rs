@@ -182,15 +182,19 @@ impl VectorStore for InMemoryVectorStore {
                     .vectors
                     .iter()
                     .map(|(name, vector)| {
-                        let bytes = points * u64::from(vector.dim.get()) * 4;
-                        (
-                            name.as_str().to_owned(),
-                            VectorUsage { vectors: Usage::of(bytes, true), ..VectorUsage::default() },
-                        )
+                        let vectors = points * u64::from(vector.dim.get()) * 4;
+                        // A graph's links: 2·m ids of 4 bytes per point, as Qdrant's level 0 holds.
+                        let index = points * u64::from(spec.hnsw(name).m) * 2 * 4;
+                        let usage = VectorUsage {
+                            vectors: Usage::of(vectors, true),
+                            index: Usage::of(index, true),
+                            ..VectorUsage::default()
+                        };
+                        (name.as_str().to_owned(), usage)
                     })
                     .collect(),
                 other: Usage::default(),
-                method: "in-memory fake: 4 bytes per component".to_owned(),
+                method: "in-memory fake: 4 bytes per component, 8·m bytes of graph per point".to_owned(),
             }),
         })
     }

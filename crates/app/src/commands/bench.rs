@@ -92,7 +92,7 @@ fn experiment_spec(
     spec.search_config.min_seconds = args.min_seconds;
     spec.search_config.repetitions = args.repetitions;
     spec.search_config.primary_hnsw_ef = args.primary_hnsw_ef;
-    spec.upload_config = UploadConfig { batch_size: args.batch_size, parallel: args.upload_parallel };
+    spec.upload_config = UploadConfig { batch_size: args.batch_size, parallel: args.upload_parallel, sample: None };
     spec.keep_collection = args.keep_collection;
     spec
 }

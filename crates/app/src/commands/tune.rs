@@ -41,7 +41,7 @@ pub async fn run(args: TuneArgs, settings: &Settings) -> Result<(), CommandError
 
     let benchmarks =
         BenchmarkHandler::new(repositories.runs.clone(), scratch.engine.execution(repositories, &scratch.settings));
-    let trials = StudyHandler::new(repositories);
+    let trials = StudyHandler::new(repositories).with_min_sample_points(scratch.settings.studies.min_sample_points);
     let worker =
         JobWorker::new(repositories.jobs.clone(), worker_settings(&scratch.settings), repositories.clock.clone())
             .with_handler(Arc::new(benchmarks))
@@ -182,7 +182,11 @@ fn render(report: &StudyReport, target: f64) -> String {
             if on_front { "*" } else { "" },
         ));
     }
-    out.push_str(&format!("{} of {} builds made in {:.1} s\n", report.builds_made, report.grid.builds, report.seconds));
+    let full = report.builds_made - report.sample_builds;
+    out.push_str(&format!(
+        "{full} of the grid's {} builds made on all the points, {} on samples, in {:.1} s\n",
+        report.grid.builds, report.sample_builds, report.seconds
+    ));
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));
     }

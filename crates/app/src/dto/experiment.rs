@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use qbench_domain::study::QualityMetric;
 use qbench_domain::{
     ConnectionId, DatasetId, EfSearch, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig,
-    ProductCompression, Quantization, ScalarType, SearchConfig, SearchQuantization, UploadConfig, ValidationReport,
-    VectorName, Violation,
+    PointSample, ProductCompression, Quantization, ScalarType, SearchConfig, SearchQuantization, UploadConfig,
+    ValidationReport, VectorName, Violation,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -311,15 +311,41 @@ pub struct UploadConfigBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = "bounds::UPLOAD_PARALLEL_MIN", max = "bounds::UPLOAD_PARALLEL_MAX"))]
     pub parallel: Option<u32>,
+    /// Upload only a seeded sample of the train points, for a quick look; the ground truth is then
+    /// computed on the sample (a neighbours file of the full data is not used) and the run's
+    /// warnings say it was sampled. A study's `auto` strategy uses it for its first rounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<PointSampleBody>,
+}
+
+/// A seeded sample of the train points: each is kept or not by a hash of its id and the seed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PointSampleBody {
+    /// The share of points kept (0.0001..=1).
+    #[schemars(range(min = "bounds::SAMPLE_FRACTION_MIN", max = "bounds::SAMPLE_FRACTION_MAX"))]
+    pub fraction: f64,
+    /// Chooses which points; the same seed keeps the same points. Default 0.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 4_294_967_295_u32))]
+    pub seed: u32,
 }
 
 impl UploadConfigBody {
     fn from_domain(upload: &UploadConfig) -> Self {
-        Self { batch_size: upload.batch_size, parallel: upload.parallel }
+        Self {
+            batch_size: upload.batch_size,
+            parallel: upload.parallel,
+            sample: upload.sample.map(|sample| PointSampleBody { fraction: sample.fraction, seed: sample.seed }),
+        }
     }
 
     fn to_domain(&self) -> UploadConfig {
-        UploadConfig { batch_size: self.batch_size, parallel: self.parallel }
+        UploadConfig {
+            batch_size: self.batch_size,
+            parallel: self.parallel,
+            sample: self.sample.map(|sample| PointSample { fraction: sample.fraction, seed: sample.seed }),
+        }
     }
 }
 
@@ -399,7 +425,7 @@ impl ExperimentRequest {
                 repetitions: Some(3),
                 primary_hnsw_ef: Some(128),
             },
-            upload_config: UploadConfigBody { batch_size: Some(256), parallel: Some(2) },
+            upload_config: UploadConfigBody { batch_size: Some(256), parallel: Some(2), sample: None },
             keep_collection: false,
         }
     }

@@ -47,6 +47,8 @@ pub(crate) mod bounds {
     pub(crate) const UPLOAD_BATCH_SIZE_MAX: u32 = *Limits::UPLOAD_BATCH_SIZE.end();
     pub(crate) const UPLOAD_PARALLEL_MIN: u32 = *Limits::UPLOAD_PARALLEL.start();
     pub(crate) const UPLOAD_PARALLEL_MAX: u32 = *Limits::UPLOAD_PARALLEL.end();
+    pub(crate) const SAMPLE_FRACTION_MIN: f64 = *Limits::SAMPLE_FRACTION.start();
+    pub(crate) const SAMPLE_FRACTION_MAX: f64 = *Limits::SAMPLE_FRACTION.end();
     pub(crate) const QUANTILE_MIN: f64 = *Limits::QUANTILE.start();
     pub(crate) const QUANTILE_MAX: f64 = *Limits::QUANTILE.end();
     pub(crate) const OVERSAMPLING_MIN: f64 = *Limits::OVERSAMPLING.start();

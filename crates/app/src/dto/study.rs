@@ -375,8 +375,10 @@ pub struct StudyReportBody {
     pub front_recall_vs_memory: Vec<usize>,
     /// The configuration to run; absent when nothing was measured.
     pub recommendation: Option<RecommendationBody>,
-    /// Builds made.
+    /// Builds made (completed trials), on samples and on the full data.
     pub builds_made: u64,
+    /// Of those, builds on a sample of the points (`auto`'s rounds before the full data).
+    pub sample_builds: u64,
     /// Builds the full grid needs.
     pub grid_builds: u64,
     /// Measurements the full grid needs.
@@ -398,6 +400,13 @@ pub struct TrialBody {
     pub status: String,
     /// Why it failed.
     pub error: Option<String>,
+    /// The share of the points it was built on, for a round of `auto` on a sample; absent for a
+    /// build on every point (only those give the study's points).
+    pub sample_fraction: Option<f64>,
+    /// Wall time from queuing the trial to its end, in seconds.
+    pub seconds: f64,
+    /// The run's own total time, when it completed.
+    pub run_seconds: Option<f64>,
 }
 
 /// One measured (build, search setting, client count).
@@ -486,6 +495,9 @@ fn trial_body(trial: &TrialReport) -> TrialBody {
         build: trial.label.clone(),
         status: trial.status.clone(),
         error: trial.error.clone(),
+        sample_fraction: trial.sample.map(|sample| sample.fraction),
+        seconds: trial.seconds,
+        run_seconds: trial.run_seconds,
     }
 }
 
@@ -531,6 +543,7 @@ impl From<&StudyReport> for StudyReportBody {
             front_recall_vs_memory: report.fronts.recall_vs_memory.clone(),
             recommendation,
             builds_made: report.builds_made,
+            sample_builds: report.sample_builds,
             grid_builds: report.grid.builds,
             grid_measurements: report.grid.measurements,
             seconds: report.seconds,

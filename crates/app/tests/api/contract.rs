@@ -296,7 +296,7 @@ async fn upload_config_as_an_array_was_accepted() {
 
 /// `(schema, property, minimum, maximum)`: every bounded number of the request bodies, as
 /// `qbench_domain::Limits` has it.
-const RANGES: [(&str, &str, f64, f64); 13] = [
+const RANGES: [(&str, &str, f64, f64); 14] = [
     ("VectorParams", "dim", 1.0, 65_536.0),
     ("IndexBody", "m", 0.0, 512.0),
     ("IndexBody", "ef_construct", 4.0, 4_096.0),
@@ -308,6 +308,7 @@ const RANGES: [(&str, &str, f64, f64); 13] = [
     ("SearchQuantizationBody", "oversampling", 1.0, 100.0),
     ("UploadConfigBody", "batch_size", 1.0, 65_536.0),
     ("UploadConfigBody", "parallel", 1.0, 64.0),
+    ("PointSampleBody", "fraction", 0.0001, 1.0),
     ("OneOrMany", "", 1.0, 65_536.0),
     ("VectorInput", "", 1.0, 65_536.0),
 ];
@@ -344,7 +345,7 @@ async fn bounded_numbers_were_documented_without_their_ranges() {
 
     // The server agrees at both ends of each range: the bound is accepted, one past it refused.
     let experiment = dense_experiment_body(&app).await;
-    let checks: [(&str, f64, f64, &str); 9] = [
+    let checks: [(&str, f64, f64, &str); 10] = [
         ("/optimizer_config/indexing/dense/m", 0.0, 512.0, "optimizer_config.indexing.dense.m"),
         ("/optimizer_config/indexing/dense/ef_construct", 4.0, 4096.0, "optimizer_config.indexing.dense.ef_construct"),
         (
@@ -358,11 +359,16 @@ async fn bounded_numbers_were_documented_without_their_ranges() {
         ("/search_config/quantization/oversampling", 1.0, 100.0, "search_config.quantization.oversampling"),
         ("/upload_config/batch_size", 1.0, 65_536.0, "upload_config.batch_size"),
         ("/upload_config/parallel", 1.0, 64.0, "upload_config.parallel"),
+        ("/upload_config/sample/fraction", 0.0001, 1.0, "upload_config.sample.fraction"),
         ("/search_config/hnsw_ef/0", 10.0, 65_536.0, "search_config.hnsw_ef[0]"),
     ];
     let integer = |value: f64| if value.fract() == 0.0 { json!(value as u64) } else { json!(value) };
     for (pointer, low, high, field) in checks {
-        let step = if pointer.ends_with("oversampling") { 0.5 } else { 1.0 };
+        let step = match pointer {
+            _ if pointer.ends_with("oversampling") => 0.5,
+            _ if pointer.ends_with("fraction") => 0.00005,
+            _ => 1.0,
+        };
         for (value, valid) in [(low, true), (high, true), (low - step, false), (high + step, false)] {
             if value < 0.0 {
                 continue;

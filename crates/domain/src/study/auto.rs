@@ -9,8 +9,11 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use crate::DomainError;
-use crate::study::recommendation::build_cost;
-use crate::study::{BuildConfig, Optimise, QUALITY_EPSILON, SpaceSize, StudySpace};
+use crate::study::recommendation::{build_cost, objective_figure};
+use crate::study::{
+    BuildConfig, Constraints, Objective, Optimise, QUALITY_EPSILON, Recommendation, SpaceSize, StudySpace, TrialPoint,
+    recommend,
+};
 
 /// Where an [`EfBisection`] stands.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -32,6 +35,41 @@ pub enum EfOutcome {
         /// That quality.
         best_quality: f64,
     },
+}
+
+/// The smallest sample `auto` builds a graph on: fewer points say little about a graph of many.
+pub const DEFAULT_MIN_SAMPLE_POINTS: u64 = 2_000;
+
+/// The sample rounds `auto` runs before building on the full data, as fractions of the points,
+/// smallest first.
+///
+/// Successive halving keeping a third: `builds` builds need `r = ⌈log₃ builds⌉` rounds to come
+/// down to one, and round `i` of `r` measures on `3^(i - r)` of the data, so each round costs
+/// about one full build (`builds / 3^(r - i)` builds on that share) and the full data builds only
+/// the survivor. Rounds whose sample would hold fewer than `min_points` of `points` are left out
+/// (more builds then reach the full data); none are needed for a single build.
+pub fn sample_rounds(builds: usize, points: u64, min_points: u64) -> Vec<f64> {
+    let mut rounds = 0_u32;
+    let mut left = builds;
+    while left > 1 {
+        left = left.div_ceil(3);
+        rounds += 1;
+    }
+    (1..=rounds)
+        .rev()
+        .map(|power| 1.0 / f64::from(3_u32.saturating_pow(power)))
+        .filter(|fraction| (points as f64 * fraction).floor() as u64 >= min_points.max(1))
+        .collect()
+}
+
+/// What a round on sample data scores a build by: the best `objective` figure among its points
+/// that reach the target (constraints are not applied: latency and memory on a sample are not
+/// those of the full data). `None` when no point reaches the target.
+pub fn sample_score(points: &[TrialPoint], objective: &Objective) -> Option<f64> {
+    match recommend(points, objective, &Constraints::default())? {
+        Recommendation::Meets { best, .. } => objective_figure(points.get(best)?, objective.optimise),
+        Recommendation::NothingMeets { .. } => None,
+    }
 }
 
 /// Finds the smallest `hnsw_ef` in `min..=max` whose quality reaches a target, assuming quality
@@ -265,7 +303,7 @@ mod tests {
     use rand::{RngExt, SeedableRng};
 
     use super::*;
-    use crate::study::{EfValues, QuantizationChoice, SearchSpace, VectorBuild, VectorBuildSpace};
+    use crate::study::{EfValues, QualityMetric, QuantizationChoice, SearchSpace, VectorBuild, VectorBuildSpace};
 
     /// Runs `bisection` against `quality` until it stops, at most 64 steps; returns the steps.
     fn run(bisection: &mut EfBisection, mut quality: impl FnMut(u32) -> f64) -> usize {
@@ -280,6 +318,39 @@ mod tests {
 
     fn step_at(threshold: u32) -> impl Fn(u32) -> f64 {
         move |ef| if ef >= threshold { 0.96 } else { 0.90 }
+    }
+
+    #[test]
+    fn sample_rounds_cut_builds_by_three_down_to_one_on_growing_samples() {
+        assert_eq!(sample_rounds(9, 100_000, 2_000), [1.0 / 9.0, 1.0 / 3.0]);
+        assert_eq!(sample_rounds(27, 1_000_000, 2_000), [1.0 / 27.0, 1.0 / 9.0, 1.0 / 3.0]);
+        // 10 builds: 10 → 4 → 2 → 1.
+        assert_eq!(sample_rounds(10, 1_000_000, 2_000).len(), 3);
+        assert_eq!(sample_rounds(2, 100_000, 2_000), [1.0 / 3.0]);
+        assert!(sample_rounds(1, 100_000, 2_000).is_empty());
+        assert!(sample_rounds(0, 100_000, 2_000).is_empty());
+    }
+
+    #[test]
+    fn sample_rounds_too_small_to_mean_anything_are_left_out() {
+        // 1/9 of 10,000 is 1,111 points, under 2,000; 1/3 is 3,333.
+        assert_eq!(sample_rounds(9, 10_000, 2_000), [1.0 / 3.0]);
+        assert!(sample_rounds(9, 5_000, 2_000).is_empty());
+    }
+
+    #[test]
+    fn a_sample_scores_a_build_by_its_best_point_reaching_the_target() {
+        use crate::study::testing::point;
+        let objective = Objective { metric: QualityMetric::Recall, target: 0.9, optimise: Optimise::Qps };
+        let points = [
+            point(16, 0.85, 9_000.0, 1.0, None),
+            point(16, 0.92, 5_000.0, 2.0, None),
+            point(16, 0.97, 3_000.0, 3.0, None),
+        ];
+        assert_eq!(sample_score(&points, &objective), Some(5_000.0));
+        assert_eq!(sample_score(&points[..1], &objective), None, "nothing reaches 0.9");
+        let p99 = Objective { optimise: Optimise::P99Latency, ..objective };
+        assert_eq!(sample_score(&points, &p99), Some(2.0));
     }
 
     #[test]

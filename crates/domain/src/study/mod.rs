@@ -22,7 +22,10 @@ mod spec;
 mod testing;
 mod validate;
 
-pub use auto::{CostComparison, EfBisection, EfOutcome, SuccessiveHalving, grid_cost};
+pub use auto::{
+    CostComparison, DEFAULT_MIN_SAMPLE_POINTS, EfBisection, EfOutcome, SuccessiveHalving, grid_cost, sample_rounds,
+    sample_score,
+};
 pub use limits::StudyLimits;
 pub use objective::{Constraints, Objective, Optimise, QualityMetric};
 pub use pareto::{ParetoAxis, TrialPoint, TrialQuality, pareto_front};

@@ -43,6 +43,23 @@ pub enum Optimise {
     Memory,
 }
 
+impl Optimise {
+    /// The wire name (`qps`, `p99_latency`, `memory`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qps => "qps",
+            Self::P99Latency => "p99_latency",
+            Self::Memory => "memory",
+        }
+    }
+}
+
+impl fmt::Display for Optimise {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Reach `target` on `metric`, then make `optimise` best.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Objective {

@@ -209,7 +209,7 @@ pub fn recommend(points: &[TrialPoint], objective: &Objective, constraints: &Con
 }
 
 /// The figure `optimise` makes best, when measured and a finite number.
-fn objective_figure(point: &TrialPoint, optimise: Optimise) -> Option<f64> {
+pub(crate) fn objective_figure(point: &TrialPoint, optimise: Optimise) -> Option<f64> {
     let figure = match optimise {
         Optimise::Qps => point.qps,
         Optimise::P99Latency => point.p99_seconds * 1000.0,

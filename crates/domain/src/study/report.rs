@@ -5,7 +5,7 @@ use crate::study::{
     BuildConfig, CollectionBody, Constraints, Objective, ParetoAxis, Recommendation, SearchParamsBody, SpaceSize,
     TrialPoint, pareto_front, recommend,
 };
-use crate::{DomainError, SchemaConfig};
+use crate::{DomainError, PointSample, SchemaConfig};
 
 /// One trial: a build measured by one run.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -27,6 +27,10 @@ pub struct TrialReport {
     /// `seconds` is the study's overhead between trials (queueing, claiming, bookkeeping).
     #[serde(default)]
     pub run_seconds: Option<f64>,
+    /// The sample of the points it was built on (a round of `auto` before the full data); `None`
+    /// for a build on every point. Only builds on every point give the study's points.
+    #[serde(default)]
+    pub sample: Option<PointSample>,
 }
 
 /// A measured point and the run it came from.
@@ -86,8 +90,11 @@ pub struct StudyReport {
     pub fronts: Fronts,
     /// The recommendation; `None` when nothing was measured.
     pub recommendation: Option<RecommendationReport>,
-    /// Builds made.
+    /// Builds made (completed trials), on samples and on the full data.
     pub builds_made: u64,
+    /// Of those, builds on a sample of the points (`auto`'s first rounds).
+    #[serde(default)]
+    pub sample_builds: u64,
     /// What the full grid needs.
     pub grid: SpaceSize,
     /// Wall time of the study, in seconds.
@@ -133,7 +140,19 @@ impl StudyReport {
                 Some(RecommendationReport { decision, meets_target, point, qdrant })
             }
         };
-        let builds_made = trials.iter().filter(|trial| trial.status == "COMPLETED").count() as u64;
-        Ok(Self { trials, points, fronts, recommendation, builds_made, grid, seconds, notes: Vec::new() })
+        let completed = || trials.iter().filter(|trial| trial.status == "COMPLETED");
+        let builds_made = completed().count() as u64;
+        let sample_builds = completed().filter(|trial| trial.sample.is_some()).count() as u64;
+        Ok(Self {
+            trials,
+            points,
+            fronts,
+            recommendation,
+            builds_made,
+            sample_builds,
+            grid,
+            seconds,
+            notes: Vec::new(),
+        })
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use qbench_domain::{VectorName, VectorSpec};
+use qbench_domain::{PointSample, VectorName, VectorSpec};
 use qbench_storage::DatasetInspection;
 use uuid::Uuid;
 
@@ -21,14 +21,15 @@ pub(crate) fn dataset(inspection: &DatasetInspection) -> String {
     Uuid::new_v5(&Uuid::NAMESPACE_URL, text.as_bytes()).to_string()
 }
 
-/// The key of one vector's ground truth: the same data, vector (column, dim, distance), depth and
-/// query sample give the same key, anything else another.
+/// The key of one vector's ground truth: the same data, point sample, vector (column, dim,
+/// distance), depth and queries give the same key, anything else another.
 pub(crate) fn truth_key(
     inspection: &DatasetInspection,
     vector: &VectorName,
     spec: &VectorSpec,
     k: usize,
     queries: &QuerySet,
+    sample: Option<&PointSample>,
 ) -> String {
     let column = spec.column_for(vector);
     let mut text = format!(
@@ -38,6 +39,9 @@ pub(crate) fn truth_key(
         spec.distance,
         queries.origin.as_str()
     );
+    if let Some(sample) = sample {
+        let _ = writeln!(text, "sample|{}|{}", sample.fraction, sample.seed);
+    }
     for id in &queries.ids {
         let _ = writeln!(text, "{id}");
     }

@@ -117,7 +117,20 @@ pub(crate) async fn load(
     cancel: &CancellationToken,
 ) -> Result<GroundTruth, ExecutionError> {
     let mut truth = GroundTruth { neighbors: BTreeMap::new(), sources: BTreeMap::new(), notes: Vec::new() };
-    let candidates = neighbors_files(dependencies, plan, inspection, queries, k, &mut truth.notes).await?;
+    let sample = plan.experiment.spec.upload_config.sample;
+    // A neighbours file lists neighbours among all the points: a sample's are computed on it.
+    let candidates = match sample {
+        None => neighbors_files(dependencies, plan, inspection, queries, k, &mut truth.notes).await?,
+        Some(sample) => {
+            truth.notes.push(format!(
+                "measured on a seeded sample of {:.2} % of the train points (upload_config.sample, seed {}); \
+                 the ground truth was computed on the sample: compare with runs on the same sample only",
+                sample.fraction * 100.0,
+                sample.seed
+            ));
+            BTreeMap::new()
+        }
+    };
     let checks = check(dependencies, plan, &candidates, queries, k, progress, cancel).await?;
     for (name, candidate) in candidates {
         let Some(check) = checks.get(&name).cloned() else { continue };
@@ -153,7 +166,7 @@ pub(crate) async fn load(
         plan.search_vectors.iter().filter(|name| !truth.neighbors.contains_key(*name)).cloned().collect();
     for name in &unscored {
         let Some(spec) = plan.vector(name) else { continue };
-        let key = fingerprint::truth_key(inspection, name, spec, k, queries);
+        let key = fingerprint::truth_key(inspection, name, spec, k, queries, sample.as_ref());
         match dependencies.results.load_truth(&key).await {
             Ok(Some(cached)) if cached.len() == queries.len() => {
                 truth.neighbors.insert(name.clone(), cached);
@@ -343,8 +356,11 @@ async fn compute(
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     while let Some(batch) = stream.next_batch().await.in_phase(phase)? {
         cancelled(cancel)?;
-        let keep: Vec<usize> =
-            (0..batch.len()).filter(|row| !queries.held_out.contains(&(batch.first_row + *row as u64))).collect();
+        let sample = plan.experiment.spec.upload_config.sample;
+        let keep: Vec<usize> = (0..batch.len())
+            .filter(|row| !queries.held_out.contains(&(batch.first_row + *row as u64)))
+            .filter(|row| sample.is_none_or(|sample| sample.keeps(&batch.ids[*row])))
+            .collect();
         let ids: Arc<Vec<PointId>> = Arc::new(keep.iter().map(|row| batch.ids[*row]).collect());
         for (name, search) in &mut searches {
             let Some(spec) = plan.vector(name) else { continue };

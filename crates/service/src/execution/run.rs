@@ -54,7 +54,11 @@ pub async fn execute(
     let engine = store.engine().await.in_phase(Phase::CreateCollection)?;
     store.create_collection(&plan.collection).await.in_phase(Phase::CreateCollection)?;
 
-    let points = inspection.train_rows.saturating_sub(queries.held_out.len() as u64);
+    let mut points = inspection.train_rows.saturating_sub(queries.held_out.len() as u64);
+    if let Some(sample) = plan.experiment.spec.upload_config.sample {
+        // What the sample is expected to keep: progress only.
+        points = (points as f64 * sample.fraction).ceil() as u64;
+    }
     let measured = measure(dependencies, &plan, &store, &queries, &truth, points, progress, cancel).await;
     progress.enter(Phase::Cleanup, None);
     // A completed run's collection is kept when asked; a partial one is never worth keeping.
@@ -98,8 +102,11 @@ fn check_memory(
     plan: &RunPlan,
     inspection: &qbench_storage::DatasetInspection,
 ) -> Result<MemoryEstimate, ExecutionError> {
-    let estimate =
-        plan.memory_estimate(inspection.train_rows, inspection.test_rows, dependencies.defaults.queries as u64);
+    let mut rows = inspection.train_rows;
+    if let Some(sample) = plan.experiment.spec.upload_config.sample {
+        rows = (rows as f64 * sample.fraction).ceil() as u64;
+    }
+    let estimate = plan.memory_estimate(rows, inspection.test_rows, dependencies.defaults.queries as u64);
     if let Some(budget) = dependencies.defaults.memory_budget
         && plan.connection.is_embedded()
         && estimate.total() > budget
@@ -107,9 +114,8 @@ fn check_memory(
         return Err(ExecutionError::failed(
             Phase::Prepare,
             format!(
-                "{} points need an estimated {estimate}, over the memory budget of {} (engine.memory_budget_bytes); \
+                "{rows} points need an estimated {estimate}, over the memory budget of {} (engine.memory_budget_bytes); \
                  lower m, use quantization or a smaller dataset, or raise the budget",
-                inspection.train_rows,
                 Bytes(budget)
             ),
         ));

@@ -1,8 +1,10 @@
-//! Uploading the points, indexing deferred, with a bounded number of upserts in flight.
+//! Uploading the points (or a seeded sample of them), indexing deferred, with a bounded number of
+//! upserts in flight.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use qbench_domain::PointSample;
 use qbench_storage::{DatasetPart, PointBatch};
 use qbench_vector_store::{Point, VectorStore};
 use tokio::task::JoinSet;
@@ -49,7 +51,7 @@ pub(crate) async fn upload(
     let mut points = 0;
     while let Some(batch) = stream.next_batch().await.in_phase(phase)? {
         cancelled(cancel)?;
-        let batch_points = to_points(&batch, queries);
+        let batch_points = to_points(&batch, queries, plan.experiment.spec.upload_config.sample);
         for chunk in batch_points.chunks(batch_size) {
             while in_flight.len() >= parallelism {
                 points += joined(in_flight.join_next().await)?;
@@ -78,11 +80,12 @@ fn joined(done: Option<Result<Result<u64, ExecutionError>, tokio::task::JoinErro
     }
 }
 
-/// The batch's rows as points, without the rows held out as queries.
-fn to_points(batch: &PointBatch, queries: &QuerySet) -> Vec<Point> {
+/// The batch's rows as points, without the rows held out as queries or left out of the sample.
+fn to_points(batch: &PointBatch, queries: &QuerySet, sample: Option<PointSample>) -> Vec<Point> {
     let rows = batch.len();
     (0..rows)
         .filter(|row| !queries.held_out.contains(&(batch.first_row + *row as u64)))
+        .filter(|row| sample.is_none_or(|sample| sample.keeps(&batch.ids[*row])))
         .map(|row| Point {
             id: batch.ids[row],
             vectors: batch

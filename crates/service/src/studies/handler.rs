@@ -1,13 +1,18 @@
 //! Executing a study: each build of its space is a trial run, queued like any run and executed by
-//! whichever worker takes it; the study waits for each, then assembles the report.
+//! whichever worker takes it; the study waits for each, then assembles the report. `auto` first
+//! builds on growing samples of the points and keeps the best third each round (successive
+//! halving), so that only the survivors are built on the full data.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use qbench_domain::report::RunReport;
-use qbench_domain::study::{StudyPayload, StudyPoint, StudyReport, TrialReport, grid_cost};
-use qbench_domain::{Experiment, Job, JobKind, Run, RunStatus};
+use qbench_domain::study::{
+    BuildConfig, DEFAULT_MIN_SAMPLE_POINTS, Strategy, StudyPayload, StudyPoint, StudyReport, StudySpec,
+    SuccessiveHalving, TrialPoint, TrialReport, grid_cost, sample_rounds, sample_score,
+};
+use qbench_domain::{Experiment, Job, JobKind, PointSample, Run, RunStatus};
 use qbench_repository::{DatasetRepository, ExperimentRepository, JobQueue, RunRepository};
 
 use crate::jobs::{JobContext, JobError, JobHandler, JobOutcome};
@@ -17,6 +22,10 @@ use crate::{Clock, Repositories};
 /// How often a study looks at its current trial.
 const POLL: Duration = Duration::from_millis(100);
 
+/// The seed of `auto`'s samples: fixed, so a study repeated on the same data builds on the same
+/// points (and reuses their ground truth), and each round's sample holds the smaller ones'.
+const SAMPLE_SEED: u32 = 0;
+
 /// Executes `study` jobs.
 pub struct StudyHandler {
     experiments: Arc<dyn ExperimentRepository>,
@@ -24,6 +33,7 @@ pub struct StudyHandler {
     runs: Arc<dyn RunRepository>,
     queue: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
+    min_sample_points: u64,
 }
 
 impl StudyHandler {
@@ -36,7 +46,15 @@ impl StudyHandler {
             runs: repositories.runs.clone(),
             queue: repositories.queue.clone(),
             clock: repositories.clock.clone(),
+            min_sample_points: DEFAULT_MIN_SAMPLE_POINTS,
         }
+    }
+
+    /// The same handler building `auto`'s sample rounds on at least `points` points (rounds on
+    /// fewer are left out).
+    #[must_use]
+    pub fn with_min_sample_points(self, points: u64) -> Self {
+        Self { min_sample_points: points, ..self }
     }
 
     /// Waits for `run` to end; on cancel, cancels it (its worker stops at the next heartbeat).
@@ -71,6 +89,155 @@ impl StudyHandler {
     }
 }
 
+/// Where a study stands between trials.
+struct Progressing<'a> {
+    job: &'a Job,
+    spec: &'a StudySpec,
+    context: &'a JobContext,
+    started: Instant,
+    /// Trials made and the planned total, for progress.
+    done: u64,
+    total: u64,
+    trials: Vec<TrialReport>,
+    points: Vec<StudyPoint>,
+    notes: Vec<String>,
+}
+
+impl Progressing<'_> {
+    /// Whether `budget.max_seconds` has passed; notes it once.
+    fn out_of_time(&mut self, left: usize) -> bool {
+        let Some(max) = self.spec.budget.max_seconds else { return false };
+        if self.started.elapsed().as_secs() < max {
+            return false;
+        }
+        self.notes.push(format!(
+            "budget.max_seconds: {max} s had passed after {} trials; {left} planned builds were not made",
+            self.done
+        ));
+        true
+    }
+}
+
+impl StudyHandler {
+    /// Builds and measures `build` in one trial run (on `sample` of the points when given), and
+    /// records it; answers its report when it completed.
+    async fn trial(
+        &self,
+        at: &mut Progressing<'_>,
+        build: &BuildConfig,
+        sample: Option<PointSample>,
+    ) -> Result<Option<RunReport>, JobError> {
+        let failed = |what: &str, error: &dyn std::fmt::Display| JobError::Failed(format!("{what}: {error}"));
+        let label = build.label();
+        let on = sample.map_or(String::new(), |sample| format!(" on {:.1} % of the points", sample.fraction * 100.0));
+        let number = at.done + 1;
+        at.context.progress.enter_at(format!("trial {number}/{}: {label}{on}", at.total), at.done, Some(at.total));
+        let short_id: String = at.job.id().to_string().chars().take(8).collect();
+        let name = format!("study {short_id} · {label}{on}");
+        let mut experiment_spec = trial::experiment_spec(at.spec, build, name);
+        if let Some(sample) = sample {
+            trial::on_sample(&mut experiment_spec, sample);
+        }
+        let experiment = Experiment::new(experiment_spec, at.job.owner(), self.clock.now());
+        self.experiments.insert(&experiment).await.map_err(|error| failed("trial experiment", &error))?;
+        let queued = Instant::now();
+        let run = Run::trial(&experiment, at.job.id(), at.job.owner(), self.clock.now());
+        self.runs.insert(&run).await.map_err(|error| failed("trial run", &error))?;
+        if let Err(error) = self.queue.enqueue(run.job().id()).await {
+            tracing::warn!(run_id = %run.id(), %error, "trial stored but not announced to the queue");
+        }
+        let ended = self.wait(&run, at.context).await?;
+        let seconds = queued.elapsed().as_secs_f64();
+        let report = (ended.status() == RunStatus::Completed)
+            .then(|| ended.metrics().and_then(|m| serde_json::from_value::<RunReport>(m.clone()).ok()))
+            .flatten();
+        if sample.is_none()
+            && let Some(report) = &report
+        {
+            at.points.extend(trial::points(build, report).into_iter().map(|(vector, point)| StudyPoint {
+                run_id: ended.id().to_string(),
+                vector,
+                point,
+            }));
+        }
+        at.trials.push(TrialReport {
+            run_id: ended.id().to_string(),
+            label,
+            build: build.clone(),
+            status: ended.status().as_str().to_owned(),
+            error: ended.error().map(str::to_owned),
+            seconds,
+            run_seconds: report.as_ref().map(|report| report.total_seconds),
+            sample,
+        });
+        at.done += 1;
+        at.context.progress.enter_at(format!("trial {number}/{} done", at.total), at.done, Some(at.total));
+        Ok(report)
+    }
+
+    /// One round of `auto` on `fraction` of the points: every candidate built on the sample, the
+    /// best third kept by [`SuccessiveHalving`]. When none reaches the target on the sample, the
+    /// one that came closest is kept, so the full data still shows how far the target is.
+    async fn sample_round(
+        &self,
+        at: &mut Progressing<'_>,
+        candidates: Vec<BuildConfig>,
+        fraction: f64,
+    ) -> Result<Option<Vec<BuildConfig>>, JobError> {
+        let sample = PointSample { fraction, seed: SAMPLE_SEED };
+        let objective = at.spec.objective;
+        let mut round = SuccessiveHalving::new(candidates.clone(), SuccessiveHalving::KEEP_THIRD, objective.optimise)
+            .map_err(|error| JobError::Failed(error.to_string()))?;
+        let mut closest: Option<(usize, f64)> = None;
+        for (index, build) in candidates.iter().enumerate() {
+            if at.context.cancel.is_cancelled() {
+                return Err(JobError::Cancelled);
+            }
+            if at.out_of_time(candidates.len() - index) {
+                return Ok(None);
+            }
+            let Some(report) = self.trial(at, build, Some(sample)).await? else {
+                round.record(index, None).map_err(|error| JobError::Failed(error.to_string()))?;
+                continue;
+            };
+            let points: Vec<TrialPoint> = trial::points(build, &report).into_iter().map(|(_, point)| point).collect();
+            let score = sample_score(&points, &objective);
+            round.record(index, score).map_err(|error| JobError::Failed(error.to_string()))?;
+            let best = points.iter().map(|point| point.quality.get(objective.metric)).fold(f64::NAN, f64::max);
+            if !best.is_nan() && closest.is_none_or(|(_, quality)| best > quality) {
+                closest = Some((index, best));
+            }
+        }
+        let mut kept = round.survivors();
+        let labels =
+            |kept: &[usize]| kept.iter().map(|index| candidates[*index].label()).collect::<Vec<_>>().join("; ");
+        if kept.is_empty() {
+            let Some((index, quality)) = closest else {
+                at.notes.push(format!("no build completed on {:.1} % of the points", fraction * 100.0));
+                return Ok(Some(Vec::new()));
+            };
+            kept.push(index);
+            at.notes.push(format!(
+                "no build reached {} {} on {:.1} % of the points; the closest ({}, {quality:.4}) was kept to see how far the full data is",
+                objective.metric,
+                objective.target,
+                fraction * 100.0,
+                labels(&kept)
+            ));
+        } else {
+            at.notes.push(format!(
+                "auto on {:.1} % of the points: {} builds, kept {} by {}: {}",
+                fraction * 100.0,
+                candidates.len(),
+                kept.len(),
+                objective.optimise,
+                labels(&kept)
+            ));
+        }
+        Ok(Some(kept.into_iter().map(|index| candidates[index].clone()).collect()))
+    }
+}
+
 #[async_trait]
 impl JobHandler for StudyHandler {
     fn kind(&self) -> JobKind {
@@ -83,7 +250,6 @@ impl JobHandler for StudyHandler {
             serde_json::from_value(job.payload().clone()).map_err(|error| failed("study payload", &error))?;
         let spec = payload.spec;
         let dataset = self.datasets.get(spec.dataset_id).await.map_err(|error| failed("dataset", &error))?;
-        let started = Instant::now();
         let mut builds = spec.space.builds();
         let mut notes = Vec::new();
         if let Some(max) = spec.budget.max_builds
@@ -92,56 +258,65 @@ impl JobHandler for StudyHandler {
             notes.push(format!("budget.max_builds: {max} of the space's {} builds were made", builds.len()));
             builds.truncate(max as usize);
         }
-        let total = builds.len() as u64;
-        let short_id: String = job.id().to_string().chars().take(8).collect();
-        let (mut trials, mut points) = (Vec::new(), Vec::new());
-        for (index, build) in builds.iter().enumerate() {
+        // `auto` prunes builds on samples first, when the dataset is known to be large enough.
+        let rounds = match (spec.strategy, &dataset.inspection) {
+            (Strategy::Auto, Some(inspection)) => {
+                sample_rounds(builds.len(), inspection.train_rows, self.min_sample_points)
+            }
+            (Strategy::Auto, None) if builds.len() > 1 => {
+                notes.push(
+                    "the dataset was never inspected, so no sample could be sized: every build was made on all the points \
+                     (inspect it: POST /api/v1/datasets/{id}/inspect)"
+                        .to_owned(),
+                );
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+        let mut planned = builds.len() as u64;
+        let mut left = builds.len();
+        for _ in &rounds {
+            left = left.div_ceil(3);
+            planned += left as u64;
+        }
+        let mut at = Progressing {
+            job,
+            spec: &spec,
+            context,
+            started: Instant::now(),
+            done: 0,
+            total: planned,
+            trials: Vec::new(),
+            points: Vec::new(),
+            notes,
+        };
+        let mut candidates = builds;
+        let mut stopped = false;
+        for fraction in rounds {
+            let before = candidates.len();
+            match self.sample_round(&mut at, candidates, fraction).await? {
+                Some(kept) => {
+                    // A round keeping fewer than planned shortens the rest.
+                    at.total =
+                        at.total.saturating_sub((before.div_ceil(3) - kept.len().min(before.div_ceil(3))) as u64);
+                    candidates = kept;
+                }
+                None => {
+                    stopped = true;
+                    candidates = Vec::new();
+                }
+            }
+        }
+        for (index, build) in candidates.iter().enumerate() {
             if context.cancel.is_cancelled() {
                 return Err(JobError::Cancelled);
             }
-            if let Some(max) = spec.budget.max_seconds
-                && started.elapsed().as_secs() >= max
-            {
-                notes.push(format!(
-                    "budget.max_seconds: {max} s had passed after {index} of {total} builds; the rest were not made"
-                ));
+            if !stopped && at.out_of_time(candidates.len() - index) {
                 break;
             }
-            let label = build.label();
-            context.progress.enter_at(format!("trial {}/{total}: {label}", index + 1), index as u64, Some(total));
-            let name = format!("study {short_id} · {label}");
-            let experiment = Experiment::new(trial::experiment_spec(&spec, build, name), job.owner(), self.clock.now());
-            self.experiments.insert(&experiment).await.map_err(|error| failed("trial experiment", &error))?;
-            let queued = Instant::now();
-            let run = Run::trial(&experiment, job.id(), job.owner(), self.clock.now());
-            self.runs.insert(&run).await.map_err(|error| failed("trial run", &error))?;
-            if let Err(error) = self.queue.enqueue(run.job().id()).await {
-                tracing::warn!(run_id = %run.id(), %error, "trial stored but not announced to the queue");
-            }
-            let ended = self.wait(&run, context).await?;
-            let seconds = queued.elapsed().as_secs_f64();
-            let mut run_seconds = None;
-            if ended.status() == RunStatus::Completed
-                && let Some(report) = ended.metrics().and_then(|m| serde_json::from_value::<RunReport>(m.clone()).ok())
-            {
-                run_seconds = Some(report.total_seconds);
-                points.extend(trial::points(build, &report).into_iter().map(|(vector, point)| StudyPoint {
-                    run_id: ended.id().to_string(),
-                    vector,
-                    point,
-                }));
-            }
-            trials.push(TrialReport {
-                run_id: ended.id().to_string(),
-                label,
-                build: build.clone(),
-                status: ended.status().as_str().to_owned(),
-                error: ended.error().map(str::to_owned),
-                seconds,
-                run_seconds,
-            });
-            context.progress.enter_at(format!("trial {}/{total} done", index + 1), index as u64 + 1, Some(total));
+            self.trial(&mut at, build, None).await?;
         }
+        let Progressing { started, trials, points, notes, .. } = at;
         let report = StudyReport::assemble(
             trials,
             points,

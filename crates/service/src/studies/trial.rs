@@ -6,7 +6,7 @@ use qbench_domain::study::{
     BuildConfig, SearchQuantizationChoice, SearchSettingChoice, StudySpec, TrialPoint, TrialQuality,
 };
 use qbench_domain::study::{EfValues, Strategy};
-use qbench_domain::{EfSearch, ExperimentSpec, SearchConfig, SearchQuantization};
+use qbench_domain::{EfSearch, ExperimentSpec, PointSample, SearchConfig, SearchQuantization};
 
 /// The experiment of `build`: its index and quantization, every `hnsw_ef` of the space measured
 /// on it (with the first client count and the first quantization search parameters), and the
@@ -47,6 +47,18 @@ pub(crate) fn experiment_spec(study: &StudySpec, build: &BuildConfig, name: Stri
         ..SearchConfig::default()
     };
     spec
+}
+
+/// Seconds each setting is measured for in a sample round: enough to rank builds, not to report.
+const SAMPLE_SECONDS: f64 = 0.25;
+
+/// Turns a trial's experiment into a round on `sample` of the points: one quick pass per setting
+/// and the first client count only, since a sample round ranks builds and reports nothing.
+pub(crate) fn on_sample(spec: &mut ExperimentSpec, sample: PointSample) {
+    spec.upload_config.sample = Some(sample);
+    spec.search_config.min_seconds = Some(SAMPLE_SECONDS);
+    spec.search_config.repetitions = Some(1);
+    spec.search_config.parallel_sweep.clear();
 }
 
 /// The points of a trial's report: one per vector × setting measured.

@@ -199,7 +199,11 @@ pub(crate) fn experiment(dataset: &Dataset, connection_id: ConnectionId) -> Expe
             repetitions: Some(4),
             primary_hnsw_ef: Some(128),
         },
-        upload_config: UploadConfig { batch_size: Some(512), parallel: Some(4) },
+        upload_config: UploadConfig {
+            batch_size: Some(512),
+            parallel: Some(4),
+            sample: Some(qbench_domain::PointSample { fraction: 0.25, seed: 42 }),
+        },
         keep_collection: true,
     };
     Experiment::new(spec, OWNER, now())
