@@ -176,6 +176,9 @@ pub struct OptimizerConfig {
 /// Search-time use of quantized vectors (Qdrant's `QuantizationSearchParams`).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchQuantization {
+    /// Search the original vectors only, as if the collection were not quantized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore: Option<bool>,
     /// Re-score the candidates with the original vectors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rescore: Option<bool>,
@@ -218,6 +221,15 @@ pub struct SearchConfig {
     /// Search-time quantization parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantization: Option<SearchQuantization>,
+    /// Further search-time quantization parameters every `hnsw_ef` is also measured with, after
+    /// `quantization`, at most [`SearchConfig::MAX_QUANTIZATION_SWEEP`]; only on a quantized
+    /// collection.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quantization_sweep: Vec<SearchQuantization>,
+    /// Also measure exact search after the `hnsw_ef` settings, as the reference they trade
+    /// quality against (on a quantized collection, ignoring the quantized vectors).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_exact: bool,
     /// Concurrent search clients.
     pub parallel: u32,
     /// Further client counts every setting is also measured with, after `parallel` (QPS against
@@ -255,6 +267,19 @@ impl SearchConfig {
     pub const DEFAULT_PARALLEL: u32 = 1;
     /// Most further client counts a run measures.
     pub const MAX_PARALLEL_SWEEP: usize = 8;
+    /// Most further quantization parameters a run measures.
+    pub const MAX_QUANTIZATION_SWEEP: usize = 8;
+
+    /// Every set of quantization parameters measured: `quantization`, then the sweep, each once.
+    pub fn quantization_choices(&self) -> Vec<Option<SearchQuantization>> {
+        let mut choices = vec![self.quantization.clone()];
+        for choice in &self.quantization_sweep {
+            if !choices.contains(&Some(choice.clone())) {
+                choices.push(Some(choice.clone()));
+            }
+        }
+        choices
+    }
 
     /// Every client count measured: `parallel`, then the sweep, each once.
     pub fn client_counts(&self) -> Vec<u32> {
@@ -276,6 +301,8 @@ impl Default for SearchConfig {
             hnsw_ef_search: None,
             exact: false,
             quantization: None,
+            quantization_sweep: Vec::new(),
+            with_exact: false,
             parallel: Self::DEFAULT_PARALLEL,
             parallel_sweep: Vec::new(),
             queries_limit: None,

@@ -420,12 +420,29 @@ impl<'a> ExperimentValidator<'a> {
                 format!("hnsw_ef {primary} is not one of the settings measured ({:?})", search.hnsw_ef),
             );
         }
-        if let Some(quantization) = &search.quantization {
+        if search.quantization_sweep.len() > crate::SearchConfig::MAX_QUANTIZATION_SWEEP {
+            report.error(
+                "search_config.quantization_sweep",
+                format!(
+                    "{} sets of quantization parameters; at most {} are measured",
+                    search.quantization_sweep.len(),
+                    crate::SearchConfig::MAX_QUANTIZATION_SWEEP
+                ),
+            );
+        }
+        let choices = search.quantization.iter().map(|choice| ("search_config.quantization".to_owned(), choice)).chain(
+            search
+                .quantization_sweep
+                .iter()
+                .enumerate()
+                .map(|(index, choice)| (format!("search_config.quantization_sweep[{index}]"), choice)),
+        );
+        for (field, quantization) in choices {
             if let Some(oversampling) = quantization.oversampling
                 && !Limits::OVERSAMPLING.contains(&oversampling)
             {
                 report.error(
-                    "search_config.quantization.oversampling",
+                    format!("{field}.oversampling"),
                     format!(
                         "oversampling {oversampling} is outside {}..={}",
                         Limits::OVERSAMPLING.start(),
@@ -434,7 +451,7 @@ impl<'a> ExperimentValidator<'a> {
                 );
             }
             if spec.optimizer_config.quantization.is_none() {
-                report.warning("search_config.quantization", "has no effect without optimizer_config.quantization");
+                report.warning(field, "has no effect without optimizer_config.quantization");
             }
         }
         if let Some(names) = &search.vectors {

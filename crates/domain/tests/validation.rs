@@ -69,7 +69,7 @@ fn scalar_int8(quantile: Option<f64>) -> Quantization {
 }
 
 fn oversampling(value: f64) -> Option<SearchQuantization> {
-    Some(SearchQuantization { rescore: Some(true), oversampling: Some(value) })
+    Some(SearchQuantization { ignore: None, rescore: Some(true), oversampling: Some(value) })
 }
 
 /// A dataset named `wiki` in S3 with this schema, changed by `edit`.

@@ -787,6 +787,43 @@ async fn a_grid_study_builds_each_configuration_once_and_recommends_the_best_tha
 }
 
 #[tokio::test]
+async fn a_study_measures_every_quantization_choice_and_exact_search_it_counts() {
+    // Found missing: trials measured the first rescore/oversampling choice only and never `exact`,
+    // while `validate` counted them all.
+    let space = StudySpace {
+        vectors: [(text(), VectorBuildSpace::new(vec![16], vec![32]))].into(),
+        quantization: vec![qbench_domain::study::QuantizationChoice::Scalar(qbench_domain::ScalarType::Int8)],
+        search: SearchSpace {
+            exact: true,
+            rescore: vec![true, false],
+            ..SearchSpace::ef(EfValues::List(vec![16, 64]))
+        },
+        parallel: vec![1],
+    };
+    for strategy in [Strategy::Grid, Strategy::Auto] {
+        let report = run_study(&bench(), space.clone(), strategy).await;
+        let settings: Vec<String> = report.points.iter().map(|point| point.point.setting.label()).collect();
+        let exact = report.points.iter().filter(|point| point.point.setting.exact).count();
+        assert_eq!(exact, 1, "{strategy:?}: {settings:?}");
+        let ignored = report.points.iter().find(|point| point.point.setting.exact).unwrap();
+        assert_eq!(ignored.point.setting.quantization.and_then(|q| q.ignore), Some(true), "exact ignores int8");
+        for rescore in [true, false] {
+            let with = report
+                .points
+                .iter()
+                .filter(|point| point.point.setting.quantization.and_then(|q| q.rescore) == Some(rescore))
+                .count();
+            // Grid: both hnsw_ef; auto: the one its bisection found for this choice.
+            let expected = if strategy == Strategy::Grid { 2 } else { 1 };
+            assert_eq!(with, expected, "{strategy:?} rescore={rescore}: {settings:?}");
+        }
+        if strategy == Strategy::Grid {
+            assert_eq!(report.points.len() as u64, report.grid.measurements, "{settings:?}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn every_setting_is_also_measured_with_the_client_counts_of_the_sweep() {
     let bench = bench();
     bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));

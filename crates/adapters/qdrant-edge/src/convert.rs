@@ -72,7 +72,7 @@ pub(crate) fn to_engine_search(
             hnsw_ef: params.hnsw_ef.map(|ef| ef as usize),
             exact: params.exact,
             quantization: params.quantization.as_ref().map(|quantization| QuantizationSearchParams {
-                ignore: false,
+                ignore: quantization.ignore.unwrap_or(false),
                 rescore: quantization.rescore,
                 oversampling: quantization.oversampling,
             }),

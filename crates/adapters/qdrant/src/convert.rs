@@ -96,6 +96,7 @@ pub fn search_params(params: &SearchParams) -> qdrant::SearchParams {
         hnsw_ef: params.hnsw_ef.map(u64::from),
         exact: Some(params.exact),
         quantization: params.quantization.as_ref().map(|quantization| QuantizationSearchParams {
+            ignore: quantization.ignore,
             rescore: quantization.rescore,
             oversampling: quantization.oversampling,
             ..Default::default()

@@ -81,7 +81,7 @@ fn experiment_spec(
         spec.optimizer_config.quantization =
             Some(Quantization::Scalar { scalar_type: ScalarType::Int8, quantile: None, always_ram: Some(true) });
         spec.search_config.quantization =
-            Some(SearchQuantization { rescore: Some(args.rescore), oversampling: args.oversampling });
+            Some(SearchQuantization { ignore: None, rescore: Some(args.rescore), oversampling: args.oversampling });
     }
     spec.search_config.k = args.k;
     spec.search_config.hnsw_ef = args.hnsw_ef.clone();

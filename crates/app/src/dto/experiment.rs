@@ -158,6 +158,19 @@ pub struct SearchQuantizationBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = "bounds::OVERSAMPLING_MIN", max = "bounds::OVERSAMPLING_MAX"))]
     pub oversampling: Option<f64>,
+    /// Ignore the quantized vectors and search the original ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore: Option<bool>,
+}
+
+impl SearchQuantizationBody {
+    fn from_domain(quantization: &SearchQuantization) -> Self {
+        Self { rescore: quantization.rescore, oversampling: quantization.oversampling, ignore: quantization.ignore }
+    }
+
+    fn to_domain(&self) -> SearchQuantization {
+        SearchQuantization { ignore: self.ignore, rescore: self.rescore, oversampling: self.oversampling }
+    }
 }
 
 /// One `hnsw_ef` or a list of them.
@@ -241,6 +254,15 @@ pub struct SearchConfigBody {
     /// `qps` report; default the setting with the best F1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_hnsw_ef: Option<u32>,
+    /// Further quantization parameters every `hnsw_ef` is also measured with, after
+    /// `quantization` (at most 8; only on a quantized collection).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub quantization_sweep: Vec<SearchQuantizationBody>,
+    /// Also measure exact search after the `hnsw_ef` settings, as the reference (ignoring the
+    /// quantized vectors on a quantized collection).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_exact: bool,
 }
 
 impl Default for SearchConfigBody {
@@ -415,7 +437,11 @@ impl ExperimentRequest {
                 hnsw_ef: OneOrMany::Many(vec![64, 128, 256]),
                 hnsw_ef_search: None,
                 exact: false,
-                quantization: Some(SearchQuantizationBody { rescore: Some(true), oversampling: Some(2.0) }),
+                quantization: Some(SearchQuantizationBody {
+                    rescore: Some(true),
+                    oversampling: Some(2.0),
+                    ignore: None,
+                }),
                 parallel: 2,
                 parallel_sweep: vec![4, 8],
                 queries_limit: Some(1000),
@@ -424,6 +450,8 @@ impl ExperimentRequest {
                 min_seconds: Some(2.0),
                 repetitions: Some(3),
                 primary_hnsw_ef: Some(128),
+                quantization_sweep: Vec::new(),
+                with_exact: true,
             },
             upload_config: UploadConfigBody { batch_size: Some(256), parallel: Some(2), sample: None },
             keep_collection: false,
@@ -571,10 +599,7 @@ impl SearchConfigBody {
                 target: search.target,
             }),
             exact: config.exact,
-            quantization: config
-                .quantization
-                .as_ref()
-                .map(|q| SearchQuantizationBody { rescore: q.rescore, oversampling: q.oversampling }),
+            quantization: config.quantization.as_ref().map(SearchQuantizationBody::from_domain),
             parallel: config.parallel,
             parallel_sweep: config.parallel_sweep.clone(),
             queries_limit: config.queries_limit,
@@ -583,6 +608,8 @@ impl SearchConfigBody {
             min_seconds: config.min_seconds,
             repetitions: config.repetitions,
             primary_hnsw_ef: config.primary_hnsw_ef,
+            quantization_sweep: config.quantization_sweep.iter().map(SearchQuantizationBody::from_domain).collect(),
+            with_exact: config.with_exact,
         }
     }
 
@@ -611,10 +638,9 @@ impl SearchConfigBody {
                 target: search.target,
             }),
             exact: self.exact,
-            quantization: self
-                .quantization
-                .as_ref()
-                .map(|q| SearchQuantization { rescore: q.rescore, oversampling: q.oversampling }),
+            quantization: self.quantization.as_ref().map(SearchQuantizationBody::to_domain),
+            quantization_sweep: self.quantization_sweep.iter().map(SearchQuantizationBody::to_domain).collect(),
+            with_exact: self.with_exact,
             parallel: self.parallel,
             parallel_sweep: self.parallel_sweep.clone(),
             queries_limit: self.queries_limit,

@@ -139,6 +139,8 @@ pub struct SettingBody {
     pub hnsw_ef: Option<u32>,
     /// Exact search.
     pub exact: bool,
+    /// Quantized vectors ignored (the original vectors searched).
+    pub ignore: Option<bool>,
     /// Quantized search re-scored.
     pub rescore: Option<bool>,
     /// Quantized search oversampling.
@@ -409,6 +411,7 @@ impl From<&SettingReport> for SettingBody {
             setting: setting.setting.clone(),
             hnsw_ef: setting.hnsw_ef,
             exact: setting.exact,
+            ignore: setting.ignore,
             rescore: setting.rescore,
             oversampling: setting.oversampling,
             k: setting.k,

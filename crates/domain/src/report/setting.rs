@@ -16,6 +16,9 @@ pub struct SettingReport {
     /// Exact search.
     #[serde(default)]
     pub exact: bool,
+    /// Quantized vectors ignored (the original vectors searched).
+    #[serde(default)]
+    pub ignore: Option<bool>,
     /// Quantized search re-scored with the original vectors.
     #[serde(default)]
     pub rescore: Option<bool>,

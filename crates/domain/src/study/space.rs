@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use crate::{
-    DomainError, IndexConfig, OptimizerConfig, ProductCompression, Quantization, ScalarType, SearchConfig,
-    SearchQuantization, VectorName,
+    IndexConfig, OptimizerConfig, ProductCompression, Quantization, ScalarType, SearchConfig, SearchQuantization,
+    VectorName,
 };
 
 /// One quantization a study may build with.
@@ -391,9 +391,8 @@ impl From<&BuildConfig> for OptimizerConfig {
 }
 
 /// Search-time use of quantized vectors (Qdrant's `QuantizationSearchParams`); `None` fields are
-/// Qdrant's defaults.
-///
-/// It differs from [`crate::SearchQuantization`] by `ignore`, which experiments cannot express yet.
+/// Qdrant's defaults. `Copy`, unlike [`crate::SearchQuantization`], which it becomes in an
+/// experiment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchQuantizationChoice {
     /// Search the original vectors only.
@@ -408,6 +407,21 @@ pub struct SearchQuantizationChoice {
 }
 
 impl SearchQuantizationChoice {
+    /// The experiment's form of these parameters; `None` when none is set (Qdrant's defaults).
+    pub fn search_quantization(self) -> Option<SearchQuantization> {
+        let Self { ignore, rescore, oversampling } = self;
+        (ignore.is_some() || rescore.is_some() || oversampling.is_some()).then_some(SearchQuantization {
+            ignore,
+            rescore,
+            oversampling,
+        })
+    }
+
+    /// The choice these experiment parameters make.
+    pub fn of(quantization: &SearchQuantization) -> Self {
+        Self { ignore: quantization.ignore, rescore: quantization.rescore, oversampling: quantization.oversampling }
+    }
+
     /// The parameters that are set, as `ignore=true,rescore=false,oversampling=2`.
     pub fn label(&self) -> String {
         let mut parts = Vec::new();
@@ -456,30 +470,13 @@ impl SearchSettingChoice {
 
     /// The experiment search settings that measure this setting: `base` (its `k`, clients, query
     /// limit and vectors) with this `hnsw_ef`, `exact` and quantization parameters.
-    ///
-    /// # Errors
-    ///
-    /// `Invalid` when the setting ignores the quantized vectors (`ignore: true`, which exact search
-    /// on a quantized build uses): [`SearchQuantization`] cannot express it yet.
-    pub fn search_config(&self, base: &SearchConfig) -> Result<SearchConfig, DomainError> {
-        let quantization = match self.quantization {
-            Some(SearchQuantizationChoice { ignore: Some(true), .. }) => {
-                return Err(DomainError::invalid(
-                    "quantization.ignore",
-                    "experiments cannot ignore quantized vectors yet; search params can (see SearchParamsBody)",
-                ));
-            }
-            Some(SearchQuantizationChoice { rescore: None, oversampling: None, .. }) | None => None,
-            Some(SearchQuantizationChoice { rescore, oversampling, .. }) => {
-                Some(SearchQuantization { rescore, oversampling })
-            }
-        };
-        Ok(SearchConfig {
+    pub fn search_config(&self, base: &SearchConfig) -> SearchConfig {
+        SearchConfig {
             hnsw_ef: self.hnsw_ef.into_iter().collect(),
             exact: self.exact,
-            quantization,
+            quantization: self.quantization.and_then(SearchQuantizationChoice::search_quantization),
             ..base.clone()
-        })
+        }
     }
 }
 
@@ -714,19 +711,24 @@ mod tests {
         };
         assert_eq!(
             setting.search_config(&base),
-            Ok(SearchConfig {
+            SearchConfig {
                 hnsw_ef: vec![128],
-                quantization: Some(SearchQuantization { rescore: Some(true), oversampling: Some(2.0) }),
+                quantization: Some(SearchQuantization {
+                    ignore: Some(false),
+                    rescore: Some(true),
+                    oversampling: Some(2.0)
+                }),
                 ..base.clone()
-            })
+            }
         );
         let exact = SearchSettingChoice { hnsw_ef: None, exact: true, quantization: None };
-        assert_eq!(exact.search_config(&base), Ok(SearchConfig { hnsw_ef: vec![], exact: true, ..base.clone() }));
+        assert_eq!(exact.search_config(&base), SearchConfig { hnsw_ef: vec![], exact: true, ..base.clone() });
         let ignoring = SearchSettingChoice {
             quantization: Some(SearchQuantizationChoice { ignore: Some(true), rescore: None, oversampling: None }),
             ..exact
         };
-        assert!(ignoring.search_config(&base).is_err());
+        let ignored = SearchQuantization { ignore: Some(true), rescore: None, oversampling: None };
+        assert_eq!(ignoring.search_config(&base).quantization, Some(ignored));
     }
 
     #[test]

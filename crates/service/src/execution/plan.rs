@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use qbench_domain::study::SearchQuantizationChoice;
 use qbench_domain::{
-    Connection, Dataset, Experiment, MemoryEstimate, Quantization, Run, RunId, SchemaConfig, VectorFootprint,
-    VectorName, VectorSpec,
+    Connection, Dataset, Experiment, MemoryEstimate, Quantization, Run, RunId, SchemaConfig, SearchConfig,
+    SearchQuantization, VectorFootprint, VectorName, VectorSpec,
 };
 use qbench_storage::DatasetSource;
 use qbench_vector_store::{CollectionSpec, SearchParams};
@@ -169,27 +170,75 @@ fn read_schema(experiment: &Experiment, dataset: &Dataset) -> SchemaConfig {
     SchemaConfig { scalar_fields: declared.scalar_fields.clone(), vectors }
 }
 
-/// The search settings: `exact`, or one per `hnsw_ef` (Qdrant's default when none is given).
+/// The search settings: `exact`, or one per `hnsw_ef` (Qdrant's default when none is given) and
+/// set of quantization parameters, then exact search when `with_exact` asks for it.
 fn search_settings(experiment: &Experiment) -> Vec<SearchSetting> {
     let search = &experiment.spec.search_config;
-    let quantization = search.quantization.clone().filter(|_| experiment.spec.optimizer_config.quantization.is_some());
-    let setting = |label: String, hnsw_ef: Option<u32>, exact: bool| SearchSetting {
-        label,
-        params: SearchParams { hnsw_ef, exact, quantization: quantization.clone() },
-        chosen_by: None,
-        flag: None,
+    let quantized = experiment.spec.optimizer_config.quantization.is_some();
+    let quantization = search.quantization.clone().filter(|_| quantized);
+    let setting = |label: String, hnsw_ef: Option<u32>, exact: bool, quantization: Option<SearchQuantization>| {
+        SearchSetting { label, params: SearchParams { hnsw_ef, exact, quantization }, chosen_by: None, flag: None }
     };
     if search.exact {
-        return vec![setting("exact".to_owned(), None, true)];
+        return vec![setting("exact".to_owned(), None, true, quantization)];
     }
-    if search.hnsw_ef_search.is_some() {
-        // Found by bisection on the built index (`search::find_ef`).
-        return Vec::new();
+    let mut settings = Vec::new();
+    if search.hnsw_ef_search.is_none() {
+        // (With an `hnsw_ef` search, they are found by bisection on the built index: `search::find_ef`.)
+        let efs: Vec<Option<u32>> =
+            if search.hnsw_ef.is_empty() { vec![None] } else { search.hnsw_ef.iter().copied().map(Some).collect() };
+        for ef in efs {
+            for choice in quantization_choices(experiment) {
+                let label = setting_label(ef, choice.as_ref(), search);
+                settings.push(setting(label, ef, false, choice));
+            }
+        }
     }
-    if search.hnsw_ef.is_empty() {
-        return vec![setting("default".to_owned(), None, false)];
+    if search.with_exact {
+        settings.push(exact_setting(experiment));
     }
-    search.hnsw_ef.iter().map(|ef| setting(format!("hnsw_ef={ef}"), Some(*ef), false)).collect()
+    settings
+}
+
+/// The sets of quantization parameters each `hnsw_ef` is measured with: the configured one and
+/// the sweep on a quantized collection, else none.
+pub(crate) fn quantization_choices(experiment: &Experiment) -> Vec<Option<SearchQuantization>> {
+    if experiment.spec.optimizer_config.quantization.is_none() {
+        return vec![None];
+    }
+    experiment.spec.search_config.quantization_choices()
+}
+
+/// A setting's name in results: `hnsw_ef=128` (or `default`), followed by its quantization
+/// parameters when several are measured.
+pub(crate) fn setting_label(
+    ef: Option<u32>,
+    quantization: Option<&SearchQuantization>,
+    search: &SearchConfig,
+) -> String {
+    let mut label = ef.map_or_else(|| "default".to_owned(), |ef| format!("hnsw_ef={ef}"));
+    if !search.quantization_sweep.is_empty() {
+        let choice = quantization.map(SearchQuantizationChoice::of).unwrap_or_default().label();
+        label.push(' ');
+        label.push_str(if choice.is_empty() { "quantization=default" } else { &choice });
+    }
+    label
+}
+
+/// Exact search measured next to the `hnsw_ef` settings: on a quantized collection it ignores the
+/// quantized vectors, so it is the reference every approximate setting is compared with.
+fn exact_setting(experiment: &Experiment) -> SearchSetting {
+    let quantization = experiment.spec.optimizer_config.quantization.is_some().then_some(SearchQuantization {
+        ignore: Some(true),
+        rescore: None,
+        oversampling: None,
+    });
+    SearchSetting {
+        label: "exact".to_owned(),
+        params: SearchParams { hnsw_ef: None, exact: true, quantization },
+        chosen_by: None,
+        flag: None,
+    }
 }
 
 /// Whether a quantization is configured (for the provenance).

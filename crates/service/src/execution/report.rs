@@ -145,6 +145,7 @@ fn setting_report(result: &SettingResult, k: u32) -> SettingReport {
         setting: result.setting.label.clone(),
         hnsw_ef: params.hnsw_ef,
         exact: params.exact,
+        ignore: params.quantization.as_ref().and_then(|q| q.ignore),
         rescore: params.quantization.as_ref().and_then(|q| q.rescore),
         oversampling: params.quantization.as_ref().and_then(|q| q.oversampling),
         k,

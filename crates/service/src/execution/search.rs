@@ -11,14 +11,14 @@ use qbench_domain::metrics::{
     LatencySummary, MeanInterval, QualitySummary, QueryQuality, Returned, mean_interval, query_quality,
 };
 use qbench_domain::study::{EfBisection, EfOutcome, QualityMetric};
-use qbench_domain::{Distance, EfSearch, VectorName};
+use qbench_domain::{Distance, EfSearch, SearchQuantization, VectorName};
 use qbench_vector_store::{SearchParams, SearchRequest, SearchResponse, VectorStore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::execution::error::InPhase;
 use crate::execution::ground_truth::GroundTruth;
-use crate::execution::plan::{RunPlan, SearchSetting};
+use crate::execution::plan::{self, RunPlan, SearchSetting};
 use crate::execution::queries::{QuerySet, cancelled};
 use crate::execution::{ExecutionError, Phase, ProgressSink};
 
@@ -92,6 +92,7 @@ async fn find_ef(
     truth: &GroundTruth,
     vector: &VectorName,
     ef_search: &EfSearch,
+    quantization: Option<SearchQuantization>,
     warmup: usize,
     progress: &ProgressSink,
     cancel: &CancellationToken,
@@ -101,9 +102,8 @@ async fn find_ef(
         .map_err(|error| ExecutionError::failed(phase, error.to_string()))?;
     let quick = Measurement { min_duration: Duration::ZERO, repetitions: 1, parallel: 1 };
     let search = &plan.experiment.spec.search_config;
-    let quantization = search.quantization.clone().filter(|_| plan.collection.quantization.is_some());
     let setting = |ef: u32, chosen_by: Option<String>, flag: Option<String>| SearchSetting {
-        label: format!("hnsw_ef={ef}"),
+        label: plan::setting_label(Some(ef), quantization.as_ref(), search),
         params: SearchParams { hnsw_ef: Some(ef), exact: false, quantization: quantization.clone() },
         chosen_by,
         flag,
@@ -176,11 +176,28 @@ pub(crate) async fn search_all(
     let mut results = Vec::new();
     let counts = plan.experiment.spec.search_config.client_counts();
     for vector in &plan.search_vectors {
-        let found;
+        let mut found = Vec::new();
         let settings = match plan.experiment.spec.search_config.hnsw_ef_search {
             None => plan.settings.as_slice(),
             Some(ef_search) => {
-                found = [find_ef(plan, store, queries, truth, vector, &ef_search, warmup, progress, cancel).await?];
+                // One bisection per set of quantization parameters, then the other settings (exact).
+                for quantization in plan::quantization_choices(&plan.experiment) {
+                    let setting = find_ef(
+                        plan,
+                        store,
+                        queries,
+                        truth,
+                        vector,
+                        &ef_search,
+                        quantization,
+                        warmup,
+                        progress,
+                        cancel,
+                    )
+                    .await?;
+                    found.push(setting);
+                }
+                found.extend(plan.settings.iter().cloned());
                 found.as_slice()
             }
         };

@@ -9,17 +9,26 @@ use qbench_domain::study::{EfValues, Strategy};
 use qbench_domain::{EfSearch, ExperimentSpec, PointSample, SearchConfig, SearchQuantization};
 
 /// The experiment of `build`: its index and quantization, every `hnsw_ef` of the space measured
-/// on it (with the first client count and the first quantization search parameters), and the
-/// study's `k`, vectors and repetitions.
+/// on it with every set of quantization parameters of the space (and exact search when the space
+/// asks for it), with the first client count and then the others, and the study's `k`, vectors
+/// and repetitions.
 pub(crate) fn experiment_spec(study: &StudySpec, build: &BuildConfig, name: String) -> ExperimentSpec {
     let settings = study.space.search_settings(build);
     let mut hnsw_ef: Vec<u32> = settings.iter().filter_map(|setting| setting.hnsw_ef).collect();
     hnsw_ef.sort_unstable();
     hnsw_ef.dedup();
-    let quantization = settings
-        .iter()
-        .find_map(|setting| setting.quantization)
-        .map(|choice| SearchQuantization { rescore: choice.rescore, oversampling: choice.oversampling });
+    let mut quantizations: Vec<Option<SearchQuantization>> = Vec::new();
+    for setting in settings.iter().filter(|setting| !setting.exact) {
+        let choice = setting.quantization.and_then(SearchQuantizationChoice::search_quantization);
+        if !quantizations.contains(&choice) {
+            quantizations.push(choice);
+        }
+    }
+    let mut quantizations = quantizations.into_iter();
+    let quantization = quantizations.next().flatten();
+    // Qdrant's defaults as a set of its own: every field left unset.
+    let quantization_sweep: Vec<SearchQuantization> = quantizations.map(Option::unwrap_or_default).collect();
+    let with_exact = settings.iter().any(|setting| setting.exact);
     // `auto`: each build finds its own cheapest hnsw_ef in the space's range by bisection.
     let ef_search = (study.strategy == Strategy::Auto).then(|| {
         let (min, max) = match &study.space.search.hnsw_ef {
@@ -40,6 +49,8 @@ pub(crate) fn experiment_spec(study: &StudySpec, build: &BuildConfig, name: Stri
         hnsw_ef,
         hnsw_ef_search: ef_search,
         quantization,
+        quantization_sweep,
+        with_exact,
         parallel: study.space.parallel.first().copied().unwrap_or(SearchConfig::DEFAULT_PARALLEL),
         parallel_sweep: study.space.parallel.iter().skip(1).copied().collect(),
         vectors: study.vectors.clone(),
@@ -76,13 +87,12 @@ pub(crate) fn points(build: &BuildConfig, report: &RunReport) -> Vec<(String, Tr
             let setting = SearchSettingChoice {
                 hnsw_ef: result.hnsw_ef,
                 exact: result.exact,
-                quantization: (result.rescore.is_some() || result.oversampling.is_some()).then_some(
-                    SearchQuantizationChoice {
-                        ignore: None,
+                quantization: (result.ignore.is_some() || result.rescore.is_some() || result.oversampling.is_some())
+                    .then_some(SearchQuantizationChoice {
+                        ignore: result.ignore,
                         rescore: result.rescore,
                         oversampling: result.oversampling,
-                    },
-                ),
+                    }),
             };
             let point = TrialPoint {
                 build: build.clone(),

@@ -144,7 +144,7 @@ pub(crate) fn exact() -> SearchParams {
 /// HNSW with `ef`, re-scoring `oversampling × k` quantized candidates with the original vectors.
 pub(crate) fn rescored(ef: u32, oversampling: f64) -> SearchParams {
     SearchParams {
-        quantization: Some(SearchQuantization { rescore: Some(true), oversampling: Some(oversampling) }),
+        quantization: Some(SearchQuantization { ignore: None, rescore: Some(true), oversampling: Some(oversampling) }),
         ..hnsw(ef)
     }
 }

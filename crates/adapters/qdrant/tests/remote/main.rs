@@ -470,7 +470,7 @@ mod points_and_searches {
         let params = SearchParams {
             hnsw_ef: Some(128),
             exact: false,
-            quantization: Some(SearchQuantization { rescore: Some(true), oversampling: Some(2.0) }),
+            quantization: Some(SearchQuantization { ignore: None, rescore: Some(true), oversampling: Some(2.0) }),
         };
         let request = query_request(
             "qbench-run-1",
@@ -1073,7 +1073,7 @@ mod server {
             let hnsw = SearchParams {
                 hnsw_ef: Some(128),
                 exact: false,
-                quantization: Some(SearchQuantization { rescore: Some(true), oversampling: Some(2.0) }),
+                quantization: Some(SearchQuantization { ignore: None, rescore: Some(true), oversampling: Some(2.0) }),
             };
             let recall = recall(
                 &store,
