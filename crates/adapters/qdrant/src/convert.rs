@@ -99,7 +99,6 @@ pub fn search_params(params: &SearchParams) -> qdrant::SearchParams {
             ignore: quantization.ignore,
             rescore: quantization.rescore,
             oversampling: quantization.oversampling,
-            ..Default::default()
         }),
         ..Default::default()
     }
