@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
 use qbench_domain::study::{
-    Budget, Constraints, EfValues, Objective, Optimise, QualityMetric, QuantizationChoice, RankedLower, Recommendation,
-    SearchSpace, SpaceSize, Strategy, StudyPayload, StudyPoint, StudyReport, StudySpace, StudySpec, TrialReport,
-    VectorBuildSpace,
+    Budget, Constraints, EfValues, Objective, Optimise, QuantizationChoice, RankedLower, Recommendation, SearchSpace,
+    SpaceSize, Strategy, StudyPayload, StudyPoint, StudyReport, StudySpace, StudySpec, TrialReport, VectorBuildSpace,
 };
 use qbench_domain::{ConnectionId, DatasetId, Job, ProductCompression, ScalarType, VectorName, Violation};
 use schemars::JsonSchema;
@@ -16,6 +15,7 @@ use uuid::Uuid;
 
 use crate::api::problem::FieldError;
 use crate::dto::Violations;
+use crate::dto::experiment::QualityMetricBody;
 use crate::dto::job::JobStatusBody;
 use crate::dto::report::IntervalBody;
 use crate::dto::run::ProgressBody;
@@ -132,28 +132,47 @@ pub struct SearchSpaceBody {
     /// Quantized search oversampling to try.
     #[serde(default)]
     pub oversampling: Vec<f64>,
+    /// Ignoring the quantized vectors (searching the original ones) to try; `true` is tried once,
+    /// without `rescore` and `oversampling`.
+    #[serde(default)]
+    pub ignore: Vec<bool>,
 }
 
 /// The quality to reach and the figure to make best.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectiveBody {
-    /// `recall`, `precision` or `f1` (at `k`). Default `recall`.
-    #[serde(default = "default_metric")]
-    pub metric: String,
+    /// The quality the target is set on (at `k`). Default `recall`.
+    #[serde(default)]
+    pub metric: QualityMetricBody,
     /// The quality to reach, in (0, 1].
     pub target: f64,
-    /// `qps`, `p99_latency` or `memory`. Default `qps`.
-    #[serde(default = "default_optimise")]
-    pub optimise: String,
+    /// The figure to make best. Default `qps`.
+    #[serde(default)]
+    pub optimise: OptimiseBody,
 }
 
-fn default_metric() -> String {
-    "recall".to_owned()
+/// The figure a study makes best among the settings that reach its target.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimiseBody {
+    /// Highest queries per second.
+    #[default]
+    Qps,
+    /// Lowest 99th-percentile latency.
+    P99Latency,
+    /// Least RAM held by the built collection.
+    Memory,
 }
 
-fn default_optimise() -> String {
-    "qps".to_owned()
+impl From<OptimiseBody> for Optimise {
+    fn from(optimise: OptimiseBody) -> Self {
+        match optimise {
+            OptimiseBody::Qps => Self::Qps,
+            OptimiseBody::P99Latency => Self::P99Latency,
+            OptimiseBody::Memory => Self::Memory,
+        }
+    }
 }
 
 /// Hard limits.
@@ -208,10 +227,11 @@ impl StudyRequest {
                     exact: false,
                     rescore: vec![],
                     oversampling: vec![],
+                    ignore: vec![],
                 },
                 parallel: vec![1],
             },
-            objective: ObjectiveBody { metric: "recall".to_owned(), target: 0.95, optimise: "qps".to_owned() },
+            objective: ObjectiveBody { metric: QualityMetricBody::Recall, target: 0.95, optimise: OptimiseBody::Qps },
             constraints: ConstraintsBody { max_p99_ms: Some(5.0), min_qps: None, max_memory_bytes: None },
             strategy: StrategyBody::Grid,
             budget: BudgetBody::default(),
@@ -261,24 +281,6 @@ impl TryFrom<StudyRequest> for StudySpec {
                 .filter_map(|(index, name)| violations.check(format!("vectors[{index}]"), name.parse::<VectorName>()))
                 .collect::<Vec<_>>()
         });
-        let metric = match request.objective.metric.as_str() {
-            "recall" => Some(QualityMetric::Recall),
-            "precision" => Some(QualityMetric::Precision),
-            "f1" => Some(QualityMetric::F1),
-            other => {
-                violations.push("objective.metric", format!("`{other}` is not recall, precision or f1"));
-                None
-            }
-        };
-        let optimise = match request.objective.optimise.as_str() {
-            "qps" => Some(Optimise::Qps),
-            "p99_latency" => Some(Optimise::P99Latency),
-            "memory" => Some(Optimise::Memory),
-            other => {
-                violations.push("objective.optimise", format!("`{other}` is not qps, p99_latency or memory"));
-                None
-            }
-        };
         let search = SearchSpace {
             hnsw_ef: match request.space.search.hnsw_ef {
                 EfBody::List(values) => EfValues::List(values),
@@ -287,9 +289,10 @@ impl TryFrom<StudyRequest> for StudySpec {
             exact: request.space.search.exact,
             rescore: request.space.search.rescore,
             oversampling: request.space.search.oversampling,
-            ignore: Vec::new(),
+            ignore: request.space.search.ignore,
         };
-        let spec = metric.zip(optimise).map(|(metric, optimise)| StudySpec {
+        let (metric, optimise) = (request.objective.metric.into(), request.objective.optimise.into());
+        let spec = Some(StudySpec {
             name: request.name,
             dataset_id: DatasetId::from(request.dataset_id),
             connection_id: ConnectionId::from(request.connection_id),

@@ -69,6 +69,13 @@ async fn a_study_is_validated_with_every_violation_and_the_size_of_its_space() {
     assert!(fields(&reply.body["errors"]).iter().any(|f| f == "space"), "{:#}", reply.body);
     let listed = app.get("/api/v1/studies").await;
     assert_eq!(listed.body, json!([]), "a refused study is not stored");
+
+    // An objective Qdrant users would not recognise is named by its field.
+    let mut unknown = study(&dataset["id"], &embedded, json!([8]), json!([16]));
+    unknown["objective"]["optimise"] = json!("fastest");
+    let reply = app.post_json("/api/v1/studies/validate", &unknown).await;
+    assert_problem(&reply, 422);
+    assert_eq!(fields(&reply.body["errors"]), ["objective.optimise"], "{:#}", reply.body);
 }
 
 #[actix_web::test]
