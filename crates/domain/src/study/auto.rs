@@ -37,8 +37,47 @@ pub enum EfOutcome {
     },
 }
 
-/// The smallest sample `auto` builds a graph on: fewer points say little about a graph of many.
-pub const DEFAULT_MIN_SAMPLE_POINTS: u64 = 2_000;
+/// The builds `auto` makes out of `builds`: among builds that differ only in `ef_construct`, the
+/// one with the largest `ef_construct` (of every vector; the sum decides otherwise), in the order
+/// given.
+///
+/// A larger `ef_construct` considers more neighbours while building, so it builds a graph at least
+/// as good with the same `m`: the same links to follow per search step, the same memory, and no
+/// more `hnsw_ef` needed to reach a target. It costs indexing time only, which no objective
+/// weighs, so the builds with a smaller `ef_construct` cannot beat it and are not made.
+pub fn strongest_graphs(builds: &[BuildConfig]) -> Vec<BuildConfig> {
+    let shape = |build: &BuildConfig| {
+        let mut shape = build.clone();
+        for vector in shape.vectors.values_mut() {
+            vector.ef_construct = 0;
+        }
+        shape
+    };
+    let strength =
+        |build: &BuildConfig| build.vectors.values().map(|vector| u64::from(vector.ef_construct)).sum::<u64>();
+    // Per shape, the index of its strongest build so far.
+    let mut strongest: Vec<(BuildConfig, usize)> = Vec::new();
+    for (index, build) in builds.iter().enumerate() {
+        let key = shape(build);
+        match strongest.iter_mut().find(|(shape, _)| *shape == key) {
+            Some((_, kept)) => {
+                if strength(build) > strength(&builds[*kept]) {
+                    *kept = index;
+                }
+            }
+            None => strongest.push((key, index)),
+        }
+    }
+    let mut kept: Vec<usize> = strongest.into_iter().map(|(_, index)| index).collect();
+    kept.sort_unstable();
+    kept.into_iter().map(|index| builds[index].clone()).collect()
+}
+
+/// The smallest sample `auto` builds a graph on. Small samples mislead: on 100,000 × 768 points,
+/// every graph reached recall 0.95 at the smallest `hnsw_ef` on samples of 11,111 and 33,333
+/// points, so the rounds kept the cheapest graphs (m 8), which needed three times the `hnsw_ef`
+/// of the grid's choice on all the points (`docs/BENCHMARKS.md`).
+pub const DEFAULT_MIN_SAMPLE_POINTS: u64 = 250_000;
 
 /// The sample rounds `auto` runs before building on the full data, as fractions of the points,
 /// smallest first.
@@ -60,6 +99,19 @@ pub fn sample_rounds(builds: usize, points: u64, min_points: u64) -> Vec<f64> {
         .map(|power| 1.0 / f64::from(3_u32.saturating_pow(power)))
         .filter(|fraction| (points as f64 * fraction).floor() as u64 >= min_points.max(1))
         .collect()
+}
+
+/// The quality a build must reach on `fraction` of the points to be credited with `target` on all
+/// of them: the allowed miss rate `1 - target` shrinks with the sample, `1 - (1 - target) ×
+/// fraction`.
+///
+/// A sample is easier than the full data (fewer points compete for each true neighbour), so at
+/// the full target every build reaches it with the smallest `hnsw_ef` and the round ranks graphs
+/// by their search cost alone, which favours the smallest graphs. Asking the sample for a
+/// proportionally smaller miss rate keeps the round discriminating graph quality. The model is a
+/// heuristic, checked by the study benchmark in `docs/BENCHMARKS.md`.
+pub fn sample_target(target: f64, fraction: f64) -> f64 {
+    1.0 - (1.0 - target) * fraction.clamp(0.0, 1.0)
 }
 
 /// What a round on sample data scores a build by: the best `objective` figure among its points
@@ -303,7 +355,9 @@ mod tests {
     use rand::{RngExt, SeedableRng};
 
     use super::*;
-    use crate::study::{EfValues, QualityMetric, QuantizationChoice, SearchSpace, VectorBuild, VectorBuildSpace};
+    use crate::study::{
+        BuildConfig, EfValues, QualityMetric, QuantizationChoice, SearchSpace, VectorBuild, VectorBuildSpace,
+    };
 
     /// Runs `bisection` against `quality` until it stops, at most 64 steps; returns the steps.
     fn run(bisection: &mut EfBisection, mut quality: impl FnMut(u32) -> f64) -> usize {
@@ -329,6 +383,53 @@ mod tests {
         assert_eq!(sample_rounds(2, 100_000, 2_000), [1.0 / 3.0]);
         assert!(sample_rounds(1, 100_000, 2_000).is_empty());
         assert!(sample_rounds(0, 100_000, 2_000).is_empty());
+    }
+
+    #[test]
+    fn only_the_largest_ef_construct_of_each_graph_shape_is_built() {
+        let space = StudySpace {
+            vectors: [("dense".parse().unwrap(), VectorBuildSpace::new(vec![8, 16, 32], vec![64, 256, 128]))].into(),
+            quantization: vec![QuantizationChoice::None, QuantizationChoice::Binary],
+            search: SearchSpace::ef(EfValues::List(vec![64])),
+            parallel: vec![1],
+        };
+        let builds = space.builds();
+        assert_eq!(builds.len(), 18);
+        let kept = strongest_graphs(&builds);
+        let labels: Vec<String> = kept.iter().map(BuildConfig::label).collect();
+        assert_eq!(
+            labels,
+            [
+                "m=8,ef_construct=256",
+                "m=8,ef_construct=256,binary",
+                "m=16,ef_construct=256",
+                "m=16,ef_construct=256,binary",
+                "m=32,ef_construct=256",
+                "m=32,ef_construct=256,binary"
+            ],
+            "{labels:?}"
+        );
+    }
+
+    #[test]
+    fn with_several_vectors_the_build_strongest_in_every_vector_is_kept() {
+        let build = |text: u32, image: u32| BuildConfig {
+            vectors: [
+                ("text".parse().unwrap(), VectorBuild { m: 16, ef_construct: text, on_disk: false }),
+                ("image".parse().unwrap(), VectorBuild { m: 16, ef_construct: image, on_disk: false }),
+            ]
+            .into(),
+            quantization: None,
+        };
+        let builds = [build(64, 64), build(64, 128), build(128, 64), build(128, 128)];
+        assert_eq!(strongest_graphs(&builds), [build(128, 128)]);
+    }
+
+    #[test]
+    fn a_sample_is_asked_for_a_miss_rate_shrunk_with_it() {
+        assert!((sample_target(0.95, 1.0 / 9.0) - (1.0 - 0.05 / 9.0)).abs() < 1e-12);
+        assert!((sample_target(0.9, 1.0 / 3.0) - (1.0 - 0.1 / 3.0)).abs() < 1e-12);
+        assert_eq!(sample_target(0.95, 1.0), 0.95);
     }
 
     #[test]

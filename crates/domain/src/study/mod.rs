@@ -24,7 +24,7 @@ mod validate;
 
 pub use auto::{
     CostComparison, DEFAULT_MIN_SAMPLE_POINTS, EfBisection, EfOutcome, SuccessiveHalving, grid_cost, sample_rounds,
-    sample_score,
+    sample_score, sample_target, strongest_graphs,
 };
 pub use limits::StudyLimits;
 pub use objective::{Constraints, Objective, Optimise, QualityMetric};

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use qbench_domain::report::RunReport;
 use qbench_domain::study::{
-    BuildConfig, DEFAULT_MIN_SAMPLE_POINTS, Strategy, StudyPayload, StudyPoint, StudyReport, StudySpec,
-    SuccessiveHalving, TrialPoint, TrialReport, grid_cost, sample_rounds, sample_score,
+    BuildConfig, DEFAULT_MIN_SAMPLE_POINTS, Objective, Strategy, StudyPayload, StudyPoint, StudyReport, StudySpec,
+    SuccessiveHalving, TrialPoint, TrialReport, grid_cost, sample_rounds, sample_score, sample_target,
+    strongest_graphs,
 };
 use qbench_domain::{Experiment, Job, JobKind, PointSample, Run, RunStatus};
 use qbench_repository::{DatasetRepository, ExperimentRepository, JobQueue, RunRepository};
@@ -185,10 +186,12 @@ impl StudyHandler {
         fraction: f64,
     ) -> Result<Option<Vec<BuildConfig>>, JobError> {
         let sample = PointSample { fraction, seed: SAMPLE_SEED };
-        let objective = at.spec.objective;
+        let objective = Objective { target: sample_target(at.spec.objective.target, fraction), ..at.spec.objective };
         let mut round = SuccessiveHalving::new(candidates.clone(), SuccessiveHalving::KEEP_THIRD, objective.optimise)
             .map_err(|error| JobError::Failed(error.to_string()))?;
         let mut closest: Option<(usize, f64)> = None;
+        // What each build scored, for the note: the reader sees why the survivors were kept.
+        let mut scored = vec![String::from("not measured"); candidates.len()];
         for (index, build) in candidates.iter().enumerate() {
             if at.context.cancel.is_cancelled() {
                 return Err(JobError::Cancelled);
@@ -203,6 +206,11 @@ impl StudyHandler {
             let points: Vec<TrialPoint> = trial::points(build, &report).into_iter().map(|(_, point)| point).collect();
             let score = sample_score(&points, &objective);
             round.record(index, score).map_err(|error| JobError::Failed(error.to_string()))?;
+            let settings: Vec<String> = points.iter().map(|point| point.setting.label()).collect();
+            scored[index] = score.map_or_else(
+                || format!("misses the target ({})", settings.join(", ")),
+                |score| format!("{score:.4} {} ({})", objective.optimise, settings.join(", ")),
+            );
             let best = points.iter().map(|point| point.quality.get(objective.metric)).fold(f64::NAN, f64::max);
             if !best.is_nan() && closest.is_none_or(|(_, quality)| best > quality) {
                 closest = Some((index, best));
@@ -211,6 +219,12 @@ impl StudyHandler {
         let mut kept = round.survivors();
         let labels =
             |kept: &[usize]| kept.iter().map(|index| candidates[*index].label()).collect::<Vec<_>>().join("; ");
+        let scores = candidates
+            .iter()
+            .zip(&scored)
+            .map(|(build, score)| format!("{}: {score}", build.label()))
+            .collect::<Vec<_>>()
+            .join("; ");
         if kept.is_empty() {
             let Some((index, quality)) = closest else {
                 at.notes.push(format!("no build completed on {:.1} % of the points", fraction * 100.0));
@@ -226,8 +240,10 @@ impl StudyHandler {
             ));
         } else {
             at.notes.push(format!(
-                "auto on {:.1} % of the points: {} builds, kept {} by {}: {}",
+                "auto on {:.1} % of the points ({} {:.4} asked of the sample): {} builds, kept {} by {}: {} (scored {scores})",
                 fraction * 100.0,
+                objective.metric,
+                objective.target,
                 candidates.len(),
                 kept.len(),
                 objective.optimise,
@@ -252,6 +268,18 @@ impl JobHandler for StudyHandler {
         let dataset = self.datasets.get(spec.dataset_id).await.map_err(|error| failed("dataset", &error))?;
         let mut builds = spec.space.builds();
         let mut notes = Vec::new();
+        if spec.strategy == Strategy::Auto {
+            let strongest = strongest_graphs(&builds);
+            if strongest.len() < builds.len() {
+                notes.push(format!(
+                    "auto built {} of the space's {} builds: only the largest ef_construct of each graph, which builds \
+                     a graph at least as good for the same search cost and memory (it costs indexing time only)",
+                    strongest.len(),
+                    builds.len()
+                ));
+                builds = strongest;
+            }
+        }
         if let Some(max) = spec.budget.max_builds
             && builds.len() > max as usize
         {

@@ -5,7 +5,7 @@ use qbench_domain::report::RunReport;
 use qbench_domain::study::{
     BuildConfig, SearchQuantizationChoice, SearchSettingChoice, StudySpec, TrialPoint, TrialQuality,
 };
-use qbench_domain::study::{EfValues, Strategy};
+use qbench_domain::study::{EfValues, Strategy, sample_target};
 use qbench_domain::{EfSearch, ExperimentSpec, PointSample, SearchConfig, SearchQuantization};
 
 /// The experiment of `build`: its index and quantization, every `hnsw_ef` of the space measured
@@ -64,8 +64,12 @@ pub(crate) fn experiment_spec(study: &StudySpec, build: &BuildConfig, name: Stri
 const SAMPLE_SECONDS: f64 = 0.25;
 
 /// Turns a trial's experiment into a round on `sample` of the points: one quick pass per setting
-/// and the first client count only, since a sample round ranks builds and reports nothing.
+/// and the first client count only, since a sample round ranks builds and reports nothing; an
+/// `hnsw_ef` search aims at the sample's stricter target (`sample_target`).
 pub(crate) fn on_sample(spec: &mut ExperimentSpec, sample: PointSample) {
+    if let Some(search) = &mut spec.search_config.hnsw_ef_search {
+        search.target = sample_target(search.target, sample.fraction);
+    }
     spec.upload_config.sample = Some(sample);
     spec.search_config.min_seconds = Some(SAMPLE_SECONDS);
     spec.search_config.repetitions = Some(1);
