@@ -63,11 +63,27 @@ pub struct ProgressBody {
     /// Units per second in the phase so far, once measurable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<f64>,
+    /// Seconds left at that rate (of the phase; of the whole study for a study), when the total
+    /// and the rate are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta_seconds: Option<f64>,
 }
 
 impl From<&qbench_domain::Progress> for ProgressBody {
     fn from(progress: &qbench_domain::Progress) -> Self {
-        Self { phase: progress.phase.clone(), done: progress.done, total: progress.total, rate: progress.rate }
+        let eta_seconds = match (progress.total, progress.rate) {
+            (Some(total), Some(rate)) if rate > 0.0 && rate.is_finite() => {
+                Some(total.saturating_sub(progress.done) as f64 / rate)
+            }
+            _ => None,
+        };
+        Self {
+            phase: progress.phase.clone(),
+            done: progress.done,
+            total: progress.total,
+            rate: progress.rate,
+            eta_seconds,
+        }
     }
 }
 
@@ -115,7 +131,13 @@ impl RunResponse {
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
             start_time: Some(DateTime::<Utc>::UNIX_EPOCH),
             end_time: Some(DateTime::<Utc>::UNIX_EPOCH),
-            progress: ProgressBody { phase: "cleanup".to_owned(), done: 1, total: Some(1), rate: None },
+            progress: ProgressBody {
+                phase: "cleanup".to_owned(),
+                done: 1,
+                total: Some(1),
+                rate: None,
+                eta_seconds: None,
+            },
             metrics: None,
             error: None,
             experiment_settings: None,
@@ -208,5 +230,21 @@ impl RunResult {
                 "provenance": {"engine": "qdrant-edge", "engine_version": "0.7.2", "cores": 2}
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_is_what_remains_at_the_rate_so_far() {
+        let progress =
+            qbench_domain::Progress { phase: "trial 3/9".to_owned(), done: 3, total: Some(9), rate: Some(0.5) };
+        assert_eq!(ProgressBody::from(&progress).eta_seconds, Some(12.0));
+        let unknown = qbench_domain::Progress { total: None, ..progress.clone() };
+        assert_eq!(ProgressBody::from(&unknown).eta_seconds, None);
+        let stalled = qbench_domain::Progress { rate: Some(0.0), ..progress };
+        assert_eq!(ProgressBody::from(&stalled).eta_seconds, None);
     }
 }

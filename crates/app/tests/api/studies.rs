@@ -103,6 +103,10 @@ async fn a_grid_study_runs_its_trials_as_runs_and_recommends_a_configuration_as_
     shutdown.cancel();
     running.await.unwrap();
     assert_eq!(study["status"], "COMPLETED", "{study:#}");
+    // Trials done of planned, at the study's rate: nothing left.
+    let progress = &study["progress"];
+    assert_eq!((&progress["done"], &progress["total"], &progress["eta_seconds"]), (&json!(2), &json!(2), &json!(0.0)));
+    assert!(progress["rate"].as_f64().unwrap() > 0.0, "{progress}");
 
     let report = &study["report"];
     let trials = report["trials"].as_array().unwrap();

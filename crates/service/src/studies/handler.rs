@@ -13,7 +13,7 @@ use qbench_domain::study::{
     SuccessiveHalving, TrialPoint, TrialReport, grid_cost, sample_rounds, sample_score, sample_target,
     strongest_graphs,
 };
-use qbench_domain::{Experiment, Job, JobKind, PointSample, Run, RunStatus};
+use qbench_domain::{Experiment, Job, JobKind, PointSample, Progress, Run, RunStatus};
 use qbench_repository::{DatasetRepository, ExperimentRepository, JobQueue, RunRepository};
 
 use crate::jobs::{JobContext, JobError, JobHandler, JobOutcome};
@@ -105,6 +105,14 @@ struct Progressing<'a> {
 }
 
 impl Progressing<'_> {
+    /// Reports `phase` with the trials done and planned, and the study's rate so far (trials a
+    /// second since it started), from which a reader estimates the time left.
+    fn report(&self, phase: String) {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let rate = (self.done > 0 && elapsed > 0.0).then(|| self.done as f64 / elapsed);
+        self.context.progress.set(Progress { phase, done: self.done, total: Some(self.total), rate });
+    }
+
     /// Whether `budget.max_seconds` has passed; notes it once.
     fn out_of_time(&mut self, left: usize) -> bool {
         let Some(max) = self.spec.budget.max_seconds else { return false };
@@ -132,7 +140,7 @@ impl StudyHandler {
         let label = build.label();
         let on = sample.map_or(String::new(), |sample| format!(" on {:.1} % of the points", sample.fraction * 100.0));
         let number = at.done + 1;
-        at.context.progress.enter_at(format!("trial {number}/{}: {label}{on}", at.total), at.done, Some(at.total));
+        at.report(format!("trial {number}/{}: {label}{on}", at.total));
         let short_id: String = at.job.id().to_string().chars().take(8).collect();
         let name = format!("study {short_id} · {label}{on}");
         let mut experiment_spec = trial::experiment_spec(at.spec, build, name);
@@ -172,7 +180,7 @@ impl StudyHandler {
             sample,
         });
         at.done += 1;
-        at.context.progress.enter_at(format!("trial {number}/{} done", at.total), at.done, Some(at.total));
+        at.report(format!("trial {number}/{} done", at.total));
         Ok(report)
     }
 
