@@ -121,8 +121,18 @@ fn api_key_commands_fail_with_one_line() {
             String::from_utf8_lossy(&output.stderr).into_owned(),
         )
     };
+    // Regression (issue 14): listing in the wrong directory created a database and a secret key.
+    let (code, _, stderr) = run(&["admin", "api-key", "list"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("qbench: no qbench database at ") && stderr.contains("QBENCH_DATA_DIR"), "{stderr}");
+    assert!(!data.path().join("qbench.db").exists() && !data.path().join("secret.key").exists());
+
+    let (code, _, stderr) = run(&["admin", "api-key", "create", "--user", "ci", "--role", "viewer"]);
+    assert_eq!(code, Some(0), "{stderr}");
     let (code, stdout, _) = run(&["admin", "api-key", "list"]);
-    assert_eq!((code, stdout.lines().last()), (Some(0), Some("(no API keys)")), "{stdout}");
+    assert_eq!(code, Some(0));
+    assert!(stdout.lines().any(|line| line.contains(" ci ") && line.contains("viewer")), "{stdout}");
 
     let unknown = "0190b3c2-0000-7000-8000-000000000000";
     let (code, _, stderr) = run(&["admin", "api-key", "revoke", unknown]);
@@ -160,7 +170,10 @@ fn another_secret_key_read_credentials_as_corrupt_and_now_stops_start_up_naming_
         }
         command
     };
-    let first = with_key(Some(&deployment_key)).args(["admin", "api-key", "list"]).output().unwrap();
+    let first = with_key(Some(&deployment_key))
+        .args(["admin", "api-key", "create", "--user", "ci", "--role", "viewer"])
+        .output()
+        .unwrap();
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
 
     for (key, command) in [(Some(other_key.as_str()), "serve"), (Some(other_key.as_str()), "worker"), (None, "serve")] {
@@ -236,6 +249,36 @@ fn a_failing_bench_prints_one_line_not_also_its_log() {
     assert!(!bench.status.success());
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("qbench: --dataset"), "{stderr}");
+}
+
+/// Regression (issue 14): a bench or tune refused by validation named API fields
+/// (`search_config.hnsw_ef[0]`); now the flags.
+#[test]
+fn a_refused_bench_or_tune_names_its_flags() {
+    let data = tempfile::tempdir().unwrap();
+    let generate = qbench()
+        .env("QBENCH_DATA_DIR", data.path())
+        .args(["dataset", "generate", "--rows", "300", "--queries", "10", "--vectors", "v:8:Cosine", "--out"])
+        .arg(data.path().join("ds"))
+        .output()
+        .unwrap();
+    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    let refused = |args: &[&str]| {
+        let output = qbench()
+            .env("QBENCH_DATA_DIR", data.path())
+            .arg(args[0])
+            .arg("--dataset")
+            .arg(data.path().join("ds"))
+            .args(["--vectors", "v:8:Cosine"])
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        String::from_utf8_lossy(&output.stderr).trim().to_owned()
+    };
+    assert_eq!(refused(&["bench", "--hnsw-ef", "5", "--k", "10"]), "qbench: --hnsw-ef: hnsw_ef 5 is smaller than k 10");
+    let tune = refused(&["tune", "--target-recall", "1.5", "--m", "1000"]);
+    assert!(tune.starts_with("qbench: --m: ") && tune.contains("; --target-recall: "), "{tune}");
 }
 
 #[test]

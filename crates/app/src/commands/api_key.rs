@@ -20,9 +20,19 @@ pub async fn run(
     settings: &Settings,
     out: &mut impl std::io::Write,
 ) -> Result<(), CommandError> {
+    let url = settings.database_url();
+    if !matches!(command, ApiKeyCommand::Create(_))
+        && let Some(path) = missing_sqlite_file(url.expose_secret())
+    {
+        return Err(CommandError::new(format!(
+            "no qbench database at {}: run this where the server keeps its data (--config, QBENCH_DATA_DIR or \
+             DATABASE_URL); nothing was created",
+            path.display()
+        )));
+    }
     let cipher = load_cipher(settings.secret_key.as_ref(), &settings.data_dir)
         .map_err(|err| CommandError::new(format!("secret key: {err}")))?;
-    let database = SqlDatabase::connect(settings.database_url().expose_secret(), cipher)
+    let database = SqlDatabase::connect(url.expose_secret(), cipher)
         .await
         .map_err(|err| CommandError::new(format!("database: {err}")))?;
     let service = ApiKeyService::new(Arc::new(database.clone()));
@@ -32,6 +42,15 @@ pub async fn run(
         tracing::warn!(error = %err, "the database did not close cleanly");
     }
     result
+}
+
+/// The file of a SQLite `url` when it does not exist: listing or revoking keys there would
+/// create an empty database (and a secret key) in what is most likely the wrong directory.
+fn missing_sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    (!path.as_os_str().is_empty() && path != std::path::Path::new(":memory:") && !path.exists())
+        .then(|| path.to_path_buf())
 }
 
 async fn execute(
@@ -101,6 +120,17 @@ mod tests {
     use qbench_domain::{ApiKeyId, Role};
 
     use super::*;
+
+    #[test]
+    fn only_a_sqlite_file_that_does_not_exist_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let absent = dir.path().join("qbench.db");
+        assert_eq!(missing_sqlite_file(&format!("sqlite://{}?mode=rwc", absent.display())), Some(absent.clone()));
+        std::fs::write(&absent, b"").unwrap();
+        assert_eq!(missing_sqlite_file(&format!("sqlite://{}", absent.display())), None);
+        assert_eq!(missing_sqlite_file("postgres://qbench@localhost/qbench"), None);
+        assert_eq!(missing_sqlite_file("sqlite::memory:"), None);
+    }
 
     #[test]
     fn the_list_shows_prefixes_and_times_but_never_a_hash() {

@@ -13,7 +13,7 @@ use qbench_service::{ExperimentService, RunService};
 
 use crate::cli::BenchArgs;
 use crate::commands::scratch::{Scratch, Target};
-use crate::commands::{CommandError, table};
+use crate::commands::{CommandError, flags, table};
 use crate::settings::Settings;
 use crate::wiring::worker_settings;
 
@@ -34,15 +34,17 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandErro
         repositories.datasets.clone(),
         repositories.connections.clone(),
     );
-    let (experiment, _warnings) =
-        experiments.create(caller, experiment_spec(&args, dataset, connection.id)).await.map_err(CommandError::new)?;
+    let (experiment, _warnings) = experiments
+        .create(caller, experiment_spec(&args, dataset, connection.id))
+        .await
+        .map_err(|error| flags::in_flags(error, flags::BENCH))?;
     let runs = RunService::new(
         repositories.runs.clone(),
         repositories.experiments.clone(),
         repositories.queue.clone(),
         repositories.clock.clone(),
     );
-    let run = runs.create(caller, experiment.id, None).await.map_err(CommandError::new)?;
+    let run = runs.create(caller, experiment.id, None).await.map_err(|error| flags::in_flags(error, flags::BENCH))?;
 
     let benchmarks = BenchmarkHandler::new(repositories.runs.clone(), engine.execution(repositories, settings));
     let worker = Arc::new(

@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod bench;
 pub mod compare;
+mod flags;
 pub mod generate;
 pub mod inspect;
 mod local;

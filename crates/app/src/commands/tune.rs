@@ -17,8 +17,8 @@ use qbench_service::jobs::{JobService, JobWorker};
 use qbench_service::studies::{StudyHandler, StudyService};
 
 use crate::cli::TuneArgs;
-use crate::commands::CommandError;
 use crate::commands::scratch::{Scratch, Target};
+use crate::commands::{CommandError, flags};
 use crate::dto::study::quantization_choice;
 use crate::settings::Settings;
 use crate::wiring::worker_settings;
@@ -37,7 +37,7 @@ pub async fn run(args: TuneArgs, settings: &Settings) -> Result<(), CommandError
     let spec = study_spec(&args, &scratch)?;
     let repositories = &scratch.repositories;
     let studies = StudyService::new(repositories, scratch.settings.studies.limits());
-    let study = studies.create(&scratch.caller, spec).await.map_err(CommandError::new)?;
+    let study = studies.create(&scratch.caller, spec).await.map_err(|error| flags::in_flags(error, flags::TUNE))?;
 
     let benchmarks =
         BenchmarkHandler::new(repositories.runs.clone(), scratch.engine.execution(repositories, &scratch.settings));
