@@ -13,7 +13,7 @@ use qbench_storage::{DatasetReader, S3Credentials};
 use crate::ServiceError;
 use crate::access::{ensure_seen, listed_owner};
 use crate::error::{ensure_valid, reference_gone};
-use crate::sources::{dataset_source, storage_error};
+use crate::sources::{dataset_source, source_error};
 
 /// The objects a dataset references, by the field naming each.
 const REFERENCES: &[(Entity, &str)] = &[(Entity::Storage, "storage_id")];
@@ -60,7 +60,10 @@ impl DatasetService {
             .ok_or_else(|| ServiceError::Unavailable("dataset inspection is not configured".to_owned()))?;
         let source =
             dataset_source(self.storages.as_ref(), self.default_s3.as_ref(), self.local_access, dataset).await?;
-        let inspection = reader.inspect(&source, &dataset.spec.schema_config).await.map_err(storage_error)?;
+        let inspection = reader
+            .inspect(&source, &dataset.spec.schema_config)
+            .await
+            .map_err(|error| source_error(&dataset.spec.source_uri, error))?;
         Ok(Inspection {
             layout: format!("{:?}", inspection.layout).to_lowercase(),
             files: inspection

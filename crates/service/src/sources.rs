@@ -1,6 +1,6 @@
 //! Where a dataset is read from, with which credentials.
 
-use qbench_domain::{Dataset, LocalAccess, ObjectStorage, Violation};
+use qbench_domain::{Dataset, LocalAccess, ObjectStorage, SourceUri, Violation};
 use qbench_repository::{Page, RepositoryError, StorageRepository};
 use qbench_storage::{DatasetSource, S3Credentials, StorageError};
 
@@ -46,6 +46,20 @@ fn storage_credentials(storage: &ObjectStorage) -> S3Credentials {
 
 /// A storage error met while reading a dataset, as the dataset's fault (422 naming the field),
 /// a dependency being down (503) or an internal failure.
+/// [`storage_error`] for the dataset at `uri`: a relative path that is not found also says where
+/// relative paths are read from, since a shell user expects their working directory.
+pub(crate) fn source_error(uri: &SourceUri, error: StorageError) -> ServiceError {
+    let relative = uri.scheme().is_none() && !uri.as_str().starts_with('/');
+    if relative && let StorageError::NotFound { .. } = &error {
+        let message = format!(
+            "{error} in the server's data roots (a relative source_uri is read from there, not from the client's \
+             working directory: give it relative to a data root, or an absolute path under one)"
+        );
+        return ServiceError::Invalid(vec![Violation::new("source_uri", message)]);
+    }
+    storage_error(error)
+}
+
 pub(crate) fn storage_error(error: StorageError) -> ServiceError {
     match error {
         StorageError::NotFound { .. } | StorageError::Refused { .. } => {

@@ -75,3 +75,17 @@ async fn bob_read_alices_dataset_directory_and_per_user_areas_now_refuse_it() {
     let escaped = register_as(&app, &bob, &dataset("escape", "../alice/mine/")).await;
     assert!(escaped.body.to_string().contains("`bob/`, the dataset owner's own area"), "{:#}", escaped.body);
 }
+
+/// Regression (issue 14): a relative `source_uri` that does not exist answered "not found" without
+/// saying that relative paths are read from the server's data roots (the CLI reads them from the
+/// working directory), so `./data/synth` from a shell's point of view looked like a bug.
+#[actix_web::test]
+async fn a_missing_relative_source_says_it_was_looked_for_in_the_data_roots() {
+    let app = spawn_app().await;
+    write_small_dataset(&app, "present").await;
+    let reply = app.post_json("/api/v1/datasets?inspect=true", &dataset("missing", "./data/synth")).await;
+    reply.expect(422);
+    let text = reply.body.to_string();
+    assert!(text.contains("data/synth") && text.contains("data root"), "{text}");
+    assert!(!text.contains(&app.data_dir().display().to_string()), "no server path: {text}");
+}
