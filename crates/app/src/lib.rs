@@ -7,6 +7,7 @@
 
 pub mod allocator;
 pub mod api;
+pub mod artifact_urls;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -35,8 +35,13 @@ pub enum SecretKeyError {
 /// The cipher for stored secrets: the configured key, else the data dir's key file, else a new
 /// key written there (with a loud warning: losing that file loses every stored secret).
 pub fn load_cipher(configured: Option<&SecretString>, data_dir: &Path) -> Result<SecretCipher, SecretKeyError> {
+    load_key(configured, data_dir).map(SecretCipher::new)
+}
+
+/// The server's secret key, found (or made) as [`load_cipher`] says.
+pub fn load_key(configured: Option<&SecretString>, data_dir: &Path) -> Result<[u8; 32], SecretKeyError> {
     if let Some(key) = configured {
-        return SecretCipher::from_base64(key.expose_secret().trim()).map_err(|err| SecretKeyError::Invalid {
+        return SecretCipher::decode_key(key.expose_secret().trim()).map_err(|err| SecretKeyError::Invalid {
             source_name: "QBENCH_SECRET_KEY".to_owned(),
             reason: err.to_string(),
         });
@@ -45,7 +50,7 @@ pub fn load_cipher(configured: Option<&SecretString>, data_dir: &Path) -> Result
     let io = |source| SecretKeyError::Io { path: path.display().to_string(), source };
     if path.exists() {
         let encoded = fs::read_to_string(&path).map_err(io)?;
-        return SecretCipher::from_base64(encoded.trim()).map_err(|err| SecretKeyError::Invalid {
+        return SecretCipher::decode_key(encoded.trim()).map_err(|err| SecretKeyError::Invalid {
             source_name: path.display().to_string(),
             reason: err.to_string(),
         });
@@ -61,7 +66,7 @@ pub fn load_cipher(configured: Option<&SecretString>, data_dir: &Path) -> Result
         "QBENCH_SECRET_KEY is not set: generated a new secret key into the data dir. Stored secrets can only be \
          read with this key: back it up, or set QBENCH_SECRET_KEY (base64 of 32 bytes) in production"
     );
-    Ok(SecretCipher::new(key))
+    Ok(key)
 }
 
 #[cfg(unix)]

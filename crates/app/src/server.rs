@@ -22,14 +22,15 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::api;
 use crate::api::body::BodyLimit;
+use crate::artifact_urls::ArtifactUrls;
 use crate::auth::{self, AuthConfig, AuthConfigError, Authenticator};
 use crate::isolation::ChildProcessExecutor;
 use crate::job_queue::NotifyJobQueue;
 use crate::observe::observe;
 use crate::protect::{self, RateLimiter, RequestTimeout};
-use crate::secret_key::{SecretKeyError, load_cipher};
+use crate::secret_key::{SecretKeyError, load_cipher, load_key};
 use crate::settings::{Isolation, ServerSettings, Settings};
-use crate::state::AppState;
+use crate::state::{AppState, Artifacts};
 use crate::wiring::{Engine, sql_repositories, worker_settings};
 use qbench_service::execution::{BenchmarkHandler, ExecutionDependencies};
 use qbench_service::jobs::{JobWorker, NoopHandler};
@@ -214,6 +215,12 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
         });
     }
     state.studies = StudyService::new(&repositories, settings.studies.limits());
+    let secret_key = load_key(settings.secret_key.as_ref(), &settings.data_dir)?;
+    state.artifacts = Some(Artifacts {
+        results: engine.storage.clone(),
+        urls: ArtifactUrls::new(&secret_key, Duration::from_secs(settings.server.artifact_url_seconds)),
+        clock: repositories.clock.clone(),
+    });
     state.connections.ensure_builtin().await?;
     let mut benchmarks = BenchmarkHandler::new(repositories.runs.clone(), engine.execution(&repositories, settings));
     if settings.worker.isolation == Isolation::Process {

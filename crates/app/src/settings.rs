@@ -38,6 +38,9 @@ const ENV_ALIASES: [(&str, &str); 16] = [
 #[error("invalid configuration: {0}")]
 pub struct SettingsError(String);
 
+/// The longest an artifact URL may stay valid: a week, as S3 allows for presigned URLs.
+const MAX_ARTIFACT_URL_SECONDS: u64 = 604_800;
+
 /// Everything qbench reads from its configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -280,6 +283,8 @@ pub struct ServerSettings {
     pub rate_limit_per_minute: u32,
     /// Origins allowed by CORS, comma-separated.
     pub cors_allowed_origins: String,
+    /// Seconds the signed URLs to a run's artifacts stay valid.
+    pub artifact_url_seconds: u64,
 }
 
 /// Database settings.
@@ -416,6 +421,12 @@ impl Settings {
         }
         if self.server.max_body_bytes == 0 {
             return Err(SettingsError("server.max_body_bytes: must be positive".to_owned()));
+        }
+        if self.server.artifact_url_seconds > MAX_ARTIFACT_URL_SECONDS {
+            return Err(SettingsError(format!(
+                "server.artifact_url_seconds: {} is more than {MAX_ARTIFACT_URL_SECONDS} (7 days, S3's longest)",
+                self.server.artifact_url_seconds
+            )));
         }
         if self.server.request_timeout_seconds == 0 {
             return Err(SettingsError("server.request_timeout_seconds: must be positive".to_owned()));

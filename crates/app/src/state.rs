@@ -5,6 +5,10 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use qbench_repository::DatabaseHealth;
 
+use qbench_service::Clock;
+use qbench_storage::ResultWriter;
+
+use crate::artifact_urls::ArtifactUrls;
 use crate::auth::Authenticator;
 use crate::protect::RateLimiter;
 use qbench_domain::study::StudyLimits;
@@ -39,6 +43,19 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Limits each identity's request rate.
     pub rate_limiter: Arc<RateLimiter>,
+    /// Reads and signs run artifacts; `None` until the server wires its results location.
+    pub artifacts: Option<Artifacts>,
+}
+
+/// A run's stored artifacts, and the URLs to them.
+#[derive(Clone)]
+pub struct Artifacts {
+    /// Where runs store them.
+    pub results: Arc<dyn ResultWriter>,
+    /// Signs URLs to qbench itself, for stores that cannot sign.
+    pub urls: ArtifactUrls,
+    /// The time URLs are checked against.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
@@ -71,6 +88,7 @@ impl AppState {
             metrics,
             auth: Arc::new(Authenticator::development()),
             rate_limiter: Arc::new(RateLimiter::per_minute(0)),
+            artifacts: None,
         }
     }
 }

@@ -9,9 +9,9 @@ use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{SchemaConfig, VectorName};
 use qbench_service::synthetic::synthetic_dataset;
 use qbench_storage::{
-    ColumnInfo, DatasetFile, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, FileRole,
-    NeighborLists, NeighborsFile, PointBatch, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult,
-    TrueNeighbors,
+    Artifact, ColumnInfo, DatasetFile, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource,
+    FileRole, NeighborLists, NeighborsFile, PointBatch, PointStream, QueryRecord, ResultWriter, StorageError,
+    StoredResult, TrueNeighbors,
 };
 
 /// A dataset held in memory: its points, and (for the directory layout) queries and neighbours.
@@ -267,5 +267,27 @@ impl ResultWriter for RecordingResultWriter {
     async fn store_truth(&self, key: &str, truth: &TrueNeighbors) -> Result<(), StorageError> {
         self.truths.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_owned(), truth.clone());
         Ok(())
+    }
+
+    /// The result as written; the query rows are recorded, not encoded, so they read as absent.
+    async fn read_artifact(&self, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError> {
+        let written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        let found = written.iter().rev().find(|(id, _, _)| id == run_id);
+        match (artifact, found) {
+            (Artifact::ResultJson, Some((_, result, _))) => {
+                serde_json::to_vec(result).map_err(|error| StorageError::Internal(error.to_string()))
+            }
+            _ => Err(StorageError::NotFound { location: format!("memory://{run_id}/{}", artifact.file_name()) }),
+        }
+    }
+
+    /// Memory signs nothing: the server signs its own URLs.
+    async fn presigned_url(
+        &self,
+        _run_id: &str,
+        _artifact: Artifact,
+        _expires_in: std::time::Duration,
+    ) -> Result<Option<String>, StorageError> {
+        Ok(None)
     }
 }

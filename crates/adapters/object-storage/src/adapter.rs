@@ -4,10 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use object_store::signer::Signer;
 use qbench_domain::{SchemaConfig, VectorName};
 use qbench_storage::{
-    DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, DatasetWriter, GeneratedDataset,
-    NeighborsFile, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult, TrueNeighbors,
+    Artifact, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, DatasetWriter,
+    GeneratedDataset, NeighborsFile, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult, TrueNeighbors,
 };
 
 use crate::config::ParquetStorageConfig;
@@ -35,6 +36,8 @@ pub struct ParquetStorage {
     roots: DataRoots,
     /// Where results go, when configured.
     results: Option<Location>,
+    /// Signs GET URLs to the results, when they are on S3 with credentials.
+    results_signer: Option<Arc<dyn Signer>>,
     /// How HTTP(S) sources are reached: the egress policy and timeouts.
     http: HttpSourceClient,
 }
@@ -59,6 +62,7 @@ impl ParquetStorage {
     pub fn new(config: ParquetStorageConfig) -> Result<Self, StorageError> {
         tls::install_crypto_provider();
         let results = config.results.as_ref().map(results::location).transpose()?;
+        let results_signer = config.results.as_ref().map(results::signer).transpose()?.flatten();
         let http = HttpSourceClient {
             policy: Arc::new(config.egress),
             connect_timeout: stores::CONNECT_TIMEOUT,
@@ -66,7 +70,12 @@ impl ParquetStorage {
             request_timeout: stores::REQUEST_TIMEOUT,
             https_only: false,
         };
-        Ok(Self { roots: DataRoots::new(config.data_roots).excluding(config.private_paths), results, http })
+        Ok(Self {
+            roots: DataRoots::new(config.data_roots).excluding(config.private_paths),
+            results,
+            results_signer,
+            http,
+        })
     }
 }
 
@@ -156,6 +165,22 @@ impl ResultWriter for ParquetStorage {
     #[tracing::instrument(skip_all, fields(key = %key, queries = truth.len()))]
     async fn store_truth(&self, key: &str, truth: &TrueNeighbors) -> Result<(), StorageError> {
         truth::store(self.results_location(key)?, key, truth).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn read_artifact(&self, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError> {
+        results::read(self.results_location(run_id)?, run_id, artifact).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn presigned_url(
+        &self,
+        run_id: &str,
+        artifact: Artifact,
+        expires_in: std::time::Duration,
+    ) -> Result<Option<String>, StorageError> {
+        let Some(signer) = &self.results_signer else { return Ok(None) };
+        results::presign(self.results_location(run_id)?, signer.as_ref(), run_id, artifact, expires_in).await.map(Some)
     }
 }
 

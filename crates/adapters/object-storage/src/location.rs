@@ -238,7 +238,7 @@ pub(crate) fn object_path(given: &FsPath, resolved: &FsPath) -> Result<Path, Sto
 }
 
 /// Splits `s3://bucket/key` (the domain guarantees both parts are there).
-fn split_s3(uri: &str) -> Result<(&str, &str), StorageError> {
+pub(crate) fn split_s3(uri: &str) -> Result<(&str, &str), StorageError> {
     uri.strip_prefix("s3://").and_then(|rest| rest.split_once('/')).filter(|(bucket, _)| !bucket.is_empty()).ok_or_else(
         || StorageError::Refused { location: uri.to_owned(), reason: "expected s3://bucket/key".to_owned() },
     )

@@ -6,8 +6,9 @@ use arrow::array::{ArrayRef, Float64Array, ListBuilder, StringArray, StringBuild
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use object_store::path::Path;
+use object_store::signer::{Method, Signer};
 use object_store::{ObjectStoreExt, PutPayload};
-use qbench_storage::{QueryRecord, StorageError, StoredResult};
+use qbench_storage::{Artifact, QueryRecord, StorageError, StoredResult};
 
 use crate::config::ResultsLocation;
 use crate::error;
@@ -16,10 +17,19 @@ use crate::roots::DataRoots;
 use crate::stores;
 use crate::write::{self, WRITE_BATCH_ROWS};
 
-/// The summary file of a run.
-const RESULT_FILE: &str = "result.json";
-/// The per-query rows of a run.
-const QUERIES_FILE: &str = "queries.parquet";
+/// The largest artifact read into memory to be served.
+const MAX_ARTIFACT_BYTES: u64 = 512 << 20;
+
+/// A signer of GET URLs for the results location, when it is on S3 with credentials.
+pub(crate) fn signer(config: &ResultsLocation) -> Result<Option<Arc<dyn Signer>>, StorageError> {
+    match config {
+        ResultsLocation::Local(_) => Ok(None),
+        ResultsLocation::S3 { uri, credentials } => {
+            let (bucket, _) = location::split_s3(uri)?;
+            stores::s3_signer(bucket, credentials, uri)
+        }
+    }
+}
 
 /// The configured results location, as a prefix to write under.
 pub(crate) fn location(config: &ResultsLocation) -> Result<Location, StorageError> {
@@ -50,6 +60,27 @@ pub(crate) async fn write(
     result: &serde_json::Value,
     queries: &[QueryRecord],
 ) -> Result<StoredResult, StorageError> {
+    let folder = run_folder(location, run_id)?;
+    let queries_path = folder.clone().join(Artifact::QueriesParquet.file_name());
+    let queries_uri = location.kind.uri(&queries_path);
+    query_rows(location, &queries_path, &queries_uri, queries).await?;
+
+    let result_path = folder.join(Artifact::ResultJson.file_name());
+    let result_uri = location.kind.uri(&result_path);
+    let body = serde_json::to_vec_pretty(result)
+        .map_err(|error| StorageError::Internal(format!("{result_uri}: encoding the result: {error}")))?;
+    location
+        .store
+        .put(&result_path, PutPayload::from(body))
+        .await
+        .map_err(|error| error::from_store(&result_uri, &error))?;
+    Ok(StoredResult { result_json: result_uri, queries_parquet: queries_uri })
+}
+
+/// The folder of run `run_id` under the results location.
+///
+/// Errors: `Refused` for a run id that is not a single plain path segment.
+fn run_folder(location: &Location, run_id: &str) -> Result<Path, StorageError> {
     if run_id.is_empty()
         || run_id == "."
         || run_id == ".."
@@ -61,23 +92,39 @@ pub(crate) async fn write(
         });
     }
     let Target::Prefix { path: root, .. } = &location.target else {
-        return Err(StorageError::Internal(format!("{}: not a directory to write into", location.uri)));
+        return Err(StorageError::Internal(format!("{}: not a directory of results", location.uri)));
     };
-    let folder = root.clone().join(run_id);
-    let queries_path = folder.clone().join(QUERIES_FILE);
-    let queries_uri = location.kind.uri(&queries_path);
-    query_rows(location, &queries_path, &queries_uri, queries).await?;
+    Ok(root.clone().join(run_id))
+}
 
-    let result_path = folder.join(RESULT_FILE);
-    let result_uri = location.kind.uri(&result_path);
-    let body = serde_json::to_vec_pretty(result)
-        .map_err(|error| StorageError::Internal(format!("{result_uri}: encoding the result: {error}")))?;
-    location
-        .store
-        .put(&result_path, PutPayload::from(body))
-        .await
-        .map_err(|error| error::from_store(&result_uri, &error))?;
-    Ok(StoredResult { result_json: result_uri, queries_parquet: queries_uri })
+/// The bytes of `artifact` of run `run_id`.
+pub(crate) async fn read(location: &Location, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError> {
+    let path = run_folder(location, run_id)?.join(artifact.file_name());
+    let uri = location.kind.uri(&path);
+    let found = location.store.get(&path).await.map_err(|error| error::from_store(&uri, &error))?;
+    if found.meta.size > MAX_ARTIFACT_BYTES {
+        return Err(StorageError::Refused {
+            location: uri,
+            reason: format!("{} bytes is more than the {MAX_ARTIFACT_BYTES} served", found.meta.size),
+        });
+    }
+    let bytes = found.bytes().await.map_err(|error| error::from_store(&uri, &error))?;
+    Ok(bytes.to_vec())
+}
+
+/// A GET URL of `artifact` of run `run_id` signed by `signer` for `expires_in`.
+pub(crate) async fn presign(
+    location: &Location,
+    signer: &dyn Signer,
+    run_id: &str,
+    artifact: Artifact,
+    expires_in: std::time::Duration,
+) -> Result<String, StorageError> {
+    let path = run_folder(location, run_id)?.join(artifact.file_name());
+    let uri = location.kind.uri(&path);
+    let url =
+        signer.signed_url(Method::GET, &path, expires_in).await.map_err(|error| error::from_store(&uri, &error))?;
+    Ok(url.to_string())
 }
 
 /// Writes the per-query rows.

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::http::HttpBuilder;
 use object_store::local::LocalFileSystem;
+use object_store::signer::Signer;
 use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
 use qbench_domain::StorageSpec;
 use qbench_storage::{S3Credentials, StorageError};
@@ -31,6 +32,24 @@ pub(crate) fn s3(
     credentials: Option<&S3Credentials>,
     location: &str,
 ) -> Result<Arc<dyn ObjectStore>, StorageError> {
+    Ok(s3_client(bucket, credentials, location)?)
+}
+
+/// A signer of URLs to `bucket` with `credentials`; `None` without keys (nothing to sign with).
+pub(crate) fn s3_signer(
+    bucket: &str,
+    credentials: &S3Credentials,
+    location: &str,
+) -> Result<Option<Arc<dyn Signer>>, StorageError> {
+    if credentials.access_key.is_none() {
+        return Ok(None);
+    }
+    let signer: Arc<dyn Signer> = s3_client(bucket, Some(credentials), location)?;
+    Ok(Some(signer))
+}
+
+/// The S3 client of [`s3`].
+fn s3_client(bucket: &str, credentials: Option<&S3Credentials>, location: &str) -> Result<Arc<AmazonS3>, StorageError> {
     let endpoint = credentials.and_then(|c| c.endpoint_url.as_deref()).map(str::trim).filter(|e| !e.is_empty());
     let region =
         credentials.map(|c| c.region.trim()).filter(|region| !region.is_empty()).unwrap_or(StorageSpec::DEFAULT_REGION);

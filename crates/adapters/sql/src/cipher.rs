@@ -63,6 +63,14 @@ impl SecretCipher {
     /// `InvalidKey` when the text is not base64 or does not decode to exactly 32 bytes; the
     /// message never repeats the key.
     pub fn from_base64(key: &str) -> Result<Self, CipherError> {
+        Self::decode_key(key).map(Self::new)
+    }
+
+    /// The 32 bytes of a base64 key.
+    ///
+    /// # Errors
+    /// `InvalidKey` when `key` is not base64 of exactly 32 bytes.
+    pub fn decode_key(key: &str) -> Result<[u8; 32], CipherError> {
         let bytes = STANDARD
             .decode(key.trim())
             .map_err(|error| CipherError::InvalidKey(format!("not valid base64 ({error})")))?;
@@ -73,7 +81,7 @@ impl SecretCipher {
                 Self::KEY_LEN
             ))
         })?;
-        Ok(Self::new(key))
+        Ok(key)
     }
 
     /// A fresh random key from the operating system's generator.

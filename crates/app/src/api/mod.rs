@@ -1,5 +1,6 @@
 //! The REST API: thin handlers that extract, convert, call a service and map the result.
 
+pub mod artifacts;
 pub mod body;
 pub mod connections;
 pub mod datasets;
@@ -88,6 +89,7 @@ pub fn configure(config: &mut ServiceConfig) {
                     .service(resource("/{id}/pause").route(post().to(runs::pause)))
                     .service(resource("/{id}/result").route(get().to(runs::result))),
             )
+            .service(scope("/artifacts").service(resource("/{run_id}/{file}").route(get().to(artifacts::get))))
             .service(
                 scope("/studies")
                     .service(resource("").route(get().to(studies::list)).route(post().to(studies::create)))

@@ -1,11 +1,13 @@
 //! `/api/v1/runs` and `/api/v1/experiments/{id}/runs`.
 
+use actix_web::HttpRequest;
 use actix_web::web::{Data, Json, Path};
 use apistos::ApiComponent;
 use apistos::api_operation;
 use qbench_domain::report::{RunReport, compare as compare_reports};
 use qbench_domain::{ExperimentId, JobId, RunId, RunStatus, Violation};
 use qbench_repository::{Page, RunFilter};
+use qbench_storage::Artifact;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -17,8 +19,8 @@ use crate::api::responses::{Accepted, Located, Paginated};
 use crate::api::{IdPath, location};
 use crate::auth::Authenticated;
 use crate::dto::compare::{CandidateBody, ComparedSettingBody, RunComparison};
-use crate::dto::run::{RunCanceled, RunCreated, RunResponse, RunResult, RunStatusBody};
-use crate::state::AppState;
+use crate::dto::run::{ArtifactLinks, RunCanceled, RunCreated, RunResponse, RunResult, RunStatusBody};
+use crate::state::{AppState, Artifacts};
 
 /// Filters and page of the run list.
 ///
@@ -212,7 +214,7 @@ pub(crate) async fn cancel(
     operation_id = "get_run_result",
     tag = "runs",
     summary = "The full result of a completed run",
-    description = "Every (vector, search setting) in full, the dataset and provenance, and where the per-query rows were written. 409 while the run is not COMPLETED.",
+    description = "Every (vector, search setting) in full, the dataset and provenance, and where the per-query rows were written, with `artifacts`: URLs to `result.json` and `queries.parquet` that need no other credential until `expires_at` (`server.artifact_url_seconds`, default an hour) — S3 presigned URLs when results are on S3, signed URLs to `/api/v1/artifacts/…` when they are in a local directory. 409 while the run is not COMPLETED.",
     error_code = 400,
     error_code = 403,
     error_code = 404,
@@ -224,17 +226,48 @@ pub(crate) async fn result(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
     path: Path<IdPath>,
+    request: HttpRequest,
 ) -> Result<Json<RunResult>, ApiError> {
     let run = state.runs.get(&caller, RunId::from(path.id)).await?;
     match (run.status(), run.metrics()) {
         (RunStatus::Completed, Some(metrics)) => {
-            Ok(Json(RunResult { run_id: run.id().as_uuid(), result: metrics.clone() }))
+            let artifacts = match &state.artifacts {
+                Some(artifacts) => Some(artifact_links(artifacts, &run.id().to_string(), &request).await?),
+                None => None,
+            };
+            Ok(Json(RunResult { run_id: run.id().as_uuid(), result: metrics.clone(), artifacts }))
         }
         (status, _) => Err(ApiError::new(
             ProblemKind::Conflict,
             format!("run {} is {status}: a result exists once it is COMPLETED", run.id()),
         )),
     }
+}
+
+/// URLs to run `run_id`'s files: presigned by the storage when it can, else signed by this server
+/// and pointing at it (the scheme and host the request came to).
+async fn artifact_links(artifacts: &Artifacts, run_id: &str, request: &HttpRequest) -> Result<ArtifactLinks, ApiError> {
+    let lifetime = artifacts.urls.lifetime;
+    let expires_at = artifacts.clock.now() + chrono::Duration::from_std(lifetime).unwrap_or_default();
+    let origin = {
+        let info = request.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
+    let mut urls = Vec::with_capacity(2);
+    for artifact in [Artifact::ResultJson, Artifact::QueriesParquet] {
+        let presigned = artifacts
+            .results
+            .presigned_url(run_id, artifact, lifetime)
+            .await
+            .map_err(|error| ApiError::new(ProblemKind::Internal, error.to_string()))?;
+        urls.push(presigned.unwrap_or_else(|| {
+            let path = artifacts.urls.path(run_id, artifact, expires_at.timestamp());
+            format!("{origin}{path}")
+        }));
+    }
+    let results_url = urls.pop().unwrap_or_default();
+    let result_url = urls.pop().unwrap_or_default();
+    Ok(ArtifactLinks { result_url, results_url, expires_at })
 }
 
 #[api_operation(

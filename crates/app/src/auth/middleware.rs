@@ -17,6 +17,9 @@ use crate::state::AppState;
 const PROBES: [&str; 4] = ["/health", "/ready", "/api/v1/health", "/api/v1/health/ready"];
 /// The Prometheus endpoint: open unless `auth.protect_metrics`, never rate limited.
 const METRICS: &str = "/metrics";
+/// Run artifacts behind signed URLs: the signature is the credential (the handler checks it);
+/// rate limited per peer like any anonymous request.
+const ARTIFACTS: &str = "/api/v1/artifacts/";
 /// The API documentation: open unless `auth.protect_docs`.
 const DOCS: [&str; 3] = ["/docs", "/redoc", "/openapi.json"];
 
@@ -41,10 +44,11 @@ pub async fn authenticate(
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let peer = req.peer_addr().map(|address| address.ip());
-    let verdict = state.auth.identify(req.headers(), peer).await;
+    let signed = path.starts_with(ARTIFACTS);
+    let verdict = if signed { None } else { Some(state.auth.identify(req.headers(), peer).await) };
     let key = match &verdict {
-        Ok(caller) => format!("user:{}", caller.user()),
-        Err(_) => format!("peer:{}", peer.map_or_else(|| "unknown".to_owned(), |peer| peer.to_string())),
+        Some(Ok(caller)) => format!("user:{}", caller.user()),
+        Some(Err(_)) | None => format!("peer:{}", peer.map_or_else(|| "unknown".to_owned(), |peer| peer.to_string())),
     };
     if !is_metrics && let Err(retry_after) = state.rate_limiter.check(&key) {
         let error = ApiError::new(ProblemKind::TooManyRequests, RateLimiter::message(retry_after));
@@ -54,6 +58,9 @@ pub async fn authenticate(
         }
         return Ok(req.into_response(response));
     }
+    let Some(verdict) = verdict else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
     match verdict {
         Ok(caller) => {
             // Metrics and docs have no service to check roles: they need a viewer here.

@@ -215,6 +215,21 @@ pub struct RunResult {
     /// Its metrics in full: `results[]` per (vector, search setting), `dataset`, `provenance`,
     /// `result_files`, and the summary keys of the first setting.
     pub result: serde_json::Value,
+    /// URLs to its stored files that need no other credential, valid until `expires_at`; absent
+    /// when the server keeps no artifacts.
+    pub artifacts: Option<ArtifactLinks>,
+}
+
+/// Signed URLs to a run's files: the storage's own presigned URLs on S3, URLs to this server's
+/// `/api/v1/artifacts/…` on a local directory.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ArtifactLinks {
+    /// `result.json`: the report.
+    pub result_url: String,
+    /// `queries.parquet`: one row per query and setting.
+    pub results_url: String,
+    /// When the URLs stop working.
+    pub expires_at: DateTime<Utc>,
 }
 
 impl RunResult {
@@ -228,6 +243,11 @@ impl RunResult {
                              "latency": {"p50": 0.00038, "p95": 0.00061, "p99": 0.00071, "max": 0.002, "mean": 0.0004},
                              "qps": 5120.4}],
                 "provenance": {"engine": "qdrant-edge", "engine_version": "0.7.2", "cores": 2}
+            }),
+            artifacts: Some(ArtifactLinks {
+                result_url: "https://qbench.example/api/v1/artifacts/00000000-0000-0000-0000-000000000000/result.json?expires=1767225600&signature=…".to_owned(),
+                results_url: "https://qbench.example/api/v1/artifacts/00000000-0000-0000-0000-000000000000/queries.parquet?expires=1767225600&signature=…".to_owned(),
+                expires_at: DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default(),
             }),
         }
     }

@@ -11,6 +11,7 @@ mod helpers;
 
 mod access;
 mod api_keys;
+mod artifacts;
 mod auth;
 mod constraints;
 mod contract;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Every route of the contract, as registered in `api::configure` and `api::health_routes`.
-const ROUTES: [(&str, &str); 48] = [
+const ROUTES: [(&str, &str); 49] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
@@ -46,6 +46,7 @@ const ROUTES: [(&str, &str); 48] = [
     ("POST", "/api/v1/runs/{id}/cancel"),
     ("POST", "/api/v1/runs/{id}/pause"),
     ("GET", "/api/v1/runs/{id}/result"),
+    ("GET", "/api/v1/artifacts/{run_id}/{file}"),
     ("GET", "/api/v1/jobs"),
     ("POST", "/api/v1/jobs/noop"),
     ("GET", "/api/v1/jobs/{id}"),

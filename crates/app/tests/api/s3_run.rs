@@ -12,7 +12,7 @@ use qbench_storage::{DatasetSource, DatasetWriter, S3Credentials};
 use qbench_testkit::s3::S3Server;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
 
 /// The server shared by this binary's tests; its watchdog removes it when the binary exits.
 fn server() -> &'static S3Server {
@@ -96,4 +96,47 @@ async fn a_dataset_in_s3_runs_to_completed_with_the_credentials_of_its_storage()
     assert!(error.starts_with("prepare: "), "{error}");
     assert!(error.contains(&format!("s3://{bucket}/wiki")), "the error names the object: {error}");
     assert!(!error.contains("not-the-secret-key"), "{error}");
+}
+
+/// Results kept on S3 are handed out as the storage's own presigned URLs, which work with no
+/// other credential (fetched here with a plain HTTP client) until they expire.
+#[actix_web::test]
+async fn results_on_s3_are_handed_out_as_presigned_urls() {
+    let server = server();
+    let bucket = format!("qb-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+    server.create_bucket(&bucket).unwrap();
+    write_s3_dataset(&bucket, "wiki").await;
+    let results = format!("s3://{bucket}/results");
+    let endpoint = server.endpoint();
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[
+            ("QBENCH_ENGINE__RESULTS", results.as_str()),
+            ("MINIO_ENDPOINT", endpoint.as_str()),
+            ("MINIO_ACCESS_KEY", server.access_key()),
+            ("MINIO_SECRET_KEY", server.secret_key()),
+        ],
+    )
+    .await;
+    let run = run_on_s3(&app, &bucket, &format!("s3://{bucket}/wiki/"), server.secret_key()).await;
+    assert_eq!(run["status"], "COMPLETED", "{run:#}");
+    let run_id = run["id"].as_str().unwrap();
+    let result = app.get(&format!("/api/v1/runs/{run_id}/result")).await;
+    result.expect(200);
+    let links = &result.body["artifacts"];
+    let url = links["result_url"].as_str().unwrap();
+    assert!(url.starts_with(&endpoint) && url.contains("X-Amz-Signature="), "{links:#}");
+    assert!(url.contains(&format!("/{bucket}/results/{run_id}/result.json")), "{url}");
+
+    let client = reqwest::Client::new();
+    let fetched = client.get(url).send().await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    let stored: Value = serde_json::from_slice(&fetched.bytes().await.unwrap()).unwrap();
+    assert_eq!(stored["recall"], result.body["result"]["recall"]);
+    let parquet = client.get(links["results_url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(parquet.status(), 200);
+    assert!(parquet.bytes().await.unwrap().starts_with(b"PAR1"));
+    // Altered, the signature no longer holds.
+    let altered = url.replace("result.json", "queries.parquet");
+    assert_eq!(client.get(&altered).send().await.unwrap().status(), 403);
 }

@@ -63,6 +63,41 @@ pub struct QueryRecord {
     pub true_ids: Vec<String>,
 }
 
+/// A file a completed run stores beside its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Artifact {
+    /// `result.json`: the run's report.
+    ResultJson,
+    /// `queries.parquet`: one row per query and setting.
+    QueriesParquet,
+}
+
+impl Artifact {
+    /// Every artifact.
+    pub const ALL: [Self; 2] = [Self::ResultJson, Self::QueriesParquet];
+
+    /// Its file name in the run's folder.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::ResultJson => "result.json",
+            Self::QueriesParquet => "queries.parquet",
+        }
+    }
+
+    /// The artifact called `name`, if any.
+    pub fn from_file_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|artifact| artifact.file_name() == name)
+    }
+
+    /// Its media type.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::ResultJson => "application/json",
+            Self::QueriesParquet => "application/vnd.apache.parquet",
+        }
+    }
+}
+
 /// Each query's true nearest neighbours (id and oriented distance, NaN when unknown), nearest first.
 pub type TrueNeighbors = Vec<Vec<(PointId, f64)>>;
 
@@ -84,4 +119,20 @@ pub trait ResultWriter: Send + Sync {
 
     /// Stores `truth` under `key` (a name made of letters, digits and `-`), replacing any.
     async fn store_truth(&self, key: &str, truth: &TrueNeighbors) -> Result<(), StorageError>;
+
+    /// The bytes of `artifact` of run `run_id`.
+    ///
+    /// Errors: `NotFound` when the run stored none; `Refused` for a run id that is not a plain
+    /// folder name or when no results location is configured; store errors.
+    async fn read_artifact(&self, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError>;
+
+    /// A URL that lets anyone holding it GET `artifact` of run `run_id` for `expires_in`, signed
+    /// by the store itself (an S3 presigned URL); `None` when the store cannot sign (a local
+    /// directory: the server then signs URLs to itself).
+    async fn presigned_url(
+        &self,
+        run_id: &str,
+        artifact: Artifact,
+        expires_in: std::time::Duration,
+    ) -> Result<Option<String>, StorageError>;
 }

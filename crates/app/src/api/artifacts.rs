@@ -1,0 +1,77 @@
+//! `GET /api/v1/artifacts/{run_id}/{file}`: a run's artifact behind a URL qbench signed (see
+//! [`crate::artifact_urls`]), for results kept in a local directory. No credential: the signature is one.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Path};
+use apistos::{ApiComponent, api_operation};
+use qbench_storage::{Artifact, StorageError};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::api::problem::{ApiError, ProblemKind};
+use crate::api::query::QueryParams;
+use crate::state::AppState;
+
+/// Which artifact of which run.
+#[derive(Debug, Clone, Deserialize, JsonSchema, ApiComponent)]
+pub struct ArtifactPath {
+    /// The run's UUID.
+    #[schemars(regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+    pub run_id: String,
+    /// `result.json` or `queries.parquet`.
+    #[schemars(regex(pattern = r"^(result\.json|queries\.parquet)$"))]
+    pub file: String,
+}
+
+/// The signature of the URL.
+#[derive(Debug, Clone, Deserialize, JsonSchema, ApiComponent)]
+pub struct SignedQuery {
+    /// When the URL expires, in seconds since the epoch.
+    #[schemars(range(min = 0))]
+    pub expires: i64,
+    /// HMAC-SHA256 of run, file and expiry, in hex.
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub signature: String,
+}
+
+#[api_operation(
+    operation_id = "get_artifact",
+    tag = "runs",
+    summary = "A run's artifact behind a signed URL",
+    description = "The URLs come from `GET /api/v1/runs/{id}/result` (`artifacts`), for results kept in a local directory; results on S3 get the storage's own presigned URLs instead. Needs no credential: the signature is one. 403 when the URL has expired or was altered, 404 when the run stored no such file.",
+    produces = "application/octet-stream",
+    error_code = 400,
+    error_code = 403,
+    error_code = 404,
+    error_code = 500,
+    error_code = 503
+)]
+pub(crate) async fn get(
+    state: Data<AppState>,
+    path: Path<ArtifactPath>,
+    query: QueryParams<SignedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(artifacts) = &state.artifacts else {
+        return Err(ApiError::new(ProblemKind::Unavailable, "this server keeps no run artifacts"));
+    };
+    let run_id = Uuid::parse_str(&path.run_id)
+        .map_err(|_| ApiError::bad_parameter("run_id", format!("`{}` is not a UUID", path.run_id)))?
+        .to_string();
+    let artifact = Artifact::from_file_name(&path.file)
+        .ok_or_else(|| ApiError::new(ProblemKind::NotFound, format!("runs store no `{}`", path.file)))?;
+    artifacts
+        .urls
+        .verify(&run_id, artifact, query.expires, &query.signature, artifacts.clock.now())
+        .map_err(|refused| ApiError::new(ProblemKind::Forbidden, refused.to_string()))?;
+    let bytes = artifacts.results.read_artifact(&run_id, artifact).await.map_err(|error| match error {
+        StorageError::NotFound { .. } => {
+            ApiError::new(ProblemKind::NotFound, format!("run {run_id} stored no {}", artifact.file_name()))
+        }
+        other @ (StorageError::Refused { .. }
+        | StorageError::Unreachable { .. }
+        | StorageError::Format { .. }
+        | StorageError::Internal(_)) => ApiError::new(ProblemKind::Internal, other.to_string()),
+    })?;
+    Ok(HttpResponse::Ok().content_type(artifact.media_type()).body(bytes))
+}
