@@ -269,6 +269,42 @@ async fn a_missing_dataset_fails_the_run_in_prepare() {
 }
 
 #[tokio::test]
+async fn a_run_keeps_its_own_log_of_phases_warnings_and_how_it_ended() {
+    let events = |bench: &Bench, run: &Run| -> Vec<Value> {
+        let lines = bench.results.log(&run.id().to_string()).expect("a log");
+        lines.iter().map(|line| serde_json::from_str(line).unwrap()).collect()
+    };
+    let bench = bench();
+    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(300, 10)));
+    bench.queue_run(|_| {}).await;
+    let completed = bench.execute().await;
+    assert_eq!(completed.status(), RunStatus::Completed, "{:?}", completed.error());
+    let log = events(&bench, &completed);
+    let phases: Vec<&str> =
+        log.iter().filter(|e| e["event"] == "phase").map(|e| e["phase"].as_str().unwrap()).collect();
+    let order = ["prepare", "create_collection", "upload", "index", "search", "cleanup"];
+    let mut seen = phases.clone();
+    seen.dedup();
+    assert_eq!(seen, order, "{phases:?}");
+    let last = log.last().unwrap();
+    assert_eq!((&last["event"], &last["level"]), (&json!("completed"), &json!("INFO")), "{last}");
+    assert_eq!(last["summary"]["points"], completed.metrics().unwrap()["points"]);
+    assert!(log.iter().all(|e| e["run_id"] == completed.id().to_string() && e["at"].is_string()));
+
+    // A failed run's log ends naming the phase and the cause.
+    let failing = bench_with(|provider| Arc::new(provider.clone()));
+    failing.queue_run(|_| {}).await;
+    let failed = failing.execute().await;
+    assert_eq!(failed.status(), RunStatus::Failed);
+    let last = events(&failing, &failed).last().cloned().unwrap();
+    assert_eq!(
+        (&last["event"], &last["phase"], &last["level"]),
+        (&json!("failed"), &json!("prepare"), &json!("ERROR"))
+    );
+    assert!(last["error"].as_str().unwrap().contains("not found"), "{last}");
+}
+
+#[tokio::test]
 async fn cancelling_during_upload_stops_the_run_and_drops_its_collection() {
     let bench = bench();
     bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(2_000, 10)));
@@ -294,6 +330,8 @@ async fn cancelling_during_upload_stops_the_run_and_drops_its_collection() {
     assert!(bench.provider.store.upserts() < 2_000 / 50, "the upload stopped early");
     assert!(bench.provider.store.collections().is_empty(), "the collection was dropped");
     assert!(bench.results.written().is_empty());
+    let log = bench.results.log(&canceled.id().to_string()).expect("a cancelled run keeps its log");
+    assert!(log.last().unwrap().contains(r#""event":"cancelled""#), "{log:?}");
 }
 
 /// The in-memory store with searches delayed (from the `slow_from`-th on) and counted, so a test

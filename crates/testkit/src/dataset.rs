@@ -213,12 +213,18 @@ pub struct RecordingResultWriter {
     written: Arc<Mutex<Vec<WrittenResult>>>,
     truths: Arc<Mutex<BTreeMap<String, TrueNeighbors>>>,
     truth_hits: Arc<Mutex<u64>>,
+    logs: Arc<Mutex<BTreeMap<String, Vec<String>>>>,
 }
 
 impl RecordingResultWriter {
     /// What was written: (run id, result, query rows).
     pub fn written(&self) -> Vec<WrittenResult> {
         self.written.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The log lines written for run `run_id`.
+    pub fn log(&self, run_id: &str) -> Option<Vec<String>> {
+        self.logs.lock().unwrap_or_else(PoisonError::into_inner).get(run_id).cloned()
     }
 
     /// The keys of the stored ground truths.
@@ -269,8 +275,19 @@ impl ResultWriter for RecordingResultWriter {
         Ok(())
     }
 
-    /// The result as written; the query rows are recorded, not encoded, so they read as absent.
+    async fn write_log(&self, run_id: &str, lines: &[String]) -> Result<String, StorageError> {
+        self.logs.lock().unwrap_or_else(PoisonError::into_inner).insert(run_id.to_owned(), lines.to_vec());
+        Ok(format!("memory://{run_id}/log.jsonl"))
+    }
+
+    /// The result and log as written; the query rows are recorded, not encoded, so they read as
+    /// absent.
     async fn read_artifact(&self, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError> {
+        if artifact == Artifact::Log
+            && let Some(lines) = self.log(run_id)
+        {
+            return Ok(lines.join("\n").into_bytes());
+        }
         let written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
         let found = written.iter().rev().find(|(id, _, _)| id == run_id);
         match (artifact, found) {

@@ -167,6 +167,11 @@ impl ResultWriter for ParquetStorage {
         truth::store(self.results_location(key)?, key, truth).await
     }
 
+    #[tracing::instrument(skip(self, lines), fields(lines = lines.len()))]
+    async fn write_log(&self, run_id: &str, lines: &[String]) -> Result<String, StorageError> {
+        results::write_log(self.results_location(run_id)?, run_id, lines).await
+    }
+
     #[tracing::instrument(skip(self))]
     async fn read_artifact(&self, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError> {
         results::read(self.results_location(run_id)?, run_id, artifact).await

@@ -97,6 +97,20 @@ fn run_folder(location: &Location, run_id: &str) -> Result<Path, StorageError> {
     Ok(root.clone().join(run_id))
 }
 
+/// Writes run `run_id`'s log lines as its `log.jsonl`.
+pub(crate) async fn write_log(location: &Location, run_id: &str, lines: &[String]) -> Result<String, StorageError> {
+    let path = run_folder(location, run_id)?.join(Artifact::Log.file_name());
+    let uri = location.kind.uri(&path);
+    let mut body = lines.join("\n");
+    body.push('\n');
+    location
+        .store
+        .put(&path, PutPayload::from(body.into_bytes()))
+        .await
+        .map_err(|error| error::from_store(&uri, &error))?;
+    Ok(uri)
+}
+
 /// The bytes of `artifact` of run `run_id`.
 pub(crate) async fn read(location: &Location, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError> {
     let path = run_folder(location, run_id)?.join(artifact.file_name());

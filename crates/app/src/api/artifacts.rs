@@ -19,8 +19,8 @@ pub struct ArtifactPath {
     /// The run's UUID.
     #[schemars(regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
     pub run_id: String,
-    /// `result.json` or `queries.parquet`.
-    #[schemars(regex(pattern = r"^(result\.json|queries\.parquet)$"))]
+    /// `result.json`, `queries.parquet` or `log.jsonl`.
+    #[schemars(regex(pattern = r"^(result\.json|queries\.parquet|log\.jsonl)$"))]
     pub file: String,
 }
 

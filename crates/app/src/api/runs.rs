@@ -253,8 +253,8 @@ async fn artifact_links(artifacts: &Artifacts, run_id: &str, request: &HttpReque
         let info = request.connection_info();
         format!("{}://{}", info.scheme(), info.host())
     };
-    let mut urls = Vec::with_capacity(2);
-    for artifact in [Artifact::ResultJson, Artifact::QueriesParquet] {
+    let mut urls = Vec::with_capacity(Artifact::ALL.len());
+    for artifact in Artifact::ALL {
         let presigned = artifacts
             .results
             .presigned_url(run_id, artifact, lifetime)
@@ -265,9 +265,11 @@ async fn artifact_links(artifacts: &Artifacts, run_id: &str, request: &HttpReque
             format!("{origin}{path}")
         }));
     }
-    let results_url = urls.pop().unwrap_or_default();
-    let result_url = urls.pop().unwrap_or_default();
-    Ok(ArtifactLinks { result_url, results_url, expires_at })
+    let mut urls = urls.into_iter();
+    let mut next = || urls.next().unwrap_or_default();
+    // In the order of `Artifact::ALL`.
+    let (result_url, results_url, log_url) = (next(), next(), next());
+    Ok(ArtifactLinks { result_url, results_url, log_url, expires_at })
 }
 
 #[api_operation(

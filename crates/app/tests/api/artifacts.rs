@@ -61,6 +61,13 @@ async fn a_completed_runs_files_are_served_behind_signed_urls_and_altered_ones_a
     assert_eq!(served.body["recall"], result.body["result"]["recall"], "the stored report: {:#}", served.body);
     let parquet = app.send(TestRequest::get().uri(&path_of(links["results_url"].as_str().unwrap()))).await;
     parquet.expect(200);
+    assert!(parquet.text.starts_with("PAR1"), "a Parquet file");
+    // The run's own log: its phases, then how it ended.
+    let log = app.send(TestRequest::get().uri(&path_of(links["log_url"].as_str().unwrap()))).await;
+    log.expect(200);
+    let events: Vec<serde_json::Value> = log.text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(events.first().unwrap()["phase"], "prepare", "{}", log.text);
+    assert_eq!(events.last().unwrap()["event"], "completed", "{}", log.text);
 
     // Another run's id, another file, another expiry or signature: refused, saying nothing more.
     let path = path_of(result_url);

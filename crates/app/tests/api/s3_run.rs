@@ -136,6 +136,9 @@ async fn results_on_s3_are_handed_out_as_presigned_urls() {
     let parquet = client.get(links["results_url"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(parquet.status(), 200);
     assert!(parquet.bytes().await.unwrap().starts_with(b"PAR1"));
+    let log = client.get(links["log_url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(log.status(), 200);
+    assert!(String::from_utf8_lossy(&log.bytes().await.unwrap()).contains(r#""event":"completed""#));
     // Altered, the signature no longer holds.
     let altered = url.replace("result.json", "queries.parquet");
     assert_eq!(client.get(&altered).send().await.unwrap().status(), 403);

@@ -70,17 +70,20 @@ pub enum Artifact {
     ResultJson,
     /// `queries.parquet`: one row per query and setting.
     QueriesParquet,
+    /// `log.jsonl`: the run's own log, one JSON object per line (phases, warnings, the outcome).
+    Log,
 }
 
 impl Artifact {
     /// Every artifact.
-    pub const ALL: [Self; 2] = [Self::ResultJson, Self::QueriesParquet];
+    pub const ALL: [Self; 3] = [Self::ResultJson, Self::QueriesParquet, Self::Log];
 
     /// Its file name in the run's folder.
     pub fn file_name(self) -> &'static str {
         match self {
             Self::ResultJson => "result.json",
             Self::QueriesParquet => "queries.parquet",
+            Self::Log => "log.jsonl",
         }
     }
 
@@ -94,6 +97,7 @@ impl Artifact {
         match self {
             Self::ResultJson => "application/json",
             Self::QueriesParquet => "application/vnd.apache.parquet",
+            Self::Log => "application/x-ndjson",
         }
     }
 }
@@ -119,6 +123,10 @@ pub trait ResultWriter: Send + Sync {
 
     /// Stores `truth` under `key` (a name made of letters, digits and `-`), replacing any.
     async fn store_truth(&self, key: &str, truth: &TrueNeighbors) -> Result<(), StorageError>;
+
+    /// Writes run `run_id`'s log (`lines`, each one JSON object) as its `log.jsonl`, replacing
+    /// any; answers its location.
+    async fn write_log(&self, run_id: &str, lines: &[String]) -> Result<String, StorageError>;
 
     /// The bytes of `artifact` of run `run_id`.
     ///

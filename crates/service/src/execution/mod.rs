@@ -17,6 +17,7 @@ mod progress;
 mod queries;
 mod report;
 mod run;
+mod run_log;
 mod search;
 mod upload;
 
@@ -25,5 +26,5 @@ pub use dependencies::{ExecutionDefaults, ExecutionDependencies};
 pub use error::ExecutionError;
 pub use executor::{InProcessExecutor, RunExecutor};
 pub use phase::Phase;
-pub use progress::ProgressSink;
+pub use progress::{PhaseEntry, ProgressSink};
 pub use run::{RunOutcome, execute};

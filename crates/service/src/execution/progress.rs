@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use qbench_domain::Progress;
 
 /// How long a phase must have run before its rate is reported: shorter spans say nothing.
@@ -17,9 +18,24 @@ struct Current {
     base: u64,
 }
 
+/// A phase entered, as the run's log records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The phase.
+    pub phase: String,
+    /// Its units, when known.
+    pub total: Option<u64>,
+}
+
 /// Where an execution reports its phase and units done; cheap to clone.
 #[derive(Debug, Clone)]
-pub struct ProgressSink(Arc<Mutex<Current>>);
+pub struct ProgressSink {
+    current: Arc<Mutex<Current>>,
+    /// Every phase entered here, in order, for the run's log.
+    history: Arc<Mutex<Vec<PhaseEntry>>>,
+}
 
 impl Default for ProgressSink {
     fn default() -> Self {
@@ -30,11 +46,16 @@ impl Default for ProgressSink {
 impl ProgressSink {
     /// A sink holding `progress` (a resumed job's stored progress).
     pub fn starting_at(progress: Progress) -> Self {
-        Self(Arc::new(Mutex::new(Current { progress, since: None, base: 0 })))
+        Self { current: Arc::new(Mutex::new(Current { progress, since: None, base: 0 })), history: Arc::default() }
     }
 
     fn current(&self) -> std::sync::MutexGuard<'_, Current> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every phase entered here (not progress reported from elsewhere), in order.
+    pub fn history(&self) -> Vec<PhaseEntry> {
+        self.history.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Enters `phase` with `total` units (when known).
@@ -45,6 +66,8 @@ impl ProgressSink {
     /// Enters `phase` with `done` of `total` units already done (a resumed job's); the rate counts
     /// only what is done from here.
     pub fn enter_at(&self, phase: impl AsRef<str>, done: u64, total: Option<u64>) {
+        let entry = PhaseEntry { at: Utc::now(), phase: phase.as_ref().to_owned(), total };
+        self.history.lock().unwrap_or_else(PoisonError::into_inner).push(entry);
         *self.current() =
             Current { progress: Progress::at(phase.as_ref(), done, total), since: Some(Instant::now()), base: done };
     }
@@ -85,5 +108,16 @@ mod tests {
         let progress = sink.snapshot();
         assert_eq!((progress.phase.as_str(), progress.done, progress.total), ("upload", 10, Some(100)));
         assert_eq!(progress.rate, None);
+    }
+
+    #[test]
+    fn every_phase_entered_is_kept_in_order_for_the_log() {
+        let sink = ProgressSink::default();
+        sink.enter("prepare", None);
+        sink.enter("upload", Some(100));
+        sink.set(Progress::at("elsewhere", 1, None));
+        let phases: Vec<(String, Option<u64>)> =
+            sink.history().into_iter().map(|entry| (entry.phase, entry.total)).collect();
+        assert_eq!(phases, [("prepare".to_owned(), None), ("upload".to_owned(), Some(100))]);
     }
 }

@@ -13,7 +13,7 @@ use crate::execution::plan::{self, RunPlan};
 use crate::execution::queries::cancelled;
 use crate::execution::report::{self, Measurements};
 use crate::execution::{
-    ExecutionDependencies, ExecutionError, Phase, ProgressSink, ground_truth, queries, search, upload,
+    ExecutionDependencies, ExecutionError, Phase, ProgressSink, ground_truth, queries, run_log, search, upload,
 };
 
 /// A completed execution.
@@ -30,8 +30,25 @@ fn as_json(report: &RunReport) -> Result<serde_json::Value, ExecutionError> {
 
 /// Executes `run`: every phase in order, reporting to `progress`, stopping at the next batch or
 /// query once `cancel` fires. The collection is dropped afterwards, unless the experiment keeps it
-/// and every phase succeeded.
+/// and every phase succeeded. However it ends, the run's own log is stored beside its results
+/// (`log.jsonl`); a log that cannot be stored is only warned about.
 pub async fn execute(
+    dependencies: &ExecutionDependencies,
+    run: &Run,
+    worker: &str,
+    progress: &ProgressSink,
+    cancel: &CancellationToken,
+) -> Result<RunOutcome, ExecutionError> {
+    let outcome = execute_phases(dependencies, run, worker, progress, cancel).await;
+    let run_id = run.id().to_string();
+    let lines = run_log::lines(&run_id, &progress.history(), &outcome);
+    if let Err(error) = dependencies.results.write_log(&run_id, &lines).await {
+        tracing::warn!(run_id = %run_id, %error, "the run's log was not stored");
+    }
+    outcome
+}
+
+async fn execute_phases(
     dependencies: &ExecutionDependencies,
     run: &Run,
     worker: &str,
