@@ -303,8 +303,15 @@ fn compare_aligns_two_bench_results_and_exits_1_when_a_gate_fails() {
         .output()
         .unwrap();
     assert!(bench.status.success(), "{}", String::from_utf8_lossy(&bench.stderr));
-    // The candidate: the same run, half as fast and with less recall at hnsw_ef=16.
+    // Regression (issue 14): the JSON pointed at artifacts in a deleted scratch directory; they are
+    // kept beside it now, with the run's log.
     let mut report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
+    let stored = report["result_files"]["queries_parquet"].as_str().unwrap().trim_start_matches("file://").to_owned();
+    let stored = std::path::Path::new(&stored);
+    assert!(stored.exists() && stored.starts_with(data.path().join("baseline-artifacts")), "{}", stored.display());
+    assert!(stored.with_file_name("log.jsonl").exists() && stored.with_file_name("result.json").exists());
+    assert!(String::from_utf8_lossy(&bench.stdout).contains("baseline-artifacts"));
+    // The candidate: the same run, half as fast and with less recall at hnsw_ef=16.
     for result in report["results"].as_array_mut().unwrap() {
         result["qps"] = serde_json::json!(result["qps"].as_f64().unwrap() / 2.0);
         if result["setting"] == "hnsw_ef=16" {
@@ -337,4 +344,43 @@ fn compare_aligns_two_bench_results_and_exits_1_when_a_gate_fails() {
         qbench().arg("compare").arg(&baseline).arg(&candidate).args(["--max-p99-increase", "ten"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success() && stderr.lines().count() == 1 && stderr.contains("--max-p99-increase"), "{stderr}");
+}
+
+/// Regression (issue 14): `--keep-collection` on the embedded engine kept the collection in bench's
+/// scratch directory, deleted as the command ended; now it is kept beside `--json`, or refused.
+#[test]
+fn keep_collection_keeps_the_embedded_collection_beside_the_json_or_says_why_not() {
+    let data = tempfile::tempdir().unwrap();
+    let generate = qbench()
+        .env("QBENCH_DATA_DIR", data.path())
+        .args(["dataset", "generate", "--rows", "300", "--queries", "10", "--vectors", "v:8:Cosine", "--out"])
+        .arg(data.path().join("ds"))
+        .output()
+        .unwrap();
+    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    let bench = |json: Option<&std::path::Path>| {
+        let mut command = qbench();
+        command
+            .env("QBENCH_DATA_DIR", data.path())
+            .env("QBENCH_WORKER__SEARCH_SECONDS", "0")
+            .args(["bench", "--dataset"])
+            .arg(data.path().join("ds"))
+            .args(["--vectors", "v:8:Cosine", "--hnsw-ef", "16", "--repetitions", "1", "--keep-collection"]);
+        if let Some(json) = json {
+            command.arg("--json").arg(json);
+        }
+        command.output().unwrap()
+    };
+    let refused = bench(None);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("qbench: --keep-collection: ") && stderr.contains("--json"), "{stderr}");
+
+    let kept = bench(Some(&data.path().join("kept.json")));
+    let stdout = String::from_utf8_lossy(&kept.stdout);
+    assert!(kept.status.success(), "{stdout}{}", String::from_utf8_lossy(&kept.stderr));
+    let line = stdout.lines().find_map(|line| line.strip_prefix("collection kept: ")).expect("the kept collection");
+    let collection = std::path::Path::new(line);
+    assert!(collection.is_dir() && collection.starts_with(data.path().join("kept-artifacts/engine")), "{line}");
 }

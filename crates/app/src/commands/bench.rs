@@ -17,14 +17,30 @@ use crate::commands::{CommandError, flags, table};
 use crate::settings::Settings;
 use crate::wiring::worker_settings;
 
+/// Where `--json FILE` keeps the run's artifacts: `FILE`'s directory, `<FILE stem>-artifacts/`
+/// (one folder per run inside, and the ground truth it computed, reused by the next bench there).
+fn artifacts_dir(json: &std::path::Path) -> std::path::PathBuf {
+    let stem = json.file_stem().map_or_else(|| "bench".into(), |stem| stem.to_string_lossy().into_owned());
+    json.with_file_name(format!("{stem}-artifacts"))
+}
+
 /// Runs the experiment `args` describe and prints its results.
 pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandError> {
+    let embedded = args.connection == qbench_domain::EMBEDDED_CONNECTION_URL;
+    if args.keep_collection && embedded && args.json.is_none() {
+        return Err(CommandError::new(
+            "--keep-collection: the embedded engine's collection would be deleted with bench's scratch directory; \
+             add --json FILE to keep it in <FILE stem>-artifacts/engine/",
+        ));
+    }
     let target = Target {
         dataset: &args.dataset,
         vectors: &args.vectors.0,
         scalar_fields: &args.scalar_fields,
         connection: &args.connection,
         api_key: args.api_key.as_deref(),
+        results: args.json.as_deref().map(artifacts_dir),
+        keep_engine: args.keep_collection && embedded,
     };
     // Held to the end: its directory holds the database and the results.
     let scratch = Scratch::open(target, settings).await?;
@@ -61,6 +77,15 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandErro
                 let text = serde_json::to_string_pretty(&metrics).map_err(CommandError::new)?;
                 std::fs::write(path, text)
                     .map_err(|err| CommandError::new(format!("--json {}: {err}", path.display())))?;
+                let artifacts = artifacts_dir(path);
+                println!(
+                    "artifacts (result.json, queries.parquet, log.jsonl): {}",
+                    artifacts.join(ended.id().to_string()).display()
+                );
+                if args.keep_collection && embedded {
+                    let collection = artifacts.join("engine").join(format!("qbench-{}", ended.id()));
+                    println!("collection kept: {}", collection.display());
+                }
             }
             Ok(())
         }

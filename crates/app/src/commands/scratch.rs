@@ -39,6 +39,12 @@ pub(crate) struct Target<'a> {
     pub(crate) connection: &'a str,
     /// `--api-key`.
     pub(crate) api_key: Option<&'a str>,
+    /// Where the run's artifacts (result, per-query rows, log) are kept after the command ends;
+    /// `None` keeps them in the scratch directory, gone with it.
+    pub(crate) results: Option<std::path::PathBuf>,
+    /// Keep the embedded engine's collections there too (`<results>/engine/`), rather than in the
+    /// scratch directory.
+    pub(crate) keep_engine: bool,
 }
 
 impl Scratch {
@@ -49,7 +55,20 @@ impl Scratch {
         let mut settings = settings.clone();
         settings.engine.data_roots = settings.data_roots().into_iter().chain(root).collect();
         settings.data_dir = dir.path().to_path_buf();
-        settings.engine.results = dir.path().join("results").display().to_string();
+        settings.engine.results = match &target.results {
+            Some(kept) => {
+                std::fs::create_dir_all(kept).map_err(|err| {
+                    CommandError::new(format!("--json: artifacts directory {}: {err}", kept.display()))
+                })?;
+                let kept = std::path::absolute(kept).unwrap_or_else(|_| kept.clone());
+                if target.keep_engine {
+                    // The engine lives under the data dir: `<artifacts>/engine/`.
+                    settings.data_dir.clone_from(&kept);
+                }
+                kept.display().to_string()
+            }
+            None => dir.path().join("results").display().to_string(),
+        };
 
         let database_url = format!("sqlite://{}/bench.db", dir.path().display());
         let database = Arc::new(

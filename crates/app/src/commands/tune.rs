@@ -31,6 +31,8 @@ pub async fn run(args: TuneArgs, settings: &Settings) -> Result<(), CommandError
         scalar_fields: &[],
         connection: &args.connection,
         api_key: args.api_key.as_deref(),
+        results: None,
+        keep_engine: false,
     };
     // Held to the end: its directory holds the database and the results.
     let scratch = Scratch::open(target, settings).await?;
