@@ -2,6 +2,8 @@
 #
 #   make run         build and run `qbench serve` on embedded defaults
 #                    (SQLite under ./data, http://127.0.0.1:5003)
+#   make wait        wait until the server of `make run` answers /ready (the first release build
+#                    takes ~15 min on 2 cores), e.g. `make run & make wait && curl …`
 #   make build       release build of the whole workspace
 #   make fmt         format all crates
 #   make lint        rustfmt check + clippy (warnings are errors)
@@ -24,10 +26,22 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/qbench-target
 CARGO ?= cargo
 DATA_DIR ?= ./data
 
-.PHONY: run build fmt lint deps deps-deploy test contract deploy-check bench clean-data
+.PHONY: run wait build fmt lint deps deps-deploy test contract deploy-check bench clean-data
 
 run:
+	@echo "make run: building the release binary first (the first build takes ~15 min on 2 cores);" \
+	  "the server logs \"qbench listening\" when it is ready (\`make wait\` waits for it)" >&2
 	$(CARGO) run --release -p qbench-app --bin qbench -- serve
+
+# Polls /ready for up to WAIT_SECONDS (default 1800): a script can start `make run &` and go on
+# once the server answers, instead of failing during the first build.
+WAIT_SECONDS ?= 1800
+WAIT_URL ?= http://127.0.0.1:5003/ready
+wait:
+	@for i in $$(seq 1 $(WAIT_SECONDS)); do \
+	  if curl -fsS -o /dev/null $(WAIT_URL) 2>/dev/null; then echo "qbench is ready at $(WAIT_URL)"; exit 0; fi; \
+	  sleep 1; \
+	done; echo "qbench did not answer $(WAIT_URL) within $(WAIT_SECONDS) s" >&2; exit 1
 
 build:
 	$(CARGO) build --release --workspace
