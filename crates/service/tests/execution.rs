@@ -1085,6 +1085,27 @@ async fn an_auto_study_prunes_builds_on_samples_and_builds_only_the_survivor_on_
 }
 
 #[tokio::test]
+async fn a_sample_round_that_builds_nothing_ends_the_rounds() {
+    // Found in review: a round left with no build went on to the next round, which noted again
+    // that nothing completed on its sample.
+    let bench = bench_sampling(|provider| Arc::new(provider.clone()), Arc::new(SystemClock), 50);
+    bench.provider.store.set_unreachable(true);
+    let space = StudySpace {
+        vectors: [(text(), VectorBuildSpace::new(vec![4, 8, 16, 32], vec![32]))].into(),
+        quantization: vec![qbench_domain::study::QuantizationChoice::None],
+        search: SearchSpace::ef(EfValues::List(vec![16, 128])),
+        parallel: vec![1],
+    };
+    let budget = qbench_domain::study::Budget::default();
+    let report = run_study_on(&bench, 1_000, space, Strategy::Auto, budget, Optimise::Qps).await;
+    assert_eq!(report.trials.len(), 4, "the first round only: {:#?}", report.notes);
+    assert!(report.trials.iter().all(|trial| trial.status == "FAILED" && trial.sample.is_some()));
+    let nothing: Vec<&String> = report.notes.iter().filter(|note| note.contains("no build completed")).collect();
+    assert_eq!(nothing.len(), 1, "{:#?}", report.notes);
+    assert!(report.points.is_empty() && report.recommendation.is_none());
+}
+
+#[tokio::test]
 async fn cancelling_a_study_cancels_its_current_trial_and_keeps_the_finished_ones() {
     // Searches are slow from the 60th on: the first trial finishes, the second is still searching.
     let bench = bench_with(|provider| {

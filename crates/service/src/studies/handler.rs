@@ -342,6 +342,10 @@ impl JobHandler for StudyHandler {
                     candidates = Vec::new();
                 }
             }
+            // Out of time, or nothing left to build: the later rounds have nothing to do.
+            if candidates.is_empty() {
+                break;
+            }
         }
         for (index, build) in candidates.iter().enumerate() {
             if context.cancel.is_cancelled() {
