@@ -12,7 +12,6 @@ use apistos::app::{BuildConfig, OpenApiWrapper};
 use apistos::info::Info;
 use apistos::spec::Spec;
 use apistos::tag::Tag;
-use apistos::{RedocConfig, SwaggerUIConfig};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use qbench_repository::{JobQueue, RepositoryError, RunRepository};
 use qbench_service::{ApiKeyService, MemoryBudget, Repositories, ServiceError};
@@ -24,6 +23,7 @@ use crate::api;
 use crate::api::body::BodyLimit;
 use crate::artifact_urls::ArtifactUrls;
 use crate::auth::{self, AuthConfig, AuthConfigError, Authenticator};
+use crate::docs;
 use crate::isolation::ChildProcessExecutor;
 use crate::job_queue::NotifyJobQueue;
 use crate::observe::observe;
@@ -137,10 +137,8 @@ pub fn build_app(
         .app_data(api::path_config())
         .configure(api::health_routes)
         .configure(api::configure)
-        .build_with(
-            "/openapi.json",
-            BuildConfig::default().with(SwaggerUIConfig::new(&"/docs")).with(RedocConfig::new(&"/redoc")),
-        )
+        .configure(docs::asset_routes)
+        .build_with("/openapi.json", BuildConfig::default().with(docs::swagger_ui()).with(docs::redoc()))
         .wrap(from_fn(protect::deadline))
         .wrap(from_fn(auth::authenticate))
         .wrap(protect::cors(&server.cors_allowed_origins))

@@ -258,5 +258,18 @@ async fn the_documentation_viewers_are_served() {
         assert_eq!(reply.media_type(), "text/html", "{path}");
         assert!(reply.text.to_lowercase().contains("<html"), "{path}: {}", reply.text);
         assert!(reply.text.contains("/openapi.json"), "{path} loads the document");
+        // Offline: nothing from a CDN, every script and style from qbench itself.
+        assert!(!reply.text.contains("http://") && !reply.text.contains("https://"), "{path}: {}", reply.text);
+        let assets: Vec<&str> =
+            reply.text.split(['"', '\'']).filter(|part| part.starts_with(&format!("{path}/assets/"))).collect();
+        assert!(!assets.is_empty(), "{path}: {}", reply.text);
+        for asset in assets {
+            let served = app.get(asset).await;
+            served.expect(200);
+            let expected = if asset.ends_with(".css") { "text/css" } else { "text/javascript" };
+            assert_eq!(served.media_type(), expected, "{asset}");
+            assert!(served.text.len() > 100, "{asset}");
+        }
     }
+    assert_eq!(app.get("/docs/assets/secret.key").await.status.as_u16(), 404);
 }
