@@ -455,17 +455,24 @@ impl Settings {
         if let qbench_object_storage::ResultsLocation::Local(directory) = results {
             paths.push(directory.clone());
         }
-        use secrecy::ExposeSecret;
-        let url = self.database_url();
-        if let Some(file) =
-            url.expose_secret().strip_prefix("sqlite://").or_else(|| url.expose_secret().strip_prefix("sqlite:"))
-        {
-            let file = file.split('?').next().unwrap_or(file);
+        if let Some(file) = self.sqlite_file() {
             for suffix in ["", "-wal", "-shm", "-journal"] {
-                paths.push(PathBuf::from(format!("{file}{suffix}")));
+                let mut name = file.clone().into_os_string();
+                name.push(suffix);
+                paths.push(PathBuf::from(name));
             }
         }
         paths
+    }
+
+    /// The file of the SQLite database (as `database.url` names it, options left out); `None` for
+    /// PostgreSQL.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        use secrecy::ExposeSecret;
+        let url = self.database_url();
+        let file =
+            url.expose_secret().strip_prefix("sqlite://").or_else(|| url.expose_secret().strip_prefix("sqlite:"))?;
+        Some(PathBuf::from(file.split('?').next().unwrap_or(file)))
     }
 
     /// The labels this worker carries (`worker.labels`, comma-separated).
@@ -597,6 +604,17 @@ mod tests {
         let meminfo = "MemTotal:       24576000 kB\nMemFree:         1000 kB\n";
         assert_eq!(total_memory(meminfo), Some(24_576_000 * 1024));
         assert_eq!(total_memory("MemFree: 1 kB\n"), None);
+    }
+
+    #[test]
+    fn the_sqlite_file_leaves_out_its_options_and_postgres_has_none() {
+        let sqlite =
+            Settings::load(None, &env(&[("DATABASE_URL", "sqlite:///srv/qbench/qbench.db?mode=rwc")])).unwrap();
+        assert_eq!(sqlite.sqlite_file(), Some(PathBuf::from("/srv/qbench/qbench.db")));
+        let default = Settings::load(None, &env(&[("QBENCH_DATA_DIR", "/srv/data")])).unwrap();
+        assert_eq!(default.sqlite_file(), Some(PathBuf::from("/srv/data/qbench.db")));
+        let postgres = Settings::load(None, &env(&[("DATABASE_URL", "postgres://qbench@localhost/qbench")])).unwrap();
+        assert_eq!(postgres.sqlite_file(), None);
     }
 
     #[test]

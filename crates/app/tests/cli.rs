@@ -11,6 +11,19 @@ fn qbench() -> Command {
     command
 }
 
+/// Generates a dataset under `data/ds` with the `dataset generate` arguments `args`.
+fn generate_dataset(data: &std::path::Path, args: &[&str]) {
+    let generate = qbench()
+        .env("QBENCH_DATA_DIR", data)
+        .args(["dataset", "generate"])
+        .args(args)
+        .arg("--out")
+        .arg(data.join("ds"))
+        .output()
+        .unwrap();
+    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -193,14 +206,10 @@ fn another_secret_key_read_credentials_as_corrupt_and_now_stops_start_up_naming_
 #[test]
 fn tune_measures_a_grid_and_prints_the_recommendation_as_qdrant_json() {
     let data = tempfile::tempdir().unwrap();
-    let generate = qbench()
-        .env("QBENCH_DATA_DIR", data.path())
-        .args(["dataset", "generate", "--rows", "1500", "--queries", "20", "--neighbors", "10"])
-        .args(["--vectors", "v:16:Cosine", "--out"])
-        .arg(data.path().join("ds"))
-        .output()
-        .unwrap();
-    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    generate_dataset(
+        data.path(),
+        &["--rows", "1500", "--queries", "20", "--neighbors", "10", "--vectors", "v:16:Cosine"],
+    );
     let json = data.path().join("study.json");
     let tune = qbench()
         .env("QBENCH_DATA_DIR", data.path())
@@ -256,13 +265,7 @@ fn a_failing_bench_prints_one_line_not_also_its_log() {
 #[test]
 fn a_refused_bench_or_tune_names_its_flags() {
     let data = tempfile::tempdir().unwrap();
-    let generate = qbench()
-        .env("QBENCH_DATA_DIR", data.path())
-        .args(["dataset", "generate", "--rows", "300", "--queries", "10", "--vectors", "v:8:Cosine", "--out"])
-        .arg(data.path().join("ds"))
-        .output()
-        .unwrap();
-    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    generate_dataset(data.path(), &["--rows", "300", "--queries", "10", "--vectors", "v:8:Cosine"]);
     let refused = |args: &[&str]| {
         let output = qbench()
             .env("QBENCH_DATA_DIR", data.path())
@@ -284,14 +287,10 @@ fn a_refused_bench_or_tune_names_its_flags() {
 #[test]
 fn compare_aligns_two_bench_results_and_exits_1_when_a_gate_fails() {
     let data = tempfile::tempdir().unwrap();
-    let generate = qbench()
-        .env("QBENCH_DATA_DIR", data.path())
-        .args(["dataset", "generate", "--rows", "1000", "--queries", "20", "--neighbors", "10"])
-        .args(["--vectors", "v:16:Cosine", "--out"])
-        .arg(data.path().join("ds"))
-        .output()
-        .unwrap();
-    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    generate_dataset(
+        data.path(),
+        &["--rows", "1000", "--queries", "20", "--neighbors", "10", "--vectors", "v:16:Cosine"],
+    );
     let baseline = data.path().join("baseline.json");
     let bench = qbench()
         .env("QBENCH_DATA_DIR", data.path())
@@ -351,13 +350,7 @@ fn compare_aligns_two_bench_results_and_exits_1_when_a_gate_fails() {
 #[test]
 fn keep_collection_keeps_the_embedded_collection_beside_the_json_or_says_why_not() {
     let data = tempfile::tempdir().unwrap();
-    let generate = qbench()
-        .env("QBENCH_DATA_DIR", data.path())
-        .args(["dataset", "generate", "--rows", "300", "--queries", "10", "--vectors", "v:8:Cosine", "--out"])
-        .arg(data.path().join("ds"))
-        .output()
-        .unwrap();
-    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    generate_dataset(data.path(), &["--rows", "300", "--queries", "10", "--vectors", "v:8:Cosine"]);
     let bench = |json: Option<&std::path::Path>| {
         let mut command = qbench();
         command

@@ -14,6 +14,11 @@ pub struct PointSample {
 }
 
 impl PointSample {
+    /// About how many of `points` points the sample keeps (rounded up), for progress and estimates.
+    pub fn expected(&self, points: u64) -> u64 {
+        (points as f64 * self.fraction).ceil() as u64
+    }
+
     /// Whether the point `id` is in the sample.
     pub fn keeps(&self, id: &PointId) -> bool {
         let key = match id {
@@ -54,6 +59,12 @@ mod tests {
             let share = count as f64 / 100_000.0;
             assert!((share - fraction).abs() < 0.01, "{fraction}: {share}");
         }
+    }
+
+    #[test]
+    fn the_expected_count_rounds_up() {
+        assert_eq!(PointSample { fraction: 0.1, seed: 0 }.expected(1_005), 101);
+        assert_eq!(PointSample { fraction: 1.0, seed: 0 }.expected(7), 7);
     }
 
     #[test]

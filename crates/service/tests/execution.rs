@@ -944,16 +944,19 @@ async fn run_study_on(
 
 /// A bench whose engine answers `hnsw_ef / 8` points per query.
 fn ef_limited_bench() -> Bench {
-    bench_with(|provider| {
-        let store = SlowSearches {
-            store: provider.store.clone(),
-            delay: Duration::ZERO,
-            slow_from: u64::MAX,
-            searches: AtomicU64::new(0),
-            ef_limited: true,
-        };
-        Arc::new(SlowSearchesProvider(Arc::new(store)))
-    })
+    bench_with(ef_limited)
+}
+
+/// The stores of an engine answering `hnsw_ef / 8` points per query.
+fn ef_limited(provider: &InMemoryStoreProvider) -> Arc<dyn VectorStoreProvider> {
+    let store = SlowSearches {
+        store: provider.store.clone(),
+        delay: Duration::ZERO,
+        slow_from: u64::MAX,
+        searches: AtomicU64::new(0),
+        ef_limited: true,
+    };
+    Arc::new(SlowSearchesProvider(Arc::new(store)))
 }
 
 #[tokio::test]
@@ -1035,22 +1038,7 @@ async fn an_auto_study_recommends_the_grids_configuration_with_fewer_measurement
 async fn an_auto_study_prunes_builds_on_samples_and_builds_only_the_survivor_on_all_the_points() {
     // Memory best: on this engine a build's graph takes 8·m bytes a point, so the smallest m that
     // reaches the target wins, and halving on samples must keep it in every round.
-    let sampling = || {
-        bench_sampling(
-            |provider| {
-                let store = SlowSearches {
-                    store: provider.store.clone(),
-                    delay: Duration::ZERO,
-                    slow_from: u64::MAX,
-                    searches: AtomicU64::new(0),
-                    ef_limited: true,
-                };
-                Arc::new(SlowSearchesProvider(Arc::new(store)))
-            },
-            Arc::new(SystemClock),
-            50,
-        )
-    };
+    let sampling = || bench_sampling(ef_limited, Arc::new(SystemClock), 50);
     let space = || StudySpace {
         vectors: [(text(), VectorBuildSpace::new(vec![4, 8, 16, 32], vec![32, 64]))].into(),
         quantization: vec![qbench_domain::study::QuantizationChoice::None],

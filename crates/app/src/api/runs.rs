@@ -253,22 +253,18 @@ async fn artifact_links(artifacts: &Artifacts, run_id: &str, request: &HttpReque
         let info = request.connection_info();
         format!("{}://{}", info.scheme(), info.host())
     };
-    let mut urls = Vec::with_capacity(Artifact::ALL.len());
-    for artifact in Artifact::ALL {
+    let url = async |artifact: Artifact| -> Result<String, ApiError> {
         let presigned = artifacts
             .results
             .presigned_url(run_id, artifact, lifetime)
             .await
             .map_err(|error| ApiError::new(ProblemKind::Internal, error.to_string()))?;
-        urls.push(presigned.unwrap_or_else(|| {
-            let path = artifacts.urls.path(run_id, artifact, expires_at.timestamp());
-            format!("{origin}{path}")
-        }));
-    }
-    let mut urls = urls.into_iter();
-    let mut next = || urls.next().unwrap_or_default();
-    // In the order of `Artifact::ALL`.
-    let (result_url, results_url, log_url) = (next(), next(), next());
+        Ok(presigned
+            .unwrap_or_else(|| format!("{origin}{}", artifacts.urls.path(run_id, artifact, expires_at.timestamp()))))
+    };
+    let result_url = url(Artifact::ResultJson).await?;
+    let results_url = url(Artifact::QueriesParquet).await?;
+    let log_url = url(Artifact::Log).await?;
     Ok(ArtifactLinks { result_url, results_url, log_url, expires_at })
 }
 

@@ -20,9 +20,8 @@ pub async fn run(
     settings: &Settings,
     out: &mut impl std::io::Write,
 ) -> Result<(), CommandError> {
-    let url = settings.database_url();
     if !matches!(command, ApiKeyCommand::Create(_))
-        && let Some(path) = missing_sqlite_file(url.expose_secret())
+        && let Some(path) = settings.sqlite_file().filter(|file| is_missing(file))
     {
         return Err(CommandError::new(format!(
             "no qbench database at {}: run this where the server keeps its data (--config, QBENCH_DATA_DIR or \
@@ -32,7 +31,7 @@ pub async fn run(
     }
     let cipher = load_cipher(settings.secret_key.as_ref(), &settings.data_dir)
         .map_err(|err| CommandError::new(format!("secret key: {err}")))?;
-    let database = SqlDatabase::connect(url.expose_secret(), cipher)
+    let database = SqlDatabase::connect(settings.database_url().expose_secret(), cipher)
         .await
         .map_err(|err| CommandError::new(format!("database: {err}")))?;
     let service = ApiKeyService::new(Arc::new(database.clone()));
@@ -44,13 +43,11 @@ pub async fn run(
     result
 }
 
-/// The file of a SQLite `url` when it does not exist: listing or revoking keys there would
-/// create an empty database (and a secret key) in what is most likely the wrong directory.
-fn missing_sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
-    (!path.as_os_str().is_empty() && path != std::path::Path::new(":memory:") && !path.exists())
-        .then(|| path.to_path_buf())
+/// Whether the SQLite `file` does not exist: listing or revoking keys there would create an empty
+/// database (and a secret key) in what is most likely the wrong directory. An in-memory database
+/// is never missing.
+fn is_missing(file: &std::path::Path) -> bool {
+    !file.as_os_str().is_empty() && file != std::path::Path::new(":memory:") && !file.exists()
 }
 
 async fn execute(
@@ -125,11 +122,10 @@ mod tests {
     fn only_a_sqlite_file_that_does_not_exist_is_missing() {
         let dir = tempfile::tempdir().unwrap();
         let absent = dir.path().join("qbench.db");
-        assert_eq!(missing_sqlite_file(&format!("sqlite://{}?mode=rwc", absent.display())), Some(absent.clone()));
+        assert!(is_missing(&absent));
         std::fs::write(&absent, b"").unwrap();
-        assert_eq!(missing_sqlite_file(&format!("sqlite://{}", absent.display())), None);
-        assert_eq!(missing_sqlite_file("postgres://qbench@localhost/qbench"), None);
-        assert_eq!(missing_sqlite_file("sqlite::memory:"), None);
+        assert!(!is_missing(&absent));
+        assert!(!is_missing(std::path::Path::new(":memory:")));
     }
 
     #[test]

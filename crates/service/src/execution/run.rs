@@ -74,7 +74,7 @@ async fn execute_phases(
     let mut points = inspection.train_rows.saturating_sub(queries.held_out.len() as u64);
     if let Some(sample) = plan.experiment.spec.upload_config.sample {
         // What the sample is expected to keep: progress only.
-        points = (points as f64 * sample.fraction).ceil() as u64;
+        points = sample.expected(points);
     }
     let measured = measure(dependencies, &plan, &store, &queries, &truth, points, progress, cancel).await;
     progress.enter(Phase::Cleanup, None);
@@ -121,7 +121,7 @@ fn check_memory(
 ) -> Result<MemoryEstimate, ExecutionError> {
     let mut rows = inspection.train_rows;
     if let Some(sample) = plan.experiment.spec.upload_config.sample {
-        rows = (rows as f64 * sample.fraction).ceil() as u64;
+        rows = sample.expected(rows);
     }
     let estimate = plan.memory_estimate(rows, inspection.test_rows, dependencies.defaults.queries as u64);
     if let Some(budget) = dependencies.defaults.memory_budget

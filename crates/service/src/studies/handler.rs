@@ -333,8 +333,7 @@ impl JobHandler for StudyHandler {
             match self.sample_round(&mut at, candidates, fraction).await? {
                 Some(kept) => {
                     // A round keeping fewer than planned shortens the rest.
-                    at.total =
-                        at.total.saturating_sub((before.div_ceil(3) - kept.len().min(before.div_ceil(3))) as u64);
+                    at.total = at.total.saturating_sub(before.div_ceil(3).saturating_sub(kept.len()) as u64);
                     candidates = kept;
                 }
                 None => {
