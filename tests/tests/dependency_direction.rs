@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 /// Workspace crates that must stay free of adapters and adapter technology.
 const CORE_CRATES: &[&str] =
-    &["qbench-domain", "qbench-repository", "qbench-storage", "qbench-vector-store", "qbench-service"];
+    &["qbench-domain", "qbench-repository", "qbench-storage", "qbench-vector-store", "qbench-report", "qbench-service"];
 
 /// Adapter crates and adapter technologies (package names). In addition, any
 /// workspace package whose manifest lives under `crates/adapters/` counts as

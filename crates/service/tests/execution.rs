@@ -22,6 +22,7 @@ use qbench_service::jobs::{JobWorker, WorkerSettings};
 use qbench_service::studies::{StudyHandler, StudyService};
 use qbench_service::{Clock, ManualClock, SystemClock};
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, RunService};
+use qbench_storage::Artifact;
 use qbench_testkit::dataset::{InMemoryDatasetReader, MemoryDataset, RecordingResultWriter};
 use qbench_testkit::vector_store::{InMemoryStoreProvider, InMemoryVectorStore};
 use qbench_testkit::{InMemoryDatabase, in_memory_repositories_with_clock};
@@ -290,6 +291,13 @@ async fn a_run_keeps_its_own_log_of_phases_warnings_and_how_it_ended() {
     assert_eq!((&last["event"], &last["level"]), (&json!("completed"), &json!("INFO")), "{last}");
     assert_eq!(last["summary"]["points"], completed.metrics().unwrap()["points"]);
     assert!(log.iter().all(|e| e["run_id"] == completed.id().to_string() && e["at"].is_string()));
+
+    // And its report page, one chart point per measured setting, its location in the result.
+    let page = bench.results.artifact(&completed.id().to_string(), Artifact::Report).expect("a report page");
+    let page = String::from_utf8(page).unwrap();
+    let settings = completed.metrics().unwrap()["results"].as_array().unwrap().len();
+    assert!(page.contains(&format!(r#"data-chart="recall-qps" data-points="{settings}""#)), "{page}");
+    assert!(completed.metrics().unwrap()["result_files"]["report_html"].as_str().unwrap().ends_with("/report.html"));
 
     // A failed run's log ends naming the phase and the cause.
     let failing = bench_with(|provider| Arc::new(provider.clone()));

@@ -207,6 +207,9 @@ fn content_version(train: &PointBatch) -> String {
 /// A result as written: run id, result document, query rows.
 pub type WrittenResult = (String, serde_json::Value, Vec<QueryRecord>);
 
+/// An artifact's folder and file name.
+type ArtifactKey = (String, String);
+
 /// Keeps every result and ground truth it is given.
 #[derive(Debug, Clone, Default)]
 pub struct RecordingResultWriter {
@@ -214,6 +217,7 @@ pub struct RecordingResultWriter {
     truths: Arc<Mutex<BTreeMap<String, TrueNeighbors>>>,
     truth_hits: Arc<Mutex<u64>>,
     logs: Arc<Mutex<BTreeMap<String, Vec<String>>>>,
+    artifacts: Arc<Mutex<BTreeMap<ArtifactKey, Vec<u8>>>>,
 }
 
 impl RecordingResultWriter {
@@ -225,6 +229,12 @@ impl RecordingResultWriter {
     /// The log lines written for run `run_id`.
     pub fn log(&self, run_id: &str) -> Option<Vec<String>> {
         self.logs.lock().unwrap_or_else(PoisonError::into_inner).get(run_id).cloned()
+    }
+
+    /// The bytes of `artifact` written in `folder` by `write_artifact` (a report), if any.
+    pub fn artifact(&self, folder: &str, artifact: Artifact) -> Option<Vec<u8>> {
+        let key = (folder.to_owned(), artifact.file_name().to_owned());
+        self.artifacts.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned()
     }
 
     /// The keys of the stored ground truths.
@@ -280,6 +290,12 @@ impl ResultWriter for RecordingResultWriter {
         Ok(format!("memory://{run_id}/log.jsonl"))
     }
 
+    async fn write_artifact(&self, folder: &str, artifact: Artifact, body: Vec<u8>) -> Result<String, StorageError> {
+        let key = (folder.to_owned(), artifact.file_name().to_owned());
+        self.artifacts.lock().unwrap_or_else(PoisonError::into_inner).insert(key, body);
+        Ok(format!("memory://{folder}/{}", artifact.file_name()))
+    }
+
     /// The result and log as written; the query rows are recorded, not encoded, so they read as
     /// absent.
     async fn read_artifact(&self, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError> {
@@ -287,6 +303,9 @@ impl ResultWriter for RecordingResultWriter {
             && let Some(lines) = self.log(run_id)
         {
             return Ok(lines.join("\n").into_bytes());
+        }
+        if let Some(body) = self.artifact(run_id, artifact) {
+            return Ok(body);
         }
         let written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
         let found = written.iter().rev().find(|(id, _, _)| id == run_id);

@@ -167,9 +167,9 @@ impl ResultWriter for ParquetStorage {
         truth::store(self.results_location(key)?, key, truth).await
     }
 
-    #[tracing::instrument(skip(self, lines), fields(lines = lines.len()))]
-    async fn write_log(&self, run_id: &str, lines: &[String]) -> Result<String, StorageError> {
-        results::write_log(self.results_location(run_id)?, run_id, lines).await
+    #[tracing::instrument(skip(self, body), fields(bytes = body.len()))]
+    async fn write_artifact(&self, folder: &str, artifact: Artifact, body: Vec<u8>) -> Result<String, StorageError> {
+        results::write_artifact(self.results_location(folder)?, folder, artifact, body).await
     }
 
     #[tracing::instrument(skip(self))]

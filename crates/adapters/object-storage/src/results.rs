@@ -7,7 +7,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use object_store::path::Path;
 use object_store::signer::{Method, Signer};
-use object_store::{ObjectStoreExt, PutPayload};
+use object_store::{Attribute, Attributes, ObjectStoreExt, PutOptions, PutPayload};
 use qbench_storage::{Artifact, QueryRecord, StorageError, StoredResult};
 
 use crate::config::ResultsLocation;
@@ -97,15 +97,25 @@ fn run_folder(location: &Location, run_id: &str) -> Result<Path, StorageError> {
     Ok(root.clone().join(run_id))
 }
 
-/// Writes run `run_id`'s log lines as its `log.jsonl`.
-pub(crate) async fn write_log(location: &Location, run_id: &str, lines: &[String]) -> Result<String, StorageError> {
-    let path = run_folder(location, run_id)?.join(Artifact::Log.file_name());
+/// Writes `body` as `artifact` in the folder `folder` of the results.
+pub(crate) async fn write_artifact(
+    location: &Location,
+    folder: &str,
+    artifact: Artifact,
+    body: Vec<u8>,
+) -> Result<String, StorageError> {
+    let path = run_folder(location, folder)?.join(artifact.file_name());
     let uri = location.kind.uri(&path);
-    let mut body = lines.join("\n");
-    body.push('\n');
+    // On S3 the object carries its media type, so that a presigned URL to a report opens as a page;
+    // the local file system keeps no attributes (qbench serves those with the type itself).
+    let attributes = match &location.kind {
+        StoreKind::S3 { .. } => Attributes::from_iter([(Attribute::ContentType, artifact.media_type())]),
+        StoreKind::Http { .. } | StoreKind::Local(_) => Attributes::new(),
+    };
+    let options = PutOptions { attributes, ..PutOptions::default() };
     location
         .store
-        .put(&path, PutPayload::from(body.into_bytes()))
+        .put_opts(&path, PutPayload::from(body), options)
         .await
         .map_err(|error| error::from_store(&uri, &error))?;
     Ok(uri)

@@ -1,9 +1,11 @@
-//! `GET /api/v1/artifacts/{run_id}/{file}`: a run's artifact behind a URL qbench signed (see
-//! [`crate::artifact_urls`]), for results kept in a local directory. No credential: the signature is one.
+//! `GET /api/v1/artifacts/{run_id}/{file}`: a run's (or a report job's) artifact behind a URL
+//! qbench signed (see [`crate::artifact_urls`]), for results kept in a local directory. No
+//! credential: the signature is one. And [`signed_url`], which hands such URLs out.
 
-use actix_web::HttpResponse;
 use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
 use apistos::{ApiComponent, api_operation};
+use chrono::{DateTime, Utc};
 use qbench_storage::{Artifact, StorageError};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -11,16 +13,16 @@ use uuid::Uuid;
 
 use crate::api::problem::{ApiError, ProblemKind};
 use crate::api::query::QueryParams;
-use crate::state::AppState;
+use crate::state::{AppState, Artifacts};
 
 /// Which artifact of which run.
 #[derive(Debug, Clone, Deserialize, JsonSchema, ApiComponent)]
 pub struct ArtifactPath {
-    /// The run's UUID.
+    /// The run's UUID (or the report job's, for `report.html`).
     #[schemars(regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
     pub run_id: String,
-    /// `result.json`, `queries.parquet` or `log.jsonl`.
-    #[schemars(regex(pattern = r"^(result\.json|queries\.parquet|log\.jsonl)$"))]
+    /// `result.json`, `queries.parquet`, `log.jsonl` or `report.html`.
+    #[schemars(regex(pattern = r"^(result\.json|queries\.parquet|log\.jsonl|report\.html)$"))]
     pub file: String,
 }
 
@@ -73,5 +75,37 @@ pub(crate) async fn get(
         | StorageError::Format { .. }
         | StorageError::Internal(_)) => ApiError::new(ProblemKind::Internal, other.to_string()),
     })?;
-    Ok(HttpResponse::Ok().content_type(artifact.media_type()).body(bytes))
+    let mut response = HttpResponse::Ok();
+    response.content_type(artifact.media_type());
+    if artifact == Artifact::Report {
+        // The page is qbench's own, escaped; still, it may run nothing and load nothing.
+        response.insert_header(("Content-Security-Policy", REPORT_POLICY));
+    }
+    Ok(response.body(bytes))
+}
+
+/// What a report page may use: its inline style and nothing else.
+pub(crate) const REPORT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+/// A URL to `artifact` in `folder` (a run's id, or a report job's) and when it expires: presigned
+/// by the storage when it can, else signed by this server and pointing at it (the scheme and host
+/// the request came to).
+pub(crate) async fn signed_url(
+    artifacts: &Artifacts,
+    folder: &str,
+    artifact: Artifact,
+    request: &HttpRequest,
+) -> Result<(String, DateTime<Utc>), ApiError> {
+    let lifetime = artifacts.urls.lifetime;
+    let expires_at = artifacts.clock.now() + chrono::Duration::from_std(lifetime).unwrap_or_default();
+    let presigned = artifacts
+        .results
+        .presigned_url(folder, artifact, lifetime)
+        .await
+        .map_err(|error| ApiError::new(ProblemKind::Internal, error.to_string()))?;
+    let url = presigned.unwrap_or_else(|| {
+        let info = request.connection_info();
+        format!("{}://{}{}", info.scheme(), info.host(), artifacts.urls.path(folder, artifact, expires_at.timestamp()))
+    });
+    Ok((url, expires_at))
 }

@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::api::artifacts::signed_url;
 use crate::api::pagination::{MAX_OFFSET, MAX_PAGE, PageQuery};
 use crate::api::problem::{ApiError, ProblemKind};
 use crate::api::query::QueryParams;
@@ -244,28 +245,13 @@ pub(crate) async fn result(
     }
 }
 
-/// URLs to run `run_id`'s files: presigned by the storage when it can, else signed by this server
-/// and pointing at it (the scheme and host the request came to).
+/// URLs to run `run_id`'s files.
 async fn artifact_links(artifacts: &Artifacts, run_id: &str, request: &HttpRequest) -> Result<ArtifactLinks, ApiError> {
-    let lifetime = artifacts.urls.lifetime;
-    let expires_at = artifacts.clock.now() + chrono::Duration::from_std(lifetime).unwrap_or_default();
-    let origin = {
-        let info = request.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    };
-    let url = async |artifact: Artifact| -> Result<String, ApiError> {
-        let presigned = artifacts
-            .results
-            .presigned_url(run_id, artifact, lifetime)
-            .await
-            .map_err(|error| ApiError::new(ProblemKind::Internal, error.to_string()))?;
-        Ok(presigned
-            .unwrap_or_else(|| format!("{origin}{}", artifacts.urls.path(run_id, artifact, expires_at.timestamp()))))
-    };
-    let result_url = url(Artifact::ResultJson).await?;
-    let results_url = url(Artifact::QueriesParquet).await?;
-    let log_url = url(Artifact::Log).await?;
-    Ok(ArtifactLinks { result_url, results_url, log_url, expires_at })
+    let (result_url, expires_at) = signed_url(artifacts, run_id, Artifact::ResultJson, request).await?;
+    let (results_url, _) = signed_url(artifacts, run_id, Artifact::QueriesParquet, request).await?;
+    let (log_url, _) = signed_url(artifacts, run_id, Artifact::Log, request).await?;
+    let (report_url, _) = signed_url(artifacts, run_id, Artifact::Report, request).await?;
+    Ok(ArtifactLinks { result_url, results_url, log_url, report_url, expires_at })
 }
 
 #[api_operation(

@@ -231,6 +231,9 @@ pub struct ArtifactLinks {
     /// `log.jsonl`: the run's own log (phases with their times, warnings, how it ended); runs
     /// from before logs were kept have none (404).
     pub log_url: String,
+    /// `report.html`: the run's report, one self-contained page with its charts; runs from
+    /// before reports were drawn have none (404).
+    pub report_url: String,
     /// When the URLs stop working.
     pub expires_at: DateTime<Utc>,
 }
@@ -251,6 +254,7 @@ impl RunResult {
                 result_url: "https://qbench.example/api/v1/artifacts/00000000-0000-0000-0000-000000000000/result.json?expires=1767225600&signature=…".to_owned(),
                 results_url: "https://qbench.example/api/v1/artifacts/00000000-0000-0000-0000-000000000000/queries.parquet?expires=1767225600&signature=…".to_owned(),
                 log_url: "https://qbench.example/api/v1/artifacts/00000000-0000-0000-0000-000000000000/log.jsonl?expires=1767225600&signature=…".to_owned(),
+                report_url: "https://qbench.example/api/v1/artifacts/00000000-0000-0000-0000-000000000000/report.html?expires=1767225600&signature=…".to_owned(),
                 expires_at: DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default(),
             }),
         }

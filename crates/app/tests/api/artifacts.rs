@@ -68,6 +68,12 @@ async fn a_completed_runs_files_are_served_behind_signed_urls_and_altered_ones_a
     let events: Vec<serde_json::Value> = log.text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     assert_eq!(events.first().unwrap()["phase"], "prepare", "{}", log.text);
     assert_eq!(events.last().unwrap()["event"], "completed", "{}", log.text);
+    // Its report: one page, a chart point for its one setting, allowed to load nothing.
+    let page = app.send(TestRequest::get().uri(&path_of(links["report_url"].as_str().unwrap()))).await;
+    page.expect(200);
+    assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
+    assert!(page.header("content-security-policy").starts_with("default-src 'none'"));
+    assert!(page.text.contains(r#"data-chart="recall-qps" data-points="1""#), "{}", page.text);
 
     // Another run's id, another file, another expiry or signature: refused, saying nothing more.
     let path = path_of(result_url);

@@ -139,6 +139,9 @@ async fn results_on_s3_are_handed_out_as_presigned_urls() {
     let log = client.get(links["log_url"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(log.status(), 200);
     assert!(String::from_utf8_lossy(&log.bytes().await.unwrap()).contains(r#""event":"completed""#));
+    let page = client.get(links["report_url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(String::from_utf8_lossy(&page.bytes().await.unwrap()).contains(r#"data-chart="recall-qps""#));
     // Altered, the signature no longer holds.
     let altered = url.replace("result.json", "queries.parquet");
     assert_eq!(client.get(&altered).send().await.unwrap().status(), 403);

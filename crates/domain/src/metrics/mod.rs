@@ -10,4 +10,4 @@ mod quality;
 
 pub use interval::{CONFIDENCE, MeanInterval, WIDE_INTERVAL, mean_interval};
 pub use latency::{LatencySummary, PERCENTILE_RULE};
-pub use quality::{QualitySummary, QueryQuality, Returned, TIE_EPSILON, query_quality};
+pub use quality::{QualitySummary, QueryQuality, Returned, TIE_EPSILON, query_quality, recall_tenths};

@@ -89,9 +89,32 @@ impl QualitySummary {
     }
 }
 
+/// Queries counted by their recall in tenths: `[0, 0.1)`, `[0.1, 0.2)` … `[0.9, 1)`, then exactly 1
+/// (eleven buckets); a recall that is not a finite number in `[0, 1]` is not counted.
+///
+/// How recall is spread over the queries: a mean of 0.95 may be every query at 0.95 or one query
+/// in twenty finding nothing, which a reader choosing a setting needs to tell apart.
+pub fn recall_tenths(recalls: impl IntoIterator<Item = f64>) -> Vec<u64> {
+    let mut buckets = vec![0_u64; 11];
+    for recall in recalls.into_iter().filter(|recall| (0.0..=1.0).contains(recall)) {
+        // A recall of k hits in k is exactly 1; anything below falls in its tenth. The epsilon
+        // keeps 0.3 (3 of 10, computed as 0.30000000000000004 or 0.29999999999999999) in its own.
+        let bucket = if recall >= 1.0 { 10 } else { ((recall + 1e-9) * 10.0).floor().min(9.0) as usize };
+        buckets[bucket] += 1;
+    }
+    buckets
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recall_tenths_counts_each_query_in_its_tenth_and_perfect_ones_apart() {
+        let counts = recall_tenths([0.0, 0.05, 0.3, 0.7 * 3.0 / 7.0, 0.99, 1.0, 1.0, f64::NAN, 1.5]);
+        assert_eq!(counts, [2, 0, 0, 2, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(recall_tenths([]).len(), 11);
+    }
 
     fn returned(ids: &[u64]) -> Vec<Returned<u64>> {
         ids.iter().map(|&id| Returned { id, distance: None }).collect()

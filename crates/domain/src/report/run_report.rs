@@ -173,6 +173,9 @@ pub struct ResultFiles {
     pub result_json: String,
     /// The per-query rows.
     pub queries_parquet: String,
+    /// The rendered report page; `None` for runs stored before, or when it could not be stored.
+    #[serde(default)]
+    pub report_html: Option<String>,
 }
 
 #[cfg(test)]

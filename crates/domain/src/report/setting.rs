@@ -29,6 +29,10 @@ pub struct SettingReport {
     pub k: u32,
     /// Concurrent clients.
     pub parallel: u32,
+    /// The queries of the first pass counted by recall in tenths (see
+    /// [`crate::metrics::recall_tenths`]); empty for runs stored before.
+    #[serde(default)]
+    pub recall_histogram: Vec<u64>,
     /// Queries scored.
     pub queries: u64,
     /// Mean precision@k.

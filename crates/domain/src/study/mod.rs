@@ -28,7 +28,7 @@ pub use auto::{
 };
 pub use limits::StudyLimits;
 pub use objective::{Constraints, Objective, Optimise, QualityMetric};
-pub use pareto::{ParetoAxis, TrialPoint, TrialQuality, pareto_front};
+pub use pareto::{ParetoAxis, TrialPoint, TrialQuality, front_of, pareto_front};
 pub use payload::StudyPayload;
 pub use qdrant_json::{
     BinaryQuantizationBody, CollectionBody, HnswConfigBody, ProductQuantizationBody, QuantizationConfigBody,

@@ -91,8 +91,20 @@ fn dominates(a: (f64, f64), b: (f64, f64)) -> bool {
 /// points do not dominate each other, so both stay on the front: they are different settings with
 /// the same outcome, and the choice between them is [`crate::study::recommend`]'s.
 pub fn pareto_front(points: &[TrialPoint], axis: ParetoAxis) -> Vec<usize> {
-    let eligible: Vec<(usize, (f64, f64))> =
-        points.iter().enumerate().filter_map(|(index, point)| Some((index, axis.coordinates(point)?))).collect();
+    let coordinates: Vec<Option<(f64, f64)>> = points.iter().map(|point| axis.coordinates(point)).collect();
+    front_of(&coordinates)
+}
+
+/// The indices of `coordinates` that no other one dominates, by ascending recall (then the better
+/// other figure first, then index): each is (recall, another figure turned so that higher is
+/// better), `None` or not finite when unknown (left out). The rule of [`pareto_front`], for
+/// callers whose points are not trials (a report's settings).
+pub fn front_of(coordinates: &[Option<(f64, f64)>]) -> Vec<usize> {
+    let eligible: Vec<(usize, (f64, f64))> = coordinates
+        .iter()
+        .enumerate()
+        .filter_map(|(index, point)| point.filter(|(a, b)| a.is_finite() && b.is_finite()).map(|point| (index, point)))
+        .collect();
     let mut front: Vec<(usize, (f64, f64))> = eligible
         .iter()
         .filter(|(_, point)| !eligible.iter().any(|(_, other)| dominates(*other, *point)))

@@ -64,7 +64,7 @@ pub struct QueryRecord {
 }
 
 /// A file a completed run stores beside its results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Artifact {
     /// `result.json`: the run's report.
     ResultJson,
@@ -72,11 +72,13 @@ pub enum Artifact {
     QueriesParquet,
     /// `log.jsonl`: the run's own log, one JSON object per line (phases, warnings, the outcome).
     Log,
+    /// `report.html`: the rendered report, one self-contained page (a run's, or a report job's).
+    Report,
 }
 
 impl Artifact {
     /// Every artifact.
-    pub const ALL: [Self; 3] = [Self::ResultJson, Self::QueriesParquet, Self::Log];
+    pub const ALL: [Self; 4] = [Self::ResultJson, Self::QueriesParquet, Self::Log, Self::Report];
 
     /// Its file name in the run's folder.
     pub fn file_name(self) -> &'static str {
@@ -84,6 +86,7 @@ impl Artifact {
             Self::ResultJson => "result.json",
             Self::QueriesParquet => "queries.parquet",
             Self::Log => "log.jsonl",
+            Self::Report => "report.html",
         }
     }
 
@@ -98,6 +101,7 @@ impl Artifact {
             Self::ResultJson => "application/json",
             Self::QueriesParquet => "application/vnd.apache.parquet",
             Self::Log => "application/x-ndjson",
+            Self::Report => "text/html; charset=utf-8",
         }
     }
 }
@@ -126,7 +130,18 @@ pub trait ResultWriter: Send + Sync {
 
     /// Writes run `run_id`'s log (`lines`, each one JSON object) as its `log.jsonl`, replacing
     /// any; answers its location.
-    async fn write_log(&self, run_id: &str, lines: &[String]) -> Result<String, StorageError>;
+    async fn write_log(&self, run_id: &str, lines: &[String]) -> Result<String, StorageError> {
+        let mut body = lines.join("\n");
+        body.push('\n');
+        self.write_artifact(run_id, Artifact::Log, body.into_bytes()).await
+    }
+
+    /// Writes `body` as `artifact` in the folder `folder` (a run's id, or a report job's), replacing
+    /// any; answers its location.
+    ///
+    /// Errors: `Refused` for a folder that is not a plain name or when no results location is
+    /// configured; store errors.
+    async fn write_artifact(&self, folder: &str, artifact: Artifact, body: Vec<u8>) -> Result<String, StorageError>;
 
     /// The bytes of `artifact` of run `run_id`.
     ///

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use qbench_domain::metrics::{MeanInterval, PERCENTILE_RULE, WIDE_INTERVAL};
+use qbench_domain::metrics::{MeanInterval, PERCENTILE_RULE, WIDE_INTERVAL, recall_tenths};
 use qbench_domain::report::{
     DatasetReport, Headline, LatencyFigures, PassReport, ProvenanceReport, RunReport, SettingReport, TruthCheckReport,
     TruthReport, UploadReport, choose_headline,
@@ -150,6 +150,7 @@ fn setting_report(result: &SettingResult, k: u32) -> SettingReport {
         oversampling: params.quantization.as_ref().and_then(|q| q.oversampling),
         k,
         parallel: result.parallel as u32,
+        recall_histogram: recall_tenths(result.queries.iter().map(|query| query.quality.recall)),
         queries: result.quality.queries as u64,
         precision: result.quality.precision,
         recall: result.quality.recall,

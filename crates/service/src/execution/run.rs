@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use qbench_domain::report::{MemoryEstimateReport, ResultFiles, RunReport};
 use qbench_domain::{Bytes, MemoryEstimate, Run};
+use qbench_report::{ReportRun, render_runs};
+use qbench_storage::Artifact;
 use qbench_vector_store::VectorStore;
 use tokio_util::sync::CancellationToken;
 
@@ -106,9 +108,40 @@ async fn execute_phases(
     let document = as_json(&report)?;
     let stored =
         dependencies.results.write_result(&run.id().to_string(), &document, &records).await.in_phase(Phase::Cleanup)?;
-    report.result_files =
-        Some(ResultFiles { result_json: stored.result_json, queries_parquet: stored.queries_parquet });
+    report.result_files = Some(ResultFiles {
+        result_json: stored.result_json,
+        queries_parquet: stored.queries_parquet,
+        report_html: store_page(dependencies, run, &plan, &report).await,
+    });
     Ok(RunOutcome { metrics: as_json(&report)? })
+}
+
+/// Renders the run's report page and stores it beside its results as `report.html`; answers its
+/// location. A page that cannot be drawn or stored is only warned about: the figures are stored.
+async fn store_page(
+    dependencies: &ExecutionDependencies,
+    run: &Run,
+    plan: &RunPlan,
+    report: &RunReport,
+) -> Option<String> {
+    let name = &plan.experiment.spec.name;
+    let page = ReportRun {
+        id: run.id().to_string(),
+        label: name.clone(),
+        created_at: Some(run.created_at()),
+        settings: Some(plan.experiment.spec.clone()),
+        report: report.clone(),
+    };
+    let stored = match render_runs(&format!("Run of {name}"), &[page], chrono::Utc::now()) {
+        Ok(html) => {
+            dependencies.results.write_artifact(&run.id().to_string(), Artifact::Report, html.into_bytes()).await
+        }
+        Err(error) => {
+            tracing::warn!(run_id = %run.id(), error = %error, "the run's report page was not drawn");
+            return None;
+        }
+    };
+    stored.inspect_err(|error| tracing::warn!(run_id = %run.id(), %error, "the run's report page was not stored")).ok()
 }
 
 /// Estimates the memory the collection needs and, for the embedded engine, refuses a run over the
