@@ -34,6 +34,7 @@ use crate::state::{AppState, Artifacts};
 use crate::wiring::{Engine, sql_repositories, worker_settings};
 use qbench_service::execution::{BenchmarkHandler, ExecutionDependencies};
 use qbench_service::jobs::{JobWorker, NoopHandler};
+use qbench_service::reports::ReportHandler;
 use qbench_service::studies::{StudyHandler, StudyService};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -230,6 +231,7 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
         .with_handler(Arc::new(
             StudyHandler::new(&repositories).with_min_sample_points(settings.studies.min_sample_points),
         ))
+        .with_handler(Arc::new(ReportHandler::new(&repositories, engine.storage.clone())))
         .announcing_to(repositories.workers.clone())
         .reporting_ends_to(Arc::new(crate::queue_metrics::record_end));
     let listener = database.listen_for_jobs(wake.clone());

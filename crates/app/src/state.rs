@@ -13,6 +13,7 @@ use crate::auth::Authenticator;
 use crate::protect::RateLimiter;
 use qbench_domain::study::StudyLimits;
 use qbench_service::jobs::JobService;
+use qbench_service::reports::ReportService;
 use qbench_service::studies::StudyService;
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService, StorageService};
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub jobs: JobService,
     /// Tuning studies.
     pub studies: StudyService,
+    /// Report pages.
+    pub reports: ReportService,
     /// Database probe.
     pub database: Arc<dyn DatabaseHealth>,
     /// The default S3-compatible endpoint, probed by `/health` when configured.
@@ -83,6 +86,7 @@ impl AppState {
                 repositories.clock.clone(),
             ),
             studies: StudyService::new(&repositories, StudyLimits::default()),
+            reports: ReportService::new(&repositories),
             database: repositories.health,
             object_storage_endpoint,
             metrics,

@@ -20,6 +20,7 @@ pub mod execution;
 mod experiments;
 pub mod jobs;
 mod memory_budget;
+pub mod reports;
 mod repositories;
 mod runs;
 mod sources;

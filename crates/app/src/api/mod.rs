@@ -12,6 +12,7 @@ pub mod pagination;
 pub mod patch;
 pub mod problem;
 pub mod query;
+pub mod reports;
 pub mod responses;
 pub mod runs;
 pub mod storages;
@@ -90,6 +91,11 @@ pub fn configure(config: &mut ServiceConfig) {
                     .service(resource("/{id}/result").route(get().to(runs::result))),
             )
             .service(scope("/artifacts").service(resource("/{run_id}/{file}").route(get().to(artifacts::get))))
+            .service(
+                scope("/reports")
+                    .service(resource("").route(post().to(reports::create)))
+                    .service(resource("/{id}").route(get().to(reports::get))),
+            )
             .service(
                 scope("/studies")
                     .service(resource("").route(get().to(studies::list)).route(post().to(studies::create)))

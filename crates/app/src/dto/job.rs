@@ -63,6 +63,8 @@ pub enum JobKindBody {
     Noop,
     /// A tuning study (also listed under `/studies`).
     Study,
+    /// A report being rendered (also read at `/reports/{id}`).
+    Report,
 }
 
 impl From<JobKind> for JobKindBody {
@@ -71,6 +73,7 @@ impl From<JobKind> for JobKindBody {
             JobKind::Benchmark => Self::Benchmark,
             JobKind::Noop => Self::Noop,
             JobKind::Study => Self::Study,
+            JobKind::Report => Self::Report,
         }
     }
 }
@@ -81,6 +84,7 @@ impl From<JobKindBody> for JobKind {
             JobKindBody::Benchmark => Self::Benchmark,
             JobKindBody::Noop => Self::Noop,
             JobKindBody::Study => Self::Study,
+            JobKindBody::Report => Self::Report,
         }
     }
 }

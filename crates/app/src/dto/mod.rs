@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod experiment;
 pub mod job;
 pub mod report;
+pub mod report_job;
 pub mod run;
 pub mod storage;
 pub mod study;

@@ -13,7 +13,7 @@ use crate::auth::jwt_app;
 use crate::helpers::{self, TestApp, assert_problem, spawn_app, spawn_app_with};
 
 /// A completed run of a small experiment; its id.
-async fn completed_run(app: &TestApp) -> String {
+pub(crate) async fn completed_run(app: &TestApp) -> String {
     let vectors = SchemaConfig::from_vectors([("v", VectorSpec::new(Dimension::new(8).unwrap(), Distance::Cosine))])
         .unwrap()
         .vectors;

@@ -26,6 +26,7 @@ mod merge_patch;
 mod openapi;
 mod operations;
 mod protection;
+mod reports;
 mod restart;
 mod s3_run;
 mod seed;

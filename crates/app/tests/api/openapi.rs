@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Every route of the contract, as registered in `api::configure` and `api::health_routes`.
-const ROUTES: [(&str, &str); 49] = [
+const ROUTES: [(&str, &str); 51] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
@@ -60,6 +60,8 @@ const ROUTES: [(&str, &str); 49] = [
     ("GET", "/api/v1/studies/{id}"),
     ("POST", "/api/v1/studies/{id}/cancel"),
     ("POST", "/api/v1/datasets/{id}/inspect"),
+    ("POST", "/api/v1/reports"),
+    ("GET", "/api/v1/reports/{id}"),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_web::test::TestRequest;
 use qbench_domain::synthetic::SyntheticSpec;
 use qbench_domain::{Dimension, Distance, SchemaConfig, VectorSpec};
 use qbench_service::synthetic::synthetic_dataset;
@@ -159,4 +160,16 @@ async fn a_grid_study_runs_its_trials_as_runs_and_recommends_a_configuration_as_
     assert_eq!((&vector["size"], &vector["distance"]), (&json!(8), &json!("Cosine")), "{collection}");
     assert!(point["build"].as_str().unwrap().starts_with(&format!("m={}", vector["hnsw_config"]["m"])), "{point}");
     assert_eq!(recommendation["search_params"]["hnsw_ef"], point["hnsw_ef"]);
+
+    // Its report page: the recommendation's Qdrant JSON to copy, a chart point per measured point.
+    let job = app.post_json("/api/v1/reports", &json!({"study_id": created["id"]})).await;
+    job.expect(202);
+    assert!(app.worker().await.run_next().await.unwrap().is_some(), "the report job");
+    let rendered = app.get(job.header("location")).await.body;
+    assert_eq!(rendered["status"], "COMPLETED", "{rendered:#}");
+    let url = rendered["url"].as_str().unwrap();
+    let page = app.send(TestRequest::get().uri(&url[url.find("/api/").unwrap()..])).await;
+    page.expect(200);
+    assert!(page.text.contains("<pre class=\"qdrant-collection\">"), "{}", page.text);
+    assert!(page.text.contains(r#"data-chart="recall-qps" data-points="4""#), "{}", page.text);
 }

@@ -18,11 +18,14 @@ pub enum JobKind {
     /// A tuning study: builds each configuration of a search space as a trial run, measures it,
     /// and recommends the configuration to run.
     Study,
+    /// Renders a report of stored results (runs side by side, or a study) as one page, stored
+    /// beside them.
+    Report,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 3] = [Self::Benchmark, Self::Noop, Self::Study];
+    pub const ALL: [JobKind; 4] = [Self::Benchmark, Self::Noop, Self::Study, Self::Report];
 
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
@@ -30,6 +33,7 @@ impl JobKind {
             Self::Benchmark => "benchmark",
             Self::Noop => "noop",
             Self::Study => "study",
+            Self::Report => "report",
         }
     }
 
@@ -41,6 +45,7 @@ impl JobKind {
                 "a benchmark cannot pause: its index build and timed searches must run in one piece to mean anything; cancel it instead",
             ),
             Self::Study => Some("a study cannot pause yet: cancel it; the trials it finished are kept"),
+            Self::Report => Some("a report renders in seconds: cancel it instead"),
             Self::Noop => None,
         }
     }
@@ -68,7 +73,7 @@ impl FromStr for JobKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == s).ok_or_else(|| {
-            DomainError::invalid("kind", format!("unknown job kind `{s}`; expected benchmark, noop or study"))
+            DomainError::invalid("kind", format!("unknown job kind `{s}`; expected benchmark, noop, study or report"))
         })
     }
 }

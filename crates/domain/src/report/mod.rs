@@ -9,6 +9,7 @@ mod figures;
 mod headline;
 mod run_report;
 mod setting;
+mod subject;
 
 pub use compare::{ComparedFigures, ComparedSetting, Gates, Significance, compare, failed_gates};
 pub use figures::{LatencyFigures, PassReport};
@@ -18,3 +19,4 @@ pub use run_report::{
     UploadReport,
 };
 pub use setting::SettingReport;
+pub use subject::{MAX_REPORT_RUNS, MAX_REPORT_TITLE, ReportPayload, ReportSubject};
