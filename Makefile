@@ -7,8 +7,9 @@
 #   make build       release build of the whole workspace
 #   make fmt         format all crates
 #   make lint        rustfmt check + clippy (warnings are errors)
-#   make deps        check/install what the test suite needs (PostgreSQL binaries, SeaweedFS,
-#                    Schemathesis, and deps-deploy: kubectl for kustomize, kubernetes-validate)
+#   make deps        check/install what the test suite needs (PostgreSQL binaries, Chromium and
+#                    chromedriver, SeaweedFS, Schemathesis, and deps-deploy: kubectl for kustomize,
+#                    kubernetes-validate)
 #   make test        deps + lint, then the full test suite (nextest if available) + doctests,
 #                    then the contract run and the deploy check
 #   make deploy-check  render every Kubernetes variant under deploy/k8s and validate it offline
@@ -67,6 +68,15 @@ deps: deps-deploy
 	else \
 		echo "deps: PostgreSQL server binaries (postgres, initdb) not found under /usr/lib/postgresql/*/bin." >&2; \
 		echo "deps: install them (e.g. 'sudo apt-get install -y postgresql'); PostgreSQL tests need them." >&2; \
+		exit 1; \
+	fi
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+		echo "deps: $$(/usr/bin/chromium --version 2>/dev/null) and chromedriver found"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "deps: installing Debian's chromium and chromium-driver (the browser tests)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	else \
+		echo "deps: chromium and chromedriver are missing (e.g. 'sudo apt-get install -y chromium chromium-driver'); the browser tests need them." >&2; \
 		exit 1; \
 	fi
 	@venv="$$HOME/.cache/qbench-venv"; version=4.48; \

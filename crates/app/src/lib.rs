@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod commands;
+pub mod dashboard;
 pub mod docs;
 pub mod dto;
 pub mod isolation;

@@ -86,7 +86,8 @@ async fn normalise(response: ServiceResponse<BoxBody>, method: &str, path: &str)
     let is_problem = content_type.is_some_and(|value| value.starts_with(PROBLEM_JSON));
     // A handler that answers an error status with a JSON document of its own (the health probes'
     // 503) means that document; only what is neither is rewritten.
-    if content_type.is_some_and(|value| value.starts_with("application/json")) {
+    // Likewise a dashboard page answering an error (a form's field errors, a missing run) in HTML.
+    if content_type.is_some_and(|value| value.starts_with("application/json") || value.starts_with("text/html")) {
         return response;
     }
     let (request, body_response) = response.into_parts();

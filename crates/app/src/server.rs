@@ -23,7 +23,6 @@ use crate::api;
 use crate::api::body::BodyLimit;
 use crate::artifact_urls::ArtifactUrls;
 use crate::auth::{self, AuthConfig, AuthConfigError, Authenticator};
-use crate::docs;
 use crate::isolation::ChildProcessExecutor;
 use crate::job_queue::NotifyJobQueue;
 use crate::observe::observe;
@@ -32,6 +31,7 @@ use crate::secret_key::{SecretKeyError, load_cipher, load_key};
 use crate::settings::{Isolation, ServerSettings, Settings};
 use crate::state::{AppState, Artifacts};
 use crate::wiring::{Engine, sql_repositories, worker_settings};
+use crate::{dashboard, docs};
 use qbench_service::execution::{BenchmarkHandler, ExecutionDependencies};
 use qbench_service::jobs::{JobWorker, NoopHandler};
 use qbench_service::reports::ReportHandler;
@@ -140,6 +140,7 @@ pub fn build_app(
         .configure(api::configure)
         .configure(docs::asset_routes)
         .build_with("/openapi.json", BuildConfig::default().with(docs::swagger_ui()).with(docs::redoc()))
+        .configure(dashboard::routes)
         .wrap(from_fn(protect::deadline))
         .wrap(from_fn(auth::authenticate))
         .wrap(protect::cors(&server.cors_allowed_origins))

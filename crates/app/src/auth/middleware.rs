@@ -1,15 +1,18 @@
 //! The middleware that identifies every request before its handler runs, and limits its rate.
 
 use actix_web::body::{BoxBody, MessageBody};
+use actix_web::cookie::Cookie;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::http::Method;
+use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
-use actix_web::{Error, HttpMessage, ResponseError};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use qbench_domain::Role;
 
 use crate::api::problem::{ApiError, ProblemKind};
-use crate::auth::AuthError;
+use crate::auth::{API_KEY_HEADER, AuthError};
+use crate::dashboard::{SESSION_COOKIE, is_dashboard_path};
 use crate::protect::RateLimiter;
 use crate::state::AppState;
 
@@ -22,6 +25,39 @@ const METRICS: &str = "/metrics";
 const ARTIFACTS: &str = "/api/v1/artifacts/";
 /// The API documentation: open unless `auth.protect_docs`.
 const DOCS: [&str; 3] = ["/docs", "/redoc", "/openapi.json"];
+
+/// The dashboard's sign-in page.
+const LOGIN: &str = "/ui/login";
+
+/// `headers`, with the dashboard's session cookie as the bearer token when they carry no
+/// credential of their own.
+fn with_session(headers: &HeaderMap, session: Option<Cookie<'static>>) -> HeaderMap {
+    let mut headers = headers.clone();
+    if !headers.contains_key(AUTHORIZATION)
+        && !headers.contains_key(API_KEY_HEADER)
+        && let Some(cookie) = session
+        && let Ok(value) = HeaderValue::from_str(&format!("Bearer {}", cookie.value()))
+    {
+        headers.insert(AUTHORIZATION, value);
+    }
+    headers
+}
+
+/// Whether a request comes from another site's page: by `Sec-Fetch-Site` (anything but this
+/// origin, or the user's own navigation), else by an `Origin` whose host is not this one. The
+/// session cookie is same-site already; this refuses such forms outright. (`Origin` alone will not
+/// do: under `Referrer-Policy: no-referrer` a browser sends `Origin: null` for its own forms.)
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    let header = |name| headers.get(name).and_then(|value: &HeaderValue| value.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (header("origin"), header("host")) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, rest)| rest) != Some(host),
+        (Some(_), None) | (None, _) => false,
+    }
+}
 
 /// Identifies the request with the app's [`Authenticator`](crate::auth::Authenticator) and stores
 /// its [`Caller`](qbench_domain::Caller): 401 problem+json with `WWW-Authenticate: Bearer` when it
@@ -44,8 +80,21 @@ pub async fn authenticate(
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let peer = req.peer_addr().map(|address| address.ip());
-    let signed = path.starts_with(ARTIFACTS);
-    let verdict = if signed { None } else { Some(state.auth.identify(req.headers(), peer).await) };
+    let dashboard = is_dashboard_path(path);
+    if dashboard && req.method() == Method::POST && is_cross_site(req.headers()) {
+        let response = ApiError::new(ProblemKind::Forbidden, "a dashboard form may only be sent from its own pages")
+            .error_response();
+        return Ok(req.into_response(response));
+    }
+    // The sign-in page is open (rate limited per peer): it is where an unidentified browser goes.
+    let signed = path.starts_with(ARTIFACTS) || path == LOGIN;
+    let verdict = if signed {
+        None
+    } else if dashboard {
+        Some(state.auth.identify(&with_session(req.headers(), req.cookie(SESSION_COOKIE)), peer).await)
+    } else {
+        Some(state.auth.identify(req.headers(), peer).await)
+    };
     let key = match &verdict {
         Some(Ok(caller)) => format!("user:{}", caller.user()),
         Some(Err(_)) | None => format!("peer:{}", peer.map_or_else(|| "unknown".to_owned(), |peer| peer.to_string())),
@@ -75,6 +124,14 @@ pub async fn authenticate(
         }
         Err(error @ AuthError::Unavailable) => {
             let response = ApiError::new(ProblemKind::Unavailable, error.to_string()).error_response();
+            Ok(req.into_response(response))
+        }
+        Err(AuthError::Missing | AuthError::Expired | AuthError::InvalidToken | AuthError::InvalidApiKey)
+            if dashboard =>
+        {
+            // A browser without (valid) credentials is sent to sign in, then back here.
+            let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            let response = HttpResponse::SeeOther().insert_header((LOCATION, format!("{LOGIN}?next={next}"))).finish();
             Ok(req.into_response(response))
         }
         Err(error @ (AuthError::Missing | AuthError::Expired | AuthError::InvalidToken | AuthError::InvalidApiKey)) => {

@@ -110,3 +110,58 @@ async fn expired_keys_are_refused_and_api_key_mode_alone_refuses_jwts() {
     let missing = app.get("/api/v1/datasets").await;
     assert_eq!((missing.status.as_u16(), missing.body["detail"].as_str()), (401, Some("authentication required")));
 }
+
+#[actix_web::test]
+async fn the_dashboard_asks_for_a_token_keeps_it_in_a_same_site_cookie_and_refuses_other_sites_forms() {
+    let app = api_key_app("jwt,api-key").await;
+    let (key, _) = create_key(&app, "viewer@example.com", "viewer", None);
+
+    // No credential: the browser is sent to sign in, and back.
+    let reply = app.send(TestRequest::get().uri("/ui/studies")).await;
+    assert_eq!(reply.status.as_u16(), 303);
+    assert_eq!(reply.header("location"), "/ui/login?next=%2Fui%2Fstudies");
+    // The API itself still answers 401.
+    assert_eq!(app.send(TestRequest::get().uri("/api/v1/runs")).await.status.as_u16(), 401);
+
+    let login =
+        |token: &str, next: &str| TestRequest::post().uri("/ui/login").set_form([("token", token), ("next", next)]);
+    let refused = app.send(login("qb_not-a-key", "/")).await;
+    assert_eq!(refused.status.as_u16(), 401);
+    assert!(refused.text.contains("field-error"), "{}", refused.text);
+    // Only paths of this server are followed after signing in.
+    let signed_in = app.send(login(&key, "//evil.example/")).await;
+    assert_eq!(signed_in.status.as_u16(), 303);
+    assert_eq!(signed_in.header("location"), "/");
+    let cookie = signed_in.header("set-cookie").to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_owned();
+
+    let page = app.send(TestRequest::get().uri("/ui/studies").insert_header(("cookie", session.as_str()))).await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(page.text.contains("viewer@example.com"));
+    assert!(page.header("content-security-policy").contains("default-src 'none'"));
+    // The cookie opens pages, not the API.
+    let api = app.send(TestRequest::get().uri("/api/v1/runs").insert_header(("cookie", session.as_str()))).await;
+    assert_eq!(api.status.as_u16(), 401);
+    // A form sent from another site's page is refused before anything else.
+    let forged = TestRequest::post()
+        .uri("/ui/experiments")
+        .insert_header(("cookie", session.as_str()))
+        .insert_header(("sec-fetch-site", "cross-site"))
+        .set_form([("name", "x")]);
+    assert_eq!(app.send(forged).await.status.as_u16(), 403);
+    // A viewer may look but not create: the form says why, as a page.
+    let create = TestRequest::post()
+        .uri("/ui/experiments")
+        .insert_header(("cookie", session.as_str()))
+        .insert_header(("sec-fetch-site", "same-origin"))
+        .set_form([
+            ("name", "x"),
+            ("dataset_id", &uuid::Uuid::nil().to_string()),
+            ("connection_id", &uuid::Uuid::nil().to_string()),
+            ("k", "10"),
+        ]);
+    let reply = app.send(create).await;
+    assert_eq!(reply.status.as_u16(), 403, "{}", reply.text);
+    assert_eq!(reply.media_type(), "text/html");
+}
