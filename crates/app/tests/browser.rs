@@ -223,6 +223,7 @@ impl Browser {
     async fn screenshot(&self, name: &str) {
         if let Some(dir) = std::env::var_os("QBENCH_SCREENSHOTS") {
             std::fs::create_dir_all(&dir).unwrap();
+            self.client.set_window_size(1280, 1700).await.unwrap();
             std::fs::write(
                 std::path::Path::new(&dir).join(format!("{name}.png")),
                 self.client.screenshot().await.unwrap(),
@@ -290,9 +291,9 @@ async fn a_run_created_through_the_api_is_listed_drawn_and_compared_in_the_brows
     assert!(differing.contains(&"optimizer_config.indexing.text.m".to_owned()), "{differing:?}");
     let same = browser.client.find(Locator::Css("table.settings-compared tr.same")).await.unwrap();
     assert!(same.is_displayed().await.unwrap());
+    browser.screenshot("compare").await;
     browser.client.find(Locator::Css("#differences-only")).await.unwrap().click().await.unwrap();
     assert!(!same.is_displayed().await.unwrap(), "differences only hides the settings the runs share");
-    browser.screenshot("compare").await;
     browser.close().await;
 }
 
