@@ -365,3 +365,41 @@ async fn the_api_documentation_lists_every_operation_with_no_network() {
     browser.assert_no_console_error("/redoc").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_study_page_draws_its_points_and_the_qdrant_json_to_copy() {
+    let server = Server::start();
+    server.completed_run(8, &[10]).await;
+    let dataset = server.get("/api/v1/datasets").await[0]["id"].clone();
+    let connection = server.get("/api/v1/connections").await[0]["id"].clone();
+    let study = server
+        .post(
+            "/api/v1/studies",
+            json!({"name": "tune", "dataset_id": dataset, "connection_id": connection, "k": 10,
+                   "space": {"vectors": {"text": {"m": [8, 16], "ef_construct": [32]}}, "search": {"hnsw_ef": [10, 20]}},
+                   "objective": {"target": 0.9}, "repetitions": 1}),
+        )
+        .await;
+    let id = study["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let points = loop {
+        let study = server.get(&format!("/api/v1/studies/{id}")).await;
+        match study["status"].as_str().unwrap() {
+            "COMPLETED" => break study["report"]["points"].as_array().unwrap().len(),
+            "FAILED" | "CANCELED" => panic!("the study ended {study:#}"),
+            _ => assert!(Instant::now() < deadline, "the study never ended: {study:#}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(points, 4);
+    let browser = Browser::open().await;
+    browser.visit(&server.url("/ui/studies")).await;
+    assert_eq!(browser.count(&format!("tr[data-study=\"{id}\"]")).await, 1);
+    browser.visit(&server.url(&format!("/ui/studies/{id}"))).await;
+    assert_eq!(browser.count("figure[data-chart=\"recall-qps\"] svg circle").await, points);
+    let collection = browser.client.find(Locator::Css("pre.qdrant-collection")).await.unwrap().text().await.unwrap();
+    let collection: Value = serde_json::from_str(&collection).unwrap();
+    assert_eq!(collection["vectors"]["text"]["size"], 16, "{collection:#}");
+    browser.screenshot("study").await;
+    browser.close().await;
+}

@@ -310,6 +310,13 @@ fn compare_aligns_two_bench_results_and_exits_1_when_a_gate_fails() {
     assert!(stored.exists() && stored.starts_with(data.path().join("baseline-artifacts")), "{}", stored.display());
     assert!(stored.with_file_name("log.jsonl").exists() && stored.with_file_name("result.json").exists());
     assert!(String::from_utf8_lossy(&bench.stdout).contains("baseline-artifacts"));
+    // And its report page, named on stdout.
+    let page = stored.with_file_name("report.html");
+    assert!(std::fs::read_to_string(&page).unwrap().contains(r#"data-chart="recall-qps" data-points="2""#));
+    assert!(
+        String::from_utf8_lossy(&bench.stdout)
+            .contains(&format!("report (one page, charts included): {}", page.display()))
+    );
     // The candidate: the same run, half as fast and with less recall at hnsw_ef=16.
     for result in report["results"].as_array_mut().unwrap() {
         result["qps"] = serde_json::json!(result["qps"].as_f64().unwrap() / 2.0);

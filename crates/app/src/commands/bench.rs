@@ -78,10 +78,12 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), CommandErro
                 std::fs::write(path, text)
                     .map_err(|err| CommandError::new(format!("--json {}: {err}", path.display())))?;
                 let artifacts = artifacts_dir(path);
-                println!(
-                    "artifacts (result.json, queries.parquet, log.jsonl): {}",
-                    artifacts.join(ended.id().to_string()).display()
-                );
+                let folder = artifacts.join(ended.id().to_string());
+                println!("artifacts (result.json, queries.parquet, log.jsonl): {}", folder.display());
+                let page = folder.join("report.html");
+                if page.exists() {
+                    println!("report (one page, charts included): {}", page.display());
+                }
                 if args.keep_collection && embedded {
                     let collection = artifacts.join("engine").join(format!("qbench-{}", ended.id()));
                     println!("collection kept: {}", collection.display());
