@@ -224,7 +224,9 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     state.connections.ensure_builtin().await?;
     let mut benchmarks = BenchmarkHandler::new(repositories.runs.clone(), engine.execution(&repositories, settings));
     if settings.worker.isolation == Isolation::Process {
-        benchmarks = benchmarks.with_executor(Arc::new(ChildProcessExecutor::from_settings(settings)?));
+        benchmarks = benchmarks.with_executor(Arc::new(
+            ChildProcessExecutor::from_settings(settings)?.with_results(engine.storage.clone()),
+        ));
     }
     let worker = JobWorker::new(repositories.jobs.clone(), worker_settings(settings), repositories.clock.clone())
         .with_handler(Arc::new(benchmarks))

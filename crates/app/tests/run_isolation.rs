@@ -153,6 +153,14 @@ fn a_run_process_killed_by_sigabrt_or_sigkill_fails_that_run_and_the_server_keep
         let error = ended["error"].as_str().unwrap();
         assert!(error.starts_with("upload: the run's process was killed by signal"), "{error}");
         assert!(error.contains(&format!("signal {number} ({cause}")), "{error}");
+        // Regression (issue 14): a killed process wrote no log; the supervisor writes it: the
+        // phases the process reported, then the failure.
+        let log = std::fs::read_to_string(setup._data.path().join("results").join(&run_id).join("log.jsonl")).unwrap();
+        let events: Vec<Value> = log.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        assert!(events.iter().any(|event| event["event"] == "phase" && event["phase"] == "upload"), "{log}");
+        let last = events.last().unwrap();
+        assert_eq!((&last["event"], &last["phase"]), (&json!("failed"), &json!("upload")), "{log}");
+        assert!(last["error"].as_str().unwrap().contains("killed by signal"), "{log}");
         setup.assert_serving();
         let collection = setup._data.path().join("engine").join(format!("qbench-{run_id}"));
         wait_for(Duration::from_secs(10), "the killed run's collection to be dropped", || {

@@ -5,11 +5,13 @@ use std::collections::{HashMap, VecDeque};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use qbench_domain::{Progress, Run, RunId};
-use qbench_service::execution::{ExecutionError, Phase, ProgressSink, RunExecutor, RunOutcome};
+use qbench_service::execution::{ExecutionError, Phase, PhaseEntry, ProgressSink, RunExecutor, RunOutcome, log_lines};
+use qbench_storage::ResultWriter;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::time::Instant;
@@ -24,19 +26,39 @@ const TAIL_LINES: usize = 12;
 const TAIL_LINE_CHARS: usize = 400;
 
 /// Executes each run in a child process of this binary (`qbench execute-run`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ChildProcessExecutor {
     program: PathBuf,
     config: Option<PathBuf>,
     env: HashMap<String, String>,
     grace: Duration,
+    /// Where a run whose process died gets its log (the process could not write it).
+    results: Option<Arc<dyn ResultWriter>>,
+}
+
+impl std::fmt::Debug for ChildProcessExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildProcessExecutor")
+            .field("program", &self.program)
+            .field("config", &self.config)
+            .field("grace", &self.grace)
+            .field("stores_dead_runs_logs", &self.results.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ChildProcessExecutor {
     /// Runs `program execute-run …` with `--config config` and `env` on top of this process's
     /// environment; a cancelled child is killed `grace` after it was asked to stop.
     pub fn new(program: PathBuf, config: Option<PathBuf>, env: HashMap<String, String>, grace: Duration) -> Self {
-        Self { program, config, env, grace }
+        Self { program, config, env, grace, results: None }
+    }
+
+    /// Stores the log of a run whose process died (killed, crashed) in `results`: the phases its
+    /// process reported, then the failure; a process that ends by itself writes its own.
+    pub fn with_results(mut self, results: Arc<dyn ResultWriter>) -> Self {
+        self.results = Some(results);
+        self
     }
 
     /// The executor the settings call for: `worker.executable` or this binary, with the file and
@@ -123,9 +145,9 @@ impl RunExecutor for ChildProcessExecutor {
         let messages = child.stdout.take().map(|stdout| tokio::spawn(read_messages(stdout, progress.clone())));
         let tail = child.stderr.take().map(|stderr| tokio::spawn(read_tail(stderr)));
         let status = self.supervise(&mut child, stdin, cancel).await;
-        let last = match messages {
-            Some(task) => task.await.ok().flatten(),
-            None => None,
+        let (last, phases) = match messages {
+            Some(task) => task.await.unwrap_or_default(),
+            None => (None, Vec::new()),
         };
         let tail = match tail {
             Some(task) => task.await.unwrap_or_default(),
@@ -142,7 +164,15 @@ impl RunExecutor for ChildProcessExecutor {
             Some(ChildMessage::Progress { .. }) | None => {
                 let cause = format!("the run's process {}{}", describe(&status), tail_note(&tail));
                 tracing::warn!(run_id = %run.id(), %cause, "run process died");
-                Err(ExecutionError::failed(phase, cause))
+                let failed = Err(ExecutionError::failed(phase, cause));
+                if let Some(results) = &self.results {
+                    let run_id = run.id().to_string();
+                    let lines = log_lines(&run_id, &phases, &failed);
+                    if let Err(error) = results.write_log(&run_id, &lines).await {
+                        tracing::warn!(run_id = %run_id, %error, "the dead run's log was not stored");
+                    }
+                }
+                failed
             }
         }
     }
@@ -152,20 +182,28 @@ impl RunExecutor for ChildProcessExecutor {
     }
 }
 
-/// Relays progress lines and returns the last message that was not progress, if any.
-async fn read_messages(stdout: impl AsyncRead + Unpin, progress: ProgressSink) -> Option<ChildMessage> {
+/// Relays progress lines; returns the last message that was not progress, if any, and each phase
+/// the process entered (for the log of a process that dies).
+async fn read_messages(
+    stdout: impl AsyncRead + Unpin,
+    progress: ProgressSink,
+) -> (Option<ChildMessage>, Vec<PhaseEntry>) {
     let mut lines = BufReader::new(stdout).lines();
     let mut last = None;
+    let mut phases: Vec<PhaseEntry> = Vec::new();
     while let Ok(Some(line)) = lines.next_line().await {
         match serde_json::from_str::<ChildMessage>(&line) {
             Ok(ChildMessage::Progress { phase, done, total, rate }) => {
+                if phases.last().is_none_or(|entry| entry.phase != phase) {
+                    phases.push(PhaseEntry { at: chrono::Utc::now(), phase: phase.clone(), total });
+                }
                 progress.set(Progress { phase, done, total, rate })
             }
             Ok(message) => last = Some(message),
             Err(error) => tracing::warn!(%error, line = %truncate(&line), "unreadable line from a run's process"),
         }
     }
-    last
+    (last, phases)
 }
 
 /// Forwards the child's log lines to this process's log output and keeps the last few.

@@ -28,3 +28,4 @@ pub use executor::{InProcessExecutor, RunExecutor};
 pub use phase::Phase;
 pub use progress::{PhaseEntry, ProgressSink};
 pub use run::{RunOutcome, execute};
+pub use run_log::lines as log_lines;

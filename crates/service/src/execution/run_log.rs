@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use crate::execution::progress::PhaseEntry;
 use crate::execution::{ExecutionError, RunOutcome};
 
-/// The log lines of an execution that went through `phases` and ended with `outcome`.
-pub(crate) fn lines(run_id: &str, phases: &[PhaseEntry], outcome: &Result<RunOutcome, ExecutionError>) -> Vec<String> {
+/// The log lines of an execution that went through `phases` and ended with `outcome` (written by
+/// [`crate::execution::execute`], and by a supervisor whose run's process died before it could).
+pub fn lines(run_id: &str, phases: &[PhaseEntry], outcome: &Result<RunOutcome, ExecutionError>) -> Vec<String> {
     let mut events: Vec<Value> = phases
         .iter()
         .map(|entry| {
