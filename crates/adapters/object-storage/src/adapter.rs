@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use object_store::signer::Signer;
 use qbench_domain::{SchemaConfig, VectorName};
 use qbench_storage::{
-    Artifact, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource, DatasetWriter,
-    GeneratedDataset, NeighborsFile, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult, TrueNeighbors,
+    Artifact, ArtifactChunks, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource,
+    DatasetWriter, GeneratedDataset, NeighborsFile, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult,
+    TrueNeighbors,
 };
 
 use crate::config::ParquetStorageConfig;
@@ -175,6 +176,11 @@ impl ResultWriter for ParquetStorage {
     #[tracing::instrument(skip(self))]
     async fn read_artifact(&self, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError> {
         results::read(self.results_location(run_id)?, run_id, artifact).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn open_artifact(&self, folder: &str, artifact: Artifact) -> Result<Box<dyn ArtifactChunks>, StorageError> {
+        results::open(self.results_location(folder)?, folder, artifact).await
     }
 
     #[tracing::instrument(skip(self))]

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Array, ListBuilder, StringArray, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
+use futures::StreamExt;
 use object_store::path::Path;
 use object_store::signer::{Method, Signer};
 use object_store::{Attribute, Attributes, ObjectStoreExt, PutOptions, PutPayload};
-use qbench_storage::{Artifact, QueryRecord, StorageError, StoredResult};
+use qbench_storage::{Artifact, ArtifactChunks, QueryRecord, StorageError, StoredResult};
 
 use crate::config::ResultsLocation;
 use crate::error;
@@ -134,6 +135,40 @@ pub(crate) async fn read(location: &Location, run_id: &str, artifact: Artifact) 
     }
     let bytes = found.bytes().await.map_err(|error| error::from_store(&uri, &error))?;
     Ok(bytes.to_vec())
+}
+
+/// `artifact` of `folder`, streamed from the store one piece at a time.
+pub(crate) async fn open(
+    location: &Location,
+    folder: &str,
+    artifact: Artifact,
+) -> Result<Box<dyn ArtifactChunks>, StorageError> {
+    let path = run_folder(location, folder)?.join(artifact.file_name());
+    let uri = location.kind.uri(&path);
+    let found = location.store.get(&path).await.map_err(|error| error::from_store(&uri, &error))?;
+    Ok(Box::new(StoredChunks { size: found.meta.size, stream: found.into_stream(), uri }))
+}
+
+/// An object's pieces as the store sends them.
+struct StoredChunks {
+    size: u64,
+    stream: futures::stream::BoxStream<'static, object_store::Result<bytes::Bytes>>,
+    uri: String,
+}
+
+#[async_trait::async_trait]
+impl ArtifactChunks for StoredChunks {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.stream.next().await {
+            Some(Ok(bytes)) => Ok(Some(bytes.to_vec())),
+            Some(Err(error)) => Err(error::from_store(&self.uri, &error)),
+            None => Ok(None),
+        }
+    }
 }
 
 /// A GET URL of `artifact` of run `run_id` signed by `signer` for `expires_in`.

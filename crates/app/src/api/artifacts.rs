@@ -6,7 +6,7 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use apistos::{ApiComponent, api_operation};
 use chrono::{DateTime, Utc};
-use qbench_storage::{Artifact, StorageError};
+use qbench_storage::{Artifact, ArtifactChunks, StorageError};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -66,7 +66,7 @@ pub(crate) async fn get(
         .urls
         .verify(&run_id, artifact, query.expires, &query.signature, artifacts.clock.now())
         .map_err(|refused| ApiError::new(ProblemKind::Forbidden, refused.to_string()))?;
-    let bytes = artifacts.results.read_artifact(&run_id, artifact).await.map_err(|error| match error {
+    let chunks = artifacts.results.open_artifact(&run_id, artifact).await.map_err(|error| match error {
         StorageError::NotFound { .. } => {
             ApiError::new(ProblemKind::NotFound, format!("run {run_id} stored no {}", artifact.file_name()))
         }
@@ -81,7 +81,26 @@ pub(crate) async fn get(
         // The page is qbench's own, escaped; still, it may run nothing and load nothing.
         response.insert_header(("Content-Security-Policy", REPORT_POLICY));
     }
-    Ok(response.body(bytes))
+    response.no_chunking(chunks.size());
+    Ok(response.streaming(pieces(chunks)))
+}
+
+/// The artifact's pieces as a response body: served in bounded memory whatever its size; a piece
+/// the store fails to send ends the body (the client sees a short read against `Content-Length`).
+fn pieces(
+    chunks: Box<dyn ArtifactChunks>,
+) -> impl futures_util::Stream<Item = Result<actix_web::web::Bytes, actix_web::Error>> {
+    futures_util::stream::unfold(Some(chunks), |state| async move {
+        let mut chunks = state?;
+        match chunks.next_chunk().await {
+            Ok(Some(piece)) => Some((Ok(actix_web::web::Bytes::from(piece)), Some(chunks))),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, "an artifact stopped streaming");
+                Some((Err(actix_web::error::ErrorInternalServerError(error.to_string())), None))
+            }
+        }
+    })
 }
 
 /// What a report page may use: its inline style and nothing else.

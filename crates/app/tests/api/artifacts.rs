@@ -120,6 +120,15 @@ async fn a_signed_url_needs_no_other_credential_where_every_other_request_does()
     assert_eq!(served.body, json!({"recall": 0.5}));
     // The same server asks every other request for a token.
     assert_eq!(app.get(&format!("/api/v1/runs/{run_id}")).await.status.as_u16(), 401);
+
+    // A file larger than a piece is streamed whole, its length announced.
+    let parquet: String = (0..3_000_000_u32).map(|i| char::from(b'0' + (i % 10) as u8)).collect();
+    std::fs::write(folder.join("queries.parquet"), &parquet).unwrap();
+    let path = urls.path(&run_id, Artifact::QueriesParquet, chrono::Utc::now().timestamp() + 60);
+    let served = app.send(TestRequest::get().uri(&path)).await;
+    served.expect(200);
+    assert_eq!(served.header("content-length"), "3000000");
+    assert!(served.text == parquet, "the bytes served are the file's");
 }
 
 fn base64_key(encoded: &str) -> [u8; 32] {

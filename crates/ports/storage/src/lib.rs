@@ -21,4 +21,6 @@ pub use error::StorageError;
 pub use inspection::{ColumnInfo, DatasetFile, DatasetInspection, DatasetLayout, FileRole};
 pub use reader::{DatasetPart, DatasetReader, NeighborsFile, PointStream};
 pub use source::{DatasetSource, S3Credentials};
-pub use writer::{Artifact, DatasetWriter, GeneratedDataset, QueryRecord, ResultWriter, StoredResult, TrueNeighbors};
+pub use writer::{
+    Artifact, ArtifactChunks, DatasetWriter, GeneratedDataset, QueryRecord, ResultWriter, StoredResult, TrueNeighbors,
+};

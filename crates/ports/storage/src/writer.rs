@@ -106,6 +106,30 @@ impl Artifact {
     }
 }
 
+/// An artifact being read, piece by piece.
+#[async_trait]
+pub trait ArtifactChunks: Send {
+    /// Its size in bytes.
+    fn size(&self) -> u64;
+
+    /// The next piece, `None` at the end.
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
+}
+
+/// An artifact read whole, as one piece.
+struct WholeArtifact(Option<Vec<u8>>);
+
+#[async_trait]
+impl ArtifactChunks for WholeArtifact {
+    fn size(&self) -> u64 {
+        self.0.as_ref().map_or(0, |bytes| bytes.len() as u64)
+    }
+
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.0.take())
+    }
+}
+
 /// Each query's true nearest neighbours (id and oriented distance, NaN when unknown), nearest first.
 pub type TrueNeighbors = Vec<Vec<(PointId, f64)>>;
 
@@ -148,6 +172,15 @@ pub trait ResultWriter: Send + Sync {
     /// Errors: `NotFound` when the run stored none; `Refused` for a run id that is not a plain
     /// folder name or when no results location is configured; store errors.
     async fn read_artifact(&self, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError>;
+
+    /// `artifact` of `folder` (a run's id, or a report job's), read piece by piece: what serves a
+    /// file of any size in bounded memory. By default one piece, [`read_artifact`](Self::read_artifact)'s.
+    ///
+    /// Errors: those of `read_artifact`.
+    async fn open_artifact(&self, folder: &str, artifact: Artifact) -> Result<Box<dyn ArtifactChunks>, StorageError> {
+        let bytes = self.read_artifact(folder, artifact).await?;
+        Ok(Box::new(WholeArtifact(Some(bytes))))
+    }
 
     /// A URL that lets anyone holding it GET `artifact` of run `run_id` for `expires_in`, signed
     /// by the store itself (an S3 presigned URL); `None` when the store cannot sign (a local
