@@ -70,6 +70,9 @@ pub struct CompareArgs {
     /// Fail when a setting's QPS falls below this ratio of the baseline's (e.g. 0.9).
     #[arg(long)]
     pub min_qps_ratio: Option<f64>,
+    /// Also write the two runs side by side as one self-contained HTML page (charts included).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Options of `qbench tune`.
@@ -127,6 +130,9 @@ pub struct TuneArgs {
     /// Write the study's report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write the study's report as one self-contained HTML page (its fronts, the Qdrant JSON).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Options of `qbench execute-run`.

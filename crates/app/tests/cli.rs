@@ -219,6 +219,8 @@ fn tune_measures_a_grid_and_prints_the_recommendation_as_qdrant_json() {
         .args(["--vectors", "v:16:Cosine", "--target-recall", "0.9", "--m", "8,16", "--ef-construct", "32"])
         .args(["--hnsw-ef", "16,64", "--repetitions", "2", "--json"])
         .arg(&json)
+        .arg("--html")
+        .arg(data.path().join("study.html"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&tune.stdout);
@@ -227,6 +229,8 @@ fn tune_measures_a_grid_and_prints_the_recommendation_as_qdrant_json() {
     assert!(stdout.contains("PUT /collections/{name}") && stdout.contains("\"hnsw_config\""), "{stdout}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["points"].as_array().unwrap().len(), 4, "{report:#}");
+    let page = std::fs::read_to_string(data.path().join("study.html")).unwrap();
+    assert!(page.contains(r#"data-chart="recall-qps" data-points="4""#) && page.contains("qdrant-collection"));
     let recommendation = &report["recommendation"];
     let point = &report["points"][recommendation["point"].as_u64().unwrap() as usize];
     assert_eq!(recommendation["qdrant"]["search_params"]["hnsw_ef"], point["setting"]["hnsw_ef"], "{report:#}");
@@ -327,9 +331,21 @@ fn compare_aligns_two_bench_results_and_exits_1_when_a_gate_fails() {
     let candidate = data.path().join("candidate.json");
     std::fs::write(&candidate, report.to_string()).unwrap();
 
-    let same = qbench().arg("compare").arg(&baseline).arg(&baseline).args(["--min-qps-ratio", "0.9"]).output().unwrap();
+    let page = data.path().join("compare.html");
+    let same = qbench()
+        .arg("compare")
+        .arg(&baseline)
+        .arg(&baseline)
+        .args(["--min-qps-ratio", "0.9", "--html"])
+        .arg(&page)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&same.stdout);
     assert!(same.status.success(), "{stdout}{}", String::from_utf8_lossy(&same.stderr));
+    // The two runs side by side as a page: both cards, every setting of both drawn.
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("class=\"card\" data-run=").count(), 2, "{html}");
+    assert!(html.contains(r#"data-chart="recall-qps" data-points="4""#), "{html}");
     assert_eq!(stdout.lines().filter(|line| line.starts_with("v ")).count(), 2, "{stdout}");
 
     let gated = qbench()

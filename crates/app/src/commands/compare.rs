@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 
 use qbench_domain::report::{ComparedSetting, Gates, RunReport, Significance, compare as align, failed_gates};
 
+use qbench_report::{ReportRun, render_runs};
+
 use crate::cli::CompareArgs;
 use crate::commands::CommandError;
 
@@ -24,6 +26,19 @@ pub async fn run(args: CompareArgs) -> Result<(), CommandError> {
     };
     let rows = align(&baseline, &candidate);
     print!("{}", render(&rows));
+    if let Some(path) = &args.html {
+        let side = |id: &str, label: &str, report: RunReport| ReportRun {
+            id: id.to_owned(),
+            label: format!("{label} ({id})"),
+            created_at: None,
+            settings: None,
+            report,
+        };
+        let runs = [side(&args.baseline, "baseline", baseline), side(&args.candidate, "candidate", candidate)];
+        let page = render_runs("Baseline against candidate", &runs, chrono::Utc::now()).map_err(CommandError::new)?;
+        std::fs::write(path, page).map_err(|err| CommandError::new(format!("--html {}: {err}", path.display())))?;
+        println!("report: {}", path.display());
+    }
     let failures = failed_gates(&rows, &gates);
     for failure in &failures {
         println!("FAIL {failure}");

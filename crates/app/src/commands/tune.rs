@@ -16,6 +16,8 @@ use qbench_service::execution::BenchmarkHandler;
 use qbench_service::jobs::{JobService, JobWorker};
 use qbench_service::studies::{StudyHandler, StudyService};
 
+use qbench_report::{ReportStudy, render_study};
+
 use crate::cli::TuneArgs;
 use crate::commands::scratch::{Scratch, Target};
 use crate::commands::{CommandError, flags};
@@ -71,6 +73,12 @@ pub async fn run(args: TuneArgs, settings: &Settings) -> Result<(), CommandError
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&result).map_err(CommandError::new)?;
         std::fs::write(path, text).map_err(|err| CommandError::new(format!("--json {}: {err}", path.display())))?;
+    }
+    if let Some(path) = &args.html {
+        let study = ReportStudy { id: ended.id().to_string(), name: "qbench tune".to_owned(), report };
+        let page = render_study(&study, chrono::Utc::now()).map_err(CommandError::new)?;
+        std::fs::write(path, page).map_err(|err| CommandError::new(format!("--html {}: {err}", path.display())))?;
+        println!("report: {}", path.display());
     }
     Ok(())
 }
