@@ -86,3 +86,18 @@ async fn a_report_names_each_run_or_study_it_cannot_report() {
     // A study's id is not a report's.
     assert_problem(&app.get(&format!("/api/v1/reports/{completed}")).await, 404);
 }
+
+#[actix_web::test]
+async fn a_report_whose_results_are_gone_fails_saying_which() {
+    let app = spawn_app().await;
+    let run = completed_run(&app).await;
+    let job = app.post_json("/api/v1/reports", &json!({"run_ids": [run]})).await;
+    job.expect(202);
+    // The stored results disappear before a worker reads them.
+    std::fs::remove_file(app.data_dir().join("results").join(&run).join("result.json")).unwrap();
+    let report = rendered(&app, job.header("location")).await;
+    assert_eq!(report["status"], "FAILED", "{report:#}");
+    let error = report["error"].as_str().unwrap();
+    assert!(error.contains(&format!("run {run}'s result")) && error.contains("not found"), "{error}");
+    assert!(report.get("url").is_none());
+}
