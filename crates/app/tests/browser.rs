@@ -7,13 +7,15 @@
 //! With `QBENCH_SCREENSHOTS=<dir>` the pages are also saved there as PNG (`docs/screenshots`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use support::Process;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -25,7 +27,7 @@ fn free_port() -> u16 {
 
 /// A `qbench serve` on embedded defaults in a data directory of its own, with a small dataset.
 struct Server {
-    child: Child,
+    _process: Process,
     port: u16,
     _data: tempfile::TempDir,
 }
@@ -33,40 +35,17 @@ struct Server {
 impl Server {
     fn start() -> Self {
         let data = tempfile::tempdir().unwrap();
-        let qbench = || {
-            let mut command = Command::new(env!("CARGO_BIN_EXE_qbench"));
-            command
-                .env_clear()
-                .env("PATH", std::env::var("PATH").unwrap_or_default())
-                .env("QBENCH_DATA_DIR", data.path());
-            command
-        };
-        let generated = qbench()
+        let generated = Command::new(env!("CARGO_BIN_EXE_qbench"))
+            .env("QBENCH_DATA_DIR", data.path())
             .args(["dataset", "generate", "--rows", "2000", "--queries", "30", "--vectors", "text:16:Cosine", "--out"])
             .arg(data.path().join("synth"))
             .output()
             .unwrap();
         assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
-        let port = free_port();
-        let mut child = qbench()
-            .env("QBENCH_WORKER__ISOLATION", "in-process")
-            .args(["serve", "--port", &port.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        loop {
-            line.clear();
-            assert!(stdout.read_line(&mut line).unwrap() > 0, "qbench stopped before listening");
-            if line.contains("\"message\":\"qbench listening\"") {
-                break;
-            }
-        }
-        // Keep reading its log, or it would block on a full pipe.
-        std::thread::spawn(move || for _ in stdout.lines() {});
-        Self { child, port, _data: data }
+        let config = data.path().join("qbench.toml");
+        std::fs::write(&config, "").unwrap();
+        let (process, port) = Process::serve(data.path(), &config, data.path());
+        Self { _process: process, port, _data: data }
     }
 
     fn url(&self, path: &str) -> String {
@@ -124,13 +103,6 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

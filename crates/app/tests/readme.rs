@@ -3,8 +3,11 @@
 //! for `target/release/qbench`, and the test starts the server `make run` would).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
+
+use std::process::Command;
+
+use support::Process;
 
 /// The walkthrough's commands: the shell block after the `<!-- walkthrough -->` marker.
 fn walkthrough() -> Vec<String> {
@@ -22,24 +25,9 @@ fn the_readme_leads_from_a_fresh_clone_to_a_completed_run_and_its_report() {
     // `make run` builds target/release/qbench and serves on ./data; this build's binary stands in.
     std::fs::create_dir_all(dir.path().join("target/release")).unwrap();
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_qbench"), dir.path().join("target/release/qbench")).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_qbench"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("QBENCH_DATA_DIR", dir.path().join("data"))
-        .env("QBENCH_WORKER__ISOLATION", "in-process")
-        .args(["serve", "--port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut log = BufReader::new(server.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("\"message\":\"qbench listening\"") {
-        line.clear();
-        assert!(log.read_line(&mut line).unwrap() > 0, "qbench stopped before listening");
-    }
-    std::thread::spawn(move || for _ in log.lines() {});
+    let config = dir.path().join("qbench.toml");
+    std::fs::write(&config, "").unwrap();
+    let (server, port) = Process::serve(&dir.path().join("data"), &config, dir.path());
 
     let script = format!("set -eu\n{}\n", lines[1..].join("\n"));
     let output = Command::new("bash")
@@ -51,8 +39,7 @@ fn the_readme_leads_from_a_fresh_clone_to_a_completed_run_and_its_report() {
         .env("QBENCH_URL", format!("http://127.0.0.1:{port}"))
         .output()
         .unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{script}\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     let report_url =

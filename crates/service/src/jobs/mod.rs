@@ -9,9 +9,11 @@
 mod handler;
 mod noop;
 mod service;
+mod submitted;
 mod worker;
 
 pub use handler::{JobContext, JobError, JobHandler, JobOutcome};
 pub use noop::NoopHandler;
 pub use service::{JobService, SeenWorker};
+pub(crate) use submitted::{seen_of_kind, submit};
 pub use worker::{EndObserver, JobWorker, WorkerSettings};

@@ -68,10 +68,7 @@ impl JobService {
         };
         let payload = serde_json::to_value(payload).map_err(|error| ServiceError::Internal(error.to_string()))?;
         let job = Job::new(JobId::new(), JobKind::Noop, caller.user(), payload, requires, self.clock.now());
-        self.jobs.insert(&job).await?;
-        if let Err(error) = self.queue.enqueue(job.id()).await {
-            tracing::warn!(job_id = %job.id(), %error, "job stored but not announced to the queue");
-        }
+        crate::jobs::submit(self.jobs.as_ref(), self.queue.as_ref(), &job).await?;
         Ok(job)
     }
 

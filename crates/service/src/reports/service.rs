@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use qbench_domain::report::{ReportPayload, ReportSubject};
 use qbench_domain::{Caller, Job, JobId, JobKind, JobStatus, Role, RunStatus, Violation};
-use qbench_repository::{Entity, JobQueue, JobRepository, RepositoryError, RunRepository};
+use qbench_repository::{JobQueue, JobRepository, RepositoryError, RunRepository};
 
-use crate::access::ensure_seen;
+use crate::jobs::{seen_of_kind, submit};
 use crate::{Clock, Repositories, ServiceError};
 
 /// Use cases on reports. A report is a `report` job owned by its submitter, with the same access
@@ -41,22 +41,14 @@ impl ReportService {
         let body = serde_json::to_value(&payload)
             .map_err(|error| ServiceError::Internal(format!("report payload: {error}")))?;
         let job = Job::new(JobId::new(), JobKind::Report, caller.user(), body, None, self.clock.now());
-        self.jobs.insert(&job).await?;
-        if let Err(error) = self.queue.enqueue(job.id()).await {
-            tracing::warn!(report_id = %job.id(), %error, "report stored but not announced to the queue");
-        }
+        submit(self.jobs.as_ref(), self.queue.as_ref(), &job).await?;
         Ok(job)
     }
 
     /// The report `id` (viewer, a report the caller sees).
     pub async fn get(&self, caller: &Caller, id: JobId) -> Result<Job, ServiceError> {
         caller.require(Role::Viewer)?;
-        let job = self.jobs.get(id).await?;
-        ensure_seen(caller, job.owner(), Entity::Job, id)?;
-        if job.kind() != JobKind::Report {
-            return Err(ServiceError::NotFound { entity: Entity::Job, id: id.to_string() });
-        }
-        Ok(job)
+        seen_of_kind(self.jobs.as_ref(), caller, id, JobKind::Report).await
     }
 
     /// What the subject names that cannot be reported.

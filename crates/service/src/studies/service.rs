@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use qbench_domain::study::{SpaceSize, StudyLimits, StudyPayload, StudySpec, StudyValidator};
 use qbench_domain::{Caller, Job, JobId, JobKind, Role, ValidationReport, Violation};
-use qbench_repository::{ConnectionRepository, DatasetRepository, Entity, JobQueue, JobRepository, RepositoryError};
+use qbench_repository::{ConnectionRepository, DatasetRepository, JobQueue, JobRepository, RepositoryError};
 
-use crate::access::ensure_seen;
+use crate::jobs::{seen_of_kind, submit};
 use crate::{Clock, Repositories, ServiceError};
 
 /// Use cases on studies. A study is a `study` job owned by its submitter, with the same access
@@ -83,21 +83,13 @@ impl StudyService {
         let payload = serde_json::to_value(StudyPayload { spec })
             .map_err(|error| ServiceError::Internal(format!("study payload: {error}")))?;
         let job = Job::new(JobId::new(), JobKind::Study, caller.user(), payload, None, self.clock.now());
-        self.jobs.insert(&job).await?;
-        if let Err(error) = self.queue.enqueue(job.id()).await {
-            tracing::warn!(study_id = %job.id(), %error, "study stored but not announced to the queue");
-        }
+        submit(self.jobs.as_ref(), self.queue.as_ref(), &job).await?;
         Ok(job)
     }
 
     /// The study `id` (viewer, a study the caller sees).
     pub async fn get(&self, caller: &Caller, id: JobId) -> Result<Job, ServiceError> {
         caller.require(Role::Viewer)?;
-        let job = self.jobs.get(id).await?;
-        ensure_seen(caller, job.owner(), Entity::Job, id)?;
-        if job.kind() != JobKind::Study {
-            return Err(ServiceError::NotFound { entity: Entity::Job, id: id.to_string() });
-        }
-        Ok(job)
+        seen_of_kind(self.jobs.as_ref(), caller, id, JobKind::Study).await
     }
 }
