@@ -215,6 +215,7 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
         });
     }
     state.studies = StudyService::new(&repositories, settings.studies.limits());
+    state.connections = state.connections.clone().with_stores(engine.stores.clone());
     let secret_key = load_key(settings.secret_key.as_ref(), &settings.data_dir)?;
     state.artifacts = Some(Artifacts {
         results: engine.storage.clone(),

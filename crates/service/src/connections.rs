@@ -3,8 +3,11 @@
 use std::sync::Arc;
 
 use crate::clock::now;
-use qbench_domain::{Caller, Connection, ConnectionId, ConnectionSpec, ConnectionSummary, Role, validate_connection};
+use qbench_domain::{
+    Caller, Connection, ConnectionId, ConnectionSpec, ConnectionSummary, Role, Violation, validate_connection,
+};
 use qbench_repository::{ConnectionRepository, Listed, Page};
+use qbench_vector_store::{CheckStep, ConnectionCheck, VectorStoreProvider};
 
 use crate::ServiceError;
 use crate::error::ensure_valid;
@@ -16,12 +19,55 @@ use crate::error::ensure_valid;
 #[derive(Clone)]
 pub struct ConnectionService {
     connections: Arc<dyn ConnectionRepository>,
+    stores: Option<Arc<dyn VectorStoreProvider>>,
 }
 
 impl ConnectionService {
     /// A service over `connections`.
     pub fn new(connections: Arc<dyn ConnectionRepository>) -> Self {
-        Self { connections }
+        Self { connections, stores: None }
+    }
+
+    /// The service testing connections through `stores`.
+    pub fn with_stores(mut self, stores: Arc<dyn VectorStoreProvider>) -> Self {
+        self.stores = Some(stores);
+        self
+    }
+
+    /// Tests connection `id` (editor: whoever runs on it): reached, TLS, authenticated, answered
+    /// as Qdrant, with its version and round trip.
+    #[tracing::instrument(skip(self, caller), fields(user = caller.user()))]
+    pub async fn test(&self, caller: &Caller, id: ConnectionId) -> Result<(Connection, ConnectionCheck), ServiceError> {
+        caller.require(Role::Editor)?;
+        let connection = self.connections.get(id).await?;
+        let check = self.check(&connection).await?;
+        Ok((connection, check))
+    }
+
+    /// Registers a connection (admin) once a test of it passes; a failed step is a violation of
+    /// the field to fix: `api_key` when authentication failed, `url` otherwise.
+    #[tracing::instrument(skip_all, fields(user = caller.user(), name = %spec.name))]
+    pub async fn create_tested(&self, caller: &Caller, spec: ConnectionSpec) -> Result<Connection, ServiceError> {
+        caller.require(Role::Admin)?;
+        ensure_valid(validate_connection(&spec))?;
+        let candidate = Connection::new(spec.clone(), now());
+        let check = self.check(&candidate).await?;
+        if let Some((step, why)) = check.failure() {
+            let field = if step == CheckStep::Authenticate { "api_key" } else { "url" };
+            return Err(ServiceError::Invalid(vec![Violation::new(
+                field,
+                format!("the connection test failed at `{}`: {why}", step.as_str()),
+            )]));
+        }
+        self.create(caller, spec).await
+    }
+
+    async fn check(&self, connection: &Connection) -> Result<ConnectionCheck, ServiceError> {
+        let stores = self
+            .stores
+            .as_ref()
+            .ok_or_else(|| ServiceError::Misconfigured("this process cannot reach vector databases".to_owned()))?;
+        Ok(stores.check(connection).await)
     }
 
     /// Makes sure the built-in `embedded` connection exists; called at start-up by the service

@@ -248,15 +248,16 @@ async fn a_wrong_engine_scores_near_zero_so_the_metric_can_fail() {
 }
 
 #[tokio::test]
-async fn an_unreachable_engine_fails_the_run_naming_the_phase() {
+async fn an_unreachable_engine_fails_the_run_before_the_dataset_is_read() {
+    // Regression (issue 15): the dataset was read (and its ground truth computed) before the
+    // engine was first asked anything. No dataset here: reading it would fail as "not found".
     let bench = bench();
-    bench.reader.insert(URI, MemoryDataset::synthetic(&synthetic(200, 10)));
     bench.provider.store.set_unreachable(true);
     bench.queue_run(|_| {}).await;
     let ended = bench.execute().await;
     assert_eq!(ended.status(), RunStatus::Failed);
     let error = ended.error().unwrap();
-    assert!(error.starts_with("create_collection: vector database unreachable"), "{error}");
+    assert!(error.starts_with("prepare: vector database unreachable"), "{error}");
 }
 
 #[tokio::test]

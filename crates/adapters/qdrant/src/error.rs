@@ -1,7 +1,7 @@
 //! Translation of `qdrant-client` errors into the port's `VectorStoreError`: the only place that
 //! knows `QdrantError` and gRPC status codes.
 
-use qbench_vector_store::VectorStoreError;
+use qbench_vector_store::{CheckStep, VectorStoreError};
 use qdrant_client::QdrantError;
 use secrecy::{ExposeSecret, SecretString};
 use tonic::{Code, Status};
@@ -69,6 +69,52 @@ fn is_transport_failure(message: &str) -> bool {
     message.starts_with("Failed to connect to")
         || message.starts_with("Failed to create TLS config")
         || message.contains("transport error")
+}
+
+/// The step of a connection test a failed health check belongs to, and why, for a person: the
+/// API key refused (`Unauthenticated`, `PermissionDenied`: Qdrant's 401/403), a TLS handshake that
+/// failed, a server that is not Qdrant (no such gRPC service, or not HTTP/2 at all), or nothing
+/// reached.
+pub fn check_step(err: &QdrantError) -> (CheckStep, String) {
+    #[allow(clippy::wildcard_enum_match_arm)]
+    let status = match err {
+        QdrantError::ResponseError { status } => status,
+        QdrantError::InvalidUri(err) => return (CheckStep::Reach, format!("invalid endpoint URI: {err}")),
+        other => return (CheckStep::Identify, other.to_string()),
+    };
+    let message = describe(status);
+    let lower = status.message().to_ascii_lowercase();
+    let tls = ["tls", "certificate", "handshake", "corrupt message", "invalidcontenttype", "ssl"];
+    let not_grpc =
+        ["h2 protocol error", "http2 error", "frame with invalid size", "invalid http version", "not http/2"];
+    match status.code() {
+        Code::Unauthenticated | Code::PermissionDenied => {
+            (CheckStep::Authenticate, format!("the API key was refused ({message})"))
+        }
+        Code::Unimplemented => {
+            (CheckStep::Identify, format!("the server does not answer Qdrant's gRPC API ({message})"))
+        }
+        _ if tls.iter().any(|word| lower.contains(word)) => (CheckStep::Tls, message),
+        // tonic's word for a connection made that then carried no gRPC answer: an HTTP/1 server
+        // (Qdrant's REST port, a proxy's page), or one that dropped the connection.
+        _ if not_grpc.iter().any(|word| lower.contains(word)) || lower.contains("transport error") => (
+            CheckStep::Identify,
+            format!("the server answered but not in gRPC: is this Qdrant's gRPC port (6334)? ({message})"),
+        ),
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => (CheckStep::Reach, message),
+        Code::Internal | Code::Unknown if is_transport_failure(status.message()) => (CheckStep::Reach, message),
+        Code::Ok
+        | Code::Unknown
+        | Code::InvalidArgument
+        | Code::NotFound
+        | Code::AlreadyExists
+        | Code::ResourceExhausted
+        | Code::FailedPrecondition
+        | Code::Aborted
+        | Code::OutOfRange
+        | Code::Internal
+        | Code::DataLoss => (CheckStep::Identify, message),
+    }
 }
 
 fn describe(status: &Status) -> String {

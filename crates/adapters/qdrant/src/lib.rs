@@ -58,7 +58,7 @@ pub use convert::{
     collection_info, config_json, from_point_id, point_id, query_request, search_params, search_response,
     upsert_request,
 };
-pub use error::{from_qdrant, from_status, redact};
+pub use error::{check_step, from_qdrant, from_status, redact};
 pub use provider::RemoteProvider;
 pub use store::{RemoteOptions, RemoteQdrant};
 

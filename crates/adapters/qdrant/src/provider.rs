@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use qbench_domain::{Connection, ConnectionId, EMBEDDED_CONNECTION_URL, RunId};
-use qbench_vector_store::{VectorStore, VectorStoreError, VectorStoreProvider};
+use qbench_vector_store::{CheckStep, ConnectionCheck, VectorStore, VectorStoreError, VectorStoreProvider};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{RemoteOptions, RemoteQdrant};
@@ -94,5 +94,20 @@ impl VectorStoreProvider for RemoteProvider {
             Cached { url: connection.spec.url.clone(), api_key: connection.spec.api_key.clone(), store: store.clone() },
         );
         Ok(store)
+    }
+
+    async fn check(&self, connection: &Connection) -> ConnectionCheck {
+        let tls = connection.spec.url.trim().to_ascii_lowercase().starts_with("https://");
+        // A fresh client: a cached one may hold a channel set up before the server changed.
+        if connection.spec.url.trim().starts_with(EMBEDDED_CONNECTION_URL) {
+            return ConnectionCheck::from_error(
+                &VectorStoreError::Rejected(format!("connection `{}` is the embedded engine", connection.spec.name)),
+                tls,
+            );
+        }
+        match RemoteQdrant::connect(connection, self.options.clone()) {
+            Ok(store) => store.check(tls).await,
+            Err(error) => ConnectionCheck::failed_at(CheckStep::Reach, error.to_string(), tls),
+        }
     }
 }

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use qbench_domain::Connection;
 use qbench_vector_store::{
-    CollectionInfo, CollectionSpec, EngineInfo, Point, SearchRequest, SearchResponse, VectorStore, VectorStoreError,
+    CollectionInfo, CollectionSpec, ConnectionCheck, EngineInfo, Point, SearchRequest, SearchResponse, VectorStore,
+    VectorStoreError,
 };
 use qdrant_client::qdrant::{self, DeleteCollection, GetCollectionInfoRequest};
 use qdrant_client::{Qdrant, QdrantError};
@@ -14,7 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{IndexProgress, create_collection_request, enable_indexing_request, index_progress};
 use crate::convert::{collection_info, query_request, search_response, upsert_request};
-use crate::error::{from_qdrant, redact};
+use crate::error::{check_step, from_qdrant, redact};
 use crate::url::grpc_url;
 use crate::{ENGINE_NAME, check_collection_name};
 
@@ -150,6 +151,27 @@ impl RemoteQdrant {
     }
 
     /// A client error for the port, with the API key scrubbed from its message.
+    /// Tests this connection: one health check, timed, a failure sorted into its step (the API
+    /// key never appears in the reason).
+    pub async fn check(&self, tls: bool) -> ConnectionCheck {
+        let started = std::time::Instant::now();
+        match self.client.health_check().await {
+            Ok(health) => ConnectionCheck::passed(
+                EngineInfo { engine: ENGINE_NAME.to_owned(), version: health.version },
+                started.elapsed(),
+                tls,
+            ),
+            Err(err) => {
+                let (step, why) = check_step(&err);
+                let why = match &self.api_key {
+                    Some(key) if !key.expose_secret().is_empty() => why.replace(key.expose_secret(), "****"),
+                    Some(_) | None => why,
+                };
+                ConnectionCheck::failed_at(step, why, tls)
+            }
+        }
+    }
+
     fn fail(&self, err: &QdrantError, collection: Option<&str>) -> VectorStoreError {
         let err = from_qdrant(err, collection);
         match &self.api_key {

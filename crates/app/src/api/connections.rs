@@ -2,8 +2,10 @@
 
 use actix_web::web::{Data, Json, Path};
 use apistos::actix::NoContent;
-use apistos::api_operation;
+use apistos::{ApiComponent, api_operation};
 use qbench_domain::{ConnectionId, ConnectionSpec};
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::api::body::JsonBody;
 use crate::api::pagination::PageQuery;
@@ -13,6 +15,7 @@ use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
 use crate::auth::Authenticated;
 use crate::dto::connection::{ConnectionRequest, ConnectionResponse};
+use crate::dto::connection_test::ConnectionTestResponse;
 use crate::dto::unmask;
 use crate::state::AppState;
 
@@ -47,16 +50,50 @@ pub(crate) async fn list(
     error_code = 503,
     tag = "connections",
     summary = "Register a Qdrant connection",
-    description = "The API key is stored encrypted and shown masked afterwards. Names are unique (409)."
+    description = "The API key is stored encrypted and shown masked afterwards. Names are unique (409). With `?test=true` it is tested first and refused (422 naming `url` or `api_key`) unless the test passes."
 )]
 pub(crate) async fn create(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
+    query: QueryParams<CreateQuery>,
     body: JsonBody<ConnectionRequest>,
 ) -> Result<Located<ConnectionResponse>, ApiError> {
     let spec = ConnectionSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
-    let connection = state.connections.create(&caller, spec).await?;
+    let connection = if query.test {
+        state.connections.create_tested(&caller, spec).await?
+    } else {
+        state.connections.create(&caller, spec).await?
+    };
     Ok(Located::created(location("connections", connection.id), ConnectionResponse::from(&connection)))
+}
+
+/// Options of a connection's registration.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, ApiComponent)]
+pub struct CreateQuery {
+    /// Test the connection first (as `POST /connections/{id}/test` does) and refuse it (422 naming
+    /// `url`, or `api_key` when authentication failed) unless every step passes.
+    #[serde(default)]
+    pub test: bool,
+}
+
+#[api_operation(
+    operation_id = "test_connection",
+    error_code = 400,
+    error_code = 403,
+    error_code = 404,
+    error_code = 500,
+    error_code = 503,
+    tag = "connections",
+    summary = "Test a connection: reachable, TLS, authentication, Qdrant and its version, round trip",
+    description = "200 whatever the outcome: `ok`, each step (`reachable`, `tls`, `authentication`, `qdrant`) with `passed`, `failed` (and why) or `skipped`, and `failure` naming the first that failed — an unreachable host, a TLS handshake, an API key refused (401/403), a server that is not Qdrant. Editors and admins."
+)]
+pub(crate) async fn test(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Json<ConnectionTestResponse>, ApiError> {
+    let (connection, check) = state.connections.test(&caller, ConnectionId::from(path.id)).await?;
+    Ok(Json(ConnectionTestResponse::new(&connection, &check)))
 }
 
 #[api_operation(

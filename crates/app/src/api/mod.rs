@@ -46,7 +46,8 @@ pub fn configure(config: &mut ServiceConfig) {
                             .route(get().to(connections::get))
                             .route(patch_route().to(connections::update))
                             .route(delete().to(connections::delete)),
-                    ),
+                    )
+                    .service(resource("/{id}/test").route(post().to(connections::test))),
             )
             .service(
                 scope("/storage")

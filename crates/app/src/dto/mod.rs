@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod connection;
+pub mod connection_test;
 pub mod dataset;
 pub mod experiment;
 pub mod job;

@@ -6,12 +6,14 @@
 //! (`qdrant-edge`, in process) and a remote Qdrant (`qdrant-client`). Nothing here names either.
 #![deny(missing_docs)]
 
+mod check;
 mod collection;
 mod error;
 mod point;
 mod search;
 mod store;
 
+pub use check::{CheckStep, ConnectionCheck, StepOutcome};
 pub use collection::{CollectionInfo, CollectionSpec, EngineInfo, HnswSettings};
 pub use error::VectorStoreError;
 pub use point::Point;

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use qbench_domain::{Connection, RunId};
 
-use crate::{CollectionInfo, CollectionSpec, EngineInfo, Point, SearchRequest, SearchResponse, VectorStoreError};
+use crate::{
+    CollectionInfo, CollectionSpec, ConnectionCheck, EngineInfo, Point, SearchRequest, SearchResponse, VectorStoreError,
+};
 
 /// A Qdrant under test.
 ///
@@ -45,4 +47,22 @@ pub trait VectorStoreProvider: Send + Sync {
     /// The store behind `connection` (its API key decrypted), for the run `run_id` (an embedded
     /// engine keeps that run's files apart).
     async fn open(&self, connection: &Connection, run_id: RunId) -> Result<Arc<dyn VectorStore>, VectorStoreError>;
+
+    /// Tests `connection` step by step (reached, TLS, authenticated, answered as Qdrant) and times
+    /// the request that identified the engine. Never an error: a failure is a failed step.
+    ///
+    /// By default: [`open`](Self::open) and [`VectorStore::engine`], a failure sorted by its error
+    /// kind ([`ConnectionCheck::from_error`]); an adapter that can tell the steps apart does.
+    async fn check(&self, connection: &Connection) -> ConnectionCheck {
+        let tls = connection.spec.url.trim().to_ascii_lowercase().starts_with("https://");
+        let store = match self.open(connection, RunId::new()).await {
+            Ok(store) => store,
+            Err(error) => return ConnectionCheck::from_error(&error, tls),
+        };
+        let started = std::time::Instant::now();
+        match store.engine().await {
+            Ok(engine) => ConnectionCheck::passed(engine, started.elapsed(), tls),
+            Err(error) => ConnectionCheck::from_error(&error, tls),
+        }
+    }
 }

@@ -60,6 +60,9 @@ async fn execute_phases(
     let started = Instant::now();
     progress.enter(Phase::Prepare, None);
     let plan = plan::resolve(dependencies, run).await?;
+    // The engine first: a run against a Qdrant it cannot reach fails before any data is read.
+    let store = dependencies.stores.open(&plan.connection, run.id()).await.in_phase(Phase::Prepare)?;
+    let engine = store.engine().await.in_phase(Phase::Prepare)?;
     let inspection = dependencies.reader.inspect(&plan.source, &plan.read_schema).await.in_phase(Phase::Prepare)?;
     let memory = check_memory(dependencies, &plan, &inspection)?;
     let queries = Arc::new(queries::load(dependencies, &plan, &inspection, cancel).await?);
@@ -69,8 +72,6 @@ async fn execute_phases(
     cancelled(cancel)?;
 
     progress.enter(Phase::CreateCollection, None);
-    let store = dependencies.stores.open(&plan.connection, run.id()).await.in_phase(Phase::CreateCollection)?;
-    let engine = store.engine().await.in_phase(Phase::CreateCollection)?;
     store.create_collection(&plan.collection).await.in_phase(Phase::CreateCollection)?;
 
     let mut points = inspection.train_rows.saturating_sub(queries.held_out.len() as u64);

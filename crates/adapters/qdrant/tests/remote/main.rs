@@ -1118,3 +1118,68 @@ mod server {
         store.drop_collection(&missing).await.unwrap();
     }
 }
+
+/// Testing a connection: each failure is named by its step (reachable, TLS, authentication, not
+/// Qdrant), against the fake and against listeners that are not Qdrant.
+mod check {
+    use qbench_vector_store::{CheckStep, ConnectionCheck, StepOutcome};
+
+    use super::*;
+
+    fn failed(check: &ConnectionCheck) -> (CheckStep, String) {
+        check.failure().map(|(step, why)| (step, why.to_owned())).unwrap_or_else(|| panic!("passed: {check:?}"))
+    }
+
+    #[tokio::test]
+    async fn a_qdrant_answers_its_version_and_round_trip() {
+        let running = fake::start(fake::Script { api_key: Some("right-key".into()), ..fake::Script::default() }).await;
+        let check = RemoteProvider::new(quick()).check(&connection(&running.url, Some("right-key"))).await;
+        assert!(check.is_ok(), "{check:?}");
+        assert_eq!(check.engine.as_ref().unwrap().version, fake::VERSION);
+        assert!(check.round_trip.is_some());
+        assert_eq!(check.steps[1], (CheckStep::Tls, StepOutcome::Skipped), "no TLS over http://");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_api_key_fails_authentication_without_showing_the_key() {
+        let running = fake::start(fake::Script { api_key: Some("right-key".into()), ..fake::Script::default() }).await;
+        let check = RemoteProvider::new(quick()).check(&connection(&running.url, Some("wrong-key-123"))).await;
+        let (step, why) = failed(&check);
+        assert_eq!(step, CheckStep::Authenticate, "{why}");
+        assert!(why.contains("refused") && !why.contains("wrong-key-123"), "{why}");
+        assert_eq!(check.steps[0], (CheckStep::Reach, StepOutcome::Passed));
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_fails_reaching_it() {
+        let check = RemoteProvider::new(quick()).check(&connection(NOWHERE, None)).await;
+        assert_eq!(failed(&check).0, CheckStep::Reach, "{check:?}");
+    }
+
+    #[tokio::test]
+    async fn https_to_a_plain_server_fails_the_tls_handshake() {
+        let running = fake::start(fake::Script::default()).await;
+        let url = running.url.replace("http://", "https://");
+        let check = RemoteProvider::new(quick()).check(&connection(&url, None)).await;
+        let (step, why) = failed(&check);
+        assert_eq!(step, CheckStep::Tls, "{why}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_is_not_grpc_is_not_qdrant() {
+        // An HTTP/1.1 server (Qdrant's REST port, say, or any web server): it answers, but not gRPC.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buffer = [0_u8; 1024];
+                let _ = socket.read(&mut buffer).await;
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+            }
+        });
+        let check = RemoteProvider::new(quick()).check(&connection(&url, None)).await;
+        let (step, why) = failed(&check);
+        assert_eq!(step, CheckStep::Identify, "{why}");
+    }
+}

@@ -1,0 +1,57 @@
+//! `POST /api/v1/connections/{id}/test` and `?test=true` at registration: each step of the test
+//! (reachable, TLS, authentication, Qdrant) named, the first failure said.
+
+use serde_json::json;
+
+use crate::helpers::{assert_problem, fields, spawn_app};
+
+#[actix_web::test]
+async fn the_embedded_engine_tests_as_itself_and_an_unreachable_server_says_so() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    let tested = app.post_json(&format!("/api/v1/connections/{embedded}/test"), &json!({})).await;
+    tested.expect(200);
+    let body = &tested.body;
+    assert_eq!((&body["ok"], &body["engine"]), (&json!(true), &json!("qdrant-edge")), "{body:#}");
+    assert!(body["version"].as_str().unwrap().starts_with("0.7"), "{body:#}");
+    assert!(body["latency_ms"].as_f64().unwrap() >= 0.0);
+    let steps: Vec<(&str, &str)> = body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [("reachable", "passed"), ("tls", "skipped"), ("authentication", "passed"), ("qdrant", "passed")]
+    );
+
+    let nowhere = app
+        .create("/api/v1/connections", json!({"name": "nowhere", "url": "http://127.0.0.1:1", "api_key": "key-1234"}))
+        .await;
+    let tested =
+        app.post_json(&format!("/api/v1/connections/{}/test", nowhere["id"].as_str().unwrap()), &json!({})).await;
+    tested.expect(200);
+    assert_eq!(tested.body["ok"], false);
+    assert!(tested.body["failure"].as_str().unwrap().starts_with("reachable: "), "{:#}", tested.body);
+    assert_eq!(tested.body["steps"][0]["status"], "failed");
+    assert_eq!(tested.body["steps"][3]["status"], "skipped");
+    assert!(!tested.text.contains("key-1234"), "the API key never shows");
+
+    let unknown = uuid::Uuid::now_v7();
+    assert_problem(&app.post_json(&format!("/api/v1/connections/{unknown}/test"), &json!({})).await, 404);
+}
+
+#[actix_web::test]
+async fn registering_with_test_true_refuses_a_connection_whose_test_fails_naming_the_field() {
+    let app = spawn_app().await;
+    let before = app.get("/api/v1/connections").await.body.as_array().unwrap().len();
+    let refused =
+        app.post_json("/api/v1/connections?test=true", &json!({"name": "down", "url": "http://127.0.0.1:1"})).await;
+    assert_problem(&refused, 422);
+    assert_eq!(fields(&refused.body["errors"]), ["url"], "{:#}", refused.body);
+    assert!(refused.body["errors"][0]["message"].as_str().unwrap().contains("`reachable`"), "{:#}", refused.body);
+    assert_eq!(app.get("/api/v1/connections").await.body.as_array().unwrap().len(), before, "nothing registered");
+    // Without the test it is registered as before.
+    app.create("/api/v1/connections", json!({"name": "down", "url": "http://127.0.0.1:1"})).await;
+}
