@@ -507,7 +507,7 @@ impl IndexBody {
 }
 
 impl QuantizationBody {
-    fn from_domain(quantization: &Quantization) -> Self {
+    pub(crate) fn from_domain(quantization: &Quantization) -> Self {
         match quantization {
             Quantization::Scalar { scalar_type: ScalarType::Int8, quantile, always_ram } => {
                 Self::Scalar(ScalarInput::Full(ScalarBody {

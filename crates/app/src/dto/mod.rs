@@ -9,6 +9,7 @@ pub mod connection_test;
 pub mod dataset;
 pub mod experiment;
 pub mod job;
+pub mod qdrant_json;
 pub mod report;
 pub mod report_job;
 pub mod run;

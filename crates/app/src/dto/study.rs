@@ -17,6 +17,7 @@ use crate::api::problem::FieldError;
 use crate::dto::Violations;
 use crate::dto::experiment::QualityMetricBody;
 use crate::dto::job::JobStatusBody;
+use crate::dto::qdrant_json::{QdrantCollectionBody, QdrantSearchParams};
 use crate::dto::report::IntervalBody;
 use crate::dto::run::ProgressBody;
 
@@ -458,9 +459,9 @@ pub struct RecommendationBody {
     /// How the closest point misses, when nothing meets the target.
     pub misses: Vec<String>,
     /// The body of Qdrant's `PUT /collections/{name}` for this build, in Qdrant's own REST shape.
-    pub collection: serde_json::Value,
+    pub collection: QdrantCollectionBody,
     /// The `params` of Qdrant's search request for this setting, in Qdrant's own REST shape.
-    pub search_params: serde_json::Value,
+    pub search_params: QdrantSearchParams,
 }
 
 /// A point that also meets the target.
@@ -534,8 +535,8 @@ impl From<&StudyReport> for StudyReportBody {
                 point: chosen.point,
                 runners_up,
                 misses,
-                collection: serde_json::to_value(&chosen.qdrant.collection).unwrap_or_default(),
-                search_params: serde_json::to_value(chosen.qdrant.search_params).unwrap_or_default(),
+                collection: QdrantCollectionBody::from(&chosen.qdrant.collection),
+                search_params: QdrantSearchParams::from(&chosen.qdrant.search_params),
             }
         });
         Self {
