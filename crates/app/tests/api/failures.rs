@@ -197,7 +197,8 @@ async fn a_neighbors_file_without_the_queries_fails_the_run_in_prepare_naming_it
 }
 
 #[actix_web::test]
-async fn an_unreachable_remote_qdrant_fails_the_run_in_create_collection_naming_it() {
+/// Issue 15: the engine is asked first, so the run fails in `prepare`, before the dataset is read.
+async fn an_unreachable_remote_qdrant_fails_the_run_in_prepare_naming_it() {
     let app = spawn_app().await;
     // A port nothing listens on: bound, then released.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -211,8 +212,8 @@ async fn an_unreachable_remote_qdrant_fails_the_run_in_create_collection_naming_
     write_dataset(app.data_dir(), "fine", 8, false).await;
     let dataset = register_dataset(&app, "fine/", 8).await;
     let run = run_experiment(&app, &dataset, connection["id"].as_str().unwrap()).await;
-    let error = failure(&run, "create_collection");
-    assert!(error.starts_with("create_collection: vector database unreachable: "), "{error}");
+    let error = failure(&run, "prepare");
+    assert!(error.starts_with("prepare: vector database unreachable: "), "{error}");
     assert!(error.contains(&format!("127.0.0.1:{port}")), "the error names the server: {error}");
     app.assert_never_shown(api_key);
 }
