@@ -317,6 +317,22 @@ async fn the_experiment_form_shows_each_field_error_next_to_its_field_then_runs(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(browser.client.source().await.unwrap().contains("from the form"));
+
+    // The embedded connection, tested from the page: every step that applies passed.
+    browser.visit(&server.url("/ui/experiments")).await;
+    let embedded = server.get("/api/v1/connections").await[0]["id"].as_str().unwrap().to_owned();
+    let test = format!("tr[data-connection=\"{embedded}\"] button");
+    browser.client.find(Locator::Css(&test)).await.unwrap().click().await.unwrap();
+    browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("table.connection-test"))
+        .await
+        .unwrap();
+    browser.assert_no_console_error("the connection test").await;
+    assert_eq!(browser.count("tr[data-step=\"qdrant\"][data-status=\"passed\"]").await, 1);
+    assert_eq!(browser.count("tr[data-status=\"failed\"]").await, 0);
     browser.close().await;
 }
 

@@ -227,6 +227,14 @@ async fn render(
                 } } }
             } }
         }
+        h2 { "Connections" }
+        div.table-wrap { table.connections {
+            thead { tr { th { "name" } th { "url" } th { "" } } }
+            tbody { @for connection in &connections { tr data-connection=(connection.id) {
+                td { (connection.name) } td { code { (connection.url) } }
+                td { form method="post" action={ "/ui/connections/" (connection.id) "/test" } style="margin:0" { button type="submit" { "Test" } } }
+            } } }
+        } }
         h2 { "Experiments" }
         div.table-wrap { table.experiments {
             thead { tr { th { "name" } th { "dataset" } th { "hnsw_ef" } th { "k" } th { "" } } }

@@ -4,6 +4,7 @@
 //! proxy, or a token the login page keeps in a same-site cookie).
 
 mod compare;
+mod connections;
 mod experiments;
 mod login;
 mod page;
@@ -29,6 +30,7 @@ pub fn routes(config: &mut ServiceConfig) {
                 .route(post().to(experiments::create)),
         )
         .service(resource("/ui/experiments/{id}/runs").route(post().to(experiments::run)))
+        .service(resource("/ui/connections/{id}/test").route(post().to(connections::test)))
         .service(resource("/ui/login").route(get().to(login::form)).route(post().to(login::submit)))
         .service(resource("/ui/logout").route(post().to(login::logout)));
 }
