@@ -16,7 +16,7 @@ use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies};
 use qbench_service::jobs::WorkerSettings;
 use qbench_sql::SqlDatabase;
 use qbench_storage::{S3Credentials, StorageError};
-use qbench_vector_store::{ConnectionCheck, VectorStore, VectorStoreError, VectorStoreProvider};
+use qbench_vector_store::{ConnectionCheck, EngineHealth, VectorStore, VectorStoreError, VectorStoreProvider};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::settings::Settings;
@@ -41,6 +41,14 @@ impl VectorStoreProvider for ConnectionRouter {
             self.embedded.open(connection, run_id).await
         } else {
             self.remote.open(connection, run_id).await
+        }
+    }
+
+    async fn health(&self, connection: &Connection) -> Result<EngineHealth, VectorStoreError> {
+        if connection.is_embedded() {
+            self.embedded.health(connection).await
+        } else {
+            self.remote.health(connection).await
         }
     }
 

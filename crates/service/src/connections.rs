@@ -7,7 +7,7 @@ use qbench_domain::{
     Caller, Connection, ConnectionId, ConnectionSpec, ConnectionSummary, Role, Violation, validate_connection,
 };
 use qbench_repository::{ConnectionRepository, Listed, Page};
-use qbench_vector_store::{CheckStep, ConnectionCheck, VectorStoreProvider};
+use qbench_vector_store::{CheckStep, ConnectionCheck, EngineHealth, VectorStoreProvider};
 
 use crate::ServiceError;
 use crate::error::ensure_valid;
@@ -44,6 +44,19 @@ impl ConnectionService {
         Ok((connection, check))
     }
 
+    /// Whether connection `id`'s engine is alive and ready, and its peers when distributed
+    /// (viewer); an engine that does not answer, or refuses the key, is the error said.
+    pub async fn health(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+    ) -> Result<(Connection, Result<EngineHealth, String>), ServiceError> {
+        caller.require(Role::Viewer)?;
+        let connection = self.connections.get(id).await?;
+        let health = self.stores()?.health(&connection).await.map_err(|error| error.to_string());
+        Ok((connection, health))
+    }
+
     /// Registers a connection (admin) once a test of it passes; a failed step is a violation of
     /// the field to fix: `api_key` when authentication failed, `url` otherwise.
     #[tracing::instrument(skip_all, fields(user = caller.user(), name = %spec.name))]
@@ -62,12 +75,14 @@ impl ConnectionService {
         self.create(caller, spec).await
     }
 
-    async fn check(&self, connection: &Connection) -> Result<ConnectionCheck, ServiceError> {
-        let stores = self
-            .stores
+    fn stores(&self) -> Result<&Arc<dyn VectorStoreProvider>, ServiceError> {
+        self.stores
             .as_ref()
-            .ok_or_else(|| ServiceError::Misconfigured("this process cannot reach vector databases".to_owned()))?;
-        Ok(stores.check(connection).await)
+            .ok_or_else(|| ServiceError::Misconfigured("this process cannot reach vector databases".to_owned()))
+    }
+
+    async fn check(&self, connection: &Connection) -> Result<ConnectionCheck, ServiceError> {
+        Ok(self.stores()?.check(connection).await)
     }
 
     /// Makes sure the built-in `embedded` connection exists; called at start-up by the service

@@ -45,12 +45,13 @@ mod config;
 mod convert;
 mod error;
 mod provider;
+mod rest;
 mod store;
 mod url;
 
 use qbench_vector_store::VectorStoreError;
 
-pub use crate::url::{GRPC_PORT, REST_PORT, grpc_url};
+pub use crate::url::{GRPC_PORT, REST_PORT, grpc_url, rest_url};
 pub use config::{
     INDEXING_OFF_KB, INDEXING_ON_KB, IndexProgress, create_collection_request, enable_indexing_request, index_progress,
 };
@@ -60,6 +61,7 @@ pub use convert::{
 };
 pub use error::{check_step, from_qdrant, from_status, redact};
 pub use provider::RemoteProvider;
+pub use rest::health;
 pub use store::{RemoteOptions, RemoteQdrant};
 
 /// The engine's name in a run's provenance.

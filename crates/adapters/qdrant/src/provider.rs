@@ -2,13 +2,16 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use qbench_domain::{Connection, ConnectionId, EMBEDDED_CONNECTION_URL, RunId};
-use qbench_vector_store::{CheckStep, ConnectionCheck, VectorStore, VectorStoreError, VectorStoreProvider};
+use qbench_vector_store::{
+    CheckStep, ConnectionCheck, EngineHealth, VectorStore, VectorStoreError, VectorStoreProvider,
+};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{RemoteOptions, RemoteQdrant};
+use crate::{RemoteOptions, RemoteQdrant, rest_url};
 
 /// A client built for a connection, and what it was built from.
 struct Cached {
@@ -94,6 +97,18 @@ impl VectorStoreProvider for RemoteProvider {
             Cached { url: connection.spec.url.clone(), api_key: connection.spec.api_key.clone(), store: store.clone() },
         );
         Ok(store)
+    }
+
+    async fn health(&self, connection: &Connection) -> Result<EngineHealth, VectorStoreError> {
+        if connection.spec.url.trim().starts_with(EMBEDDED_CONNECTION_URL) {
+            return Err(VectorStoreError::Rejected(format!(
+                "connection `{}` is the embedded engine",
+                connection.spec.name
+            )));
+        }
+        let base = rest_url(&connection.spec.url)?;
+        let api_key = connection.spec.api_key.as_ref().filter(|key| !key.expose_secret().is_empty());
+        crate::rest::health(&base, api_key, self.options.connect_timeout.max(Duration::from_secs(5))).await
     }
 
     async fn check(&self, connection: &Connection) -> ConnectionCheck {

@@ -1,4 +1,4 @@
-//! From a connection's URL to the gRPC endpoint `qdrant-client` talks to.
+//! From a connection's URL to the gRPC endpoint `qdrant-client` talks to, and to the REST one.
 
 use qbench_vector_store::VectorStoreError;
 
@@ -23,6 +23,30 @@ pub const GRPC_PORT: u16 = 6334;
 /// `api_key`, and a password in a URL would end up in messages), or has a path, query or
 /// fragment, which gRPC has no use for.
 pub fn grpc_url(url: &str) -> Result<String, VectorStoreError> {
+    let (scheme, host, port) = parts(url)?;
+    let port = match port {
+        None | Some(REST_PORT) => GRPC_PORT,
+        Some(port) => port,
+    };
+    Ok(format!("{scheme}://{host}:{port}"))
+}
+
+/// The REST endpoint of the same server, for what the gRPC API lacks (health, readiness,
+/// cluster): the gRPC port or no port means 6333; any other explicit port (a proxy's) is kept.
+///
+/// # Errors
+/// Those of [`grpc_url`].
+pub fn rest_url(url: &str) -> Result<String, VectorStoreError> {
+    let (scheme, host, port) = parts(url)?;
+    let port = match port {
+        None | Some(GRPC_PORT) => REST_PORT,
+        Some(port) => port,
+    };
+    Ok(format!("{scheme}://{host}:{port}"))
+}
+
+/// Scheme, host and explicit port of a connection URL, refused as [`grpc_url`] says.
+fn parts(url: &str) -> Result<(String, String, Option<u16>), VectorStoreError> {
     let parsed = ::url::Url::parse(url.trim())
         .map_err(|err| VectorStoreError::Rejected(format!("the connection URL is not a valid URL: {err}")))?;
     // Checked before anything echoes the URL, so a password in it never reaches a message.
@@ -45,11 +69,7 @@ pub fn grpc_url(url: &str) -> Result<String, VectorStoreError> {
             "the connection URL `{url}` has a path, query or fragment; give only http(s)://host:port"
         )));
     }
-    let port = match explicit_port(url)? {
-        None | Some(REST_PORT) => GRPC_PORT,
-        Some(port) => port,
-    };
-    Ok(format!("{scheme}://{host}:{port}"))
+    Ok((scheme.to_owned(), host.to_owned(), explicit_port(url)?))
 }
 
 /// The port written in `url`, if any.

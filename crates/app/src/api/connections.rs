@@ -15,7 +15,7 @@ use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
 use crate::auth::Authenticated;
 use crate::dto::connection::{ConnectionRequest, ConnectionResponse};
-use crate::dto::connection_test::ConnectionTestResponse;
+use crate::dto::connection_test::{ConnectionHealthResponse, ConnectionTestResponse};
 use crate::dto::unmask;
 use crate::state::AppState;
 
@@ -164,4 +164,24 @@ pub(crate) async fn delete(
 ) -> Result<NoContent, ApiError> {
     state.connections.delete(&caller, ConnectionId::from(path.id)).await?;
     Ok(NoContent)
+}
+
+#[api_operation(
+    operation_id = "connection_health",
+    error_code = 400,
+    error_code = 403,
+    error_code = 404,
+    error_code = 500,
+    error_code = 503,
+    tag = "connections",
+    summary = "Whether a connection's engine is alive and ready, and its peers in distributed mode",
+    description = "Qdrant's `/healthz`, `/readyz` and `/cluster` (REST, which the gRPC client lacks); the embedded engine answers for itself. 200 whatever the engine's state: an engine that cannot be asked is `live: false` with `error` saying why."
+)]
+pub(crate) async fn health(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Json<ConnectionHealthResponse>, ApiError> {
+    let (connection, health) = state.connections.health(&caller, ConnectionId::from(path.id)).await?;
+    Ok(Json(ConnectionHealthResponse::new(&connection, &health)))
 }

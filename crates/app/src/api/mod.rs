@@ -47,7 +47,8 @@ pub fn configure(config: &mut ServiceConfig) {
                             .route(patch_route().to(connections::update))
                             .route(delete().to(connections::delete)),
                     )
-                    .service(resource("/{id}/test").route(post().to(connections::test))),
+                    .service(resource("/{id}/test").route(post().to(connections::test)))
+                    .service(resource("/{id}/health").route(get().to(connections::health))),
             )
             .service(
                 scope("/storage")

@@ -1,8 +1,9 @@
-//! Wire type of `POST /api/v1/connections/{id}/test`: each step of the test and how it went.
+//! Wire types of a connection seen as a cluster: `POST /api/v1/connections/{id}/test` (each step
+//! of the test and how it went) and `GET /api/v1/connections/{id}/health`.
 
 use apistos::ApiComponent;
 use qbench_domain::Connection;
-use qbench_vector_store::{ConnectionCheck, StepOutcome};
+use qbench_vector_store::{ConnectionCheck, EngineHealth, StepOutcome};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -77,6 +78,64 @@ impl ConnectionTestResponse {
             version: check.engine.as_ref().map(|engine| engine.version.clone()),
             latency_ms: check.round_trip.map(|rtt| rtt.as_secs_f64() * 1000.0),
             steps,
+        }
+    }
+}
+
+/// A peer of a distributed Qdrant.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PeerBody {
+    /// Its id.
+    pub id: u64,
+    /// Its URI within the cluster.
+    pub uri: String,
+    /// Whether it is the peer that answered.
+    pub this: bool,
+}
+
+/// Whether a connection's engine is alive and ready.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+pub struct ConnectionHealthResponse {
+    /// The connection.
+    pub connection_id: Uuid,
+    /// It answers (Qdrant's `/healthz`).
+    pub live: bool,
+    /// It is ready to serve (Qdrant's `/readyz`: in a cluster, caught up with its peers).
+    pub ready: bool,
+    /// `single` or `distributed`, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// The cluster's peers, when distributed.
+    pub peers: Vec<PeerBody>,
+    /// Why it could not be asked (unreachable, its API key refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ConnectionHealthResponse {
+    /// `health` of `connection`, or why it could not be read.
+    pub fn new(connection: &Connection, health: &Result<EngineHealth, String>) -> Self {
+        match health {
+            Ok(health) => Self {
+                connection_id: connection.id.as_uuid(),
+                live: health.live,
+                ready: health.ready,
+                mode: Some(if health.distributed { "distributed" } else { "single" }.to_owned()),
+                peers: health
+                    .peers
+                    .iter()
+                    .map(|peer| PeerBody { id: peer.id, uri: peer.uri.clone(), this: peer.this })
+                    .collect(),
+                error: None,
+            },
+            Err(error) => Self {
+                connection_id: connection.id.as_uuid(),
+                live: false,
+                ready: false,
+                mode: None,
+                peers: Vec::new(),
+                error: Some(error.clone()),
+            },
         }
     }
 }

@@ -55,3 +55,23 @@ async fn registering_with_test_true_refuses_a_connection_whose_test_fails_naming
     // Without the test it is registered as before.
     app.create("/api/v1/connections", json!({"name": "down", "url": "http://127.0.0.1:1"})).await;
 }
+
+#[actix_web::test]
+async fn health_says_live_ready_and_mode_or_why_the_engine_cannot_be_asked() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    let health = app.get(&format!("/api/v1/connections/{embedded}/health")).await;
+    health.expect(200);
+    assert_eq!(
+        (&health.body["live"], &health.body["ready"], &health.body["mode"], &health.body["peers"]),
+        (&json!(true), &json!(true), &json!("single"), &json!([])),
+        "{:#}",
+        health.body
+    );
+    let nowhere = app.create("/api/v1/connections", json!({"name": "nowhere", "url": "http://127.0.0.1:1"})).await;
+    let health = app.get(&format!("/api/v1/connections/{}/health", nowhere["id"].as_str().unwrap())).await;
+    health.expect(200);
+    assert_eq!((&health.body["live"], &health.body["ready"]), (&json!(false), &json!(false)));
+    assert!(health.body["error"].as_str().unwrap().contains("unreachable"), "{:#}", health.body);
+    assert!(health.body.get("mode").is_none());
+}

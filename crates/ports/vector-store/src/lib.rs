@@ -9,6 +9,7 @@
 mod check;
 mod collection;
 mod error;
+mod health;
 mod point;
 mod search;
 mod store;
@@ -16,6 +17,7 @@ mod store;
 pub use check::{CheckStep, ConnectionCheck, StepOutcome};
 pub use collection::{CollectionInfo, CollectionSpec, EngineInfo, HnswSettings};
 pub use error::VectorStoreError;
+pub use health::{EngineHealth, PeerHealth};
 pub use point::Point;
 pub use qbench_domain::PointId;
 pub use search::{ScoredPoint, SearchParams, SearchRequest, SearchResponse};

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use qbench_domain::{Connection, RunId};
 
 use crate::{
-    CollectionInfo, CollectionSpec, ConnectionCheck, EngineInfo, Point, SearchRequest, SearchResponse, VectorStoreError,
+    CollectionInfo, CollectionSpec, ConnectionCheck, EngineHealth, EngineInfo, Point, SearchRequest, SearchResponse,
+    VectorStoreError,
 };
 
 /// A Qdrant under test.
@@ -47,6 +48,15 @@ pub trait VectorStoreProvider: Send + Sync {
     /// The store behind `connection` (its API key decrypted), for the run `run_id` (an embedded
     /// engine keeps that run's files apart).
     async fn open(&self, connection: &Connection, run_id: RunId) -> Result<Arc<dyn VectorStore>, VectorStoreError>;
+
+    /// Whether the engine behind `connection` is alive and ready, and its peers when it is
+    /// distributed. By default (an engine without a cluster): alive and ready when it answers.
+    ///
+    /// Errors: `Unreachable` when it does not answer, `Rejected` when it refuses the API key.
+    async fn health(&self, connection: &Connection) -> Result<EngineHealth, VectorStoreError> {
+        self.open(connection, RunId::new()).await?.engine().await?;
+        Ok(EngineHealth { live: true, ready: true, distributed: false, peers: Vec::new() })
+    }
 
     /// Tests `connection` step by step (reached, TLS, authenticated, answered as Qdrant) and times
     /// the request that identified the engine. Never an error: a failure is a failed step.

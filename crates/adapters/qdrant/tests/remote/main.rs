@@ -1183,3 +1183,88 @@ mod check {
         assert_eq!(step, CheckStep::Identify, "{why}");
     }
 }
+
+/// Health over Qdrant's REST API, against a stand-in that answers `/healthz`, `/readyz` and
+/// `/cluster` like a node of a two-peer cluster.
+mod health {
+    use qbench_qdrant::{health, rest_url};
+    use qbench_vector_store::PeerHealth;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A REST stand-in: `/readyz` answers `ready_status`; every path needs `api-key: key` except
+    /// the probes, as Qdrant's do. Its base URL.
+    async fn rest_stand_in(ready_status: u16, key: &'static str) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buffer = vec![0_u8; 4096];
+                    let read = socket.read(&mut buffer).await.unwrap_or(0);
+                    let request = String::from_utf8_lossy(&buffer[..read]).to_string();
+                    let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    let authorised = request.to_ascii_lowercase().contains(&format!("api-key: {key}"));
+                    let (status, body) = match path.as_str() {
+                        "/healthz" => (200, "healthz check passed".to_owned()),
+                        "/readyz" => (ready_status, "ready".to_owned()),
+                        "/cluster" if !authorised => (401, r#"{"status":{"error":"Invalid api-key"}}"#.to_owned()),
+                        "/cluster" => (
+                            200,
+                            r#"{"result":{"status":"enabled","peer_id":7,"peers":{"7":{"uri":"http://node-a:6335/"},"9":{"uri":"http://node-b:6335/"}},"raft_info":{}},"status":"ok","time":0.0}"#.to_owned(),
+                        ),
+                        _ => (404, String::new()),
+                    };
+                    let reply = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(reply.as_bytes()).await;
+                });
+            }
+        });
+        base
+    }
+
+    #[tokio::test]
+    async fn a_cluster_node_answers_live_ready_and_its_peers() {
+        let base = rest_stand_in(200, "k-1").await;
+        let key = SecretString::from("k-1");
+        let answered = health(&base, Some(&key), Duration::from_secs(5)).await.unwrap();
+        assert!(answered.live && answered.ready && answered.distributed, "{answered:?}");
+        assert_eq!(
+            answered.peers,
+            [
+                PeerHealth { id: 7, uri: "http://node-a:6335/".into(), this: true },
+                PeerHealth { id: 9, uri: "http://node-b:6335/".into(), this: false }
+            ]
+        );
+        // Not caught up yet: alive, not ready.
+        let base = rest_stand_in(503, "k-1").await;
+        let catching_up = health(&base, Some(&key), Duration::from_secs(5)).await.unwrap();
+        assert!(catching_up.live && !catching_up.ready);
+    }
+
+    #[tokio::test]
+    async fn a_refused_key_or_no_server_is_said() {
+        let base = rest_stand_in(200, "k-1").await;
+        let wrong = SecretString::from("wrong-key-77");
+        match health(&base, Some(&wrong), Duration::from_secs(5)).await {
+            Err(VectorStoreError::Rejected(why)) => {
+                assert!(why.contains("refused") && !why.contains("wrong-key-77"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(health(NOWHERE, None, Duration::from_secs(2)).await, Err(VectorStoreError::Unreachable(_))));
+    }
+
+    #[test]
+    fn the_rest_port_is_the_grpc_ports_neighbour_and_a_proxys_port_is_kept() {
+        assert_eq!(rest_url("http://qdrant:6334").unwrap(), "http://qdrant:6333");
+        assert_eq!(rest_url("http://qdrant").unwrap(), "http://qdrant:6333");
+        assert_eq!(rest_url("https://qdrant:6333").unwrap(), "https://qdrant:6333");
+        assert_eq!(rest_url("https://proxy.example:443").unwrap(), "https://proxy.example:443");
+        assert!(rest_url("http://user:pw@qdrant:6333").is_err());
+    }
+}
