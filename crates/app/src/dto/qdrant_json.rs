@@ -8,7 +8,7 @@ use qbench_domain::study::{CollectionBody, QuantizationConfigBody, SearchParamsB
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::dto::experiment::QuantizationBody;
+use crate::dto::experiment::{QuantizationBody, SearchQuantizationBody};
 
 /// Qdrant's `CreateCollection` for one build.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -65,23 +65,9 @@ pub struct QdrantSearchParams {
     /// Exact search.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exact: Option<bool>,
-    /// Use of quantized vectors (Qdrant's `QuantizationSearchParams`).
+    /// Use of quantized vectors (Qdrant's `QuantizationSearchParams`, the experiments' shape).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantization: Option<QdrantQuantizationSearch>,
-}
-
-/// Qdrant's `QuantizationSearchParams`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct QdrantQuantizationSearch {
-    /// Search the original vectors only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ignore: Option<bool>,
-    /// Re-score the candidates with the original vectors.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rescore: Option<bool>,
-    /// Fetch `oversampling × limit` candidates before re-scoring.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oversampling: Option<f64>,
+    pub quantization: Option<SearchQuantizationBody>,
 }
 
 fn vector_params(params: &VectorParamsBody) -> QdrantVectorParams {
@@ -125,10 +111,10 @@ impl From<&SearchParamsBody> for QdrantSearchParams {
         Self {
             hnsw_ef: params.hnsw_ef,
             exact: params.exact,
-            quantization: params.quantization.map(|quantization| QdrantQuantizationSearch {
-                ignore: quantization.ignore,
+            quantization: params.quantization.map(|quantization| SearchQuantizationBody {
                 rescore: quantization.rescore,
                 oversampling: quantization.oversampling,
+                ignore: quantization.ignore,
             }),
         }
     }
