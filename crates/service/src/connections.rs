@@ -4,13 +4,22 @@ use std::sync::Arc;
 
 use crate::clock::now;
 use qbench_domain::{
-    Caller, Connection, ConnectionId, ConnectionSpec, ConnectionSummary, Role, Violation, validate_connection,
+    Caller, Connection, ConnectionId, ConnectionSpec, ConnectionSummary, Role, RunId, Violation, validate_connection,
 };
 use qbench_repository::{ConnectionRepository, Listed, Page};
-use qbench_vector_store::{CheckStep, ConnectionCheck, EngineHealth, VectorStoreProvider};
+use qbench_vector_store::{CheckStep, CollectionStats, ConnectionCheck, EngineHealth, EngineInfo, VectorStoreProvider};
 
 use crate::ServiceError;
 use crate::error::ensure_valid;
+
+/// An engine's version and collections.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineStats {
+    /// The engine and its version.
+    pub engine: EngineInfo,
+    /// Its collections, by name.
+    pub collections: Vec<CollectionStats>,
+}
 
 /// Use cases on connections, including the built-in `embedded` one.
 ///
@@ -55,6 +64,27 @@ impl ConnectionService {
         let connection = self.connections.get(id).await?;
         let health = self.stores()?.health(&connection).await.map_err(|error| error.to_string());
         Ok((connection, health))
+    }
+
+    /// What connection `id`'s engine holds (viewer): its version and every collection, with the
+    /// figures the engine can give without touching another's data; an engine that cannot be
+    /// asked is the error said.
+    pub async fn stats(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+    ) -> Result<(Connection, Result<EngineStats, String>), ServiceError> {
+        caller.require(Role::Viewer)?;
+        let connection = self.connections.get(id).await?;
+        let stores = self.stores()?;
+        let stats = async {
+            let store = stores.open(&connection, RunId::new()).await.map_err(|error| error.to_string())?;
+            let engine = store.engine().await.map_err(|error| error.to_string())?;
+            let collections = store.collections().await.map_err(|error| error.to_string())?;
+            Ok::<_, String>(EngineStats { engine, collections })
+        }
+        .await;
+        Ok((connection, stats))
     }
 
     /// Registers a connection (admin) once a test of it passes; a failed step is a violation of

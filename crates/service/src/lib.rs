@@ -30,7 +30,7 @@ pub mod synthetic;
 
 pub use api_keys::ApiKeyService;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use connections::ConnectionService;
+pub use connections::{ConnectionService, EngineStats};
 pub use datasets::DatasetService;
 pub use error::ServiceError;
 pub use experiments::ExperimentService;

@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use qbench_vector_store::{
-    CollectionInfo, CollectionSpec, EngineInfo, Point, SearchRequest, SearchResponse, VectorStore, VectorStoreError,
+    CollectionInfo, CollectionSpec, CollectionStats, EngineInfo, Point, SearchRequest, SearchResponse, VectorStore,
+    VectorStoreError,
 };
 use qdrant_edge::{
     CountRequest, EdgeConfig, EdgeShard, PointInsertOperations, PointOperations, PointStructPersisted, UpdateOperation,
@@ -202,6 +203,23 @@ impl VectorStore for EmbeddedEngine {
         .await
     }
 
+    /// Each collection directory of the root: its files' bytes, and its figures when it is open
+    /// in this process. A collection on disk but not open here may be a run's, written by that
+    /// run's process: it is not loaded.
+    async fn collections(&self) -> Result<Vec<CollectionStats>, VectorStoreError> {
+        let root = self.root.clone();
+        let names = tokio::task::spawn_blocking(move || collection_dirs(&root)).await.map_err(error::from_join)??;
+        let mut collections = Vec::with_capacity(names.len());
+        for name in names {
+            let info = if self.slot(&name).is_some() { self.collection_info(&name).await.ok() } else { None };
+            let dir = self.collection_dir(&name);
+            let disk_bytes =
+                tokio::task::spawn_blocking(move || storage_usage::size(&dir).ok()).await.map_err(error::from_join)?;
+            collections.push(CollectionStats { name, info, disk_bytes });
+        }
+        Ok(collections)
+    }
+
     #[tracing::instrument(skip(self))]
     async fn drop_collection(&self, collection: &str) -> Result<(), VectorStoreError> {
         // A name that cannot be a directory was never created: it is already gone.
@@ -334,6 +352,23 @@ fn lock(collections: &Mutex<HashMap<String, Slot>>) -> MutexGuard<'_, HashMap<St
 }
 
 /// A collection name is a directory name under the root: no separator, no `..`, nothing hidden.
+/// The names of the collection directories under `root`, sorted (none before the first).
+fn collection_dirs(root: &Path) -> Result<Vec<String>, VectorStoreError> {
+    let entries = match std::fs::read_dir(root) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(error::from_io(&format!("listing {}", root.display()), &err)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| check_name(name).is_ok())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 fn check_name(name: &str) -> Result<(), VectorStoreError> {
     let valid = !name.is_empty()
         && name.len() <= 255

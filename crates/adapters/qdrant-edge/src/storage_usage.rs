@@ -88,7 +88,7 @@ fn allocated(metadata: &std::fs::Metadata) -> u64 {
 }
 
 /// The bytes of the files under `path` (0 when it does not exist).
-fn size(path: &Path) -> std::io::Result<u64> {
+pub(crate) fn size(path: &Path) -> std::io::Result<u64> {
     let (plain, quantized) = size_split(path)?;
     Ok(plain + quantized)
 }

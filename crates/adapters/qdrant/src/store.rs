@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use qbench_domain::Connection;
 use qbench_vector_store::{
-    CollectionInfo, CollectionSpec, ConnectionCheck, EngineInfo, Point, SearchRequest, SearchResponse, VectorStore,
-    VectorStoreError,
+    CollectionInfo, CollectionSpec, CollectionStats, ConnectionCheck, EngineInfo, Point, SearchRequest, SearchResponse,
+    VectorStore, VectorStoreError,
 };
 use qdrant_client::qdrant::{self, DeleteCollection, GetCollectionInfoRequest};
 use qdrant_client::{Qdrant, QdrantError};
@@ -206,6 +206,20 @@ impl VectorStore for RemoteQdrant {
     async fn engine(&self) -> Result<EngineInfo, VectorStoreError> {
         let health = self.client.health_check().await.map_err(|err| self.fail(&err, None))?;
         Ok(EngineInfo { engine: ENGINE_NAME.to_owned(), version: health.version })
+    }
+
+    /// Every collection by name; the figures of qbench's own (`qbench-`) only: no other
+    /// collection is read.
+    async fn collections(&self) -> Result<Vec<CollectionStats>, VectorStoreError> {
+        let listed = self.client.list_collections().await.map_err(|err| self.fail(&err, None))?;
+        let mut names: Vec<String> = listed.collections.into_iter().map(|collection| collection.name).collect();
+        names.sort();
+        let mut collections = Vec::with_capacity(names.len());
+        for name in names {
+            let info = if check_collection_name(&name).is_ok() { self.collection_info(&name).await.ok() } else { None };
+            collections.push(CollectionStats { name, info, disk_bytes: None });
+        }
+        Ok(collections)
     }
 
     #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint, collection = %spec.name))]

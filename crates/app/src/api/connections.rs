@@ -15,7 +15,7 @@ use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
 use crate::auth::Authenticated;
 use crate::dto::connection::{ConnectionRequest, ConnectionResponse};
-use crate::dto::connection_test::{ConnectionHealthResponse, ConnectionTestResponse};
+use crate::dto::connection_test::{ConnectionHealthResponse, ConnectionStatsResponse, ConnectionTestResponse};
 use crate::dto::unmask;
 use crate::state::AppState;
 
@@ -184,4 +184,24 @@ pub(crate) async fn health(
 ) -> Result<Json<ConnectionHealthResponse>, ApiError> {
     let (connection, health) = state.connections.health(&caller, ConnectionId::from(path.id)).await?;
     Ok(Json(ConnectionHealthResponse::new(&connection, &health)))
+}
+
+#[api_operation(
+    operation_id = "connection_stats",
+    error_code = 400,
+    error_code = 403,
+    error_code = 404,
+    error_code = 500,
+    error_code = 503,
+    tag = "connections",
+    summary = "What a connection's engine holds: its version and every collection",
+    description = "Every collection by name; the figures (points, indexed vectors, segments) of those that can be read without touching another's data: a remote Qdrant's `qbench-` collections, and the embedded engine's collections open in this process (a run's collection written by that run's process is not loaded; its disk bytes are measured). 200 whatever the engine's state: one that cannot be asked answers `error`."
+)]
+pub(crate) async fn stats(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<Json<ConnectionStatsResponse>, ApiError> {
+    let (connection, stats) = state.connections.stats(&caller, ConnectionId::from(path.id)).await?;
+    Ok(Json(ConnectionStatsResponse::new(&connection, &stats)))
 }

@@ -48,7 +48,8 @@ pub fn configure(config: &mut ServiceConfig) {
                             .route(delete().to(connections::delete)),
                     )
                     .service(resource("/{id}/test").route(post().to(connections::test)))
-                    .service(resource("/{id}/health").route(get().to(connections::health))),
+                    .service(resource("/{id}/health").route(get().to(connections::health)))
+                    .service(resource("/{id}/stats").route(get().to(connections::stats))),
             )
             .service(
                 scope("/storage")

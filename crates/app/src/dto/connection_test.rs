@@ -1,8 +1,9 @@
 //! Wire types of a connection seen as a cluster: `POST /api/v1/connections/{id}/test` (each step
-//! of the test and how it went) and `GET /api/v1/connections/{id}/health`.
+//! of the test and how it went), `GET /api/v1/connections/{id}/health` and `…/stats`.
 
 use apistos::ApiComponent;
 use qbench_domain::Connection;
+use qbench_service::EngineStats;
 use qbench_vector_store::{ConnectionCheck, EngineHealth, StepOutcome};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -136,6 +137,81 @@ impl ConnectionHealthResponse {
                 peers: Vec::new(),
                 error: Some(error.clone()),
             },
+        }
+    }
+}
+
+/// One collection of a connection's engine.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CollectionStatsBody {
+    /// Its name.
+    pub name: String,
+    /// Whether qbench created it (`qbench-<run id>`).
+    pub qbench: bool,
+    /// Points stored, when read (a remote engine's qbench collections; the embedded engine's
+    /// collections open in this process).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u64>,
+    /// Vectors covered by an index, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexed_vectors: Option<u64>,
+    /// Segments, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<u64>,
+    /// Bytes its files hold on disk (the embedded engine: the blocks allocated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_bytes: Option<u64>,
+}
+
+/// What a connection's engine holds.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+pub struct ConnectionStatsResponse {
+    /// The connection.
+    pub connection_id: Uuid,
+    /// `qdrant` or `qdrant-edge`, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// Its version, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Every collection, by name.
+    pub collections: Vec<CollectionStatsBody>,
+    /// Why the engine could not be asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ConnectionStatsResponse {
+    /// `stats` of `connection`, or why they could not be read.
+    pub fn new(connection: &Connection, stats: &Result<EngineStats, String>) -> Self {
+        let connection_id = connection.id.as_uuid();
+        match stats {
+            Ok(stats) => Self {
+                connection_id,
+                engine: Some(stats.engine.engine.clone()),
+                version: Some(stats.engine.version.clone()),
+                collections: stats
+                    .collections
+                    .iter()
+                    .map(|collection| {
+                        let info = collection.info.as_ref();
+                        let stored =
+                            info.and_then(|info| info.storage.as_ref()).map(|storage| storage.total().disk_bytes);
+                        CollectionStatsBody {
+                            name: collection.name.clone(),
+                            qbench: collection.name.starts_with("qbench-"),
+                            points: info.map(|info| info.points),
+                            indexed_vectors: info.map(|info| info.indexed_vectors),
+                            segments: info.map(|info| info.segments),
+                            disk_bytes: collection.disk_bytes.or(stored),
+                        }
+                    })
+                    .collect(),
+                error: None,
+            },
+            Err(error) => {
+                Self { connection_id, engine: None, version: None, collections: Vec::new(), error: Some(error.clone()) }
+            }
         }
     }
 }

@@ -14,6 +14,11 @@ use crate::helpers::{self, TestApp, assert_problem, spawn_app, spawn_app_with};
 
 /// A completed run of a small experiment; its id.
 pub(crate) async fn completed_run(app: &TestApp) -> String {
+    completed_run_keeping(app, false).await
+}
+
+/// A completed run of a small experiment, its collection kept when `keep`; its id.
+pub(crate) async fn completed_run_keeping(app: &TestApp, keep: bool) -> String {
     let vectors = SchemaConfig::from_vectors([("v", VectorSpec::new(Dimension::new(8).unwrap(), Distance::Cosine))])
         .unwrap()
         .vectors;
@@ -31,7 +36,7 @@ pub(crate) async fn completed_run(app: &TestApp) -> String {
             "/api/v1/experiments",
             json!({"name": "e", "dataset_id": dataset["id"], "connection_id": connection,
                    "optimizer_config": {"indexing": {"v": {"m": 8, "ef_construct": 32}}},
-                   "search_config": {"k": 10, "hnsw_ef": [16]}}),
+                   "search_config": {"k": 10, "hnsw_ef": [16]}, "keep_collection": keep}),
         )
         .await;
     let run_id = app.start_run(experiment["id"].as_str().unwrap()).await;

@@ -75,3 +75,29 @@ async fn health_says_live_ready_and_mode_or_why_the_engine_cannot_be_asked() {
     assert!(health.body["error"].as_str().unwrap().contains("unreachable"), "{:#}", health.body);
     assert!(health.body.get("mode").is_none());
 }
+
+#[actix_web::test]
+async fn stats_list_the_engines_collections_without_loading_a_runs_collection() {
+    let app = spawn_app().await;
+    let embedded = app.builtin_connection_id().await;
+    let empty = app.get(&format!("/api/v1/connections/{embedded}/stats")).await;
+    empty.expect(200);
+    assert_eq!((&empty.body["engine"], &empty.body["collections"]), (&json!("qdrant-edge"), &json!([])));
+
+    let kept = crate::artifacts::completed_run_keeping(&app, true).await;
+    let dropped = crate::artifacts::completed_run(&app).await;
+    let stats = app.get(&format!("/api/v1/connections/{embedded}/stats")).await.body;
+    let collections = stats["collections"].as_array().unwrap();
+    assert_eq!(collections.len(), 1, "the kept collection only: {stats:#}");
+    let collection = &collections[0];
+    assert_eq!((&collection["name"], &collection["qbench"]), (&json!(format!("qbench-{kept}")), &json!(true)));
+    assert!(!stats.to_string().contains(&dropped));
+    // Written by its run's process, it is measured on disk, not loaded here.
+    assert!(collection["disk_bytes"].as_u64().unwrap() > 0, "{collection:#}");
+    assert!(collection.get("points").is_none(), "{collection:#}");
+
+    let nowhere = app.create("/api/v1/connections", json!({"name": "nowhere", "url": "http://127.0.0.1:1"})).await;
+    let reply = app.get(&format!("/api/v1/connections/{}/stats", nowhere["id"].as_str().unwrap())).await;
+    reply.expect(200);
+    assert!(reply.body["error"].as_str().unwrap().contains("unreachable"), "{:#}", reply.body);
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Every route of the contract, as registered in `api::configure` and `api::health_routes`.
-const ROUTES: [(&str, &str); 53] = [
+const ROUTES: [(&str, &str); 54] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
@@ -64,6 +64,7 @@ const ROUTES: [(&str, &str); 53] = [
     ("GET", "/api/v1/reports/{id}"),
     ("POST", "/api/v1/connections/{id}/test"),
     ("GET", "/api/v1/connections/{id}/health"),
+    ("GET", "/api/v1/connections/{id}/stats"),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

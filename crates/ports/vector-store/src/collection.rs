@@ -103,6 +103,18 @@ pub struct CollectionInfo {
     pub storage: Option<StorageUsage>,
 }
 
+/// One collection of an engine, as much as the engine can say without disturbing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectionStats {
+    /// Its name.
+    pub name: String,
+    /// Its figures, when they can be read safely (a remote engine's `qbench-` collections; the
+    /// embedded engine's collections open in this process).
+    pub info: Option<CollectionInfo>,
+    /// The bytes its files hold on this machine's disk (the embedded engine).
+    pub disk_bytes: Option<u64>,
+}
+
 /// Which engine answers, for the run's provenance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineInfo {

@@ -15,7 +15,7 @@ mod search;
 mod store;
 
 pub use check::{CheckStep, ConnectionCheck, StepOutcome};
-pub use collection::{CollectionInfo, CollectionSpec, EngineInfo, HnswSettings};
+pub use collection::{CollectionInfo, CollectionSpec, CollectionStats, EngineInfo, HnswSettings};
 pub use error::VectorStoreError;
 pub use health::{EngineHealth, PeerHealth};
 pub use point::Point;

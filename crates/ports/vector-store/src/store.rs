@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use qbench_domain::{Connection, RunId};
 
 use crate::{
-    CollectionInfo, CollectionSpec, ConnectionCheck, EngineHealth, EngineInfo, Point, SearchRequest, SearchResponse,
-    VectorStoreError,
+    CollectionInfo, CollectionSpec, CollectionStats, ConnectionCheck, EngineHealth, EngineInfo, Point, SearchRequest,
+    SearchResponse, VectorStoreError,
 };
 
 /// A Qdrant under test.
@@ -39,6 +39,13 @@ pub trait VectorStore: Send + Sync {
 
     /// Deletes a collection.
     async fn drop_collection(&self, collection: &str) -> Result<(), VectorStoreError>;
+
+    /// Every collection the engine holds, qbench's or not, by name, with what can be read of it
+    /// without touching another's data or a collection another process is writing. By default
+    /// `Internal`: a store that cannot list says so.
+    async fn collections(&self) -> Result<Vec<CollectionStats>, VectorStoreError> {
+        Err(VectorStoreError::Internal("this store cannot list its collections".to_owned()))
+    }
 }
 
 /// Opens the [`VectorStore`] a connection points at: the embedded engine for `embedded://`, a

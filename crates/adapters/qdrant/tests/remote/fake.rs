@@ -275,10 +275,24 @@ service! {
             let existed = self.collections.lock().unwrap().remove(&request.into_inner().collection_name).is_some();
             Ok(Response::new(CollectionOperationResponse { result: existed, time: 0.001 }))
         }
+
+        async fn list(
+            &self,
+            request: Request<ListCollectionsRequest>,
+        ) -> Result<Response<ListCollectionsResponse>, Status> {
+            self.authorize(&request)?;
+            let collections = self
+                .collections
+                .lock()
+                .unwrap()
+                .keys()
+                .map(|name| CollectionDescription { name: name.clone() })
+                .collect();
+            Ok(Response::new(ListCollectionsResponse { collections, time: 0.0001 }))
+        }
     }
 
     unimplemented {
-        list(ListCollectionsRequest) -> ListCollectionsResponse;
         update_aliases(ChangeAliases) -> CollectionOperationResponse;
         list_collection_aliases(ListCollectionAliasesRequest) -> ListAliasesResponse;
         list_aliases(ListAliasesRequest) -> ListAliasesResponse;

@@ -1268,3 +1268,25 @@ mod health {
         assert!(rest_url("http://user:pw@qdrant:6333").is_err());
     }
 }
+
+/// A remote engine's collections: every name, the figures of qbench's own only.
+mod listing {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_collection_is_listed_and_only_qbench_ones_are_read() {
+        let running = fake::start(fake::Script::default()).await;
+        let store = RemoteQdrant::new(&running.url, None, quick()).unwrap();
+        store.create_collection(&spec()).await.unwrap();
+        // Somebody else's collection, made behind qbench's back.
+        let client = qdrant_client::Qdrant::from_url(&running.url).skip_compatibility_check().build().unwrap();
+        let theirs = qdrant::CreateCollection { collection_name: "production".to_owned(), ..Default::default() };
+        client.create_collection(theirs).await.unwrap();
+
+        let collections = store.collections().await.unwrap();
+        let names: Vec<&str> = collections.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["production", "qbench-run-1"]);
+        assert!(collections[0].info.is_none(), "another's collection is not read");
+        assert_eq!(collections[1].info.as_ref().unwrap().points, 0);
+    }
+}
