@@ -14,8 +14,8 @@ use crate::api::query::QueryParams;
 use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
 use crate::auth::Authenticated;
+use crate::dto::cluster::{ConnectionHealthResponse, ConnectionStatsResponse, ConnectionTestResponse};
 use crate::dto::connection::{ConnectionRequest, ConnectionResponse};
-use crate::dto::connection_test::{ConnectionHealthResponse, ConnectionStatsResponse, ConnectionTestResponse};
 use crate::dto::unmask;
 use crate::state::AppState;
 

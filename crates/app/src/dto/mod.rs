@@ -3,9 +3,9 @@
 //! Requests convert into domain types with `TryFrom`, returning *every* violation; responses are
 //! built from domain types and never carry a secret in clear.
 
+pub mod cluster;
 pub mod compare;
 pub mod connection;
-pub mod connection_test;
 pub mod dataset;
 pub mod experiment;
 pub mod job;
