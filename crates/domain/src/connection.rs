@@ -56,6 +56,11 @@ impl Connection {
         self.spec.name == EMBEDDED_CONNECTION_NAME && self.is_embedded()
     }
 
+    /// Whether its URL asks for TLS (`https://`).
+    pub fn uses_tls(&self) -> bool {
+        self.spec.url.trim().to_ascii_lowercase().starts_with("https://")
+    }
+
     /// Whether it points at the in-process engine (`embedded://`) rather than a Qdrant server.
     pub fn is_embedded(&self) -> bool {
         self.spec.url == EMBEDDED_CONNECTION_URL

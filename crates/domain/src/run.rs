@@ -252,6 +252,11 @@ impl Run {
     pub fn metrics(&self) -> Option<&serde_json::Value> {
         self.job.result()
     }
+    /// Its results as the typed report; `None` before it completed, or for a stored document
+    /// that is not a report.
+    pub fn report(&self) -> Option<crate::report::RunReport> {
+        self.metrics().and_then(|metrics| serde_json::from_value(metrics.clone()).ok())
+    }
     /// Why it failed.
     pub fn error(&self) -> Option<&str> {
         self.job.error()

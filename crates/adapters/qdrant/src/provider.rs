@@ -78,12 +78,7 @@ impl VectorStoreProvider for RemoteProvider {
     /// Qdrant (see [`grpc_url`](crate::grpc_url)).
     #[tracing::instrument(skip_all, fields(connection = %connection.spec.name, run_id = %_run_id))]
     async fn open(&self, connection: &Connection, _run_id: RunId) -> Result<Arc<dyn VectorStore>, VectorStoreError> {
-        if connection.spec.url.trim().starts_with(EMBEDDED_CONNECTION_URL) {
-            return Err(VectorStoreError::Rejected(format!(
-                "connection `{}` is the embedded engine ({EMBEDDED_CONNECTION_URL}), not a remote Qdrant",
-                connection.spec.name
-            )));
-        }
+        refuse_embedded(connection)?;
         let mut stores = self.stores.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(cached) = stores.get(&connection.id)
             && cached.serves(connection)
@@ -100,29 +95,32 @@ impl VectorStoreProvider for RemoteProvider {
     }
 
     async fn health(&self, connection: &Connection) -> Result<EngineHealth, VectorStoreError> {
-        if connection.spec.url.trim().starts_with(EMBEDDED_CONNECTION_URL) {
-            return Err(VectorStoreError::Rejected(format!(
-                "connection `{}` is the embedded engine",
-                connection.spec.name
-            )));
-        }
+        refuse_embedded(connection)?;
         let base = rest_url(&connection.spec.url)?;
         let api_key = connection.spec.api_key.as_ref().filter(|key| !key.expose_secret().is_empty());
         crate::rest::health(&base, api_key, self.options.connect_timeout.max(Duration::from_secs(5))).await
     }
 
     async fn check(&self, connection: &Connection) -> ConnectionCheck {
-        let tls = connection.spec.url.trim().to_ascii_lowercase().starts_with("https://");
-        // A fresh client: a cached one may hold a channel set up before the server changed.
-        if connection.spec.url.trim().starts_with(EMBEDDED_CONNECTION_URL) {
-            return ConnectionCheck::from_error(
-                &VectorStoreError::Rejected(format!("connection `{}` is the embedded engine", connection.spec.name)),
-                tls,
-            );
+        let tls = connection.uses_tls();
+        if let Err(embedded) = refuse_embedded(connection) {
+            return ConnectionCheck::from_error(&embedded, tls);
         }
+        // A fresh client: a cached one may hold a channel set up before the server changed.
         match RemoteQdrant::connect(connection, self.options.clone()) {
             Ok(store) => store.check(tls).await,
             Err(error) => ConnectionCheck::failed_at(CheckStep::Reach, error.to_string(), tls),
         }
     }
+}
+
+/// `Rejected` for the `embedded://` connection: it is the in-process engine, not a remote Qdrant.
+fn refuse_embedded(connection: &Connection) -> Result<(), VectorStoreError> {
+    if connection.spec.url.trim().starts_with(EMBEDDED_CONNECTION_URL) {
+        return Err(VectorStoreError::Rejected(format!(
+            "connection `{}` is the embedded engine ({EMBEDDED_CONNECTION_URL}), not a remote Qdrant",
+            connection.spec.name
+        )));
+    }
+    Ok(())
 }

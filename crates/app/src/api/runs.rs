@@ -4,7 +4,7 @@ use actix_web::HttpRequest;
 use actix_web::web::{Data, Json, Path};
 use apistos::ApiComponent;
 use apistos::api_operation;
-use qbench_domain::report::{RunReport, compare as compare_reports};
+use qbench_domain::report::compare as compare_reports;
 use qbench_domain::{ExperimentId, JobId, RunId, RunStatus, Violation};
 use qbench_repository::{Page, RunFilter};
 use qbench_storage::Artifact;
@@ -151,13 +151,9 @@ pub(crate) async fn compare(
         let id = Uuid::parse_str(text)
             .map_err(|_| ApiError::invalid(vec![Violation::new(&field, format!("`{text}` is not a run id"))]))?;
         let run = state.runs.get(&caller, RunId::from(id)).await?;
-        let report = run
-            .metrics()
-            .filter(|_| run.status() == RunStatus::Completed)
-            .and_then(|metrics| serde_json::from_value::<RunReport>(metrics.clone()).ok())
-            .ok_or_else(|| {
-                ApiError::invalid(vec![Violation::new(&field, format!("run {id} is {}, not COMPLETED", run.status()))])
-            })?;
+        let report = run.report().filter(|_| run.status() == RunStatus::Completed).ok_or_else(|| {
+            ApiError::invalid(vec![Violation::new(&field, format!("run {id} is {}, not COMPLETED", run.status()))])
+        })?;
         reports.push((id, report));
     }
     let (baseline_id, baseline) = &reports[0];

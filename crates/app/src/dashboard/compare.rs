@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
 use maud::html;
-use qbench_domain::report::RunReport;
 use qbench_domain::{Caller, RunId};
 use qbench_report::{ReportRun, run_sections};
 use uuid::Uuid;
@@ -47,18 +46,10 @@ async fn render(state: &AppState, caller: &Caller, request: &HttpRequest) -> Res
         let field = format!("ids[{index}]");
         let uuid = Uuid::parse_str(id).map_err(|_| ApiError::bad_parameter(&field, format!("`{id}` is not a UUID")))?;
         let run = state.runs.get(caller, RunId::from(uuid)).await?;
-        let report =
-            run.metrics().and_then(|metrics| serde_json::from_value::<RunReport>(metrics.clone()).ok()).ok_or_else(
-                || ApiError::bad_parameter(&field, format!("run {id} is {}: it has no results yet", run.status())),
-            )?;
-        let label = run.settings().map_or_else(|| id.clone(), |settings| settings.name.clone());
-        runs.push(ReportRun {
-            id: id.clone(),
-            label,
-            created_at: Some(run.job().created_at()),
-            settings: run.settings().cloned(),
-            report,
-        });
+        let report = run.report().ok_or_else(|| {
+            ApiError::bad_parameter(&field, format!("run {id} is {}: it has no results yet", run.status()))
+        })?;
+        runs.push(ReportRun::of(&run, report));
     }
     let sections = run_sections(&runs).map_err(|error| ApiError::internal(&error))?;
     Ok(page(

@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use maud::{Markup, html};
-use qbench_domain::report::RunReport;
 use qbench_domain::{Caller, ExperimentId, JobId, Run, RunId, RunStatus};
 use qbench_report::format::{ms, qps, ratio};
 use qbench_report::{ReportRun, run_sections};
@@ -108,7 +107,7 @@ async fn list_page(state: &AppState, caller: &Caller, query: &RunsQuery) -> Resu
 fn row(run: &Run) -> Markup {
     let id = run.id().to_string();
     let progress = run.job().progress();
-    let report = run.metrics().and_then(|metrics| serde_json::from_value::<RunReport>(metrics.clone()).ok());
+    let report = run.report();
     html! {
         tr data-run=(id) data-status=(run.status().as_str()) {
             td { input type="checkbox" name="ids" value=(id) aria-label="compare"; }
@@ -152,17 +151,10 @@ async fn detail_page(
 ) -> Result<HttpResponse, ApiError> {
     let run = state.runs.get(caller, id).await?;
     let name = run.settings().map_or_else(|| id.to_string(), |settings| settings.name.clone());
-    let report = run.metrics().and_then(|metrics| serde_json::from_value::<RunReport>(metrics.clone()).ok());
+    let report = run.report();
     let sections = match &report {
         Some(report) => {
-            let shown = ReportRun {
-                id: id.to_string(),
-                label: name.clone(),
-                created_at: Some(run.job().created_at()),
-                settings: run.settings().cloned(),
-                report: report.clone(),
-            };
-            Some(run_sections(&[shown]).map_err(|error| ApiError::internal(&error))?)
+            Some(run_sections(&[ReportRun::of(&run, report.clone())]).map_err(|error| ApiError::internal(&error))?)
         }
         None => None,
     };

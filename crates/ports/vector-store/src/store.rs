@@ -71,7 +71,7 @@ pub trait VectorStoreProvider: Send + Sync {
     /// By default: [`open`](Self::open) and [`VectorStore::engine`], a failure sorted by its error
     /// kind ([`ConnectionCheck::from_error`]); an adapter that can tell the steps apart does.
     async fn check(&self, connection: &Connection) -> ConnectionCheck {
-        let tls = connection.spec.url.trim().to_ascii_lowercase().starts_with("https://");
+        let tls = connection.uses_tls();
         let store = match self.open(connection, RunId::new()).await {
             Ok(store) => store,
             Err(error) => return ConnectionCheck::from_error(&error, tls),

@@ -44,14 +44,7 @@ impl ReportHandler {
             .map_err(|error| failed(&format!("run {id}'s result"), &error))?;
         let report: RunReport =
             serde_json::from_slice(&bytes).map_err(|error| failed(&format!("run {id}'s result.json"), &error))?;
-        let label = run.settings().map_or_else(|| id.to_string(), |settings| settings.name.clone());
-        Ok(ReportRun {
-            id: id.to_string(),
-            label,
-            created_at: Some(run.created_at()),
-            settings: run.settings().cloned(),
-            report,
-        })
+        Ok(ReportRun::of(&run, report))
     }
 }
 

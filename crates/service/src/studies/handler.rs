@@ -157,9 +157,7 @@ impl StudyHandler {
         }
         let ended = self.wait(&run, at.context).await?;
         let seconds = queued.elapsed().as_secs_f64();
-        let report = (ended.status() == RunStatus::Completed)
-            .then(|| ended.metrics().and_then(|m| serde_json::from_value::<RunReport>(m.clone()).ok()))
-            .flatten();
+        let report = (ended.status() == RunStatus::Completed).then(|| ended.report()).flatten();
         if sample.is_none()
             && let Some(report) = &report
         {
