@@ -86,3 +86,7 @@ entity_id!(
     /// Identifies a [`crate::Job`]; a benchmark job shares the UUID of its [`crate::Run`].
     JobId
 );
+entity_id!(
+    /// Identifies a [`crate::Snapshot`].
+    SnapshotId
+);

@@ -85,6 +85,7 @@ pub mod report;
 mod run;
 mod sample;
 mod secret;
+mod snapshot;
 mod storage;
 mod storage_usage;
 pub mod study;
@@ -102,7 +103,7 @@ pub use experiment::{
     EfSearch, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression, Quantization,
     ScalarType, SearchConfig, SearchQuantization, UploadConfig,
 };
-pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, JobId, RunId, StorageId};
+pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, JobId, RunId, SnapshotId, StorageId};
 pub use job::{Job, JobKind, JobRecord, JobStatus, NoopPayload, Progress, TransitionError, WorkerLabel};
 pub use limits::Limits;
 pub use local_access::LocalAccess;
@@ -112,6 +113,10 @@ pub use point::PointId;
 pub use run::{BenchmarkPayload, Run, RunStatus};
 pub use sample::PointSample;
 pub use secret::{Secret, mask_secret};
+pub use snapshot::{
+    COLLECTION_PREFIX, RestorePayload, Snapshot, SnapshotArchive, SnapshotPayload, SnapshotSpec, SnapshotStatus,
+    SnapshotVault, is_qbench_collection, run_collection, run_of_collection,
+};
 pub use storage::{ObjectStorage, StorageSpec, is_bucket_name};
 pub use storage_usage::{StorageUsage, Usage, VectorUsage};
 pub use validation::{

@@ -65,6 +65,10 @@ pub enum JobKindBody {
     Study,
     /// A report being rendered (also read at `/reports/{id}`).
     Report,
+    /// A collection being archived (its snapshot is read at `/snapshots/{id}`).
+    Snapshot,
+    /// A snapshot being restored into a collection.
+    Restore,
 }
 
 impl From<JobKind> for JobKindBody {
@@ -74,6 +78,8 @@ impl From<JobKind> for JobKindBody {
             JobKind::Noop => Self::Noop,
             JobKind::Study => Self::Study,
             JobKind::Report => Self::Report,
+            JobKind::Snapshot => Self::Snapshot,
+            JobKind::Restore => Self::Restore,
         }
     }
 }
@@ -85,6 +91,8 @@ impl From<JobKindBody> for JobKind {
             JobKindBody::Noop => Self::Noop,
             JobKindBody::Study => Self::Study,
             JobKindBody::Report => Self::Report,
+            JobKindBody::Snapshot => Self::Snapshot,
+            JobKindBody::Restore => Self::Restore,
         }
     }
 }

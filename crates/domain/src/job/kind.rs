@@ -21,11 +21,16 @@ pub enum JobKind {
     /// Renders a report of stored results (runs side by side, or a study) as one page, stored
     /// beside them.
     Report,
+    /// Archives a collection into a snapshot repository (streamed, checksummed).
+    Snapshot,
+    /// Restores a snapshot into a collection, after verifying its checksum.
+    Restore,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 4] = [Self::Benchmark, Self::Noop, Self::Study, Self::Report];
+    pub const ALL: [JobKind; 6] =
+        [Self::Benchmark, Self::Noop, Self::Study, Self::Report, Self::Snapshot, Self::Restore];
 
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
@@ -34,6 +39,8 @@ impl JobKind {
             Self::Noop => "noop",
             Self::Study => "study",
             Self::Report => "report",
+            Self::Snapshot => "snapshot",
+            Self::Restore => "restore",
         }
     }
 
@@ -46,6 +53,9 @@ impl JobKind {
             ),
             Self::Study => Some("a study cannot pause yet: cancel it; the trials it finished are kept"),
             Self::Report => Some("a report renders in seconds: cancel it instead"),
+            Self::Snapshot | Self::Restore => {
+                Some("an archive is written or unpacked in one piece: cancel it instead (nothing partial is kept)")
+            }
             Self::Noop => None,
         }
     }
@@ -73,7 +83,10 @@ impl FromStr for JobKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == s).ok_or_else(|| {
-            DomainError::invalid("kind", format!("unknown job kind `{s}`; expected benchmark, noop, study or report"))
+            DomainError::invalid(
+                "kind",
+                format!("unknown job kind `{s}`; expected benchmark, noop, study, report, snapshot or restore"),
+            )
         })
     }
 }

@@ -19,6 +19,8 @@ pub enum Entity {
     Job,
     /// An API key.
     ApiKey,
+    /// A snapshot.
+    Snapshot,
 }
 
 impl Entity {
@@ -32,6 +34,7 @@ impl Entity {
             Self::Run => "run",
             Self::Job => "job",
             Self::ApiKey => "API key",
+            Self::Snapshot => "snapshot",
         }
     }
 }

@@ -18,6 +18,7 @@ mod job;
 mod page;
 mod queue;
 mod run;
+mod snapshot;
 mod storage;
 mod worker;
 
@@ -31,5 +32,6 @@ pub use job::{ClaimRequest, HeartbeatReply, JobFilter, JobRepository, QueueStats
 pub use page::{Listed, Page};
 pub use queue::{JobQueue, QueueError};
 pub use run::{RunFilter, RunRepository};
+pub use snapshot::{SnapshotFilter, SnapshotRepository};
 pub use storage::StorageRepository;
 pub use worker::{WorkerInfo, WorkerRepository};

@@ -9,6 +9,7 @@
 //! stores a run's results.
 #![deny(missing_docs)]
 
+mod archive;
 mod batch;
 mod error;
 mod inspection;
@@ -16,6 +17,7 @@ mod reader;
 mod source;
 mod writer;
 
+pub use archive::{ArchiveSink, ArchiveStore};
 pub use batch::{NeighborLists, PointBatch};
 pub use error::StorageError;
 pub use inspection::{ColumnInfo, DatasetFile, DatasetInspection, DatasetLayout, FileRole};

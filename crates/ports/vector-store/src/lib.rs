@@ -12,6 +12,7 @@ mod error;
 mod health;
 mod point;
 mod search;
+mod snapshot;
 mod store;
 
 pub use check::{CheckStep, ConnectionCheck, StepOutcome};
@@ -21,4 +22,5 @@ pub use health::{EngineHealth, PeerHealth};
 pub use point::Point;
 pub use qbench_domain::PointId;
 pub use search::{ScoredPoint, SearchParams, SearchRequest, SearchResponse};
+pub use snapshot::{SnapshotReader, SnapshotWriter};
 pub use store::{VectorStore, VectorStoreProvider};

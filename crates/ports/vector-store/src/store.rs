@@ -7,7 +7,7 @@ use qbench_domain::{Connection, RunId};
 
 use crate::{
     CollectionInfo, CollectionSpec, CollectionStats, ConnectionCheck, EngineHealth, EngineInfo, Point, SearchRequest,
-    SearchResponse, VectorStoreError,
+    SearchResponse, SnapshotReader, SnapshotWriter, VectorStoreError,
 };
 
 /// A Qdrant under test.
@@ -45,6 +45,27 @@ pub trait VectorStore: Send + Sync {
     /// `Internal`: a store that cannot list says so.
     async fn collections(&self) -> Result<Vec<CollectionStats>, VectorStoreError> {
         Err(VectorStoreError::Internal("this store cannot list its collections".to_owned()))
+    }
+
+    /// Starts a consistent snapshot of `collection`, read out as Qdrant's shard snapshot archive.
+    /// The collection keeps answering searches meanwhile; writes to it wait until the archive
+    /// is read to the end or the reader is dropped.
+    ///
+    /// Errors: `CollectionNotFound`; `Rejected` when the collection is in use by another process
+    /// (which may be writing it). By default `Rejected`: a store that cannot snapshot says so.
+    async fn snapshot(&self, collection: &str) -> Result<Box<dyn SnapshotReader>, VectorStoreError> {
+        Err(VectorStoreError::Rejected(format!("this engine cannot snapshot collection `{collection}`")))
+    }
+
+    /// Opens `collection` for a restore: the archive is written into the returned writer and
+    /// restored on [`SnapshotWriter::finish`]. Without `overwrite`, an existing collection of
+    /// that name is refused (`Rejected`) before anything is written; with it, the collection is
+    /// replaced only once the archive has been restored beside it.
+    ///
+    /// By default `Rejected`: a store that cannot restore says so.
+    async fn restore(&self, collection: &str, overwrite: bool) -> Result<Box<dyn SnapshotWriter>, VectorStoreError> {
+        let _ = overwrite;
+        Err(VectorStoreError::Rejected(format!("this engine cannot restore a snapshot into `{collection}`")))
     }
 }
 

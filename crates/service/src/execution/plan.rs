@@ -65,7 +65,7 @@ impl RunPlan {
 
 /// The collection of a run: `qbench-<run id>`, so qbench only ever touches collections it created.
 pub(crate) fn collection_name(run_id: RunId) -> String {
-    format!("qbench-{run_id}")
+    qbench_domain::run_collection(run_id)
 }
 
 /// The experiment as `run` executes it: with the settings it kept when it was triggered (an
