@@ -35,6 +35,7 @@ use crate::{dashboard, docs};
 use qbench_service::execution::{BenchmarkHandler, ExecutionDependencies};
 use qbench_service::jobs::{JobWorker, NoopHandler};
 use qbench_service::reports::ReportHandler;
+use qbench_service::snapshots::{RestoreHandler, SnapshotHandler};
 use qbench_service::studies::{StudyHandler, StudyService};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -216,6 +217,8 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     }
     state.studies = StudyService::new(&repositories, settings.studies.limits());
     state.connections = state.connections.clone().with_stores(engine.stores.clone());
+    state.snapshots =
+        state.snapshots.clone().with_engines(engine.storage.clone(), engine.stores.clone(), settings.local_access());
     let secret_key = load_key(settings.secret_key.as_ref(), &settings.data_dir)?;
     state.artifacts = Some(Artifacts {
         results: engine.storage.clone(),
@@ -236,6 +239,18 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
             StudyHandler::new(&repositories).with_min_sample_points(settings.studies.min_sample_points),
         ))
         .with_handler(Arc::new(ReportHandler::new(&repositories, engine.storage.clone())))
+        .with_handler(Arc::new(SnapshotHandler::new(
+            &repositories,
+            engine.storage.clone(),
+            engine.stores.clone(),
+            settings.local_access(),
+        )))
+        .with_handler(Arc::new(RestoreHandler::new(
+            &repositories,
+            engine.storage.clone(),
+            engine.stores.clone(),
+            settings.local_access(),
+        )))
         .announcing_to(repositories.workers.clone())
         .reporting_ends_to(Arc::new(crate::queue_metrics::record_end));
     let listener = database.listen_for_jobs(wake.clone());

@@ -14,6 +14,7 @@ use crate::protect::RateLimiter;
 use qbench_domain::study::StudyLimits;
 use qbench_service::jobs::JobService;
 use qbench_service::reports::ReportService;
+use qbench_service::snapshots::SnapshotService;
 use qbench_service::studies::StudyService;
 use qbench_service::{ConnectionService, DatasetService, ExperimentService, Repositories, RunService, StorageService};
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub studies: StudyService,
     /// Report pages.
     pub reports: ReportService,
+    /// Snapshots and restores.
+    pub snapshots: SnapshotService,
     /// Database probe.
     pub database: Arc<dyn DatabaseHealth>,
     /// The default S3-compatible endpoint, probed by `/health` when configured.
@@ -87,6 +90,7 @@ impl AppState {
             ),
             studies: StudyService::new(&repositories, StudyLimits::default()),
             reports: ReportService::new(&repositories),
+            snapshots: SnapshotService::new(&repositories),
             database: repositories.health,
             object_storage_endpoint,
             metrics,

@@ -196,6 +196,7 @@ pub fn sql_repositories(database: Arc<SqlDatabase>, queue: Arc<dyn JobQueue>) ->
         jobs: database.clone(),
         workers: database.clone(),
         api_keys: database.clone(),
+        snapshots: database.clone(),
         queue,
         health: database,
         clock: Arc::new(SystemClock),

@@ -21,6 +21,10 @@ pub enum ServiceError {
     /// it reveals nothing about the objects asked for.
     #[error("{0}")]
     Forbidden(AccessDenied),
+    /// The caller's role does not allow what one field names (a collection qbench did not create,
+    /// named by someone who is not an admin): HTTP 403 naming the field.
+    #[error("{}: {}", .0.field, .0.message)]
+    ForbiddenField(Violation),
     /// The request clashes with the current state (a duplicate name, an object in use, a run that
     /// already ended, the built-in connection).
     #[error("{0}")]

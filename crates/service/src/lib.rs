@@ -23,6 +23,7 @@ mod memory_budget;
 pub mod reports;
 mod repositories;
 mod runs;
+pub mod snapshots;
 mod sources;
 mod storages;
 pub mod studies;

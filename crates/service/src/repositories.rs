@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use qbench_repository::{
     ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, JobQueue,
-    JobRepository, RunRepository, StorageRepository, WorkerRepository,
+    JobRepository, RunRepository, SnapshotRepository, StorageRepository, WorkerRepository,
 };
 
 use crate::Clock;
@@ -28,6 +28,8 @@ pub struct Repositories {
     pub workers: Arc<dyn WorkerRepository>,
     /// API keys.
     pub api_keys: Arc<dyn ApiKeyRepository>,
+    /// Snapshots' records.
+    pub snapshots: Arc<dyn SnapshotRepository>,
     /// Where new jobs are announced.
     pub queue: Arc<dyn JobQueue>,
     /// Database liveness.

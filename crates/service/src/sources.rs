@@ -35,7 +35,7 @@ pub(crate) async fn dataset_source(
     Ok(DatasetSource { uri, s3, local_area: None })
 }
 
-fn storage_credentials(storage: &ObjectStorage) -> S3Credentials {
+pub(crate) fn storage_credentials(storage: &ObjectStorage) -> S3Credentials {
     S3Credentials {
         endpoint_url: storage.spec.endpoint_url.clone(),
         region: storage.spec.region.clone(),

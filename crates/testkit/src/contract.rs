@@ -26,13 +26,14 @@ mod lists;
 mod masked;
 mod references;
 mod runs;
+mod snapshots;
 mod storages;
 
 use std::sync::Arc;
 
 use qbench_repository::{
     ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, JobRepository,
-    RunRepository, StorageRepository, WorkerRepository,
+    RunRepository, SnapshotRepository, StorageRepository, WorkerRepository,
 };
 
 pub use api_keys::{check_api_key_revocation, check_api_key_round_trip};
@@ -54,6 +55,11 @@ pub use references::{
     check_references_block_deletes,
 };
 pub use runs::{check_run_life_cycle_and_conditional_update, check_run_needs_its_experiment};
+pub use snapshots::{
+    check_snapshot_lists_newest_first_with_filters, check_snapshot_round_trip,
+    check_snapshot_unknown_ids_and_missing_connection, check_snapshot_update_replaces_its_life,
+    check_snapshots_block_connection_delete,
+};
 pub use storages::{
     check_storage_names_are_unique_when_given, check_storage_round_trip, check_storage_update_and_delete,
 };
@@ -77,6 +83,8 @@ pub struct RepositoryUnderTest {
     pub workers: Arc<dyn WorkerRepository>,
     /// API keys.
     pub api_keys: Arc<dyn ApiKeyRepository>,
+    /// Snapshot records.
+    pub snapshots: Arc<dyn SnapshotRepository>,
     /// Liveness.
     pub health: Arc<dyn DatabaseHealth>,
 }
@@ -93,6 +101,7 @@ impl RepositoryUnderTest {
             + JobRepository
             + WorkerRepository
             + ApiKeyRepository
+            + SnapshotRepository
             + DatabaseHealth
             + 'static,
     {
@@ -105,6 +114,7 @@ impl RepositoryUnderTest {
             jobs: database.clone(),
             workers: database.clone(),
             api_keys: database.clone(),
+            snapshots: database.clone(),
             health: database,
         }
     }
@@ -137,6 +147,11 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_claims_take_each_waiting_job_once_oldest_first(repos).await;
     check_api_key_round_trip(repos).await;
     check_api_key_revocation(repos).await;
+    check_snapshot_round_trip(repos).await;
+    check_snapshot_unknown_ids_and_missing_connection(repos).await;
+    check_snapshots_block_connection_delete(repos).await;
+    check_snapshot_lists_newest_first_with_filters(repos).await;
+    check_snapshot_update_replaces_its_life(repos).await;
 }
 
 /// The database answers a ping and names its backend.

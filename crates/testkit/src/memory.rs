@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use qbench_domain::{
     ApiKey, ApiKeyId, Connection, ConnectionId, ConnectionSummary, Dataset, DatasetId, Experiment, ExperimentId, Job,
-    JobId, JobStatus, ObjectStorage, Run, RunId, RunStatus, StorageId, StorageSummary,
+    JobId, JobStatus, ObjectStorage, Run, RunId, RunStatus, Snapshot, SnapshotId, StorageId, StorageSummary,
 };
 use qbench_repository::{
     ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, Entity, ExperimentRepository, Listed,
@@ -20,6 +20,7 @@ use qbench_service::{Clock, Repositories, SystemClock};
 pub use crate::queue::RecordingJobQueue;
 
 mod jobs;
+mod snapshots;
 
 /// Every repository port and [`DatabaseHealth`] over maps in memory.
 ///
@@ -51,6 +52,7 @@ struct Tables {
     run_experiments: BTreeMap<RunId, ExperimentId>,
     workers: BTreeMap<String, WorkerInfo>,
     api_keys: BTreeMap<ApiKeyId, ApiKey>,
+    snapshots: BTreeMap<SnapshotId, Snapshot>,
 }
 
 impl Tables {
@@ -129,6 +131,7 @@ pub fn in_memory_repositories_with_clock(
         jobs: database.clone(),
         workers: database.clone(),
         api_keys: database.clone(),
+        snapshots: database.clone(),
         queue: queue.clone(),
         health: database.clone(),
         clock,
@@ -227,6 +230,11 @@ impl ConnectionRepository for InMemoryDatabase {
         let users = tables.experiments.values().filter(|e| e.spec.connection_id == id);
         let users = users.map(|e| (e.created_at, e.id.to_string()));
         if let Some(in_use) = in_use((Entity::Connection, id), Entity::Experiment, users) {
+            return Err(in_use);
+        }
+        let users = tables.snapshots.values().filter(|s| s.spec.connection_id == id);
+        let users = users.map(|s| (s.created_at, s.id.to_string()));
+        if let Some(in_use) = in_use((Entity::Connection, id), Entity::Snapshot, users) {
             return Err(in_use);
         }
         tables.connections.remove(&id);

@@ -7,11 +7,12 @@ use async_trait::async_trait;
 use object_store::signer::Signer;
 use qbench_domain::{SchemaConfig, VectorName};
 use qbench_storage::{
-    Artifact, ArtifactChunks, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader, DatasetSource,
-    DatasetWriter, GeneratedDataset, NeighborsFile, PointStream, QueryRecord, ResultWriter, StorageError, StoredResult,
-    TrueNeighbors,
+    ArchiveSink, ArchiveStore, Artifact, ArtifactChunks, DatasetInspection, DatasetLayout, DatasetPart, DatasetReader,
+    DatasetSource, DatasetWriter, GeneratedDataset, NeighborsFile, PointStream, QueryRecord, ResultWriter,
+    StorageError, StoredResult, TrueNeighbors,
 };
 
+use crate::archive;
 use crate::config::ParquetStorageConfig;
 use crate::error;
 use crate::http_source::HttpSourceClient;
@@ -30,8 +31,8 @@ use crate::write;
 /// Reads and writes Parquet datasets and run results on S3, HTTP(S) and local data roots.
 ///
 /// Cheap to share: wrap it in an `Arc` and hand it out as `Arc<dyn DatasetReader>`,
-/// `Arc<dyn DatasetWriter>` and `Arc<dyn ResultWriter>`. Clients are built per call from the
-/// source's credentials, so one instance serves every registered storage.
+/// `Arc<dyn DatasetWriter>`, `Arc<dyn ResultWriter>` and `Arc<dyn ArchiveStore>`. Clients are
+/// built per call from the source's credentials, so one instance serves every registered storage.
 pub struct ParquetStorage {
     /// Where local datasets may be.
     roots: DataRoots,
@@ -192,6 +193,37 @@ impl ResultWriter for ParquetStorage {
     ) -> Result<Option<String>, StorageError> {
         let Some(signer) = &self.results_signer else { return Ok(None) };
         results::presign(self.results_location(run_id)?, signer.as_ref(), run_id, artifact, expires_in).await.map(Some)
+    }
+}
+
+#[async_trait]
+impl ArchiveStore for ParquetStorage {
+    #[tracing::instrument(skip_all, fields(uri = %redact(repository.uri.as_str())))]
+    async fn check_repository(&self, repository: &DatasetSource) -> Result<(), StorageError> {
+        archive::check(repository, &self.roots).await
+    }
+
+    #[tracing::instrument(skip_all, fields(uri = %redact(repository.uri.as_str()), name = %name))]
+    async fn create_archive(
+        &self,
+        repository: &DatasetSource,
+        name: &str,
+    ) -> Result<Box<dyn ArchiveSink>, StorageError> {
+        archive::create(repository, &self.roots, name).await
+    }
+
+    #[tracing::instrument(skip_all, fields(uri = %redact(repository.uri.as_str()), name = %name))]
+    async fn open_archive(
+        &self,
+        repository: &DatasetSource,
+        name: &str,
+    ) -> Result<Box<dyn ArtifactChunks>, StorageError> {
+        archive::open(repository, &self.roots, name).await
+    }
+
+    #[tracing::instrument(skip_all, fields(uri = %redact(repository.uri.as_str()), name = %name))]
+    async fn delete_archive(&self, repository: &DatasetSource, name: &str) -> Result<(), StorageError> {
+        archive::delete(repository, &self.roots, name).await
     }
 }
 

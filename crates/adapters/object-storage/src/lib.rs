@@ -2,7 +2,8 @@
 //! servers and local data roots, over `object_store` and `parquet`.
 //!
 //! [`ParquetStorage`] implements the storage port's [`DatasetReader`](qbench_storage::DatasetReader),
-//! [`DatasetWriter`](qbench_storage::DatasetWriter) and [`ResultWriter`](qbench_storage::ResultWriter).
+//! [`DatasetWriter`](qbench_storage::DatasetWriter), [`ResultWriter`](qbench_storage::ResultWriter) and
+//! [`ArchiveStore`](qbench_storage::ArchiveStore).
 //! It is built from a [`ParquetStorageConfig`]: the local directories datasets may be read from
 //! (`data_roots`) and where results go ([`ResultsLocation`]).
 //!
@@ -21,6 +22,9 @@
 //!   disagreement with the schema is a `StorageError::Format` naming file, column and row group.
 //!   `inspect` reads footers only (`inspect.rs`).
 //! - **Writing** datasets (`write.rs`) and results (`results.rs`) goes through the same stores.
+//! - **Archives** (snapshots, `archive.rs`) are streamed into a repository, a local directory
+//!   confined like a source or an `s3://bucket/prefix`: a multipart upload on S3, a hidden partial
+//!   file renamed when finished locally, so an archive appears whole or not at all.
 //!
 //! TLS: `object_store` talks HTTPS through reqwest and rustls with the aws-lc-rs crypto provider,
 //! the only rustls provider in the workspace; [`install_crypto_provider`] makes it the process
@@ -28,6 +32,7 @@
 #![deny(missing_docs)]
 
 mod adapter;
+mod archive;
 mod batches;
 mod columns;
 mod config;

@@ -197,10 +197,10 @@ pub(crate) async fn for_writing(target: &DatasetSource, roots: &DataRoots) -> Re
     }
 }
 
-/// Parses an `s3://bucket/prefix` results location.
-pub(crate) fn s3_prefix(uri: &str, credentials: &S3Credentials) -> Result<Location, StorageError> {
+/// Parses an `s3://bucket/prefix` to write under (the results location, an archive repository).
+pub(crate) fn s3_prefix(uri: &str, credentials: Option<&S3Credentials>) -> Result<Location, StorageError> {
     let (bucket, key) = split_s3(uri)?;
-    let store = stores::s3(bucket, Some(credentials), uri)?;
+    let store = stores::s3(bucket, credentials, uri)?;
     let path = parse_key(uri, key.trim_end_matches('/'), false)?;
     Ok(Location {
         store,
@@ -211,7 +211,7 @@ pub(crate) fn s3_prefix(uri: &str, credentials: &S3Credentials) -> Result<Locati
 }
 
 /// The roots a source may read or write under: its owner's area of each root, or all of them.
-fn area_roots(source: &DatasetSource, roots: &DataRoots) -> DataRoots {
+pub(crate) fn area_roots(source: &DatasetSource, roots: &DataRoots) -> DataRoots {
     match &source.local_area {
         Some(area) => roots.within(area),
         None => roots.clone(),
@@ -235,6 +235,12 @@ pub(crate) fn object_path(given: &FsPath, resolved: &FsPath) -> Result<Path, Sto
         location: given.display().to_string(),
         reason: format!("not a usable file name: {error}"),
     })
+}
+
+/// Whether `name` can name one object inside a folder or prefix: not empty, not `.` or `..`, and
+/// without a `/`, a `\` or a control character, so that it can never reach outside it.
+pub(crate) fn is_plain_segment(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 /// Splits `s3://bucket/key` (the domain guarantees both parts are there).
@@ -317,7 +323,7 @@ pub(crate) fn redact(uri: &str) -> String {
 
 /// The file-system path of a `file://` URI or relative path: `file:///abs` is absolute (and
 /// percent-decoded), `file://rel` and `rel` are relative to the first data root.
-fn local_path(uri: &str) -> Result<PathBuf, StorageError> {
+pub(crate) fn local_path(uri: &str) -> Result<PathBuf, StorageError> {
     let Some(rest) = uri.strip_prefix("file://") else {
         return Ok(PathBuf::from(uri));
     };

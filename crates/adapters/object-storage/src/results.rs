@@ -8,7 +8,7 @@ use arrow::record_batch::RecordBatch;
 use futures::StreamExt;
 use object_store::path::Path;
 use object_store::signer::{Method, Signer};
-use object_store::{Attribute, Attributes, ObjectStoreExt, PutOptions, PutPayload};
+use object_store::{Attribute, Attributes, GetResult, ObjectStoreExt, PutOptions, PutPayload};
 use qbench_storage::{Artifact, ArtifactChunks, QueryRecord, StorageError, StoredResult};
 
 use crate::config::ResultsLocation;
@@ -48,7 +48,7 @@ pub(crate) fn location(config: &ResultsLocation) -> Result<Location, StorageErro
                 uri: format!("file://{}", absolute.display()),
             })
         }
-        ResultsLocation::S3 { uri, credentials } => location::s3_prefix(uri, credentials),
+        ResultsLocation::S3 { uri, credentials } => location::s3_prefix(uri, Some(credentials)),
     }
 }
 
@@ -82,11 +82,7 @@ pub(crate) async fn write(
 ///
 /// Errors: `Refused` for a run id that is not a single plain path segment.
 fn run_folder(location: &Location, run_id: &str) -> Result<Path, StorageError> {
-    if run_id.is_empty()
-        || run_id == "."
-        || run_id == ".."
-        || run_id.chars().any(|c| c == '/' || c == '\\' || c.is_control())
-    {
+    if !location::is_plain_segment(run_id) {
         return Err(StorageError::Refused {
             location: location.uri.clone(),
             reason: format!("`{}` is not usable as a folder name", run_id.escape_debug()),
@@ -146,7 +142,12 @@ pub(crate) async fn open(
     let path = run_folder(location, folder)?.join(artifact.file_name());
     let uri = location.kind.uri(&path);
     let found = location.store.get(&path).await.map_err(|error| error::from_store(&uri, &error))?;
-    Ok(Box::new(StoredChunks { size: found.meta.size, stream: found.into_stream(), uri }))
+    Ok(chunks(found, uri))
+}
+
+/// The object `found` (named `uri` in messages) as the pieces the store sends.
+pub(crate) fn chunks(found: GetResult, uri: String) -> Box<dyn ArtifactChunks> {
+    Box::new(StoredChunks { size: found.meta.size, stream: found.into_stream(), uri })
 }
 
 /// An object's pieces as the store sends them.

@@ -64,6 +64,49 @@ impl DataRoots {
         Ok(resolved)
     }
 
+    /// Resolves the directory `path` inside a root like [`confine`](Self::confine), creating it
+    /// when missing (and the owner's area of the root it lies in, which nothing else creates).
+    /// It is created only once its nearest existing ancestor was confined, and checked again
+    /// once it exists, so a symlink swapped in meanwhile is caught before anything is written.
+    ///
+    /// Errors: those of `confine`; `Refused` when the path is not a directory or cannot be
+    /// created.
+    pub(crate) fn confine_dir(&self, path: &Path) -> Result<PathBuf, StorageError> {
+        self.create_area(path);
+        let resolved = self.confine(path)?;
+        let refused = |reason: String| StorageError::Refused { location: self.shown(&resolved), reason };
+        if resolved.exists() && !resolved.is_dir() {
+            return Err(refused("not a directory".to_owned()));
+        }
+        fs::create_dir_all(&resolved)
+            .map_err(|error| refused(format!("cannot create the directory: {}", error.kind())))?;
+        let canonical = fs::canonicalize(&resolved)
+            .map_err(|error| refused(format!("cannot resolve the directory: {}", error.kind())))?;
+        self.check(path, &canonical)?;
+        Ok(canonical)
+    }
+
+    /// Creates the owner's area in the root `path` lies in (the first for a relative path), when
+    /// the roots are narrowed to one and the root itself exists; failures are left to `confine`.
+    fn create_area(&self, path: &Path) {
+        if self.area.is_none() {
+            return;
+        }
+        for (index, area) in self.roots.iter().enumerate() {
+            let Some(root) = area.parent().filter(|root| root.is_dir()) else { continue };
+            let holds = if path.is_absolute() {
+                let canonical = fs::canonicalize(root).ok().zip(area.file_name()).map(|(root, name)| root.join(name));
+                path.starts_with(area) || canonical.is_some_and(|area| path.starts_with(area))
+            } else {
+                index == 0
+            };
+            if holds && !area.exists() {
+                // Already there (a concurrent call) or impossible: `confine` says which.
+                let _ = fs::create_dir(area);
+            }
+        }
+    }
+
     /// Checks that an already resolved path (e.g. a listed file, canonicalised) is inside a root
     /// and outside qbench's own state. Messages name the path as the user gave it, never the
     /// server's roots or what the path resolves to (the log has those).

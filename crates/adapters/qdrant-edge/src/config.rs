@@ -74,6 +74,28 @@ impl Layout {
         names.join(", ")
     }
 
+    /// The layout of a collection loaded from disk, read from its shard's configuration: each
+    /// dense vector's dimension, and which of its parts the engine keeps in RAM (as
+    /// [`edge_config`] sets them, or as any `EdgeConfig` says).
+    pub(crate) fn from_edge_config(config: &EdgeConfig) -> Self {
+        let (mut dims, mut in_ram) = (BTreeMap::new(), BTreeMap::new());
+        for (name, vector) in &config.vectors {
+            let vectors = !vector.on_disk.unwrap_or(false);
+            let hnsw = vector.hnsw_config.unwrap_or(config.hnsw_config);
+            let always_ram = vector
+                .quantization_config
+                .as_ref()
+                .or(config.quantization_config.as_ref())
+                .is_some_and(QuantizationConfig::always_ram);
+            dims.insert(name.clone(), vector.size);
+            in_ram.insert(
+                name.clone(),
+                InRam { vectors, index: !hnsw.on_disk.unwrap_or(false), quantized: vectors || always_ram },
+            );
+        }
+        Self { dims, in_ram }
+    }
+
     /// The indexed vectors `build_index` must reach for `points` points: every point of every
     /// vector. The engine counts a vector as indexed once its segment is optimized, graph or not,
     /// so a `Plain` vector (`m = 0`) counts too. A collection too small to cross the lowest
@@ -220,6 +242,24 @@ mod tests {
         assert!(matches!(text.quantization_config, Some(QuantizationConfig::Product(_))));
         assert_eq!(layout.dim("image"), Some(16));
         assert_eq!(layout.dim("audio"), None);
+    }
+
+    #[test]
+    fn the_layout_read_back_from_the_engine_configuration_is_the_one_created() {
+        let mut spec = spec();
+        let (config, layout) = edge_config(&spec).unwrap();
+        assert_eq!(Layout::from_edge_config(&config), layout);
+        spec.indexing.insert(name("text"), IndexConfig { on_disk: Some(true), ..IndexConfig::hnsw(16, 100) });
+        let (config, layout) = edge_config(&spec).unwrap();
+        assert_eq!(layout.in_ram("text").map(|in_ram| in_ram.index), Some(false));
+        assert_eq!(Layout::from_edge_config(&config), layout);
+        // Vectors on disk keep their quantized form in RAM only when `always_ram` says so.
+        let mut config = config;
+        for vector in config.vectors.values_mut() {
+            vector.on_disk = Some(true);
+        }
+        let on_disk = Layout::from_edge_config(&config);
+        assert_eq!(on_disk.in_ram("image"), Some(InRam { vectors: false, index: true, quantized: false }));
     }
 
     #[test]

@@ -35,6 +35,23 @@
 //! operation runs inside it (the engine panics if that happens), and only then deletes the
 //! directory, whose write-ahead log would otherwise grow forever.
 //!
+//! # Processes and locks
+//! Each run executes in a child process with an engine of its own on the same root, so an open
+//! collection holds an advisory lock on `<root>/<name>.lock` (`lock`) until it is closed: another
+//! engine, in any process, is refused (`Rejected`, "in use by another process") instead of
+//! writing the same files. An operation on a collection this engine has not opened but whose
+//! directory exists loads it (`catalog`), taking that lock, and keeps it open like one it created:
+//! until it is dropped or the engine is. Listing the collections (`collections`) never loads one.
+//!
+//! # Snapshots
+//! `snapshot` writes Qdrant's streamable shard snapshot itself (`qdrant-edge` only unpacks one):
+//! the shard is flushed under the write lock, then archived under the read lock while a write
+//! mutex keeps upserts and indexing waiting, so searches go on. A blocking thread streams the tar
+//! in chunks of [`SNAPSHOT_CHUNK_BYTES`] through a small channel, so memory stays bounded; dropping
+//! the reader stops it. `restore` spools the archive into a hidden scratch file under the root,
+//! unpacks and loads it beside the collection to validate it (a bad archive is `Rejected` and
+//! changes nothing), and only then replaces the collection.
+//!
 //! # Logging
 //! The engine logs through the `log` facade under the target `qdrant_edge`, with many harmless
 //! warnings (uninitialised feature flags); applications should filter that target to `error`.
@@ -42,15 +59,23 @@
 //! [`Limits::MIN_FULL_SCAN_THRESHOLD`]: qbench_domain::Limits::MIN_FULL_SCAN_THRESHOLD
 #![deny(missing_docs)]
 
+mod catalog;
 mod config;
 mod convert;
 mod engine;
 mod error;
+mod lock;
 mod provider;
+mod restore;
+mod snapshot;
 mod storage_usage;
 
 pub use engine::EmbeddedEngine;
 pub use provider::EmbeddedProvider;
+
+/// The size of every chunk a snapshot is read in (`SnapshotReader::next_chunk`) but the last:
+/// 1 MiB.
+pub const SNAPSHOT_CHUNK_BYTES: usize = 1 << 20;
 
 /// The engine's name in a run's provenance.
 pub const ENGINE_NAME: &str = "qdrant-edge";

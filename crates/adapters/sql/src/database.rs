@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::SecretCipher;
-use crate::entity::{api_keys, connections, datasets, experiments, jobs, runs, settings, storages, workers};
+use crate::entity::{api_keys, connections, datasets, experiments, jobs, runs, settings, snapshots, storages, workers};
 use crate::error::{db_error, db_error_with};
 use crate::url::{Backend, DatabaseUrl, redact};
 
@@ -89,9 +89,15 @@ impl SqlDatabase {
             .register(workers::Entity)
             .register(api_keys::Entity)
             .register(settings::Entity)
+            .register(snapshots::Entity)
             .sync(&txn)
             .await
             .map_err(|error| db_error_with(error, |message| format!("schema sync failed: {message}")))?;
+        for index in snapshots::indexes() {
+            txn.execute(&index)
+                .await
+                .map_err(|error| db_error_with(error, |message| format!("schema sync failed: {message}")))?;
+        }
         self.move_runs_into_jobs(&txn).await?;
         txn.commit().await.map_err(db_error)
     }

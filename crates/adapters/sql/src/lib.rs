@@ -2,9 +2,10 @@
 //!
 //! [`SqlDatabase`] is one pooled database handle implementing `ConnectionRepository`,
 //! `StorageRepository`, `DatasetRepository`, `ExperimentRepository`, `RunRepository`,
-//! `ApiKeyRepository` and `DatabaseHealth`. [`SqlDatabase::connect`] picks the backend from the URL
-//! and brings the schema up to date with sea-orm's entity-first schema sync: the entities under
-//! `entity/` are the only description of the tables, and sync only ever adds what is missing, so
+//! `ApiKeyRepository`, `SnapshotRepository` and `DatabaseHealth`. [`SqlDatabase::connect`] picks
+//! the backend from the URL and brings the schema up to date with sea-orm's entity-first schema
+//! sync: the entities under `entity/` are the only description of the tables (with the indexes
+//! over several columns each lists beside it), and sync only ever adds what is missing, so
 //! columns added later reach existing databases without a migration step. API keys are stored as
 //! their SHA-256 digests, so the `api_keys` table holds nothing to seal.
 //!

@@ -15,6 +15,7 @@ pub mod query;
 pub mod reports;
 pub mod responses;
 pub mod runs;
+pub mod snapshots;
 pub mod storages;
 pub mod studies;
 
@@ -98,6 +99,12 @@ pub fn configure(config: &mut ServiceConfig) {
                 scope("/reports")
                     .service(resource("").route(post().to(reports::create)))
                     .service(resource("/{id}").route(get().to(reports::get))),
+            )
+            .service(
+                scope("/snapshots")
+                    .service(resource("").route(get().to(snapshots::list)).route(post().to(snapshots::create)))
+                    .service(resource("/{id}").route(get().to(snapshots::get)).route(delete().to(snapshots::delete)))
+                    .service(resource("/{id}/restore").route(post().to(snapshots::restore))),
             )
             .service(
                 scope("/studies")

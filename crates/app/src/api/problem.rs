@@ -288,6 +288,12 @@ impl From<ServiceError> for ApiError {
                 Self::new(ProblemKind::NotFound, format!("{entity} {id} not found"))
             }
             ServiceError::Forbidden(denied) => Self::new(ProblemKind::Forbidden, denied.to_string()),
+            ServiceError::ForbiddenField(violation) => {
+                let mut problem =
+                    Problem::new(ProblemKind::Forbidden, format!("{}: {}", violation.field, violation.message));
+                problem.errors = Some(vec![FieldError::from(violation)]);
+                Self(Box::new(problem))
+            }
             ServiceError::Conflict(detail) => Self::new(ProblemKind::Conflict, detail),
             ServiceError::Unavailable(reason) => {
                 tracing::warn!(%reason, "dependency unavailable");

@@ -156,6 +156,7 @@ async fn identify_key(api_keys: &ApiKeyService, key: &str) -> Result<Caller, Aut
             error @ (ServiceError::Invalid(_)
             | ServiceError::NotFound { .. }
             | ServiceError::Forbidden(_)
+            | ServiceError::ForbiddenField(_)
             | ServiceError::Conflict(_)),
         ) => {
             tracing::error!(error = %error, "unexpected answer checking an API key");

@@ -13,6 +13,7 @@ pub mod qdrant_json;
 pub mod report;
 pub mod report_job;
 pub mod run;
+pub mod snapshot;
 pub mod storage;
 pub mod study;
 pub mod vector;

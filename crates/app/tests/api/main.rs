@@ -31,4 +31,5 @@ mod reports;
 mod restart;
 mod s3_run;
 mod seed;
+mod snapshots;
 mod studies;

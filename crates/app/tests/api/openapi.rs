@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Every route of the contract, as registered in `api::configure` and `api::health_routes`.
-const ROUTES: [(&str, &str); 54] = [
+const ROUTES: [(&str, &str); 59] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
@@ -62,6 +62,11 @@ const ROUTES: [(&str, &str); 54] = [
     ("POST", "/api/v1/datasets/{id}/inspect"),
     ("POST", "/api/v1/reports"),
     ("GET", "/api/v1/reports/{id}"),
+    ("GET", "/api/v1/snapshots"),
+    ("POST", "/api/v1/snapshots"),
+    ("GET", "/api/v1/snapshots/{id}"),
+    ("DELETE", "/api/v1/snapshots/{id}"),
+    ("POST", "/api/v1/snapshots/{id}/restore"),
     ("POST", "/api/v1/connections/{id}/test"),
     ("GET", "/api/v1/connections/{id}/health"),
     ("GET", "/api/v1/connections/{id}/stats"),

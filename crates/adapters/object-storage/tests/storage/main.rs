@@ -12,8 +12,11 @@
 //!   redirects, allowances, the idle timeout, servers without range requests), against
 //!   `http_server`'s tiny local server.
 //! - `s3`: the S3 path end to end against SeaweedFS, and HTTP sources via its filer.
+//! - `archives`: snapshot archives streamed into and out of a local repository (confined like
+//!   a source) and an S3 prefix (multipart), appearing only when finished.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod archives;
 mod egress;
 mod format_errors;
 mod http_server;

@@ -21,20 +21,20 @@ use crate::results::{check_queries_parquet, queries};
 use crate::support::{dataset, dataset_schema, dense, read_merged, s3_source, source};
 
 /// The server shared by this binary's tests.
-fn server() -> &'static S3Server {
+pub(crate) fn server() -> &'static S3Server {
     static SERVER: OnceLock<S3Server> = OnceLock::new();
     SERVER.get_or_init(|| S3Server::start().unwrap_or_else(|error| panic!("{error}")))
 }
 
 /// A fresh bucket.
-fn bucket() -> String {
+pub(crate) fn bucket() -> String {
     let name = format!("qb-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     server().create_bucket(&name).unwrap();
     name
 }
 
 /// A source in the test server with its admin credentials.
-fn s3(uri: &str) -> DatasetSource {
+pub(crate) fn s3(uri: &str) -> DatasetSource {
     let server = server();
     s3_source(uri, &server.endpoint(), server.access_key(), server.secret_key())
 }

@@ -6,5 +6,6 @@
 mod lifecycle;
 mod provider;
 mod search;
+mod snapshot;
 mod storage;
 mod support;

@@ -5,10 +5,14 @@
 //! entity therefore reaches existing databases on the next start, as long as it is nullable (or
 //! has a default), since existing rows need a value for it.
 //!
-//! Reference columns (`datasets.storage_id`, `experiments.dataset_id`, …) are indexed but carry
-//! no foreign-key constraint (schema sync never alters an existing table, so older databases
-//! would never gain one): the repositories check references inside their write transactions,
-//! holding the referenced row, and report `InUse`/`NotFound` themselves.
+//! Indexes over several columns, which entity attributes cannot declare, are listed beside their
+//! entity (`snapshots::indexes`) and created if missing after the sync.
+//!
+//! Reference columns (`datasets.storage_id`, `experiments.dataset_id`, `snapshots.connection_id`,
+//! …) are indexed but carry no foreign-key constraint (schema sync never alters an existing
+//! table, so older databases would never gain one): the repositories check references inside
+//! their write transactions, holding the referenced row, and report `InUse`/`NotFound`
+//! themselves. Newer tables (`snapshots`) do the same, so every reference is checked one way.
 
 pub(crate) mod api_keys;
 pub(crate) mod connections;
@@ -17,5 +21,6 @@ pub(crate) mod experiments;
 pub(crate) mod jobs;
 pub(crate) mod runs;
 pub(crate) mod settings;
+pub(crate) mod snapshots;
 pub(crate) mod storages;
 pub(crate) mod workers;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::SqlDatabase;
 use crate::codec::{RowRef, stored_time};
-use crate::entity::{connections, experiments};
+use crate::entity::{connections, experiments, snapshots};
 use crate::error::{db_error, write_error};
 
 use super::{Hold, convert, hold, in_use, page_of};
@@ -135,6 +135,11 @@ impl ConnectionRepository for SqlDatabase {
         let users = experiments::Entity::find().filter(experiments::Column::ConnectionId.eq(id.as_uuid()));
         let order = (experiments::Column::CreatedAt, experiments::Column::Id);
         if let Some(in_use) = in_use(&txn, users, order, (Entity::Connection, id), Entity::Experiment).await? {
+            return Err(in_use);
+        }
+        let users = snapshots::Entity::find().filter(snapshots::Column::ConnectionId.eq(id.as_uuid()));
+        let order = (snapshots::Column::CreatedAt, snapshots::Column::Id);
+        if let Some(in_use) = in_use(&txn, users, order, (Entity::Connection, id), Entity::Snapshot).await? {
             return Err(in_use);
         }
         connections::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;

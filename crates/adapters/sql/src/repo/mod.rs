@@ -11,6 +11,7 @@ mod datasets;
 mod experiments;
 mod jobs;
 mod runs;
+mod snapshots;
 mod storages;
 
 use std::fmt;

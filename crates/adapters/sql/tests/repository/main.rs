@@ -11,4 +11,5 @@ mod masks;
 mod races;
 mod schema;
 mod secrets;
+mod snapshots;
 mod url;

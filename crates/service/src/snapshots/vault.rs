@@ -1,0 +1,58 @@
+//! A snapshot repository as the storage port addresses it.
+
+use qbench_domain::{LocalAccess, SnapshotVault, SourceUri, Violation};
+use qbench_repository::{RepositoryError, StorageRepository};
+use qbench_storage::DatasetSource;
+
+use crate::ServiceError;
+use crate::sources::storage_credentials;
+
+/// `vault` of a snapshot owned by `owner`, resolved: a directory as a local source (in the owner's
+/// area of the data roots when users do not share local files), a storage as `s3://bucket/prefix`
+/// with its credentials. Errors are violations naming `repository.path` or
+/// `repository.storage_id`.
+pub(crate) async fn resolve(
+    storages: &dyn StorageRepository,
+    access: LocalAccess,
+    owner: &str,
+    vault: &SnapshotVault,
+) -> Result<DatasetSource, ServiceError> {
+    match vault {
+        SnapshotVault::Directory { path } => {
+            let uri = if path.starts_with('/') { format!("file://{path}") } else { path.clone() };
+            let uri: SourceUri = uri.parse().map_err(|error: qbench_domain::DomainError| {
+                invalid("repository.path", error.to_string().replace("source_uri: ", ""))
+            })?;
+            if !matches!(uri.scheme(), None | Some("file")) {
+                return Err(invalid(
+                    "repository.path",
+                    format!("`{path}` is not a directory; name a storage with `storage_id` for an S3 bucket"),
+                ));
+            }
+            Ok(DatasetSource { uri, s3: None, local_area: access.area_of(owner) })
+        }
+        SnapshotVault::Storage { storage_id, prefix } => {
+            let storage = match storages.get(*storage_id).await {
+                Ok(storage) => storage,
+                Err(RepositoryError::NotFound { .. }) => {
+                    return Err(invalid("repository.storage_id", format!("storage {storage_id} does not exist")));
+                }
+                Err(other) => return Err(other.into()),
+            };
+            let prefix = prefix.trim_matches('/');
+            let prefix = if prefix.is_empty() { DEFAULT_PREFIX } else { prefix };
+            let uri = format!("s3://{}/{prefix}", storage.spec.bucket);
+            let uri: SourceUri = uri
+                .parse()
+                .map_err(|error: qbench_domain::DomainError| invalid("repository.prefix", error.to_string()))?;
+            Ok(DatasetSource { uri, s3: Some(storage_credentials(&storage)), local_area: None })
+        }
+    }
+}
+
+/// The key prefix of a storage repository that names none.
+pub(crate) const DEFAULT_PREFIX: &str = "snapshots";
+
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(vec![Violation::new(field, message)])
+}
