@@ -32,6 +32,7 @@ use crate::settings::{Isolation, ServerSettings, Settings};
 use crate::state::{AppState, Artifacts};
 use crate::wiring::{Engine, sql_repositories, worker_settings};
 use crate::{dashboard, docs};
+use qbench_service::backfills::BackfillHandler;
 use qbench_service::execution::{BenchmarkHandler, ExecutionDependencies};
 use qbench_service::jobs::{JobWorker, NoopHandler};
 use qbench_service::reports::ReportHandler;
@@ -215,10 +216,12 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
             default_queries: settings.worker.queries as u64,
         });
     }
-    state.studies = StudyService::new(&repositories, settings.studies.limits());
+    state.studies = StudyService::new(&repositories, settings.studies.limits())
+        .with_archives(engine.storage.clone(), settings.local_access());
     state.connections = state.connections.clone().with_stores(engine.stores.clone());
     state.snapshots =
         state.snapshots.clone().with_engines(engine.storage.clone(), engine.stores.clone(), settings.local_access());
+    state.backfills = state.backfills.clone().with_stores(engine.stores.clone());
     let secret_key = load_key(settings.secret_key.as_ref(), &settings.data_dir)?;
     state.artifacts = Some(Artifacts {
         results: engine.storage.clone(),
@@ -236,7 +239,12 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
         .with_handler(Arc::new(benchmarks))
         .with_handler(Arc::new(NoopHandler))
         .with_handler(Arc::new(
-            StudyHandler::new(&repositories).with_min_sample_points(settings.studies.min_sample_points),
+            StudyHandler::new(&repositories).with_min_sample_points(settings.studies.min_sample_points).with_snapshots(
+                &repositories,
+                engine.storage.clone(),
+                engine.stores.clone(),
+                settings.local_access(),
+            ),
         ))
         .with_handler(Arc::new(ReportHandler::new(&repositories, engine.storage.clone())))
         .with_handler(Arc::new(SnapshotHandler::new(
@@ -249,6 +257,13 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
             &repositories,
             engine.storage.clone(),
             engine.stores.clone(),
+            settings.local_access(),
+        )))
+        .with_handler(Arc::new(BackfillHandler::new(
+            &repositories,
+            engine.storage.clone(),
+            engine.stores.clone(),
+            engine.default_s3.clone(),
             settings.local_access(),
         )))
         .announcing_to(repositories.workers.clone())

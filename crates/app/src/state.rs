@@ -12,6 +12,7 @@ use crate::artifact_urls::ArtifactUrls;
 use crate::auth::Authenticator;
 use crate::protect::RateLimiter;
 use qbench_domain::study::StudyLimits;
+use qbench_service::backfills::BackfillService;
 use qbench_service::jobs::JobService;
 use qbench_service::reports::ReportService;
 use qbench_service::snapshots::SnapshotService;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub reports: ReportService,
     /// Snapshots and restores.
     pub snapshots: SnapshotService,
+    /// Datasets loaded into collections.
+    pub backfills: BackfillService,
     /// Database probe.
     pub database: Arc<dyn DatabaseHealth>,
     /// The default S3-compatible endpoint, probed by `/health` when configured.
@@ -75,7 +78,8 @@ impl AppState {
                 repositories.experiments.clone(),
                 repositories.datasets.clone(),
                 repositories.connections.clone(),
-            ),
+            )
+            .with_sources(repositories.snapshots.clone(), repositories.runs.clone()),
             runs: RunService::new(
                 repositories.runs.clone(),
                 repositories.experiments.clone(),
@@ -91,6 +95,7 @@ impl AppState {
             studies: StudyService::new(&repositories, StudyLimits::default()),
             reports: ReportService::new(&repositories),
             snapshots: SnapshotService::new(&repositories),
+            backfills: BackfillService::new(&repositories),
             database: repositories.health,
             object_storage_endpoint,
             metrics,

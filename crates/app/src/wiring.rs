@@ -12,7 +12,7 @@ use qbench_qdrant_edge::EmbeddedProvider;
 use qbench_repository::JobQueue;
 use qbench_service::Repositories;
 use qbench_service::SystemClock;
-use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies};
+use qbench_service::execution::{ExecutionDefaults, ExecutionDependencies, SnapshotSources};
 use qbench_service::jobs::WorkerSettings;
 use qbench_sql::SqlDatabase;
 use qbench_storage::{S3Credentials, StorageError};
@@ -124,6 +124,11 @@ impl Engine {
             reader: self.storage.clone(),
             stores: self.stores.clone(),
             results: self.storage.clone(),
+            sources: Some(SnapshotSources {
+                snapshots: repositories.snapshots.clone(),
+                runs: repositories.runs.clone(),
+                archives: self.storage.clone(),
+            }),
             defaults: ExecutionDefaults {
                 batch_size: settings.worker.batch_size,
                 upload_parallelism: settings.worker.upload_parallelism,
@@ -197,6 +202,7 @@ pub fn sql_repositories(database: Arc<SqlDatabase>, queue: Arc<dyn JobQueue>) ->
         workers: database.clone(),
         api_keys: database.clone(),
         snapshots: database.clone(),
+        backfills: database.clone(),
         queue,
         health: database,
         clock: Arc::new(SystemClock),

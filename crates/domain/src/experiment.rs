@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::{ConnectionId, DatasetId, ExperimentId, PointSample, VectorName, VectorSpec};
+use crate::{ConnectionId, DatasetId, ExperimentId, PointSample, SnapshotId, VectorName, VectorSpec};
 
 /// The kind of index built for a vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -350,6 +350,17 @@ pub struct ExperimentSpec {
     pub upload_config: UploadConfig,
     /// Keep the collection after the run (for inspection) instead of dropping it.
     pub keep_collection: bool,
+    /// Where the index comes from: `None` builds it (upload, then index); a snapshot restores
+    /// an index built before, and the run measures search only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<IndexSource>,
+}
+
+/// An index built before, restored instead of built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IndexSource {
+    /// A `READY` snapshot of a collection a run of the same dataset and vectors built.
+    pub snapshot_id: SnapshotId,
 }
 
 impl ExperimentSpec {
@@ -364,6 +375,7 @@ impl ExperimentSpec {
             search_config: SearchConfig::default(),
             upload_config: UploadConfig::default(),
             keep_collection: false,
+            source: None,
         }
     }
 }

@@ -67,6 +67,7 @@
 
 mod access;
 mod api_key;
+pub mod backfill;
 mod connection;
 mod dataset;
 mod distance;
@@ -86,6 +87,7 @@ mod run;
 mod sample;
 mod secret;
 mod snapshot;
+mod snapshot_source;
 mod storage;
 mod storage_usage;
 pub mod study;
@@ -100,8 +102,8 @@ pub use dataset::{Dataset, DatasetSpec, InspectedColumn, InspectedFile, Inspecti
 pub use distance::Distance;
 pub use error::DomainError;
 pub use experiment::{
-    EfSearch, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig, ProductCompression, Quantization,
-    ScalarType, SearchConfig, SearchQuantization, UploadConfig,
+    EfSearch, Experiment, ExperimentSpec, IndexConfig, IndexKind, IndexSource, OptimizerConfig, ProductCompression,
+    Quantization, ScalarType, SearchConfig, SearchQuantization, UploadConfig,
 };
 pub use ids::{ApiKeyId, ConnectionId, DatasetId, ExperimentId, JobId, RunId, SnapshotId, StorageId};
 pub use job::{Job, JobKind, JobRecord, JobStatus, NoopPayload, Progress, TransitionError, WorkerLabel};
@@ -117,6 +119,7 @@ pub use snapshot::{
     COLLECTION_PREFIX, RestorePayload, Snapshot, SnapshotArchive, SnapshotPayload, SnapshotSpec, SnapshotStatus,
     SnapshotVault, is_qbench_collection, run_collection, run_of_collection,
 };
+pub use snapshot_source::source_violations;
 pub use storage::{ObjectStorage, StorageSpec, is_bucket_name};
 pub use storage_usage::{StorageUsage, Usage, VectorUsage};
 pub use validation::{

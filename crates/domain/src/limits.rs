@@ -40,6 +40,8 @@ impl Limits {
     pub const REPETITIONS: RangeInclusive<u32> = 1..=20;
     /// Upsert requests in flight at once.
     pub const UPLOAD_PARALLEL: RangeInclusive<u32> = 1..=64;
+    /// Work items a backfill loads at once (each streams its own row groups and upserts).
+    pub const BACKFILL_PARALLEL: RangeInclusive<u32> = 1..=16;
     /// The share of train points a sampled run uploads: at least one in ten thousand.
     pub const SAMPLE_FRACTION: RangeInclusive<f64> = 0.0001..=1.0;
     /// Scalar quantization quantile.

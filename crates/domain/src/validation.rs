@@ -514,7 +514,7 @@ fn check_same_vector(
     }
 }
 
-fn check_index(report: &mut ValidationReport, field: &str, index: &IndexConfig) {
+pub(crate) fn check_index(report: &mut ValidationReport, field: &str, index: &IndexConfig) {
     check_range(report, &format!("{field}.m"), "m", index.m, &Limits::M);
     check_range(report, &format!("{field}.ef_construct"), "ef_construct", index.ef_construct, &Limits::EF_CONSTRUCT);
     check_range(
@@ -538,7 +538,7 @@ fn check_index(report: &mut ValidationReport, field: &str, index: &IndexConfig) 
     }
 }
 
-fn check_quantization(report: &mut ValidationReport, quantization: Option<&Quantization>) {
+pub(crate) fn check_quantization(report: &mut ValidationReport, quantization: Option<&Quantization>) {
     if let Some(Quantization::Scalar { quantile: Some(quantile), .. }) = quantization
         && !Limits::QUANTILE.contains(quantile)
     {

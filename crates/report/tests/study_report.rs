@@ -47,6 +47,7 @@ fn a_study_report_shows_the_recommendation_and_its_qdrant_json() {
             seconds: 10.0,
             run_seconds: Some(9.0),
             sample: None,
+            snapshot: None,
         })
         .to_vec();
     let points = vec![

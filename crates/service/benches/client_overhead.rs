@@ -188,6 +188,7 @@ async fn run(dataset: &MemoryDataset, queries: usize, parallel: u32) -> Vec<Meas
         reader: Arc::new(reader),
         stores: Arc::new(FixedProvider(Arc::new(FixedStore::new()))),
         results: Arc::new(RecordingResultWriter::default()),
+        sources: None,
         defaults: ExecutionDefaults { queries, search_seconds: 0.0, repetitions: 1, ..ExecutionDefaults::default() },
     };
     let worker = Arc::new(

@@ -1,8 +1,9 @@
-//! The ownership rule shared by the services of owned objects (datasets, experiments, runs).
+//! The ownership rule shared by the services of owned objects (datasets, experiments, runs), and
+//! the rule on which engine collections a caller may name.
 
 use std::fmt::Display;
 
-use qbench_domain::Caller;
+use qbench_domain::{Caller, Violation, is_qbench_collection};
 use qbench_repository::Entity;
 
 use crate::ServiceError;
@@ -28,4 +29,18 @@ pub(crate) fn requested_owner(caller: &Caller, all: bool) -> Result<Option<Strin
     } else {
         Ok(Some(caller.user().to_owned()))
     }
+}
+
+/// qbench touches only the collections it created (`qbench-…`) on its own authority; another needs
+/// an admin naming it: `ForbiddenField` (403) naming `field` otherwise.
+pub(crate) fn ensure_may_touch(caller: &Caller, field: &str, collection: &str) -> Result<(), ServiceError> {
+    if is_qbench_collection(collection) || caller.is_admin() {
+        return Ok(());
+    }
+    Err(ServiceError::ForbiddenField(Violation::new(
+        field,
+        format!(
+            "`{collection}` was not created by qbench (its collections start with `qbench-`): only an admin may name it"
+        ),
+    )))
 }

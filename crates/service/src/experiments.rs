@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use crate::clock::now;
 use qbench_domain::{
-    Caller, Experiment, ExperimentId, ExperimentSpec, ExperimentValidator, Role, ValidationReport, Violation,
+    Caller, Experiment, ExperimentId, ExperimentSpec, ExperimentValidator, IndexSource, Role, ValidationReport,
+    Violation, source_violations,
 };
 use qbench_repository::{
     ConnectionRepository, DatasetRepository, Entity, ExperimentRepository, Listed, Page, RepositoryError,
+    RunRepository, SnapshotRepository,
 };
 
 use crate::ServiceError;
@@ -28,6 +30,7 @@ pub struct ExperimentService {
     experiments: Arc<dyn ExperimentRepository>,
     datasets: Arc<dyn DatasetRepository>,
     connections: Arc<dyn ConnectionRepository>,
+    sources: Option<(Arc<dyn SnapshotRepository>, Arc<dyn RunRepository>)>,
 }
 
 impl ExperimentService {
@@ -37,7 +40,49 @@ impl ExperimentService {
         datasets: Arc<dyn DatasetRepository>,
         connections: Arc<dyn ConnectionRepository>,
     ) -> Self {
-        Self { experiments, datasets, connections }
+        Self { experiments, datasets, connections, sources: None }
+    }
+
+    /// The service checking an experiment's `source` snapshot in `snapshots`, against the run in
+    /// `runs` that built it. Without them, an experiment naming a snapshot is refused.
+    pub fn with_sources(mut self, snapshots: Arc<dyn SnapshotRepository>, runs: Arc<dyn RunRepository>) -> Self {
+        self.sources = Some((snapshots, runs));
+        self
+    }
+
+    /// Why `source` cannot be `spec`'s index: [`source_violations`] of the snapshot and of the
+    /// settings of the run that built it. A snapshot the caller does not see reads as missing.
+    async fn source_errors(
+        &self,
+        caller: &Caller,
+        spec: &ExperimentSpec,
+        source: IndexSource,
+    ) -> Result<Vec<Violation>, ServiceError> {
+        let missing =
+            || vec![Violation::new("source.snapshot_id", format!("snapshot {} does not exist", source.snapshot_id))];
+        let Some((snapshots, runs)) = &self.sources else { return Ok(missing()) };
+        let snapshot = match snapshots.get(source.snapshot_id).await {
+            Ok(snapshot) if caller.sees(&snapshot.owner) => snapshot,
+            Ok(_) | Err(RepositoryError::NotFound { .. }) => return Ok(missing()),
+            Err(other) => return Err(other.into()),
+        };
+        let building = match snapshot.built_by {
+            Some(run_id) => match runs.get(run_id).await {
+                Ok(run) => run.settings().cloned(),
+                Err(RepositoryError::NotFound { .. }) => None,
+                Err(other) => return Err(other.into()),
+            },
+            None => None,
+        };
+        let mut violations = source_violations(spec, &snapshot, building.as_ref());
+        if let (Ok(origin), Ok(target)) =
+            (self.connections.get(snapshot.spec.connection_id).await, self.connections.get(spec.connection_id).await)
+            && origin.is_embedded() != target.is_embedded()
+        {
+            violations
+                .push(Violation::new("connection_id", crate::snapshots::service::same_engine_kind(&snapshot, &origin)));
+        }
+        Ok(violations)
     }
 
     /// Every error and warning of `spec`: unknown dataset or connection, and everything
@@ -68,6 +113,9 @@ impl ExperimentService {
             Err(other) => return Err(other.into()),
         };
         report.errors.extend(connection_missing);
+        if let Some(source) = spec.source {
+            report.errors.extend(self.source_errors(caller, spec, source).await?);
+        }
         Ok(report)
     }
 

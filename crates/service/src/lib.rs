@@ -12,6 +12,7 @@
 
 mod access;
 mod api_keys;
+pub mod backfills;
 mod clock;
 mod connections;
 mod datasets;

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use qbench_repository::{
-    ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, JobQueue,
-    JobRepository, RunRepository, SnapshotRepository, StorageRepository, WorkerRepository,
+    ApiKeyRepository, BackfillRepository, ConnectionRepository, DatabaseHealth, DatasetRepository,
+    ExperimentRepository, JobQueue, JobRepository, RunRepository, SnapshotRepository, StorageRepository,
+    WorkerRepository,
 };
 
 use crate::Clock;
@@ -30,6 +31,8 @@ pub struct Repositories {
     pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Snapshots' records.
     pub snapshots: Arc<dyn SnapshotRepository>,
+    /// Backfills' work items.
+    pub backfills: Arc<dyn BackfillRepository>,
     /// Where new jobs are announced.
     pub queue: Arc<dyn JobQueue>,
     /// Database liveness.

@@ -95,6 +95,7 @@ fn bench_sampling(
         reader: Arc::new(reader.clone()),
         stores: stores(&provider),
         results: Arc::new(results.clone()),
+        sources: None,
         defaults: ExecutionDefaults {
             batch_size: 50,
             queries: 20,

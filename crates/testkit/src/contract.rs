@@ -17,6 +17,7 @@
 //! ```
 
 mod api_keys;
+mod backfills;
 mod connections;
 mod datasets;
 mod experiments;
@@ -32,11 +33,15 @@ mod storages;
 use std::sync::Arc;
 
 use qbench_repository::{
-    ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, ExperimentRepository, JobRepository,
-    RunRepository, SnapshotRepository, StorageRepository, WorkerRepository,
+    ApiKeyRepository, BackfillRepository, ConnectionRepository, DatabaseHealth, DatasetRepository,
+    ExperimentRepository, JobRepository, RunRepository, SnapshotRepository, StorageRepository, WorkerRepository,
 };
 
 pub use api_keys::{check_api_key_revocation, check_api_key_round_trip};
+pub use backfills::{
+    check_backfill_items_round_trip, check_backfill_loaded_keys_are_the_done_items_of_the_collection,
+    check_backfill_running_items_are_requeued,
+};
 pub use connections::{
     check_connection_names_are_unique, check_connection_round_trip, check_connection_update_and_delete,
 };
@@ -85,6 +90,8 @@ pub struct RepositoryUnderTest {
     pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Snapshot records.
     pub snapshots: Arc<dyn SnapshotRepository>,
+    /// Backfills' work items.
+    pub backfills: Arc<dyn BackfillRepository>,
     /// Liveness.
     pub health: Arc<dyn DatabaseHealth>,
 }
@@ -102,6 +109,7 @@ impl RepositoryUnderTest {
             + WorkerRepository
             + ApiKeyRepository
             + SnapshotRepository
+            + BackfillRepository
             + DatabaseHealth
             + 'static,
     {
@@ -115,6 +123,7 @@ impl RepositoryUnderTest {
             workers: database.clone(),
             api_keys: database.clone(),
             snapshots: database.clone(),
+            backfills: database.clone(),
             health: database,
         }
     }
@@ -152,6 +161,9 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_snapshots_block_connection_delete(repos).await;
     check_snapshot_lists_newest_first_with_filters(repos).await;
     check_snapshot_update_replaces_its_life(repos).await;
+    check_backfill_items_round_trip(repos).await;
+    check_backfill_running_items_are_requeued(repos).await;
+    check_backfill_loaded_keys_are_the_done_items_of_the_collection(repos).await;
 }
 
 /// The database answers a ping and names its backend.

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -25,13 +27,23 @@ pub struct MemoryDataset {
     pub test: Option<PointBatch>,
     /// The ground truth (directory layout): `neighbors.parquet` (`None` key) or per vector.
     pub neighbors: BTreeMap<Option<VectorName>, NeighborLists>,
+    /// How the points are split into train files, each given by the rows of its row groups
+    /// (`train-00.parquet`, `train-01.parquet`, … under the URI); empty for one file of one row
+    /// group at the URI itself.
+    pub shards: Vec<Vec<u64>>,
 }
 
 impl MemoryDataset {
     /// A single-file dataset of synthetic clustered points.
     pub fn synthetic(spec: &SyntheticSpec) -> Self {
         let dataset = synthetic_dataset(spec, 1);
-        Self { layout: DatasetLayout::SingleFile, train: dataset.train, test: None, neighbors: BTreeMap::new() }
+        Self {
+            layout: DatasetLayout::SingleFile,
+            train: dataset.train,
+            test: None,
+            neighbors: BTreeMap::new(),
+            shards: Vec::new(),
+        }
     }
 
     /// A directory dataset: synthetic points, queries, and their `k` exact neighbours, named as
@@ -40,14 +52,48 @@ impl MemoryDataset {
         let dataset = synthetic_dataset(spec, k);
         let single = dataset.schema.vectors.len() == 1;
         let neighbors = dataset.neighbors.into_iter().map(|(name, lists)| ((!single).then_some(name), lists)).collect();
-        Self { layout: DatasetLayout::Directory, train: dataset.train, test: Some(dataset.test), neighbors }
+        Self {
+            layout: DatasetLayout::Directory,
+            train: dataset.train,
+            test: Some(dataset.test),
+            neighbors,
+            shards: Vec::new(),
+        }
+    }
+
+    /// The same points split into train files of the given row groups (see [`Self::shards`]);
+    /// the rows given must add up to the points'.
+    pub fn sharded(self, shards: Vec<Vec<u64>>) -> Self {
+        Self { shards, ..self }
+    }
+
+    /// Its train files: location, the rows of each row group, and the rows before the file.
+    fn files(&self, uri: &str) -> Vec<(String, Vec<u64>, u64)> {
+        if self.shards.is_empty() {
+            return vec![(uri.to_owned(), vec![self.train.ids.len() as u64], 0)];
+        }
+        let mut first_row = 0;
+        self.shards
+            .iter()
+            .enumerate()
+            .map(|(index, groups)| {
+                let file = (format!("{uri}train-{index:02}.parquet"), groups.clone(), first_row);
+                first_row += groups.iter().sum::<u64>();
+                file
+            })
+            .collect()
     }
 }
+
+/// A range read by `open_row_groups`: the file's location and the row groups.
+pub type RangeRead = (String, Range<usize>);
 
 /// Serves [`MemoryDataset`]s by source URI; an unknown URI is `NotFound`.
 #[derive(Debug, Clone, Default)]
 pub struct InMemoryDatasetReader {
     datasets: Arc<Mutex<BTreeMap<String, MemoryDataset>>>,
+    failing_reads: Arc<AtomicU32>,
+    range_reads: Arc<Mutex<Vec<RangeRead>>>,
 }
 
 impl InMemoryDatasetReader {
@@ -59,6 +105,16 @@ impl InMemoryDatasetReader {
     /// Serves `dataset` at `uri`.
     pub fn insert(&self, uri: &str, dataset: MemoryDataset) {
         self.datasets.lock().unwrap_or_else(PoisonError::into_inner).insert(uri.to_owned(), dataset);
+    }
+
+    /// Makes the next `reads` calls of `open_row_groups` fail as `Unreachable` (a transient error).
+    pub fn fail_next_reads(&self, reads: u32) {
+        self.failing_reads.store(reads, Ordering::SeqCst);
+    }
+
+    /// Every range `open_row_groups` was asked for, in order: (location, row groups).
+    pub fn range_reads(&self) -> Vec<RangeRead> {
+        self.range_reads.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn get(&self, source: &DatasetSource) -> Result<MemoryDataset, StorageError> {
@@ -75,6 +131,8 @@ struct BatchStream {
     batch: PointBatch,
     next_row: usize,
     batch_rows: usize,
+    /// The number of the batch's first row in its part.
+    first_row: u64,
 }
 
 #[async_trait]
@@ -85,21 +143,8 @@ impl PointStream for BatchStream {
             return Ok(None);
         }
         let end = (self.next_row + self.batch_rows.max(1)).min(rows);
-        let range = self.next_row..end;
-        let slice = PointBatch {
-            first_row: self.next_row as u64,
-            ids: self.batch.ids[range.clone()].to_vec(),
-            vectors: self
-                .batch
-                .vectors
-                .iter()
-                .map(|(name, values)| {
-                    let dim = values.len() / rows;
-                    (name.clone(), values[range.start * dim..range.end * dim].to_vec())
-                })
-                .collect(),
-            payloads: self.batch.payloads.get(range.clone()).map(<[_]>::to_vec).unwrap_or_default(),
-        };
+        let mut slice = slice(&self.batch, self.next_row..end);
+        slice.first_row = self.first_row + self.next_row as u64;
         self.next_row = end;
         Ok(Some(slice))
     }
@@ -121,16 +166,26 @@ impl DatasetReader for InMemoryDatasetReader {
         }
         let train_rows = dataset.train.ids.len() as u64;
         let test_rows = dataset.test.as_ref().map_or(0, |test| test.ids.len() as u64);
+        let files = dataset
+            .files(source.uri.as_str())
+            .into_iter()
+            .map(|(location, groups, first_row)| {
+                let rows = groups.iter().sum::<u64>();
+                let content = slice(&dataset.train, first_row as usize..(first_row + rows) as usize);
+                DatasetFile {
+                    location,
+                    role: FileRole::Train,
+                    bytes: rows * 4,
+                    rows,
+                    row_groups: groups.len(),
+                    row_group_rows: groups,
+                    version: Some(content_version(&content)),
+                }
+            })
+            .collect();
         Ok(DatasetInspection {
             layout: dataset.layout,
-            files: vec![DatasetFile {
-                location: source.uri.to_string(),
-                role: FileRole::Train,
-                bytes: train_rows * 4,
-                rows: train_rows,
-                row_groups: 1,
-                version: Some(content_version(&dataset.train)),
-            }],
+            files,
             columns: schema
                 .vectors
                 .keys()
@@ -160,7 +215,42 @@ impl DatasetReader for InMemoryDatasetReader {
                 .test
                 .ok_or_else(|| StorageError::NotFound { location: format!("{}test.parquet", source.uri) })?,
         };
-        Ok(Box::new(BatchStream { batch, next_row: 0, batch_rows }))
+        Ok(Box::new(BatchStream { batch, next_row: 0, batch_rows, first_row: 0 }))
+    }
+
+    /// The rows of the range, from the train points; ids are the points' own.
+    async fn open_row_groups(
+        &self,
+        source: &DatasetSource,
+        _schema: &SchemaConfig,
+        location: &str,
+        row_groups: Range<usize>,
+        first_row: u64,
+        batch_rows: usize,
+    ) -> Result<Box<dyn PointStream>, StorageError> {
+        self.range_reads.lock().unwrap_or_else(PoisonError::into_inner).push((location.to_owned(), row_groups.clone()));
+        let failing = self.failing_reads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1));
+        if failing.is_ok() {
+            return Err(StorageError::Unreachable { location: location.to_owned(), reason: "switched off".to_owned() });
+        }
+        let dataset = self.get(source)?;
+        let files = dataset.files(source.uri.as_str());
+        let (_, groups, file_row) = files
+            .into_iter()
+            .find(|(file, _, _)| file == location)
+            .ok_or_else(|| StorageError::NotFound { location: location.to_owned() })?;
+        if row_groups.is_empty() || row_groups.end > groups.len() {
+            return Err(StorageError::Format {
+                file: location.to_owned(),
+                column: None,
+                row_group: None,
+                reason: format!("row groups {row_groups:?} are not within the file's {} row groups", groups.len()),
+            });
+        }
+        let start = file_row + groups[..row_groups.start].iter().sum::<u64>();
+        let rows = groups[row_groups].iter().sum::<u64>();
+        let batch = slice(&dataset.train, start as usize..(start + rows) as usize);
+        Ok(Box::new(BatchStream { batch, next_row: 0, batch_rows, first_row }))
     }
 
     async fn read_neighbors(
@@ -190,6 +280,25 @@ impl DatasetReader for InMemoryDatasetReader {
             })
             .collect();
         Ok(Some(NeighborsFile { location, vector, lists }))
+    }
+}
+
+/// Rows `range` of `batch`.
+fn slice(batch: &PointBatch, range: Range<usize>) -> PointBatch {
+    let rows = batch.ids.len().max(1);
+    let range = range.start.min(batch.ids.len())..range.end.min(batch.ids.len());
+    PointBatch {
+        first_row: range.start as u64,
+        ids: batch.ids[range.clone()].to_vec(),
+        vectors: batch
+            .vectors
+            .iter()
+            .map(|(name, values)| {
+                let dim = values.len() / rows;
+                (name.clone(), values[range.start * dim..range.end * dim].to_vec())
+            })
+            .collect(),
+        payloads: batch.payloads.get(range).map(<[_]>::to_vec).unwrap_or_default(),
     }
 }
 

@@ -19,6 +19,7 @@ use qbench_service::{Clock, Repositories, SystemClock};
 
 pub use crate::queue::RecordingJobQueue;
 
+mod backfills;
 mod jobs;
 mod snapshots;
 
@@ -53,6 +54,8 @@ struct Tables {
     workers: BTreeMap<String, WorkerInfo>,
     api_keys: BTreeMap<ApiKeyId, ApiKey>,
     snapshots: BTreeMap<SnapshotId, Snapshot>,
+    /// Backfills' work items by backfill and ordinal.
+    backfill_items: BTreeMap<(JobId, u32), qbench_domain::backfill::WorkItem>,
 }
 
 impl Tables {
@@ -132,6 +135,7 @@ pub fn in_memory_repositories_with_clock(
         workers: database.clone(),
         api_keys: database.clone(),
         snapshots: database.clone(),
+        backfills: database.clone(),
         queue: queue.clone(),
         health: database.clone(),
         clock,

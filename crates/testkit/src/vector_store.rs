@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use qbench_domain::neighbors::{TopK, oriented_distance};
-use qbench_domain::{Connection, Distance, PointId, RunId, StorageUsage, Usage, VectorName, VectorUsage};
+use qbench_domain::{Connection, Distance, PointId, RunId, StorageUsage, Usage, VectorName, VectorSpec, VectorUsage};
 use qbench_vector_store::{
-    CollectionInfo, CollectionSpec, EngineInfo, Point, ScoredPoint, SearchRequest, SearchResponse, VectorStore,
-    VectorStoreError, VectorStoreProvider,
+    CollectionInfo, CollectionSpec, CollectionStats, EngineInfo, Point, ScoredPoint, SearchRequest, SearchResponse,
+    VectorStore, VectorStoreError, VectorStoreProvider,
 };
+use tokio::sync::{Notify, watch};
 
 #[derive(Debug, Default)]
 struct Collection {
@@ -30,6 +31,12 @@ pub struct InMemoryVectorStore {
     upsert_delay_ms: AtomicU64,
     upserts: AtomicU64,
     dropped: Mutex<Vec<String>>,
+    /// Upserts still let through before the rest are held; `None` when none are held.
+    hold_after: Mutex<Option<u64>>,
+    /// `true` while upserts past `hold_after` wait.
+    holding: watch::Sender<bool>,
+    /// Told when an upsert starts waiting.
+    held: Notify,
 }
 
 impl InMemoryVectorStore {
@@ -52,6 +59,30 @@ impl InMemoryVectorStore {
     /// Delays every upsert, so a test can act while an upload is under way.
     pub fn set_upsert_delay(&self, delay: Duration) {
         self.upsert_delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), Ordering::SeqCst);
+    }
+
+    /// Lets the next `upserts` upserts through and holds every later one until
+    /// [`release_upserts`](Self::release_upserts): a worker that hangs mid-load, which a test can
+    /// then drop as if its process died.
+    pub fn hold_upserts_after(&self, upserts: u64) {
+        *self.hold_after.lock().unwrap_or_else(PoisonError::into_inner) = Some(upserts);
+        self.holding.send_replace(true);
+    }
+
+    /// Resolves once an upsert is being held.
+    pub async fn upsert_held(&self) {
+        self.held.notified().await;
+    }
+
+    /// Lets held upserts (and every later one) through.
+    pub fn release_upserts(&self) {
+        *self.hold_after.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        self.holding.send_replace(false);
+    }
+
+    /// The ids of the points `collection` holds, in order.
+    pub fn point_ids(&self, collection: &str) -> Vec<PointId> {
+        self.lock().get(collection).map(|stored| stored.points.keys().copied().collect()).unwrap_or_default()
     }
 
     /// Upsert calls so far.
@@ -113,6 +144,20 @@ impl VectorStore for InMemoryVectorStore {
         let delay = self.upsert_delay_ms.load(Ordering::SeqCst);
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        let hold = match self.hold_after.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+            Some(0) => true,
+            Some(left) => {
+                *left -= 1;
+                false
+            }
+            None => false,
+        };
+        if hold {
+            let mut holding = self.holding.subscribe();
+            self.held.notify_one();
+            // The sender lives as long as the store, so waiting ends only on release.
+            drop(holding.wait_for(|holding| !*holding).await);
         }
         self.upserts.fetch_add(1, Ordering::SeqCst);
         let mut collections = self.lock();
@@ -197,6 +242,28 @@ impl VectorStore for InMemoryVectorStore {
                 method: "in-memory fake: 4 bytes per component, 8·m bytes of graph per point".to_owned(),
             }),
         })
+    }
+
+    async fn collection_vectors(
+        &self,
+        collection: &str,
+    ) -> Result<Option<BTreeMap<VectorName, VectorSpec>>, VectorStoreError> {
+        self.reachable()?;
+        let collections = self.lock();
+        let stored =
+            collections.get(collection).ok_or_else(|| VectorStoreError::CollectionNotFound(collection.to_owned()))?;
+        Ok(stored.spec.as_ref().map(|spec| spec.vectors.clone()))
+    }
+
+    /// Every collection, with its figures.
+    async fn collections(&self) -> Result<Vec<CollectionStats>, VectorStoreError> {
+        self.reachable()?;
+        let mut stats = Vec::new();
+        for name in InMemoryVectorStore::collections(self) {
+            let info = self.collection_info(&name).await.ok();
+            stats.push(CollectionStats { name, info, disk_bytes: None });
+        }
+        Ok(stats)
     }
 
     async fn drop_collection(&self, collection: &str) -> Result<(), VectorStoreError> {

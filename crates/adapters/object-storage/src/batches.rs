@@ -6,6 +6,7 @@
 //! by one row group's projected columns plus one decoded batch, whatever the file's size, and the
 //! row group of every error is known.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
@@ -37,21 +38,38 @@ pub(crate) struct FileBatches {
 
 impl FileBatches {
     /// Starts reading `file`, whose footer is `metadata`, decoding only `projection`, in batches
-    /// of `batch_rows` rows (at least one).
+    /// of `batch_rows` rows (at least one): every row group, or only `only` (`[start, end)`).
+    ///
+    /// Errors: `Format` naming the file when `only` is empty or lies outside its row groups.
     pub(crate) fn open(
         store: &Arc<dyn ObjectStore>,
         file: &FileRef,
         metadata: ArrowReaderMetadata,
         projection: ProjectionMask,
         batch_rows: usize,
+        only: Option<Range<usize>>,
     ) -> Result<Self, StorageError> {
         let row_groups = RowGroups::new(metadata.metadata());
-        let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(footer::reader(store, file), metadata)
+        let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(footer::reader(store, file), metadata)
             .with_projection(projection)
-            .with_batch_size(batch_rows.max(1))
-            .build()
-            .map_err(|error| error::from_parquet(&file.uri, None, &error))?;
-        Ok(Self { uri: file.uri.clone(), stream, current: None, row_groups, rows_read: 0 })
+            .with_batch_size(batch_rows.max(1));
+        let mut rows_read = 0;
+        if let Some(range) = only {
+            if range.is_empty() || range.end > row_groups.len() {
+                let reason = format!(
+                    "row groups {}..{} are not within the file's {} row groups",
+                    range.start,
+                    range.end,
+                    row_groups.len()
+                );
+                return Err(error::format(&file.uri, None, None, reason));
+            }
+            // Rows keep their file numbers, so errors name the right row group.
+            rows_read = row_groups.start_of(range.start);
+            builder = builder.with_row_groups(range.collect());
+        }
+        let stream = builder.build().map_err(|error| error::from_parquet(&file.uri, None, &error))?;
+        Ok(Self { uri: file.uri.clone(), stream, current: None, row_groups, rows_read })
     }
 
     /// The file's URI.

@@ -63,6 +63,27 @@ impl RowGroups {
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }
+
+    /// The file row row group `group` starts at (the file's end past the last group).
+    pub(crate) fn start_of(&self, group: usize) -> u64 {
+        match group.checked_sub(1) {
+            None => 0,
+            Some(previous) => self.ends.get(previous).copied().unwrap_or_else(|| self.rows()),
+        }
+    }
+
+    /// Rows of each row group, in order.
+    pub(crate) fn sizes(&self) -> Vec<u64> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let rows = end - start;
+                start = end;
+                rows
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -77,5 +98,7 @@ mod tests {
         assert_eq!(groups.of_row(10), 2);
         assert_eq!(groups.of_row(24), 2);
         assert_eq!(groups.rows(), 25);
+        assert_eq!(groups.sizes(), [10, 0, 15]);
+        assert_eq!((groups.start_of(0), groups.start_of(2), groups.start_of(3), groups.start_of(9)), (0, 10, 25, 25));
     }
 }

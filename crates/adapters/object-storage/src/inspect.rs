@@ -68,6 +68,7 @@ pub(crate) async fn inspect(
             bytes: file.size,
             rows: row_groups.rows(),
             row_groups: row_groups.len(),
+            row_group_rows: row_groups.sizes(),
             version: file.version.clone(),
         });
     }

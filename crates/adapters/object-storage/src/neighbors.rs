@@ -32,7 +32,7 @@ pub(crate) async fn read(
         metadata.metadata().file_metadata().schema_descr(),
         &[ID_COLUMN, NEIGHBORS_COLUMN],
     );
-    let mut batches = FileBatches::open(store, file, metadata, projection, BATCH_ROWS)?;
+    let mut batches = FileBatches::open(store, file, metadata, projection, BATCH_ROWS, None)?;
     let mut lists = NeighborLists::new();
     while let Some((batch, file_row)) = batches.next().await? {
         let origin =

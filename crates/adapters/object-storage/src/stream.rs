@@ -1,6 +1,7 @@
 //! The [`PointStream`] over a part's files, in order.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -27,6 +28,8 @@ pub(crate) struct ParquetPointStream {
     with_scalars: bool,
     /// Rows per batch.
     batch_rows: usize,
+    /// The row groups read of each file, when not all.
+    only: Option<Range<usize>>,
     /// The file being read and what to decode from it.
     current: Option<(FileBatches, ColumnPlan)>,
     /// Rows handed out so far, across files: the next batch's `first_row`.
@@ -50,10 +53,24 @@ impl ParquetPointStream {
             schema,
             with_scalars,
             batch_rows,
+            only: None,
             current: None,
             next_row: 0,
             failed: false,
         }
+    }
+
+    /// A stream over row groups `only` of the train file `file`, its rows numbered from
+    /// `first_row`.
+    pub(crate) fn row_groups(
+        store: Arc<dyn ObjectStore>,
+        file: FileRef,
+        only: Range<usize>,
+        schema: SchemaConfig,
+        first_row: u64,
+        batch_rows: usize,
+    ) -> Self {
+        Self { only: Some(only), next_row: first_row, ..Self::new(store, vec![file], schema, true, batch_rows) }
     }
 
     /// The next batch, without the error latch.
@@ -63,7 +80,9 @@ impl ParquetPointStream {
                 let Some(file) = self.pending.pop_front() else {
                     return Ok(None);
                 };
-                let opened = open(&self.store, &file, &self.schema, self.with_scalars, self.batch_rows).await?;
+                let opened =
+                    open(&self.store, &file, &self.schema, self.with_scalars, self.batch_rows, self.only.clone())
+                        .await?;
                 self.current = Some(opened);
             }
             let Some((batches, plan)) = self.current.as_mut() else {
@@ -96,11 +115,12 @@ async fn open(
     schema: &SchemaConfig,
     with_scalars: bool,
     batch_rows: usize,
+    only: Option<Range<usize>>,
 ) -> Result<(FileBatches, ColumnPlan), StorageError> {
     let metadata = footer::load(store, file).await?;
     let plan = ColumnPlan::new(&file.uri, metadata.schema(), schema, with_scalars)?;
     let projection = plan.projection(metadata.schema(), metadata.metadata().file_metadata().schema_descr());
-    let batches = FileBatches::open(store, file, metadata, projection, batch_rows)?;
+    let batches = FileBatches::open(store, file, metadata, projection, batch_rows, only)?;
     Ok((batches, plan))
 }
 

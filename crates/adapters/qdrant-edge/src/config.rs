@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use qbench_domain::{Distance, ProductCompression, Quantization, ScalarType};
+use qbench_domain::{Dimension, Distance, ProductCompression, Quantization, ScalarType, VectorName, VectorSpec};
 use qbench_vector_store::{CollectionSpec, HnswSettings, VectorStoreError};
 use qdrant_edge::{
     BinaryQuantizationConfig, BinaryQuantizationEncoding, BinaryQuantizationQueryEncoding, CompressionRatio,
@@ -198,6 +198,34 @@ fn compression_ratio(compression: ProductCompression) -> CompressionRatio {
     }
 }
 
+/// The vectors of a collection as its engine configuration declares them: name, dimension and
+/// distance (`""` is the unnamed vector).
+pub(crate) fn vectors_of(config: &EdgeConfig) -> Result<BTreeMap<VectorName, VectorSpec>, VectorStoreError> {
+    let unreadable = |name: &str, error: &dyn std::fmt::Display| {
+        VectorStoreError::Internal(format!("the engine's vector `{name}` does not read back: {error}"))
+    };
+    config
+        .vectors
+        .iter()
+        .map(|(name, params)| {
+            let vector = if name.is_empty() { Ok(VectorName::unnamed()) } else { name.parse::<VectorName>() };
+            let vector = vector.map_err(|error| unreadable(name, &error))?;
+            let dim = u32::try_from(params.size).map_err(|error| unreadable(name, &error))?;
+            let dim = Dimension::new(dim).map_err(|error| unreadable(name, &error))?;
+            Ok((vector, VectorSpec::new(dim, distance_of(params.distance))))
+        })
+        .collect()
+}
+
+fn distance_of(distance: qdrant_edge::Distance) -> Distance {
+    match distance {
+        qdrant_edge::Distance::Cosine => Distance::Cosine,
+        qdrant_edge::Distance::Euclid => Distance::Euclid,
+        qdrant_edge::Distance::Dot => Distance::Dot,
+        qdrant_edge::Distance::Manhattan => Distance::Manhattan,
+    }
+}
+
 fn distance(distance: Distance) -> qdrant_edge::Distance {
     match distance {
         Distance::Cosine => qdrant_edge::Distance::Cosine,
@@ -260,6 +288,12 @@ mod tests {
         }
         let on_disk = Layout::from_edge_config(&config);
         assert_eq!(on_disk.in_ram("image"), Some(InRam { vectors: false, index: true, quantized: false }));
+    }
+
+    #[test]
+    fn the_vectors_read_back_from_the_engine_configuration_are_the_ones_created() {
+        let (config, _) = edge_config(&spec()).unwrap();
+        assert_eq!(vectors_of(&config).unwrap(), spec().vectors);
     }
 
     #[test]

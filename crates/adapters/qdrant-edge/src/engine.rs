@@ -1,9 +1,11 @@
 //! [`EmbeddedEngine`]: one `EdgeShard` per collection, behind the `VectorStore` port.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use async_trait::async_trait;
+use qbench_domain::{VectorName, VectorSpec};
 use qbench_vector_store::{
     CollectionInfo, CollectionSpec, CollectionStats, EngineInfo, Point, SearchRequest, SearchResponse, SnapshotReader,
     SnapshotWriter, VectorStore, VectorStoreError,
@@ -190,6 +192,14 @@ impl VectorStore for EmbeddedEngine {
             collections.push(CollectionStats { name, info, disk_bytes });
         }
         Ok(collections)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn collection_vectors(
+        &self,
+        collection: &str,
+    ) -> Result<Option<BTreeMap<VectorName, VectorSpec>>, VectorStoreError> {
+        self.with_collection(collection, |open| config::vectors_of(&open.shard.config()).map(Some)).await
     }
 
     #[tracing::instrument(skip(self))]

@@ -1,4 +1,5 @@
-//! The remote adapter: the `VectorStore` port on a Qdrant server, over gRPC with `qdrant-client`.
+//! The remote adapter: the `VectorStore` port on a Qdrant server, over gRPC with `qdrant-client`,
+//! and over Qdrant's REST API with reqwest for what gRPC lacks (health, snapshot archives).
 //!
 //! [`RemoteQdrant`] implements `VectorStore` for one server; [`RemoteProvider`] implements
 //! `VectorStoreProvider` for `http(s)://` connections and keeps one client per connection.
@@ -12,12 +13,23 @@
 //!   when the index is finished;
 //! - [`upsert_request`], [`query_request`], [`search_response`], [`collection_info`],
 //!   [`config_json`]: points, searches and collection information;
-//! - [`from_qdrant`], [`from_status`]: client errors as `VectorStoreError`.
+//! - [`from_qdrant`], [`from_status`]: client errors as `VectorStoreError`;
+//! - [`health`], [`rest_url`]: liveness, readiness and peers from the REST API.
 //!
-//! # Only `qbench-` collections
-//! qbench names a run's collection `qbench-<run id>` and never touches another:
-//! [`check_collection_name`] refuses any other name (`Rejected`) before a request is sent, so a
-//! mistaken name cannot drop or fill a user's collection.
+//! `VectorStore::snapshot` and `restore` go through the REST API (the `snapshot` and `restore`
+//! modules): a collection snapshot created on the server, downloaded in chunks of
+//! [`SNAPSHOT_CHUNK_BYTES`] and deleted from the server afterwards; a restore spooled to a
+//! temporary file and uploaded, streamed from it, for Qdrant to recover. See [`RemoteQdrant`].
+//!
+//! # Only `qbench-` collections, unless an admin names another
+//! qbench names a run's collection `qbench-<run id>`, and nothing this adapter does of its own
+//! initiative touches another: the benchmark calls (create, upsert, index, search, drop) pass the
+//! name through [`check_collection_name`], which refuses any other name (`Rejected`) before a
+//! request is sent, so a mistaken name cannot drop or fill a user's collection, and
+//! [`VectorStore::collections`](qbench_vector_store::VectorStore::collections) reads only qbench's.
+//! Snapshot, restore and the information a snapshot records are operations on a collection the
+//! caller names: they take any name, as the service lets only admins name a collection that is not
+//! qbench's (and reading changes nothing).
 //!
 //! # Measuring the index it claims
 //! As the embedded adapter does, the collection is created with indexing off (`indexing_threshold`
@@ -32,13 +44,16 @@
 //! the one the rest of the application uses. tonic uses the process's default provider when one is
 //! installed and falls back to ring otherwise; [`RemoteQdrant::new`] installs aws-lc-rs as the
 //! default (as `qbench_object_storage::install_crypto_provider` does), so aws-lc-rs is the only
-//! provider in use. The crate is built without `qdrant-client`'s default features, which would add
-//! reqwest for snapshot downloads. An `https` URL uses TLS with the system's root certificates.
+//! provider in use. The crate is built without `qdrant-client`'s default features, whose snapshot
+//! download (another reqwest set-up) writes an archive to a local file instead of handing it on;
+//! the REST calls use the workspace's reqwest, on aws-lc-rs too. An `https` URL uses TLS with the
+//! system's root certificates.
 //!
 //! # Secrets
-//! A connection's API key goes to the client builder and nowhere else: it is not logged (entry
-//! points are instrumented with `skip_all`), not in `Debug` output, and scrubbed from error
-//! messages ([`redact`]). A URL carrying credentials is refused.
+//! A connection's API key goes to the client builders (gRPC, and reqwest as a sensitive default
+//! header) and nowhere else: it is not logged (entry points are instrumented with `skip_all`), not
+//! in `Debug` output, and scrubbed from error messages ([`redact`]). A URL carrying credentials is
+//! refused.
 #![deny(missing_docs)]
 
 mod config;
@@ -46,6 +61,8 @@ mod convert;
 mod error;
 mod provider;
 mod rest;
+mod restore;
+mod snapshot;
 mod store;
 mod url;
 
@@ -66,6 +83,9 @@ pub use store::{RemoteOptions, RemoteQdrant};
 
 /// The engine's name in a run's provenance.
 pub const ENGINE_NAME: &str = "qdrant";
+
+/// The largest chunk a snapshot's reader hands on (1 MiB), as the embedded engine's.
+pub const SNAPSHOT_CHUNK_BYTES: usize = 1 << 20;
 
 /// The prefix of every collection qbench creates (`qbench-<run id>`).
 pub const COLLECTION_PREFIX: &str = "qbench-";

@@ -1,13 +1,14 @@
 //! [`RemoteQdrant`]: a Qdrant server behind the `VectorStore` port, over gRPC.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use qbench_domain::Connection;
 use qbench_vector_store::{
     CollectionInfo, CollectionSpec, CollectionStats, ConnectionCheck, EngineInfo, Point, SearchRequest, SearchResponse,
-    VectorStore, VectorStoreError,
+    SnapshotReader, SnapshotWriter, VectorStore, VectorStoreError,
 };
 use qdrant_client::qdrant::{self, DeleteCollection, GetCollectionInfoRequest};
 use qdrant_client::{Qdrant, QdrantError};
@@ -16,10 +17,12 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::{IndexProgress, create_collection_request, enable_indexing_request, index_progress};
 use crate::convert::{collection_info, query_request, search_response, upsert_request};
 use crate::error::{check_step, from_qdrant, redact};
-use crate::url::grpc_url;
-use crate::{ENGINE_NAME, check_collection_name};
+use crate::rest::Rest;
+use crate::url::{grpc_url, rest_url};
+use crate::{ENGINE_NAME, check_collection_name, restore, snapshot};
 
-/// Timeouts and the polling of [`RemoteQdrant::build_index`](VectorStore::build_index).
+/// Timeouts, the polling of [`RemoteQdrant::build_index`](VectorStore::build_index) and where a
+/// restore spools its archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteOptions {
     /// Longest wait for a connection to the server.
@@ -34,6 +37,11 @@ pub struct RemoteOptions {
     /// How long a green collection whose indexed count stays below the expected count must stay
     /// unchanged before the index is taken as finished (see [`RemoteQdrant`]).
     pub index_settle: Duration,
+    /// Longest wait for the server to create a snapshot, or to receive and recover one.
+    pub snapshot_timeout: Duration,
+    /// Where a restore spools the archive before uploading it (it needs the archive's size on
+    /// disk); the OS temp dir when `None`.
+    pub spool_dir: Option<PathBuf>,
 }
 
 impl RemoteOptions {
@@ -47,6 +55,8 @@ impl RemoteOptions {
     pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(100);
     /// 1 s of unchanged green.
     pub const DEFAULT_INDEX_SETTLE: Duration = Duration::from_secs(1);
+    /// 2 h to create, or to upload and recover, a snapshot.
+    pub const DEFAULT_SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
 }
 
 impl Default for RemoteOptions {
@@ -57,14 +67,29 @@ impl Default for RemoteOptions {
             index_timeout: Self::DEFAULT_INDEX_TIMEOUT,
             poll_interval: Self::DEFAULT_POLL_INTERVAL,
             index_settle: Self::DEFAULT_INDEX_SETTLE,
+            snapshot_timeout: Self::DEFAULT_SNAPSHOT_TIMEOUT,
+            spool_dir: None,
         }
     }
 }
 
-/// A Qdrant server reached over gRPC with `qdrant-client`, implementing [`VectorStore`].
+/// A Qdrant server reached over gRPC with `qdrant-client`, implementing [`VectorStore`], and over
+/// its REST API for snapshots.
 ///
-/// Every method that names a collection refuses (`Rejected`) a name without the `qbench-` prefix
-/// before anything is sent: qbench never touches a collection it did not create.
+/// Every benchmark method that names a collection refuses (`Rejected`) a name without the
+/// `qbench-` prefix before anything is sent: a run never touches a collection it did not create.
+/// [`snapshot`](VectorStore::snapshot) and [`restore`](VectorStore::restore) take any name: they
+/// are operations whose caller the service has already checked (only an admin may name a
+/// collection that is not qbench's).
+///
+/// # Snapshots
+/// Over REST, as gRPC does not carry archives (see the `snapshot` and `restore` modules):
+/// `snapshot` has the server create a collection snapshot, streams its download in chunks of
+/// [`SNAPSHOT_CHUNK_BYTES`](crate::SNAPSHOT_CHUNK_BYTES), checks it against the size and SHA-256
+/// the server announced and deletes the server's copy; `restore` spools the archive to a
+/// temporary file, uploads it streamed from there on `finish` for Qdrant to recover, and answers
+/// the collection's exact point count. The archive is Qdrant's collection snapshot, which the
+/// embedded engine (which reads shard snapshots) cannot restore, nor this one its archives.
 ///
 /// # Building the index
 /// [`create_collection`](VectorStore::create_collection) defers indexing (`indexing_threshold`
@@ -82,6 +107,8 @@ impl Default for RemoteOptions {
 pub struct RemoteQdrant {
     client: Qdrant,
     endpoint: String,
+    /// The REST API of the same server (`scheme://host:port`), for snapshots.
+    rest: String,
     api_key: Option<SecretString>,
     options: RemoteOptions,
 }
@@ -90,6 +117,7 @@ impl fmt::Debug for RemoteQdrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteQdrant")
             .field("endpoint", &self.endpoint)
+            .field("rest", &self.rest)
             .field("api_key", &self.api_key.as_ref().map(|_| "****"))
             .field("options", &self.options)
             .finish()
@@ -105,7 +133,7 @@ impl RemoteQdrant {
         Self::new(&connection.spec.url, connection.spec.api_key.clone(), options)
     }
 
-    /// A store for the Qdrant at `url` (see [`grpc_url`](crate::grpc_url) for the ports), sending
+    /// A store for the Qdrant at `url` (see [`grpc_url`] and [`rest_url`] for the ports), sending
     /// `api_key` (as the `api-key` header) if given and not empty.
     ///
     /// Nothing is sent yet: gRPC connects on the first request, so an unreachable server shows
@@ -117,6 +145,7 @@ impl RemoteQdrant {
     /// than visible ASCII, which a request header cannot carry.
     pub fn new(url: &str, api_key: Option<SecretString>, options: RemoteOptions) -> Result<Self, VectorStoreError> {
         let endpoint = grpc_url(url)?;
+        let rest = rest_url(url)?;
         // An empty key is no key: the server would see an empty `api-key` header and refuse it.
         let api_key = api_key.filter(|key| !key.expose_secret().is_empty());
         // The client would refuse such a key on every request, with the key in its message.
@@ -137,12 +166,17 @@ impl RemoteQdrant {
             builder = builder.api_key(key.expose_secret());
         }
         let client = builder.build().map_err(|err| from_qdrant(&err, None))?;
-        Ok(Self { client, endpoint, api_key, options })
+        Ok(Self { client, endpoint, rest, api_key, options })
     }
 
     /// The gRPC endpoint requests go to (`scheme://host:port`).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The REST API snapshots go through (`scheme://host:port`).
+    pub fn rest_endpoint(&self) -> &str {
+        &self.rest
     }
 
     /// The options this store was built with.
@@ -186,6 +220,12 @@ impl RemoteQdrant {
         response.result.ok_or_else(|| {
             VectorStoreError::Internal(format!("the server answered no information about collection `{collection}`"))
         })
+    }
+
+    /// A REST client for this server (built per operation: snapshots are rare, and a client
+    /// loads the system's root certificates).
+    fn rest(&self) -> Result<Rest, VectorStoreError> {
+        Rest::new(&self.rest, self.api_key.as_ref(), self.options.connect_timeout, self.options.request_timeout)
     }
 }
 
@@ -315,9 +355,36 @@ impl VectorStore for RemoteQdrant {
     }
 
     #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint, collection = %collection))]
+    /// Any collection: reading changes nothing, and a snapshot an admin takes of a collection
+    /// that is not qbench's records its figures.
     async fn collection_info(&self, collection: &str) -> Result<CollectionInfo, VectorStoreError> {
-        check_collection_name(collection)?;
         Ok(collection_info(&self.info(collection).await?))
+    }
+
+    /// A collection snapshot created on the server and downloaded in chunks; the server's copy
+    /// is deleted once read, on failure, or when the reader is dropped. Any collection name:
+    /// the service decides who may name one that is not qbench's.
+    ///
+    /// The server takes the snapshot at once: the archive is the collection at that moment, and
+    /// neither searches nor writes wait for the download.
+    #[tracing::instrument(skip_all, fields(endpoint = %self.rest, collection = %collection))]
+    async fn snapshot(&self, collection: &str) -> Result<Box<dyn SnapshotReader>, VectorStoreError> {
+        snapshot::start(self.rest()?, collection, self.options.snapshot_timeout).await
+    }
+
+    /// A restore spooled to a temporary file and uploaded on `finish`. Any collection name, as
+    /// for [`snapshot`](VectorStore::snapshot). Without `overwrite`, an existing collection is
+    /// refused now, before anything is written, and again before the upload.
+    #[tracing::instrument(skip_all, fields(endpoint = %self.rest, collection = %collection, overwrite = overwrite))]
+    async fn restore(&self, collection: &str, overwrite: bool) -> Result<Box<dyn SnapshotWriter>, VectorStoreError> {
+        restore::start(
+            self.rest()?,
+            collection,
+            overwrite,
+            self.options.spool_dir.clone(),
+            self.options.snapshot_timeout,
+        )
+        .await
     }
 
     /// Deletes the collection; a collection that is already gone is fine.

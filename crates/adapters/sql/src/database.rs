@@ -10,7 +10,9 @@ use sea_orm::{
 };
 
 use crate::SecretCipher;
-use crate::entity::{api_keys, connections, datasets, experiments, jobs, runs, settings, snapshots, storages, workers};
+use crate::entity::{
+    api_keys, backfill_items, connections, datasets, experiments, jobs, runs, settings, snapshots, storages, workers,
+};
 use crate::error::{db_error, db_error_with};
 use crate::url::{Backend, DatabaseUrl, redact};
 
@@ -90,10 +92,11 @@ impl SqlDatabase {
             .register(api_keys::Entity)
             .register(settings::Entity)
             .register(snapshots::Entity)
+            .register(backfill_items::Entity)
             .sync(&txn)
             .await
             .map_err(|error| db_error_with(error, |message| format!("schema sync failed: {message}")))?;
-        for index in snapshots::indexes() {
+        for index in snapshots::indexes().into_iter().chain(backfill_items::indexes()) {
             txn.execute(&index)
                 .await
                 .map_err(|error| db_error_with(error, |message| format!("schema sync failed: {message}")))?;

@@ -9,12 +9,14 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::api::body::JsonBody;
+use crate::api::bulk;
 use crate::api::pagination::PageQuery;
 use crate::api::problem::ApiError;
 use crate::api::query::QueryParams;
 use crate::api::responses::{Located, Paginated};
 use crate::api::{IdPath, location, patch};
 use crate::auth::Authenticated;
+use crate::dto::bulk::{BulkDeleteRequest, BulkDeleteResponse};
 use crate::dto::experiment::{ExperimentRequest, ExperimentResponse, ValidationResponse};
 use crate::state::AppState;
 
@@ -162,4 +164,29 @@ pub(crate) async fn delete(
 ) -> Result<NoContent, ApiError> {
     state.experiments.delete(&caller, ExperimentId::from(path.id), query.cascade).await?;
     Ok(NoContent)
+}
+
+#[api_operation(
+    operation_id = "bulk_delete_experiments",
+    error_code = 400,
+    error_code = 403,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
+    tag = "experiments",
+    summary = "Delete several experiments",
+    description = "Each id is deleted as `DELETE /experiments/{id}` would (with `?cascade=true`, its runs too); the answer gives each id's status (204, 404, 409 …) in the order given, and one failing id does not stop the others. 422 for no ids, more than 100, or one listed twice."
+)]
+pub(crate) async fn bulk_delete(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    query: QueryParams<DeleteQuery>,
+    body: JsonBody<BulkDeleteRequest>,
+) -> Result<Json<BulkDeleteResponse>, ApiError> {
+    let ids = bulk::ids(body.into_inner())?;
+    let cascade = query.cascade;
+    let deleted = bulk::delete_each(ids, |id| state.experiments.delete(&caller, ExperimentId::from(id), cascade)).await;
+    Ok(Json(deleted))
 }

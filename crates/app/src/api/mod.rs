@@ -1,7 +1,9 @@
 //! The REST API: thin handlers that extract, convert, call a service and map the result.
 
 pub mod artifacts;
+pub mod backfills;
 pub mod body;
+pub mod bulk;
 pub mod connections;
 pub mod datasets;
 pub mod experiments;
@@ -77,6 +79,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 scope("/experiments")
                     .service(resource("").route(get().to(experiments::list)).route(post().to(experiments::create)))
                     .service(resource("/validate").route(post().to(experiments::validate)))
+                    .service(resource("/bulk-delete").route(post().to(experiments::bulk_delete)))
                     .service(
                         resource("/{id}")
                             .route(get().to(experiments::get))
@@ -103,8 +106,16 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(
                 scope("/snapshots")
                     .service(resource("").route(get().to(snapshots::list)).route(post().to(snapshots::create)))
+                    .service(resource("/bulk-delete").route(post().to(snapshots::bulk_delete)))
                     .service(resource("/{id}").route(get().to(snapshots::get)).route(delete().to(snapshots::delete)))
                     .service(resource("/{id}/restore").route(post().to(snapshots::restore))),
+            )
+            .service(
+                scope("/backfills")
+                    .service(resource("").route(get().to(backfills::list)).route(post().to(backfills::create)))
+                    .service(resource("/{id}").route(get().to(backfills::get)))
+                    .service(resource("/{id}/work-items").route(get().to(backfills::work_items)))
+                    .service(resource("/{id}/commands").route(post().to(backfills::command))),
             )
             .service(
                 scope("/studies")

@@ -12,12 +12,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::api::body::JsonBody;
+use crate::api::bulk;
 use crate::api::pagination::{MAX_OFFSET, MAX_PAGE, PageQuery};
 use crate::api::problem::ApiError;
 use crate::api::query::QueryParams;
 use crate::api::responses::{Accepted, Located, Paginated};
 use crate::api::{IdPath, location};
 use crate::auth::Authenticated;
+use crate::dto::bulk::{BulkDeleteRequest, BulkDeleteResponse};
 use crate::dto::job::JobResponse;
 use crate::dto::snapshot::{RestoreRequest, SnapshotRequest, SnapshotResponse, SnapshotStatusBody};
 use crate::state::AppState;
@@ -163,4 +165,27 @@ pub(crate) async fn restore(
     let target = RestoreSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
     let job = state.snapshots.restore(&caller, SnapshotId::from(path.id), target).await?;
     Ok(Accepted(Located::accepted(location("jobs", job.id()), JobResponse::from(&job))))
+}
+
+#[api_operation(
+    operation_id = "bulk_delete_snapshots",
+    error_code = 400,
+    error_code = 403,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
+    tag = "snapshots",
+    summary = "Delete several snapshots and their archives",
+    description = "Each id is deleted as `DELETE /snapshots/{id}` would; the answer gives each id's status (204, 404, 409 while archiving …) in the order given, and one failing id does not stop the others. 422 for no ids, more than 100, or one listed twice."
+)]
+pub(crate) async fn bulk_delete(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    body: JsonBody<BulkDeleteRequest>,
+) -> Result<Json<BulkDeleteResponse>, ApiError> {
+    let ids = bulk::ids(body.into_inner())?;
+    let deleted = bulk::delete_each(ids, |id| state.snapshots.delete(&caller, SnapshotId::from(id))).await;
+    Ok(Json(deleted))
 }

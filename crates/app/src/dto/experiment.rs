@@ -6,9 +6,9 @@ use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
 use qbench_domain::study::QualityMetric;
 use qbench_domain::{
-    ConnectionId, DatasetId, EfSearch, Experiment, ExperimentSpec, IndexConfig, IndexKind, OptimizerConfig,
-    PointSample, ProductCompression, Quantization, ScalarType, SearchConfig, SearchQuantization, UploadConfig,
-    ValidationReport, VectorName, Violation,
+    ConnectionId, DatasetId, EfSearch, Experiment, ExperimentSpec, IndexConfig, IndexKind, IndexSource,
+    OptimizerConfig, PointSample, ProductCompression, Quantization, ScalarType, SearchConfig, SearchQuantization,
+    SnapshotId, UploadConfig, ValidationReport, VectorName, Violation,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -398,6 +398,21 @@ pub struct ExperimentRequest {
     /// Keep the collection after the run (to inspect it in Qdrant) instead of dropping it.
     #[serde(default)]
     pub keep_collection: bool,
+    /// Where the index comes from. Absent: each run uploads the dataset and builds the index.
+    /// `{"snapshot_id": …}`: each run restores that snapshot's index (a `READY` snapshot of a run
+    /// of the same dataset and vectors, checksum verified) and measures search only; its report
+    /// says so and carries the settings that built the index. `optimizer_config` must then be
+    /// left out, as must `upload_config.sample` (the snapshot holds every point).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<IndexSourceBody>,
+}
+
+/// An index built before: a snapshot to restore instead of building.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSourceBody {
+    /// The snapshot (`/api/v1/snapshots/{id}`).
+    pub snapshot_id: Uuid,
 }
 
 impl ExperimentRequest {
@@ -455,6 +470,7 @@ impl ExperimentRequest {
             },
             upload_config: UploadConfigBody { batch_size: Some(256), parallel: Some(2), sample: None },
             keep_collection: false,
+            source: None,
         }
     }
 
@@ -474,6 +490,7 @@ impl ExperimentRequest {
             search_config: SearchConfigBody::from_domain(&spec.search_config),
             upload_config: UploadConfigBody::from_domain(&spec.upload_config),
             keep_collection: spec.keep_collection,
+            source: spec.source.map(|source| IndexSourceBody { snapshot_id: source.snapshot_id.as_uuid() }),
         }
     }
 }
@@ -674,6 +691,7 @@ impl TryFrom<ExperimentRequest> for ExperimentSpec {
                 search_config,
                 upload_config: request.upload_config.to_domain(),
                 keep_collection: request.keep_collection,
+                source: request.source.map(|source| IndexSource { snapshot_id: SnapshotId::from(source.snapshot_id) }),
             }),
             _ => None,
         };

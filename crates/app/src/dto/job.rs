@@ -69,6 +69,8 @@ pub enum JobKindBody {
     Snapshot,
     /// A snapshot being restored into a collection.
     Restore,
+    /// A dataset being loaded into a collection (read at `/backfills/{id}`).
+    Backfill,
 }
 
 impl From<JobKind> for JobKindBody {
@@ -80,6 +82,7 @@ impl From<JobKind> for JobKindBody {
             JobKind::Report => Self::Report,
             JobKind::Snapshot => Self::Snapshot,
             JobKind::Restore => Self::Restore,
+            JobKind::Backfill => Self::Backfill,
         }
     }
 }
@@ -93,6 +96,7 @@ impl From<JobKindBody> for JobKind {
             JobKindBody::Report => Self::Report,
             JobKindBody::Snapshot => Self::Snapshot,
             JobKindBody::Restore => Self::Restore,
+            JobKindBody::Backfill => Self::Backfill,
         }
     }
 }

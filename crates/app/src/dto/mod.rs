@@ -3,6 +3,8 @@
 //! Requests convert into domain types with `TryFrom`, returning *every* violation; responses are
 //! built from domain types and never carry a secret in clear.
 
+pub mod backfill;
+pub mod bulk;
 pub mod cluster;
 pub mod compare;
 pub mod connection;

@@ -56,6 +56,28 @@ pub struct RunReportBody {
     pub warnings: Vec<String>,
     /// Where the results were written.
     pub result_files: Option<ResultFilesBody>,
+    /// Set when the index was restored from a snapshot instead of built: this run uploaded and
+    /// indexed nothing (`upload_seconds` and `index_seconds` are 0), and its `optimizer_config` is
+    /// the one that built the index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_source: Option<IndexSourceBody>,
+}
+
+/// Where a restored index came from.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct IndexSourceBody {
+    /// The snapshot restored.
+    pub snapshot_id: uuid::Uuid,
+    /// The run whose collection it holds: it uploaded and indexed what this run searched.
+    pub built_by_run_id: uuid::Uuid,
+    /// The archive's SHA-256, verified before the restore.
+    pub sha256: String,
+    /// The archive's size in bytes.
+    pub bytes: u64,
+    /// Points restored.
+    pub points: u64,
+    /// From opening the archive to the collection answering, in seconds.
+    pub restore_seconds: f64,
 }
 
 /// Which setting the headline figures describe.
@@ -554,6 +576,14 @@ impl From<&RunReport> for RunReportBody {
             result_files: report.result_files.as_ref().map(|files| ResultFilesBody {
                 result_json: files.result_json.clone(),
                 queries_parquet: files.queries_parquet.clone(),
+            }),
+            index_source: report.index_source.as_ref().map(|source| IndexSourceBody {
+                snapshot_id: source.snapshot_id.as_uuid(),
+                built_by_run_id: source.built_by_run_id.as_uuid(),
+                sha256: source.sha256.clone(),
+                bytes: source.bytes,
+                points: source.points,
+                restore_seconds: source.restore_seconds,
             }),
         }
     }

@@ -28,11 +28,12 @@ pub struct RepositoryBody {
 }
 
 impl RepositoryBody {
-    fn into_vault(self, violations: &mut Vec<Violation>) -> Option<SnapshotVault> {
+    /// The repository, or the violations naming `field`'s parts.
+    pub(crate) fn into_vault(self, field: &str, violations: &mut Vec<Violation>) -> Option<SnapshotVault> {
         match (self.path, self.storage_id, self.prefix) {
             (Some(path), None, None) => {
                 if path.trim().is_empty() {
-                    violations.push(Violation::new("repository.path", "must not be empty"));
+                    violations.push(Violation::new(format!("{field}.path"), "must not be empty"));
                     return None;
                 }
                 Some(SnapshotVault::Directory { path })
@@ -40,21 +41,23 @@ impl RepositoryBody {
             (None, Some(storage_id), prefix) => {
                 let prefix = prefix.unwrap_or_default();
                 if prefix.split('/').any(|segment| segment == "..") || prefix.chars().any(char::is_control) {
-                    violations.push(Violation::new("repository.prefix", "must not hold `..` or control characters"));
+                    violations
+                        .push(Violation::new(format!("{field}.prefix"), "must not hold `..` or control characters"));
                     return None;
                 }
                 Some(SnapshotVault::Storage { storage_id: StorageId::from(storage_id), prefix })
             }
             (Some(_), None, Some(_)) => {
-                violations.push(Violation::new("repository.prefix", "a prefix goes with a storage_id, not a path"));
+                violations
+                    .push(Violation::new(format!("{field}.prefix"), "a prefix goes with a storage_id, not a path"));
                 None
             }
             (Some(_), Some(_), _) => {
-                violations.push(Violation::new("repository", "give either path or storage_id, not both"));
+                violations.push(Violation::new(field, "give either path or storage_id, not both"));
                 None
             }
             (None, None, _) => {
-                violations.push(Violation::new("repository", "give a path (a directory) or a storage_id"));
+                violations.push(Violation::new(field, "give a path (a directory) or a storage_id"));
                 None
             }
         }
@@ -103,7 +106,7 @@ impl TryFrom<SnapshotRequest> for SnapshotSpec {
     fn try_from(request: SnapshotRequest) -> Result<Self, Self::Error> {
         let mut violations = Vec::new();
         check_collection("collection", &request.collection, &mut violations);
-        let vault = request.repository.into_vault(&mut violations);
+        let vault = request.repository.into_vault("repository", &mut violations);
         match vault {
             Some(vault) if violations.is_empty() => Ok(Self {
                 connection_id: ConnectionId::from(request.connection_id),
@@ -117,7 +120,7 @@ impl TryFrom<SnapshotRequest> for SnapshotSpec {
 
 /// A collection name both engines accept: 1 to 255 ASCII letters, digits, `-`, `_` or `.`, not
 /// starting with `.` (the schemas' pattern).
-fn check_collection(field: &str, collection: &str, violations: &mut Vec<Violation>) {
+pub(crate) fn check_collection(field: &str, collection: &str, violations: &mut Vec<Violation>) {
     let valid = !collection.is_empty()
         && collection.len() <= 255
         && !collection.starts_with('.')

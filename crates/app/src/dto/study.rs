@@ -20,6 +20,7 @@ use crate::dto::job::JobStatusBody;
 use crate::dto::qdrant_json::{QdrantCollectionBody, QdrantSearchParams};
 use crate::dto::report::IntervalBody;
 use crate::dto::run::ProgressBody;
+use crate::dto::snapshot::RepositoryBody;
 
 fn default_k() -> u32 {
     10
@@ -71,6 +72,12 @@ pub struct StudyRequest {
     /// Measured passes of each setting (1 to 10). Default 3.
     #[serde(default = "default_repetitions")]
     pub repetitions: u32,
+    /// Keep each configuration built on all the points as a snapshot in this repository (a
+    /// directory under the data roots, or a storage's bucket). Whether kept or not, a build whose
+    /// snapshot exists (the same dataset, vectors and index settings, yours) is restored instead
+    /// of built: a later study extends the search sweep without uploading or indexing again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_snapshots: Option<RepositoryBody>,
 }
 
 /// The search space, in Qdrant's vocabulary.
@@ -237,6 +244,7 @@ impl StudyRequest {
             strategy: StrategyBody::Grid,
             budget: BudgetBody::default(),
             repetitions: 3,
+            keep_snapshots: None,
         }
     }
 }
@@ -293,6 +301,12 @@ impl TryFrom<StudyRequest> for StudySpec {
             ignore: request.space.search.ignore,
         };
         let (metric, optimise) = (request.objective.metric.into(), request.objective.optimise.into());
+        let mut vault_violations = Vec::new();
+        let keep_snapshots =
+            request.keep_snapshots.and_then(|body| body.into_vault("keep_snapshots", &mut vault_violations));
+        for violation in vault_violations {
+            violations.push(violation.field, violation.message);
+        }
         let spec = Some(StudySpec {
             name: request.name,
             dataset_id: DatasetId::from(request.dataset_id),
@@ -312,6 +326,7 @@ impl TryFrom<StudyRequest> for StudySpec {
             },
             budget: Budget { max_builds: request.budget.max_builds, max_seconds: request.budget.max_seconds },
             repetitions: request.repetitions,
+            keep_snapshots,
         });
         violations.finish(spec)
     }
@@ -411,6 +426,12 @@ pub struct TrialBody {
     pub seconds: f64,
     /// The run's own total time, when it completed.
     pub run_seconds: Option<f64>,
+    /// The snapshot this trial restored instead of building, or kept its build in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<Uuid>,
+    /// Whether it restored `snapshot_id` (nothing uploaded or indexed) rather than built.
+    #[serde(default)]
+    pub restored: bool,
 }
 
 /// One measured (build, search setting, client count).
@@ -502,6 +523,8 @@ fn trial_body(trial: &TrialReport) -> TrialBody {
         sample_fraction: trial.sample.map(|sample| sample.fraction),
         seconds: trial.seconds,
         run_seconds: trial.run_seconds,
+        snapshot_id: trial.snapshot.as_ref().map(|snapshot| snapshot.snapshot_id.as_uuid()),
+        restored: trial.snapshot.as_ref().is_some_and(|snapshot| snapshot.restored),
     }
 }
 

@@ -13,6 +13,7 @@ mod access;
 mod api_keys;
 mod artifacts;
 mod auth;
+mod backfills;
 mod connection_test;
 mod constraints;
 mod contract;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Every route of the contract, as registered in `api::configure` and `api::health_routes`.
-const ROUTES: [(&str, &str); 59] = [
+const ROUTES: [(&str, &str); 66] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
@@ -67,9 +67,16 @@ const ROUTES: [(&str, &str); 59] = [
     ("GET", "/api/v1/snapshots/{id}"),
     ("DELETE", "/api/v1/snapshots/{id}"),
     ("POST", "/api/v1/snapshots/{id}/restore"),
+    ("POST", "/api/v1/snapshots/bulk-delete"),
+    ("POST", "/api/v1/experiments/bulk-delete"),
     ("POST", "/api/v1/connections/{id}/test"),
     ("GET", "/api/v1/connections/{id}/health"),
     ("GET", "/api/v1/connections/{id}/stats"),
+    ("GET", "/api/v1/backfills"),
+    ("POST", "/api/v1/backfills"),
+    ("GET", "/api/v1/backfills/{id}"),
+    ("GET", "/api/v1/backfills/{id}/work-items"),
+    ("POST", "/api/v1/backfills/{id}/commands"),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

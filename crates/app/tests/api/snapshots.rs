@@ -198,3 +198,91 @@ async fn only_an_admin_names_a_collection_qbench_did_not_create() {
     assert_problem(&reply, 403);
     assert_eq!(fields(&reply.body["errors"]), ["collection"], "{:#}", reply.body);
 }
+
+#[actix_web::test]
+async fn an_experiment_from_a_snapshot_measures_search_only_on_the_index_it_restores() {
+    let app = spawn_app().await;
+    let (snapshot, collection) = ready_snapshot(&app).await;
+    let building_run = collection.strip_prefix("qbench-").unwrap().to_owned();
+    let built = app.get(&format!("/api/v1/runs/{building_run}")).await.body;
+    let building = app.get(&format!("/api/v1/experiments/{}", built["experiment_id"].as_str().unwrap())).await.body;
+    let connection = app.builtin_connection_id().await;
+    let source = json!({"snapshot_id": snapshot["id"]});
+    let experiment = json!({"name": "from-snapshot", "dataset_id": building["dataset_id"], "connection_id": connection,
+                            "search_config": {"k": 10, "hnsw_ef": [16, 32]}, "source": source});
+
+    // The index comes from the snapshot: no index settings, no sample; an unknown snapshot is named.
+    let mut with_index = experiment.clone();
+    with_index["optimizer_config"] = json!({"indexing": {"v": {"m": 32}}});
+    let reply = app.post_json("/api/v1/experiments", &with_index).await;
+    assert_problem(&reply, 422);
+    assert_eq!(fields(&reply.body["errors"]), ["optimizer_config"], "{:#}", reply.body);
+    let mut unknown = experiment.clone();
+    unknown["source"] = json!({"snapshot_id": uuid::Uuid::now_v7()});
+    let reply = app.post_json("/api/v1/experiments", &unknown).await;
+    assert_eq!(fields(&reply.body["errors"]), ["source.snapshot_id"], "{:#}", reply.body);
+
+    let created = app.create("/api/v1/experiments", experiment).await;
+    assert_eq!(created["source"], source);
+    let run = app.start_run(created["id"].as_str().unwrap()).await;
+    app.worker().await.run_next().await.unwrap().expect("the queued run");
+    let run = app.get(&format!("/api/v1/runs/{run}")).await.body;
+    assert_eq!(run["status"], "COMPLETED", "{run:#}");
+    let metrics = &run["metrics"];
+    assert_eq!(metrics["index_source"]["snapshot_id"], snapshot["id"]);
+    assert_eq!(metrics["index_source"]["built_by_run_id"], json!(building_run));
+    assert_eq!(metrics["index_source"]["sha256"], snapshot["sha256"]);
+    assert_eq!(metrics["index_source"]["points"], 300);
+    assert_eq!((metrics["upload_seconds"].as_f64(), metrics["index_seconds"].as_f64()), (Some(0.0), Some(0.0)));
+    assert_eq!(metrics["points"], 300);
+    // The same index, queries and ground truth: the setting both runs measured finds the same.
+    let recall_at = |metrics: &Value, setting: &str| {
+        metrics["results"].as_array().unwrap().iter().find(|r| r["setting"] == setting).map(|r| r["recall"].clone())
+    };
+    let built_recall = recall_at(&built["metrics"], "hnsw_ef=16");
+    assert!(built_recall.is_some(), "{:#}", built["metrics"]);
+    assert_eq!(recall_at(metrics, "hnsw_ef=16"), built_recall);
+    assert!(recall_at(metrics, "hnsw_ef=32").is_some());
+    // Its page says where the index came from.
+    let page =
+        std::fs::read_to_string(app.data_dir().join("results").join(run["id"].as_str().unwrap()).join("report.html"))
+            .unwrap();
+    assert!(page.contains(&format!("data-index-source=\"{}\"", snapshot["id"].as_str().unwrap())), "{page}");
+    // The run's collection went with it; the snapshot's original is untouched.
+    assert!(!app.data_dir().join("engine").join(format!("qbench-{}", run["id"].as_str().unwrap())).exists());
+}
+
+#[actix_web::test]
+async fn a_bulk_delete_answers_each_id_in_the_order_given() {
+    let app = spawn_app().await;
+    let (snapshot, _) = ready_snapshot(&app).await;
+    let id = snapshot["id"].as_str().unwrap();
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let reply = app.post_json("/api/v1/snapshots/bulk-delete", &json!({"ids": [unknown, id]})).await;
+    reply.expect(200);
+    assert_eq!((&reply.body["deleted"], &reply.body["failed"]), (&json!(1), &json!(1)), "{:#}", reply.body);
+    let results = reply.body["results"].as_array().unwrap();
+    assert_eq!((&results[0]["id"], &results[0]["status"]), (&json!(unknown), &json!(404)));
+    assert!(results[0]["detail"].as_str().unwrap().contains("not found"), "{:#}", reply.body);
+    assert_eq!((&results[1]["id"], &results[1]["status"]), (&json!(id), &json!(204)));
+    assert!(results[1].get("detail").is_none());
+    assert!(!app.data_dir().join("snapshots").join(snapshot["object"].as_str().unwrap()).exists());
+
+    // Experiments the same way: one with runs is in use unless cascading.
+    let run = app.get(&format!("/api/v1/runs/{}", snapshot["built_by_run_id"].as_str().unwrap())).await.body;
+    let experiment = run["experiment_id"].as_str().unwrap().to_owned();
+    let reply = app.post_json("/api/v1/experiments/bulk-delete", &json!({"ids": [experiment]})).await;
+    assert_eq!(reply.body["results"][0]["status"], 409, "{:#}", reply.body);
+    let reply = app.post_json("/api/v1/experiments/bulk-delete?cascade=true", &json!({"ids": [experiment]})).await;
+    assert_eq!(reply.body["results"][0]["status"], 204, "{:#}", reply.body);
+    assert_problem(&app.get(&format!("/api/v1/experiments/{experiment}")).await, 404);
+
+    // The ids themselves are checked first.
+    let reply = app.post_json("/api/v1/snapshots/bulk-delete", &json!({"ids": []})).await;
+    assert_problem(&reply, 422);
+    let reply = app.post_json("/api/v1/snapshots/bulk-delete", &json!({"ids": [unknown, unknown]})).await;
+    assert_problem(&reply, 422);
+    assert_eq!(fields(&reply.body["errors"]), ["ids[1]"], "{:#}", reply.body);
+    let many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    assert_problem(&app.post_json("/api/v1/snapshots/bulk-delete", &json!({"ids": many})).await, 422);
+}

@@ -79,6 +79,25 @@ async fn a_study_is_validated_with_every_violation_and_the_size_of_its_space() {
     assert_eq!(fields(&reply.body["errors"]), ["objective.optimise"], "{:#}", reply.body);
 }
 
+/// Runs workers until the study at `path` ends; answers it.
+async fn finished(app: &TestApp, path: &str) -> Value {
+    let worker = app.worker().await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = actix_web::rt::spawn(worker.run(Arc::new(tokio::sync::Notify::new()), shutdown.clone()));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let study = loop {
+        let study = app.get(path).await.body;
+        if ["COMPLETED", "FAILED", "CANCELED"].contains(&study["status"].as_str().unwrap()) {
+            break study;
+        }
+        assert!(Instant::now() < deadline, "the study never ended: {study:#}");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    };
+    shutdown.cancel();
+    running.await.unwrap();
+    study
+}
+
 #[actix_web::test]
 async fn a_grid_study_runs_its_trials_as_runs_and_recommends_a_configuration_as_qdrant_json() {
     let app = spawn_app().await;
@@ -89,20 +108,7 @@ async fn a_grid_study_runs_its_trials_as_runs_and_recommends_a_configuration_as_
     let path = format!("/api/v1/studies/{}", created["id"].as_str().unwrap());
     assert_eq!(created["status"], "CREATED");
 
-    let worker = app.worker().await;
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let running = actix_web::rt::spawn(worker.run(Arc::new(tokio::sync::Notify::new()), shutdown.clone()));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let study = loop {
-        let study = app.get(&path).await.body;
-        if ["COMPLETED", "FAILED", "CANCELED"].contains(&study["status"].as_str().unwrap()) {
-            break study;
-        }
-        assert!(Instant::now() < deadline, "the study never ended: {study:#}");
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    };
-    shutdown.cancel();
-    running.await.unwrap();
+    let study = finished(&app, &path).await;
     assert_eq!(study["status"], "COMPLETED", "{study:#}");
     // Trials done of planned, at the study's rate: nothing left.
     let progress = &study["progress"];
@@ -172,4 +178,54 @@ async fn a_grid_study_runs_its_trials_as_runs_and_recommends_a_configuration_as_
     page.expect(200);
     assert!(page.text.contains("<pre class=\"qdrant-collection\">"), "{}", page.text);
     assert!(page.text.contains(r#"data-chart="recall-qps" data-points="4""#), "{}", page.text);
+}
+
+#[actix_web::test]
+async fn a_study_keeping_its_builds_as_snapshots_lets_the_next_one_build_nothing() {
+    let app = spawn_app().await;
+    let dataset = dataset(&app).await;
+    let embedded = app.builtin_connection_id().await;
+    let mut first = study(&dataset["id"], &embedded, json!([8, 16]), json!([16, 64]));
+    first["keep_snapshots"] = json!({"path": "kept"});
+    let created = app.create("/api/v1/studies", first).await;
+    let kept = finished(&app, &format!("/api/v1/studies/{}", created["id"].as_str().unwrap())).await;
+    assert_eq!(kept["status"], "COMPLETED", "{kept:#}");
+    let trials = kept["report"]["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 2);
+    for trial in trials {
+        assert_eq!(trial["restored"], false, "{trial}");
+        let snapshot = app.get(&format!("/api/v1/snapshots/{}", trial["snapshot_id"].as_str().unwrap())).await.body;
+        assert_eq!(snapshot["status"], "READY", "{snapshot:#}");
+        assert_eq!(snapshot["built_by_run_id"], trial["run_id"]);
+        assert!(app.data_dir().join("kept").join(snapshot["object"].as_str().unwrap()).is_file());
+        // Archived, the kept collection itself is gone.
+        let collection = format!("qbench-{}", trial["run_id"].as_str().unwrap());
+        assert!(!app.data_dir().join("engine").join(collection).exists());
+    }
+
+    // The same builds, a wider search sweep: every build is restored, none uploaded or indexed.
+    let second = study(&dataset["id"], &embedded, json!([8, 16]), json!([16, 64, 128]));
+    let created = app.create("/api/v1/studies", second).await;
+    let again = finished(&app, &format!("/api/v1/studies/{}", created["id"].as_str().unwrap())).await;
+    assert_eq!(again["status"], "COMPLETED", "{again:#}");
+    let snapshots: Vec<&Value> = trials.iter().map(|trial| &trial["snapshot_id"]).collect();
+    for trial in again["report"]["trials"].as_array().unwrap() {
+        assert_eq!(trial["restored"], true, "{trial}");
+        assert!(snapshots.contains(&&trial["snapshot_id"]), "{trial}");
+        let run = app.get(&format!("/api/v1/runs/{}", trial["run_id"].as_str().unwrap())).await.body;
+        let metrics = &run["metrics"];
+        assert_eq!(metrics["index_source"]["snapshot_id"], trial["snapshot_id"], "{run:#}");
+        assert_eq!((metrics["upload_seconds"].as_f64(), metrics["index_seconds"].as_f64()), (Some(0.0), Some(0.0)));
+        assert_eq!(metrics["results"].as_array().unwrap().len(), 3, "the wider sweep on the restored build");
+    }
+    assert_eq!(again["report"]["points"].as_array().unwrap().len(), 6);
+    let notes = again["report"]["notes"].to_string();
+    assert!(notes.contains("2 of 2 builds were restored"), "{notes}");
+
+    // A repository outside the data roots is named before anything is queued.
+    let mut outside = study(&dataset["id"], &embedded, json!([8]), json!([16]));
+    outside["keep_snapshots"] = json!({"path": "/etc"});
+    let reply = app.post_json("/api/v1/studies", &outside).await;
+    assert_problem(&reply, 422);
+    assert_eq!(fields(&reply.body["errors"]), ["keep_snapshots.path"], "{:#}", reply.body);
 }

@@ -25,12 +25,14 @@ pub enum JobKind {
     Snapshot,
     /// Restores a snapshot into a collection, after verifying its checksum.
     Restore,
+    /// Loads a dataset into a named collection in work items, without benchmarking it.
+    Backfill,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 6] =
-        [Self::Benchmark, Self::Noop, Self::Study, Self::Report, Self::Snapshot, Self::Restore];
+    pub const ALL: [JobKind; 7] =
+        [Self::Benchmark, Self::Noop, Self::Study, Self::Report, Self::Snapshot, Self::Restore, Self::Backfill];
 
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
@@ -41,6 +43,7 @@ impl JobKind {
             Self::Report => "report",
             Self::Snapshot => "snapshot",
             Self::Restore => "restore",
+            Self::Backfill => "backfill",
         }
     }
 
@@ -56,7 +59,8 @@ impl JobKind {
             Self::Snapshot | Self::Restore => {
                 Some("an archive is written or unpacked in one piece: cancel it instead (nothing partial is kept)")
             }
-            Self::Noop => None,
+            // Between work items: each item is loaded whole or redone.
+            Self::Noop | Self::Backfill => None,
         }
     }
 
@@ -85,7 +89,9 @@ impl FromStr for JobKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == s).ok_or_else(|| {
             DomainError::invalid(
                 "kind",
-                format!("unknown job kind `{s}`; expected benchmark, noop, study, report, snapshot or restore"),
+                format!(
+                    "unknown job kind `{s}`; expected benchmark, noop, study, report, snapshot, restore or backfill"
+                ),
             )
         })
     }

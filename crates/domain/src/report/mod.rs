@@ -15,8 +15,8 @@ pub use compare::{ComparedFigures, ComparedSetting, Gates, Significance, compare
 pub use figures::{LatencyFigures, PassReport};
 pub use headline::{Headline, HeadlineRule, choose_headline};
 pub use run_report::{
-    DatasetReport, MemoryEstimateReport, ProvenanceReport, ResultFiles, RunReport, TruthCheckReport, TruthReport,
-    UploadReport,
+    DatasetReport, IndexSourceReport, MemoryEstimateReport, ProvenanceReport, ResultFiles, RunReport, TruthCheckReport,
+    TruthReport, UploadReport,
 };
 pub use setting::SettingReport;
 pub use subject::{MAX_REPORT_RUNS, MAX_REPORT_TITLE, ReportPayload, ReportSubject};

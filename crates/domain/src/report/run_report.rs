@@ -57,6 +57,28 @@ pub struct RunReport {
     /// Where the results were written.
     #[serde(default)]
     pub result_files: Option<ResultFiles>,
+    /// Set when the index was restored from a snapshot instead of built: nothing was uploaded or
+    /// indexed by this run (`upload_seconds` and `index_seconds` are 0), and the settings that
+    /// built the index are the run's `optimizer_config`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_source: Option<IndexSourceReport>,
+}
+
+/// Where a restored index came from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IndexSourceReport {
+    /// The snapshot restored.
+    pub snapshot_id: crate::SnapshotId,
+    /// The run whose collection it holds: it uploaded and indexed what this run searched.
+    pub built_by_run_id: crate::RunId,
+    /// The archive's SHA-256, verified before the restore.
+    pub sha256: String,
+    /// The archive's size in bytes.
+    pub bytes: u64,
+    /// Points restored.
+    pub points: u64,
+    /// From opening the archive to the collection answering, in seconds.
+    pub restore_seconds: f64,
 }
 
 /// The upload phase.

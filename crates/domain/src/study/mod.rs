@@ -35,7 +35,7 @@ pub use qdrant_json::{
     QuantizationSearchParamsBody, ScalarQuantizationBody, SearchParamsBody, VectorParamsBody, VectorsBody,
 };
 pub use recommendation::{QUALITY_EPSILON, RankedLower, Recommendation, RunnerUp, Shortfall, recommend, shortfalls};
-pub use report::{Fronts, QdrantConfig, RecommendationReport, StudyPoint, StudyReport, TrialReport};
+pub use report::{Fronts, QdrantConfig, RecommendationReport, StudyPoint, StudyReport, TrialReport, TrialSnapshot};
 pub use space::{
     BuildConfig, BuildSpace, EfValues, QuantizationChoice, SearchQuantizationChoice, SearchSettingChoice, SearchSpace,
     SpaceSize, StudySpace, VectorBuild, VectorBuildSpace,

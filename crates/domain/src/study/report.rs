@@ -31,6 +31,18 @@ pub struct TrialReport {
     /// for a build on every point. Only builds on every point give the study's points.
     #[serde(default)]
     pub sample: Option<PointSample>,
+    /// The snapshot this trial restored instead of building (`restored`), or kept its build in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<TrialSnapshot>,
+}
+
+/// A trial's snapshot.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrialSnapshot {
+    /// The snapshot.
+    pub snapshot_id: crate::SnapshotId,
+    /// Whether the trial restored it (nothing uploaded or indexed) rather than kept its build in it.
+    pub restored: bool,
 }
 
 /// A measured point and the run it came from.

@@ -50,6 +50,10 @@ pub struct StudySpec {
     pub budget: Budget,
     /// Runs of each measurement, giving the confidence intervals of QPS and p99.
     pub repetitions: u32,
+    /// Where to keep each configuration built on all the points as a snapshot, so that a later
+    /// study of the same dataset restores it instead of building it again; `None` keeps none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_snapshots: Option<crate::SnapshotVault>,
 }
 
 impl StudySpec {
@@ -76,6 +80,7 @@ impl StudySpec {
             strategy: Strategy::Grid,
             budget: Budget::default(),
             repetitions: Self::DEFAULT_REPETITIONS,
+            keep_snapshots: None,
         }
     }
 }

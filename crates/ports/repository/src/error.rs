@@ -21,6 +21,8 @@ pub enum Entity {
     ApiKey,
     /// A snapshot.
     Snapshot,
+    /// A backfill (its work items).
+    Backfill,
 }
 
 impl Entity {
@@ -35,6 +37,7 @@ impl Entity {
             Self::Job => "job",
             Self::ApiKey => "API key",
             Self::Snapshot => "snapshot",
+            Self::Backfill => "backfill",
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Persistence ports: the roles a database plays for qbench.
 //!
 //! One trait per aggregate ([`ConnectionRepository`], [`StorageRepository`],
-//! [`DatasetRepository`], [`ExperimentRepository`], [`RunRepository`], [`ApiKeyRepository`], [`JobRepository`], [`WorkerRepository`]), plus
+//! [`DatasetRepository`], [`ExperimentRepository`], [`RunRepository`], [`ApiKeyRepository`], [`JobRepository`], [`WorkerRepository`],
+//! [`SnapshotRepository`], [`BackfillRepository`]), plus
 //! [`JobQueue`], which wakes workers for newly queued jobs to whatever executes them, and [`DatabaseHealth`] for probes. Every
 //! trait is object-safe and `Send + Sync`, so the application wires `Arc<dyn …>` chosen at start-up.
 //! Adapters translate their driver's errors into [`RepositoryError`]; no driver type crosses this
@@ -9,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod api_key;
+mod backfill;
 mod connection;
 mod dataset;
 mod error;
@@ -23,6 +25,7 @@ mod storage;
 mod worker;
 
 pub use api_key::ApiKeyRepository;
+pub use backfill::BackfillRepository;
 pub use connection::ConnectionRepository;
 pub use dataset::DatasetRepository;
 pub use error::{Entity, RepositoryError};

@@ -37,6 +37,8 @@ pub struct DatasetFile {
     pub rows: u64,
     /// Row groups.
     pub row_groups: usize,
+    /// Rows of each row group, in order (what a reader of a range of row groups reads).
+    pub row_group_rows: Vec<u64>,
     /// What changes when the object is rewritten (its ETag, else its modification time), when the
     /// store reports one: with the location and size, it identifies the content cheaply.
     pub version: Option<String>,

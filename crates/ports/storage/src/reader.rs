@@ -1,5 +1,7 @@
 //! Reading datasets.
 
+use std::ops::Range;
+
 use async_trait::async_trait;
 use qbench_domain::{SchemaConfig, VectorName};
 
@@ -52,6 +54,25 @@ pub trait DatasetReader: Send + Sync {
         source: &DatasetSource,
         schema: &SchemaConfig,
         part: DatasetPart,
+        batch_rows: usize,
+    ) -> Result<Box<dyn PointStream>, StorageError>;
+
+    /// Streams rows `row_groups` (`[start, end)`) of the train file at `location` (as
+    /// [`inspect`](Self::inspect) names it) in batches of about `batch_rows` rows, like
+    /// [`open_points`](Self::open_points) but reading only those row groups: the unit of work of a
+    /// backfill. Rows are numbered from `first_row` (the number of the range's first row among
+    /// the part's rows, which a dataset without an id column gives its points as ids), so a
+    /// range reads exactly as it does within a full read.
+    ///
+    /// `NotFound` when `location` is not a train file of the dataset (any more); `Format` naming
+    /// the file when the range lies outside its row groups.
+    async fn open_row_groups(
+        &self,
+        source: &DatasetSource,
+        schema: &SchemaConfig,
+        location: &str,
+        row_groups: Range<usize>,
+        first_row: u64,
         batch_rows: usize,
     ) -> Result<Box<dyn PointStream>, StorageError>;
 

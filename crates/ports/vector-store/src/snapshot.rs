@@ -1,6 +1,7 @@
-//! A collection's snapshot crossing the port as a stream of chunks, in Qdrant's own archive
-//! format (a shard snapshot: a tar of the WAL, the configuration and every segment), so an archive
-//! made by one engine restores in the other.
+//! A collection's snapshot crossing the port as a stream of chunks, in the archive format Qdrant
+//! itself uses for what the engine holds: the embedded engine's is a shard snapshot (a tar of the
+//! WAL, the configuration and every segment), a Qdrant server's a collection snapshot. Each
+//! restores into an engine of its own kind; the other refuses it as not its format.
 
 use async_trait::async_trait;
 

@@ -1,9 +1,10 @@
 //! The port itself.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use qbench_domain::{Connection, RunId};
+use qbench_domain::{Connection, RunId, VectorName, VectorSpec};
 
 use crate::{
     CollectionInfo, CollectionSpec, CollectionStats, ConnectionCheck, EngineHealth, EngineInfo, Point, SearchRequest,
@@ -37,6 +38,17 @@ pub trait VectorStore: Send + Sync {
     /// Points, indexed vectors, segments and configuration of a collection.
     async fn collection_info(&self, collection: &str) -> Result<CollectionInfo, VectorStoreError>;
 
+    /// The named vectors of `collection` (dimension and distance), so a load into an existing
+    /// collection can be checked before a point is sent. `Ok(None)` when the engine cannot say,
+    /// the default.
+    async fn collection_vectors(
+        &self,
+        collection: &str,
+    ) -> Result<Option<BTreeMap<VectorName, VectorSpec>>, VectorStoreError> {
+        let _ = collection;
+        Ok(None)
+    }
+
     /// Deletes a collection.
     async fn drop_collection(&self, collection: &str) -> Result<(), VectorStoreError>;
 
@@ -47,7 +59,8 @@ pub trait VectorStore: Send + Sync {
         Err(VectorStoreError::Internal("this store cannot list its collections".to_owned()))
     }
 
-    /// Starts a consistent snapshot of `collection`, read out as Qdrant's shard snapshot archive.
+    /// Starts a consistent snapshot of `collection`, read out as Qdrant's snapshot archive of what
+    /// this engine holds (see [`crate::SnapshotReader`]'s module).
     /// The collection keeps answering searches meanwhile; writes to it wait until the archive
     /// is read to the end or the reader is dropped.
     ///

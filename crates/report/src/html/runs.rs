@@ -250,8 +250,15 @@ fn summary(runs: &[ReportRun]) -> Markup {
                             dt { "p99" } dd { (ms(setting.latency.p99)) }
                         }
                         dt { "points" } dd { (report.points) }
-                        dt { "upload" } dd { (duration(report.upload_seconds)) " (" (qps(report.upload.points_per_second)) " points/s)" }
-                        dt { "index" } dd { (duration(report.index_seconds)) }
+                        @if let Some(source) = &report.index_source {
+                            dt { "index" } dd data-index-source=(source.snapshot_id) {
+                                "restored from snapshot " code { (source.snapshot_id) } " in " (duration(source.restore_seconds))
+                                " (built by run " code { (source.built_by_run_id) } "; nothing uploaded or indexed by this run)"
+                            }
+                        } @else {
+                            dt { "upload" } dd { (duration(report.upload_seconds)) " (" (qps(report.upload.points_per_second)) " points/s)" }
+                            dt { "index" } dd { (duration(report.index_seconds)) }
+                        }
                         dt { "total" } dd { (duration(report.total_seconds)) }
                         dt { "engine" } dd { (report.provenance.engine) " " (report.provenance.engine_version) }
                         @if let Some(memory) = &report.memory {

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use qbench_repository::{ConnectionRepository, DatasetRepository, ExperimentRepository, StorageRepository};
-use qbench_storage::{DatasetReader, ResultWriter, S3Credentials};
+use qbench_repository::{
+    ConnectionRepository, DatasetRepository, ExperimentRepository, RunRepository, SnapshotRepository, StorageRepository,
+};
+use qbench_storage::{ArchiveStore, DatasetReader, ResultWriter, S3Credentials};
 use qbench_vector_store::VectorStoreProvider;
 
 /// Settings a run uses when its experiment says nothing.
@@ -73,6 +75,20 @@ pub struct ExecutionDependencies {
     pub stores: Arc<dyn VectorStoreProvider>,
     /// Stores results.
     pub results: Arc<dyn ResultWriter>,
+    /// Where the indexes of experiments with a snapshot `source` come from; `None` fails such runs
+    /// in `prepare`.
+    pub sources: Option<SnapshotSources>,
     /// Defaults.
     pub defaults: ExecutionDefaults,
+}
+
+/// What a run restoring its index from a snapshot reads.
+#[derive(Clone)]
+pub struct SnapshotSources {
+    /// Snapshots' records.
+    pub snapshots: Arc<dyn SnapshotRepository>,
+    /// Runs, for the settings of the one that built a snapshot's collection.
+    pub runs: Arc<dyn RunRepository>,
+    /// The repositories holding the archives.
+    pub archives: Arc<dyn ArchiveStore>,
 }

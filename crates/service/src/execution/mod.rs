@@ -16,13 +16,14 @@ pub(crate) mod plan;
 mod progress;
 mod queries;
 mod report;
+mod restore;
 mod run;
 mod run_log;
 mod search;
 mod upload;
 
 pub use benchmark::BenchmarkHandler;
-pub use dependencies::{ExecutionDefaults, ExecutionDependencies};
+pub use dependencies::{ExecutionDefaults, ExecutionDependencies, SnapshotSources};
 pub use error::ExecutionError;
 pub use executor::{InProcessExecutor, RunExecutor};
 pub use phase::Phase;

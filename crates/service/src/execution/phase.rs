@@ -9,6 +9,8 @@ pub enum Phase {
     Prepare,
     /// Create the collection with the experiment's settings.
     CreateCollection,
+    /// Or restore it from a snapshot (checksum verified): nothing is uploaded or indexed.
+    Restore,
     /// Upload the points, indexing deferred.
     Upload,
     /// Build the index until every vector is indexed.
@@ -21,8 +23,8 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in order.
-    pub const ALL: [Phase; 6] =
-        [Self::Prepare, Self::CreateCollection, Self::Upload, Self::Index, Self::Search, Self::Cleanup];
+    pub const ALL: [Phase; 7] =
+        [Self::Prepare, Self::CreateCollection, Self::Restore, Self::Upload, Self::Index, Self::Search, Self::Cleanup];
 
     /// The phase of a wire name, as [`Phase::as_str`] writes it.
     pub fn parse(name: &str) -> Option<Self> {
@@ -34,6 +36,7 @@ impl Phase {
         match self {
             Self::Prepare => "prepare",
             Self::CreateCollection => "create_collection",
+            Self::Restore => "restore",
             Self::Upload => "upload",
             Self::Index => "index",
             Self::Search => "search",

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use qbench_domain::study::SearchQuantizationChoice;
 use qbench_domain::{
-    Connection, Dataset, Experiment, MemoryEstimate, Quantization, Run, RunId, SchemaConfig, SearchConfig,
-    SearchQuantization, VectorFootprint, VectorName, VectorSpec,
+    Connection, Dataset, Experiment, IndexSource, MemoryEstimate, Quantization, Run, RunId, SchemaConfig, SearchConfig,
+    SearchQuantization, Snapshot, SnapshotArchive, VectorFootprint, VectorName, VectorSpec, source_violations,
 };
 use qbench_storage::DatasetSource;
 use qbench_vector_store::{CollectionSpec, SearchParams};
@@ -46,6 +46,19 @@ pub(crate) struct RunPlan {
     pub(crate) search_vectors: Vec<VectorName>,
     /// The search settings, in order.
     pub(crate) settings: Vec<SearchSetting>,
+    /// The snapshot restored instead of building the index, when the experiment names one.
+    pub(crate) restore: Option<RestorePlan>,
+}
+
+/// A snapshot to restore as the run's collection.
+#[derive(Debug, Clone)]
+pub(crate) struct RestorePlan {
+    /// The snapshot.
+    pub(crate) snapshot: Snapshot,
+    /// Its archive.
+    pub(crate) archive: SnapshotArchive,
+    /// The run that built the collection it holds.
+    pub(crate) built_by: RunId,
 }
 
 impl RunPlan {
@@ -90,7 +103,11 @@ pub(crate) async fn experiment_of(
 pub(crate) async fn resolve(dependencies: &ExecutionDependencies, run: &Run) -> Result<RunPlan, ExecutionError> {
     let phase = Phase::Prepare;
     let run_id = run.id();
-    let experiment = experiment_of(dependencies, run).await?;
+    let mut experiment = experiment_of(dependencies, run).await?;
+    let restore = match experiment.spec.source {
+        Some(source) => Some(restore_plan(dependencies, &mut experiment, source).await?),
+        None => None,
+    };
     let dataset = dependencies.datasets.get(experiment.spec.dataset_id).await.in_phase(phase)?;
     let connection = dependencies.connections.get(experiment.spec.connection_id).await.in_phase(phase)?;
     let source = crate::sources::dataset_source(
@@ -109,7 +126,50 @@ pub(crate) async fn resolve(dependencies: &ExecutionDependencies, run: &Run) -> 
     };
     let settings = search_settings(&experiment);
     let declared_vectors = dataset.spec.schema_config.vectors.clone();
-    Ok(RunPlan { connection, source, read_schema, declared_vectors, collection, search_vectors, settings, experiment })
+    Ok(RunPlan {
+        connection,
+        source,
+        read_schema,
+        declared_vectors,
+        collection,
+        search_vectors,
+        settings,
+        experiment,
+        restore,
+    })
+}
+
+/// The snapshot `source` names, checked again as the run starts (it may have been deleted or
+/// failed since the experiment was registered); the experiment then takes the index settings of
+/// the run that built it, so the plan, its search settings and the report describe the index
+/// actually searched.
+async fn restore_plan(
+    dependencies: &ExecutionDependencies,
+    experiment: &mut Experiment,
+    source: IndexSource,
+) -> Result<RestorePlan, ExecutionError> {
+    let phase = Phase::Prepare;
+    let sources = dependencies
+        .sources
+        .as_ref()
+        .ok_or_else(|| ExecutionError::failed(phase, "this process cannot restore snapshots"))?;
+    let snapshot = sources.snapshots.get(source.snapshot_id).await.in_phase(phase)?;
+    let building = match snapshot.built_by {
+        Some(run_id) => sources.runs.get(run_id).await.in_phase(phase)?.settings().cloned(),
+        None => None,
+    };
+    let violations = source_violations(&experiment.spec, &snapshot, building.as_ref());
+    let (Some(building), Some(archive), Some(built_by), true) =
+        (building, snapshot.archive.clone(), snapshot.built_by, violations.is_empty())
+    else {
+        let reasons: Vec<String> = violations.iter().map(|v| format!("{}: {}", v.field, v.message)).collect();
+        return Err(ExecutionError::failed(
+            phase,
+            format!("the index cannot come from the snapshot: {}", reasons.join("; ")),
+        ));
+    };
+    experiment.spec.optimizer_config = building.optimizer_config;
+    Ok(RestorePlan { snapshot, archive, built_by })
 }
 
 /// The collection an experiment creates with these vectors.

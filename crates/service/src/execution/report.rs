@@ -113,6 +113,7 @@ pub(crate) fn report(measured: &Measurements<'_>) -> RunReport {
         memory: measured.collection.storage.clone(),
         warnings,
         result_files: None,
+        index_source: None,
     }
 }
 

@@ -14,6 +14,7 @@ use crate::execution::error::InPhase;
 use crate::execution::plan::{self, RunPlan};
 use crate::execution::queries::cancelled;
 use crate::execution::report::{self, Measurements};
+use crate::execution::restore::restore_index;
 use crate::execution::{
     ExecutionDependencies, ExecutionError, Phase, ProgressSink, ground_truth, queries, run_log, search, upload,
 };
@@ -71,15 +72,21 @@ async fn execute_phases(
     let truth = ground_truth::load(dependencies, &plan, &inspection, &queries, k, progress, cancel).await?;
     cancelled(cancel)?;
 
-    progress.enter(Phase::CreateCollection, None);
-    store.create_collection(&plan.collection).await.in_phase(Phase::CreateCollection)?;
-
     let mut points = inspection.train_rows.saturating_sub(queries.held_out.len() as u64);
+    let index_source = match &plan.restore {
+        Some(restore) => Some(restore_index(dependencies, &plan, restore, &store, points, progress, cancel).await?),
+        None => {
+            progress.enter(Phase::CreateCollection, None);
+            store.create_collection(&plan.collection).await.in_phase(Phase::CreateCollection)?;
+            None
+        }
+    };
     if let Some(sample) = plan.experiment.spec.upload_config.sample {
         // What the sample is expected to keep: progress only.
         points = sample.expected(points);
     }
-    let measured = measure(dependencies, &plan, &store, &queries, &truth, points, progress, cancel).await;
+    let restored = index_source.as_ref().map(|source| source.points);
+    let measured = measure(dependencies, &plan, &store, &queries, &truth, points, restored, progress, cancel).await;
     progress.enter(Phase::Cleanup, None);
     // A completed run's collection is kept when asked; a partial one is never worth keeping.
     if !(measured.is_ok() && plan.experiment.spec.keep_collection)
@@ -105,6 +112,7 @@ async fn execute_phases(
     };
     let mut report = report::report(&measurements);
     report.memory_estimate = Some(MemoryEstimateReport { total_bytes: memory.total(), parts: memory });
+    report.index_source = index_source;
     let records = report::query_records(&results, &queries, &truth);
     let document = as_json(&report)?;
     let stored =
@@ -185,17 +193,23 @@ async fn measure(
     queries: &Arc<queries::QuerySet>,
     truth: &ground_truth::GroundTruth,
     points: u64,
+    restored: Option<u64>,
     progress: &ProgressSink,
     cancel: &CancellationToken,
 ) -> Result<Measured, ExecutionError> {
-    progress.enter(Phase::Upload, Some(points));
-    let upload = upload::upload(dependencies, plan, store, queries, progress, cancel).await?;
-    cancelled(cancel)?;
-
-    progress.enter(Phase::Index, None);
-    let indexing = Instant::now();
-    store.build_index(&plan.collection.name).await.in_phase(Phase::Index)?;
-    let index_seconds = indexing.elapsed().as_secs_f64();
+    let (upload, index_seconds) = match restored {
+        // A restored index: nothing uploaded or indexed here.
+        Some(points) => (upload::UploadStats { points, seconds: 0.0, batch_size: 0, parallel: 0 }, 0.0),
+        None => {
+            progress.enter(Phase::Upload, Some(points));
+            let upload = upload::upload(dependencies, plan, store, queries, progress, cancel).await?;
+            cancelled(cancel)?;
+            progress.enter(Phase::Index, None);
+            let indexing = Instant::now();
+            store.build_index(&plan.collection.name).await.in_phase(Phase::Index)?;
+            (upload, indexing.elapsed().as_secs_f64())
+        }
+    };
     let collection = store.collection_info(&plan.collection.name).await.in_phase(Phase::Index)?;
     cancelled(cancel)?;
 

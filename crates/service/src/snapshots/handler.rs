@@ -9,6 +9,9 @@ use qbench_repository::{ConnectionRepository, SnapshotRepository, StorageReposit
 use qbench_storage::ArchiveStore;
 use qbench_vector_store::VectorStoreProvider;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::execution::ProgressSink;
 use crate::jobs::{JobContext, JobError, JobHandler, JobOutcome};
 use crate::snapshots::checksum::Tally;
 use crate::snapshots::vault;
@@ -17,12 +20,8 @@ use crate::{Clock, Repositories};
 /// Archives collections for `snapshot` jobs.
 pub struct SnapshotHandler {
     snapshots: Arc<dyn SnapshotRepository>,
-    connections: Arc<dyn ConnectionRepository>,
-    storages: Arc<dyn StorageRepository>,
     clock: Arc<dyn Clock>,
-    archives: Arc<dyn ArchiveStore>,
-    stores: Arc<dyn VectorStoreProvider>,
-    access: LocalAccess,
+    archiver: Archiver,
 }
 
 impl SnapshotHandler {
@@ -35,22 +34,51 @@ impl SnapshotHandler {
     ) -> Self {
         Self {
             snapshots: repositories.snapshots.clone(),
+            clock: repositories.clock.clone(),
+            archiver: Archiver::new(repositories, archives, stores, access),
+        }
+    }
+}
+
+/// Streams collections into repositories: a `snapshot` job's work, and a study's keeping its builds.
+#[derive(Clone)]
+pub(crate) struct Archiver {
+    connections: Arc<dyn ConnectionRepository>,
+    storages: Arc<dyn StorageRepository>,
+    archives: Arc<dyn ArchiveStore>,
+    stores: Arc<dyn VectorStoreProvider>,
+    access: LocalAccess,
+}
+
+impl Archiver {
+    /// An archiver reading engines through `stores` and writing archives through `archives`.
+    pub(crate) fn new(
+        repositories: &Repositories,
+        archives: Arc<dyn ArchiveStore>,
+        stores: Arc<dyn VectorStoreProvider>,
+        access: LocalAccess,
+    ) -> Self {
+        Self {
             connections: repositories.connections.clone(),
             storages: repositories.storages.clone(),
-            clock: repositories.clock.clone(),
             archives,
             stores,
             access,
         }
     }
 
-    /// Streams `snapshot`'s collection into its repository.
-    async fn archive(&self, snapshot: &Snapshot, context: &JobContext) -> Result<SnapshotArchive, JobError> {
+    /// Streams `snapshot`'s collection into its repository, reporting bytes to `progress`.
+    pub(crate) async fn archive(
+        &self,
+        snapshot: &Snapshot,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<SnapshotArchive, JobError> {
         let spec = &snapshot.spec;
         let connection =
             self.connections.get(spec.connection_id).await.map_err(|error| failed("connection", &error))?;
         let store = self.stores.open(&connection, RunId::new()).await.map_err(|error| failed("engine", &error))?;
-        context.progress.enter("read", None);
+        progress.enter("read", None);
         let info = store.collection_info(&spec.collection).await.map_err(|error| failed("collection", &error))?;
         let repository = vault::resolve(self.storages.as_ref(), self.access, &snapshot.owner, &spec.vault)
             .await
@@ -59,10 +87,10 @@ impl SnapshotHandler {
         let mut reader = store.snapshot(&spec.collection).await.map_err(|error| failed("snapshot", &error))?;
         let mut sink =
             self.archives.create_archive(&repository, &object).await.map_err(|error| failed("repository", &error))?;
-        context.progress.enter("archive", None);
+        progress.enter("archive", None);
         let mut tally = Tally::default();
         loop {
-            if context.cancel.is_cancelled() {
+            if cancel.is_cancelled() {
                 sink.abort().await;
                 return Err(JobError::Cancelled);
             }
@@ -80,7 +108,7 @@ impl SnapshotHandler {
                 sink.abort().await;
                 return Err(failed("repository", &error));
             }
-            context.progress.advance(written);
+            progress.advance(written);
         }
         let location = sink.finish().await.map_err(|error| failed("repository", &error))?;
         tracing::info!(snapshot_id = %snapshot.id, %location, bytes = tally.bytes(), "snapshot archived");
@@ -91,6 +119,39 @@ impl SnapshotHandler {
             points: info.points,
             collection_config: info.config,
         })
+    }
+
+    /// Drops `collection` of the engine of `connection_id`.
+    pub(crate) async fn drop_collection(
+        &self,
+        connection_id: qbench_domain::ConnectionId,
+        collection: &str,
+    ) -> Result<(), String> {
+        let connection = self.connections.get(connection_id).await.map_err(|error| error.to_string())?;
+        let store = self.stores.open(&connection, RunId::new()).await.map_err(|error| error.to_string())?;
+        store.drop_collection(collection).await.map_err(|error| error.to_string())
+    }
+
+    /// Archives `snapshot` and records how it ended (`READY` or `FAILED`) in `snapshots`.
+    pub(crate) async fn archive_and_record(
+        &self,
+        snapshots: &dyn SnapshotRepository,
+        clock: &dyn Clock,
+        snapshot: &mut Snapshot,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<SnapshotArchive, JobError> {
+        let outcome = self.archive(snapshot, progress, cancel).await;
+        let now = clock.now();
+        match &outcome {
+            Ok(archive) => snapshot.ready(archive.clone(), now),
+            Err(JobError::Cancelled) => {
+                snapshot.fail("cancelled before its archive was complete; nothing was kept", now)
+            }
+            Err(JobError::Failed(message)) => snapshot.fail(message.clone(), now),
+        }
+        snapshots.update(snapshot).await.map_err(|error| failed("snapshot record", &error))?;
+        outcome
     }
 }
 
@@ -111,17 +172,16 @@ impl JobHandler for SnapshotHandler {
         if snapshot.status != SnapshotStatus::Creating {
             return Err(JobError::Failed(format!("snapshot {} is already {}", snapshot.id, snapshot.status)));
         }
-        let outcome = self.archive(&snapshot, context).await;
-        let now = self.clock.now();
-        match &outcome {
-            Ok(archive) => snapshot.ready(archive.clone(), now),
-            Err(JobError::Cancelled) => {
-                snapshot.fail("cancelled before its archive was complete; nothing was kept", now)
-            }
-            Err(JobError::Failed(message)) => snapshot.fail(message.clone(), now),
-        }
-        self.snapshots.update(&snapshot).await.map_err(|error| failed("snapshot record", &error))?;
-        let archive = outcome?;
+        let archive = self
+            .archiver
+            .archive_and_record(
+                self.snapshots.as_ref(),
+                self.clock.as_ref(),
+                &mut snapshot,
+                &context.progress,
+                &context.cancel,
+            )
+            .await?;
         Ok(JobOutcome::Completed(serde_json::json!({
             "snapshot_id": snapshot.id,
             "bytes": archive.bytes,

@@ -3,10 +3,11 @@
 //! SHA-256 is computed while they are stored and verified before anything is restored.
 
 mod checksum;
-mod handler;
+pub(crate) mod handler;
 mod restore;
-mod service;
-mod vault;
+pub(crate) mod service;
+pub(crate) mod transfer;
+pub(crate) mod vault;
 
 pub use handler::SnapshotHandler;
 pub use restore::RestoreHandler;

@@ -4,16 +4,16 @@ use std::sync::Arc;
 
 use qbench_domain::{
     Caller, Connection, ConnectionId, Job, JobId, JobKind, LocalAccess, RestorePayload, Role, RunId, Snapshot,
-    SnapshotId, SnapshotPayload, SnapshotSpec, SnapshotStatus, Violation, is_qbench_collection,
+    SnapshotId, SnapshotPayload, SnapshotSpec, SnapshotStatus,
 };
 use qbench_repository::{
     ConnectionRepository, Entity, JobQueue, JobRepository, Listed, Page, RepositoryError, SnapshotFilter,
     SnapshotRepository, StorageRepository,
 };
-use qbench_storage::{ArchiveStore, StorageError};
+use qbench_storage::ArchiveStore;
 use qbench_vector_store::VectorStoreProvider;
 
-use crate::access::ensure_seen;
+use crate::access::{ensure_may_touch, ensure_seen};
 use crate::jobs::submit;
 use crate::snapshots::vault::{self, invalid};
 use crate::{Clock, Repositories, ServiceError};
@@ -81,15 +81,22 @@ impl SnapshotService {
     pub async fn create(&self, caller: &Caller, spec: SnapshotSpec) -> Result<Snapshot, ServiceError> {
         caller.require(Role::Editor)?;
         let connection = self.connection(spec.connection_id).await?;
-        self.ensure_may_touch(caller, "collection", &spec.collection)?;
+        ensure_may_touch(caller, "collection", &spec.collection)?;
         if !self.collections(&connection).await?.contains(&spec.collection) {
             return Err(invalid(
                 "collection",
                 format!("connection `{}` has no collection `{}`", connection.spec.name, spec.collection),
             ));
         }
-        let repository = vault::resolve(self.storages.as_ref(), self.access, caller.user(), &spec.vault).await?;
-        self.archives()?.check_repository(&repository).await.map_err(|error| repository_error(&spec, error))?;
+        vault::check(
+            self.storages.as_ref(),
+            self.archives()?.as_ref(),
+            self.access,
+            caller.user(),
+            &spec.vault,
+            "repository",
+        )
+        .await?;
         let now = self.clock.now();
         let job_id = JobId::new();
         let snapshot = Snapshot::new(spec, caller.user(), job_id, now);
@@ -156,7 +163,11 @@ impl SnapshotService {
             )));
         }
         let connection = self.connection(target.connection_id).await?;
-        self.ensure_may_touch(caller, "collection", &target.collection)?;
+        let origin = self.connections.get(snapshot.spec.connection_id).await?;
+        if origin.is_embedded() != connection.is_embedded() {
+            return Err(invalid("connection_id", same_engine_kind(&snapshot, &origin)));
+        }
+        ensure_may_touch(caller, "collection", &target.collection)?;
         if !target.overwrite && self.collections(&connection).await?.contains(&target.collection) {
             return Err(ServiceError::Conflict(format!(
                 "connection `{}` already has a collection `{}`: restore under another name, or pass \
@@ -175,19 +186,6 @@ impl SnapshotService {
         let job = Job::new(JobId::new(), JobKind::Restore, caller.user(), payload, None, self.clock.now());
         submit(self.jobs.as_ref(), self.queue.as_ref(), &job).await?;
         Ok(job)
-    }
-
-    /// qbench touches only the collections it created; another needs an admin naming it.
-    fn ensure_may_touch(&self, caller: &Caller, field: &str, collection: &str) -> Result<(), ServiceError> {
-        if is_qbench_collection(collection) || caller.is_admin() {
-            return Ok(());
-        }
-        Err(ServiceError::ForbiddenField(Violation::new(
-            field,
-            format!(
-                "`{collection}` was not created by qbench (its collections start with `qbench-`): only an admin may name it"
-            ),
-        )))
     }
 
     async fn connection(&self, id: ConnectionId) -> Result<Connection, ServiceError> {
@@ -221,17 +219,12 @@ impl SnapshotService {
     }
 }
 
-/// A repository that cannot hold archives, as the field naming it.
-fn repository_error(spec: &SnapshotSpec, error: StorageError) -> ServiceError {
-    let field = match spec.vault {
-        qbench_domain::SnapshotVault::Directory { .. } => "repository.path",
-        qbench_domain::SnapshotVault::Storage { .. } => "repository.storage_id",
-    };
-    match error {
-        StorageError::Refused { .. } | StorageError::NotFound { .. } | StorageError::Format { .. } => {
-            invalid(field, error.to_string())
-        }
-        StorageError::Unreachable { .. } => ServiceError::Unavailable(error.to_string()),
-        StorageError::Internal(_) => ServiceError::Internal(error.to_string()),
-    }
+/// Why `snapshot`, taken on `origin`, cannot go elsewhere: each engine archives in its own format
+/// (the embedded engine a shard, a Qdrant server a whole collection).
+pub(crate) fn same_engine_kind(snapshot: &Snapshot, origin: &Connection) -> String {
+    let kind = if origin.is_embedded() { "the embedded engine" } else { "a Qdrant server" };
+    format!(
+        "snapshot {} was taken on {kind} (connection `{}`), whose archive format only {kind} restores",
+        snapshot.id, origin.spec.name
+    )
 }

@@ -10,7 +10,7 @@ use crate::sources::storage_credentials;
 /// `vault` of a snapshot owned by `owner`, resolved: a directory as a local source (in the owner's
 /// area of the data roots when users do not share local files), a storage as `s3://bucket/prefix`
 /// with its credentials. Errors are violations naming `repository.path` or
-/// `repository.storage_id`.
+/// `repository.storage_id`; [`check`] names another field.
 pub(crate) async fn resolve(
     storages: &dyn StorageRepository,
     access: LocalAccess,
@@ -55,4 +55,35 @@ pub(crate) const DEFAULT_PREFIX: &str = "snapshots";
 
 pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(vec![Violation::new(field, message)])
+}
+
+/// `vault` resolved and checked able to hold archives by `archives`, every fault a violation of
+/// `field` (`repository`, `keep_snapshots`) and its parts.
+pub(crate) async fn check(
+    storages: &dyn StorageRepository,
+    archives: &dyn qbench_storage::ArchiveStore,
+    access: LocalAccess,
+    owner: &str,
+    vault: &SnapshotVault,
+    field: &str,
+) -> Result<DatasetSource, ServiceError> {
+    let rename = |error: ServiceError| {
+        let ServiceError::Invalid(violations) = error else { return error };
+        let renamed =
+            violations.into_iter().map(|v| Violation::new(v.field.replacen("repository", field, 1), v.message));
+        ServiceError::Invalid(renamed.collect())
+    };
+    let repository = resolve(storages, access, owner, vault).await.map_err(rename)?;
+    let part = match vault {
+        SnapshotVault::Directory { .. } => "path",
+        SnapshotVault::Storage { .. } => "storage_id",
+    };
+    archives.check_repository(&repository).await.map_err(|error| match error {
+        qbench_storage::StorageError::Refused { .. }
+        | qbench_storage::StorageError::NotFound { .. }
+        | qbench_storage::StorageError::Format { .. } => invalid(&format!("{field}.{part}"), error.to_string()),
+        qbench_storage::StorageError::Unreachable { .. } => ServiceError::Unavailable(error.to_string()),
+        qbench_storage::StorageError::Internal(_) => ServiceError::Internal(error.to_string()),
+    })?;
+    Ok(repository)
 }

@@ -8,15 +8,20 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use qbench_domain::report::RunReport;
+use qbench_domain::study::TrialSnapshot;
 use qbench_domain::study::{
     BuildConfig, DEFAULT_MIN_SAMPLE_POINTS, Objective, Strategy, StudyPayload, StudyPoint, StudyReport, StudySpec,
     SuccessiveHalving, TrialPoint, TrialReport, grid_cost, sample_rounds, sample_score, sample_target,
     strongest_graphs,
 };
-use qbench_domain::{Experiment, Job, JobKind, PointSample, Progress, Run, RunStatus};
+use qbench_domain::{Experiment, Job, JobKind, LocalAccess, PointSample, Progress, Run, RunStatus, SnapshotStatus};
 use qbench_repository::{DatasetRepository, ExperimentRepository, JobQueue, RunRepository};
+use qbench_storage::ArchiveStore;
+use qbench_vector_store::VectorStoreProvider;
 
 use crate::jobs::{JobContext, JobError, JobHandler, JobOutcome};
+use crate::snapshots::handler::Archiver;
+use crate::studies::reuse::{Reusable, StudySnapshots};
 use crate::studies::trial;
 use crate::{Clock, Repositories};
 
@@ -35,6 +40,7 @@ pub struct StudyHandler {
     queue: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
     min_sample_points: u64,
+    snapshots: Option<StudySnapshots>,
 }
 
 impl StudyHandler {
@@ -48,7 +54,26 @@ impl StudyHandler {
             queue: repositories.queue.clone(),
             clock: repositories.clock.clone(),
             min_sample_points: DEFAULT_MIN_SAMPLE_POINTS,
+            snapshots: None,
         }
+    }
+
+    /// The same handler restoring builds from snapshots of the study owner's, and keeping builds
+    /// as snapshots when a study asks (`keep_snapshots`), through `archives` and `stores`.
+    #[must_use]
+    pub fn with_snapshots(
+        self,
+        repositories: &Repositories,
+        archives: Arc<dyn ArchiveStore>,
+        stores: Arc<dyn VectorStoreProvider>,
+        access: LocalAccess,
+    ) -> Self {
+        let snapshots = StudySnapshots {
+            snapshots: repositories.snapshots.clone(),
+            runs: repositories.runs.clone(),
+            archiver: Archiver::new(repositories, archives, stores, access),
+        };
+        Self { snapshots: Some(snapshots), ..self }
     }
 
     /// The same handler building `auto`'s sample rounds on at least `points` points (rounds on
@@ -102,6 +127,8 @@ struct Progressing<'a> {
     trials: Vec<TrialReport>,
     points: Vec<StudyPoint>,
     notes: Vec<String>,
+    /// Snapshots of builds this study may restore instead of building.
+    reusable: Vec<Reusable>,
 }
 
 impl Progressing<'_> {
@@ -147,6 +174,16 @@ impl StudyHandler {
         if let Some(sample) = sample {
             trial::on_sample(&mut experiment_spec, sample);
         }
+        let building = experiment_spec.clone();
+        let restored = sample.is_none().then(|| StudySnapshots::restore_instead(&mut experiment_spec, &at.reusable));
+        let restored = restored.flatten();
+        let keep = match (&self.snapshots, &at.spec.keep_snapshots) {
+            (Some(snapshots), Some(vault)) if sample.is_none() && restored.is_none() => {
+                experiment_spec.keep_collection = true;
+                Some((snapshots, vault.clone()))
+            }
+            _ => None,
+        };
         let experiment = Experiment::new(experiment_spec, at.job.owner(), self.clock.now());
         self.experiments.insert(&experiment).await.map_err(|error| failed("trial experiment", &error))?;
         let queued = Instant::now();
@@ -156,6 +193,17 @@ impl StudyHandler {
             tracing::warn!(run_id = %run.id(), %error, "trial stored but not announced to the queue");
         }
         let ended = self.wait(&run, at.context).await?;
+        let mut snapshot = restored.map(|snapshot| TrialSnapshot { snapshot_id: snapshot.id, restored: true });
+        if let Some((snapshots, vault)) = keep
+            && ended.status() == RunStatus::Completed
+        {
+            let kept =
+                snapshots.keep(self.clock.as_ref(), &ended, vault, at.spec.connection_id, &at.context.cancel).await?;
+            snapshot = Some(TrialSnapshot { snapshot_id: kept.id, restored: false });
+            if kept.status == SnapshotStatus::Ready {
+                at.reusable.push(Reusable::kept(kept, building));
+            }
+        }
         let seconds = queued.elapsed().as_secs_f64();
         let report = (ended.status() == RunStatus::Completed).then(|| ended.report()).flatten();
         if sample.is_none()
@@ -176,6 +224,7 @@ impl StudyHandler {
             seconds,
             run_seconds: report.as_ref().map(|report| report.total_seconds),
             sample,
+            snapshot,
         });
         at.done += 1;
         at.report(format!("trial {number}/{} done", at.total));
@@ -313,6 +362,10 @@ impl JobHandler for StudyHandler {
             left = left.div_ceil(3);
             planned += left as u64;
         }
+        let reusable = match &self.snapshots {
+            Some(snapshots) => snapshots.reusable(job.owner(), spec.dataset_id).await?,
+            None => Vec::new(),
+        };
         let mut at = Progressing {
             job,
             spec: &spec,
@@ -323,6 +376,7 @@ impl JobHandler for StudyHandler {
             trials: Vec::new(),
             points: Vec::new(),
             notes,
+            reusable,
         };
         let mut candidates = builds;
         let mut stopped = false;
@@ -353,7 +407,20 @@ impl JobHandler for StudyHandler {
             }
             self.trial(&mut at, build, None).await?;
         }
-        let Progressing { started, trials, points, notes, .. } = at;
+        let Progressing { started, trials, points, mut notes, .. } = at;
+        let restored = trials.iter().filter(|trial| trial.snapshot.as_ref().is_some_and(|s| s.restored)).count();
+        if restored > 0 {
+            notes.push(format!(
+                "{restored} of {} builds were restored from snapshots made before instead of built: nothing uploaded or \
+                 indexed for them (their build times are those of the runs that built them)",
+                trials.iter().filter(|trial| trial.sample.is_none()).count()
+            ));
+        }
+        let kept = trials.iter().filter(|trial| trial.snapshot.as_ref().is_some_and(|s| !s.restored)).count();
+        if kept > 0 {
+            notes
+                .push(format!("{kept} builds were kept as snapshots: a later study restores them instead of building"));
+        }
         let report = StudyReport::assemble(
             trials,
             points,

@@ -3,6 +3,7 @@
 //! to run ([`qbench_domain::study::StudyReport`]).
 
 mod handler;
+mod reuse;
 mod service;
 mod trial;
 

@@ -3,10 +3,14 @@
 use std::sync::Arc;
 
 use qbench_domain::study::{SpaceSize, StudyLimits, StudyPayload, StudySpec, StudyValidator};
-use qbench_domain::{Caller, Job, JobId, JobKind, Role, ValidationReport, Violation};
-use qbench_repository::{ConnectionRepository, DatasetRepository, JobQueue, JobRepository, RepositoryError};
+use qbench_domain::{Caller, Job, JobId, JobKind, LocalAccess, Role, ValidationReport, Violation};
+use qbench_repository::{
+    ConnectionRepository, DatasetRepository, JobQueue, JobRepository, RepositoryError, StorageRepository,
+};
+use qbench_storage::ArchiveStore;
 
 use crate::jobs::{seen_of_kind, submit};
+use crate::snapshots::vault;
 use crate::{Clock, Repositories, ServiceError};
 
 /// Use cases on studies. A study is a `study` job owned by its submitter, with the same access
@@ -19,6 +23,8 @@ pub struct StudyService {
     queue: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
     limits: StudyLimits,
+    storages: Arc<dyn StorageRepository>,
+    archives: Option<(Arc<dyn ArchiveStore>, LocalAccess)>,
 }
 
 impl StudyService {
@@ -32,7 +38,17 @@ impl StudyService {
             queue: repositories.queue.clone(),
             clock: repositories.clock.clone(),
             limits,
+            storages: repositories.storages.clone(),
+            archives: None,
         }
+    }
+
+    /// The service checking that a study's `keep_snapshots` repository can hold archives, through
+    /// `archives`; a directory lies in its owner's area of the data roots under `access`.
+    #[must_use]
+    pub fn with_archives(mut self, archives: Arc<dyn ArchiveStore>, access: LocalAccess) -> Self {
+        self.archives = Some((archives, access));
+        self
     }
 
     /// Every error and warning of `spec` and the size it expands to (viewer): an unknown dataset
@@ -69,6 +85,27 @@ impl StudyService {
                 .errors
                 .push(Violation::new("connection_id", format!("connection {} does not exist", spec.connection_id))),
             Err(other) => return Err(other.into()),
+        }
+        if let Some(vault) = &spec.keep_snapshots {
+            match &self.archives {
+                Some((archives, access)) => {
+                    let checked = vault::check(
+                        self.storages.as_ref(),
+                        archives.as_ref(),
+                        *access,
+                        caller.user(),
+                        vault,
+                        "keep_snapshots",
+                    )
+                    .await;
+                    match checked {
+                        Ok(_) => {}
+                        Err(ServiceError::Invalid(violations)) => report.errors.extend(violations),
+                        Err(other) => return Err(other),
+                    }
+                }
+                None => report.errors.push(Violation::new("keep_snapshots", "this server cannot keep snapshots")),
+            }
         }
         Ok((report, spec.space.count()))
     }

@@ -8,8 +8,8 @@ use std::fmt::{Debug, Display};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use qbench_domain::{
     Connection, ConnectionId, ConnectionSpec, Dataset, DatasetSpec, Dimension, Distance, Experiment, ExperimentSpec,
-    IndexConfig, ObjectStorage, OptimizerConfig, Quantization, ScalarType, SchemaConfig, SearchConfig,
-    SearchQuantization, Secret, StorageId, StorageSpec, UploadConfig, VectorName, VectorSpec,
+    IndexConfig, IndexSource, ObjectStorage, OptimizerConfig, Quantization, ScalarType, SchemaConfig, SearchConfig,
+    SearchQuantization, Secret, SnapshotId, StorageId, StorageSpec, UploadConfig, VectorName, VectorSpec,
 };
 use qbench_repository::{Entity, RepositoryError};
 use secrecy::ExposeSecret;
@@ -207,6 +207,7 @@ pub(crate) fn experiment(dataset: &Dataset, connection_id: ConnectionId) -> Expe
             sample: Some(qbench_domain::PointSample { fraction: 0.25, seed: 42 }),
         },
         keep_collection: true,
+        source: Some(IndexSource { snapshot_id: SnapshotId::new() }),
     };
     Experiment::new(spec, OWNER, now())
 }

@@ -7,6 +7,8 @@
 //! - `format_errors`: every contradiction of the schema names file, column and row group.
 //! - `roots`: local paths confined to the data roots (`..`, symlinks, writing).
 //! - `streaming`: bounded reading, shown by damaging a row group after the first batch arrived.
+//! - `row_groups`: one file's range of row groups (a backfill's work item), read as within a full
+//!   read and without fetching the rest.
 //! - `results`: run results on disk.
 //! - `egress`: HTTP(S) sources and the egress policy (every spelling of a local address,
 //!   redirects, allowances, the idle timeout, servers without range requests), against
@@ -23,6 +25,7 @@ mod http_server;
 mod layouts;
 mod results;
 mod roots;
+mod row_groups;
 mod s3;
 mod streaming;
 mod support;

@@ -31,6 +31,7 @@ use secrecy::SecretString;
 use tonic::{Code, Status};
 
 mod fake;
+mod rest_fake;
 
 fn name(name: &str) -> VectorName {
     name.parse().unwrap()
@@ -661,7 +662,6 @@ mod guard {
             store.upsert(foreign, &[]).await.err(),
             store.build_index(foreign).await.err(),
             store.search(foreign, request).await.err(),
-            store.collection_info(foreign).await.err(),
             store.drop_collection(foreign).await.err(),
         ];
         for (call, result) in results.into_iter().enumerate() {
@@ -672,6 +672,8 @@ mod guard {
                 other => panic!("call {call}: {other:?}"),
             }
         }
+        // Reading is allowed (it changes nothing): it goes out, and finds nobody listening.
+        assert!(matches!(store.collection_info(foreign).await, Err(VectorStoreError::Unreachable(_))));
     }
 }
 
@@ -1010,6 +1012,54 @@ mod server {
         missing_collection(&store).await;
     }
 
+    /// Create and fill a collection, snapshot it, restore the archive under another name (refused
+    /// onto an existing collection without overwrite), and find the same points there.
+    #[tokio::test]
+    async fn a_snapshot_restored_under_another_name_holds_the_same_points() {
+        let Some(store) = server() else { return };
+        with_collection(store, |store, source| async move {
+            with_collection(store, |store, copy| async move {
+                let mut spec = spec();
+                spec.name = source.clone();
+                store.create_collection(&spec).await.unwrap();
+                let points: Vec<Point> = (0..25_u64)
+                    .map(|row| Point {
+                        id: PointId::Num(row),
+                        vectors: vec![
+                            (name("dense"), (0..32).map(|i| ((row as usize * 7 + i) % 13) as f32 + 1.0).collect()),
+                            (name("small"), (0..8).map(|i| ((row as usize + i) % 5) as f32).collect()),
+                        ],
+                        payload: serde_json::Map::new(),
+                    })
+                    .collect();
+                store.upsert(&source, &points).await.unwrap();
+
+                let mut reader = store.snapshot(&source).await.unwrap();
+                let mut archive = Vec::new();
+                while let Some(chunk) = reader.next_chunk().await.unwrap() {
+                    archive.extend_from_slice(&chunk);
+                }
+                assert!(!archive.is_empty());
+
+                match store.restore(&source, false).await.err() {
+                    Some(VectorStoreError::Rejected(message)) => {
+                        assert!(message.contains("already exists"), "{message}")
+                    }
+                    other => panic!("{other:?}"),
+                }
+                let mut writer = store.restore(&copy, false).await.unwrap();
+                for piece in archive.chunks(100_000) {
+                    writer.write(piece).await.unwrap();
+                }
+                assert_eq!(writer.finish().await.unwrap(), 25);
+                assert_eq!(store.collection_info(&copy).await.unwrap().points, 25);
+                assert_eq!(store.collection_info(&source).await.unwrap().points, 25);
+            })
+            .await;
+        })
+        .await;
+    }
+
     /// Create (twice: the second is refused) → upsert → build_index → exact search with recall 1
     /// on every vector, HNSW with recall ≥ 0.9 → drop (twice). Also run against the fake, so the
     /// suite itself is known to work.
@@ -1184,47 +1234,19 @@ mod check {
     }
 }
 
-/// Health over Qdrant's REST API, against a stand-in that answers `/healthz`, `/readyz` and
-/// `/cluster` like a node of a two-peer cluster.
+/// Health over Qdrant's REST API, against the REST stand-in (`rest_fake`), which answers
+/// `/healthz`, `/readyz` and `/cluster` like a node of a two-peer cluster.
 mod health {
     use qbench_qdrant::{health, rest_url};
     use qbench_vector_store::PeerHealth;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
+    use crate::rest_fake::{RestQdrant, RestScript};
 
-    /// A REST stand-in: `/readyz` answers `ready_status`; every path needs `api-key: key` except
-    /// the probes, as Qdrant's do. Its base URL.
+    /// A REST stand-in whose `/readyz` answers `ready_status` and whose every path but the probes
+    /// needs `api-key: key`, as Qdrant's do. Its base URL.
     async fn rest_stand_in(ready_status: u16, key: &'static str) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let mut buffer = vec![0_u8; 4096];
-                    let read = socket.read(&mut buffer).await.unwrap_or(0);
-                    let request = String::from_utf8_lossy(&buffer[..read]).to_string();
-                    let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                    let authorised = request.to_ascii_lowercase().contains(&format!("api-key: {key}"));
-                    let (status, body) = match path.as_str() {
-                        "/healthz" => (200, "healthz check passed".to_owned()),
-                        "/readyz" => (ready_status, "ready".to_owned()),
-                        "/cluster" if !authorised => (401, r#"{"status":{"error":"Invalid api-key"}}"#.to_owned()),
-                        "/cluster" => (
-                            200,
-                            r#"{"result":{"status":"enabled","peer_id":7,"peers":{"7":{"uri":"http://node-a:6335/"},"9":{"uri":"http://node-b:6335/"}},"raft_info":{}},"status":"ok","time":0.0}"#.to_owned(),
-                        ),
-                        _ => (404, String::new()),
-                    };
-                    let reply = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = socket.write_all(reply.as_bytes()).await;
-                });
-            }
-        });
-        base
+        RestQdrant::start(RestScript { ready_status, api_key: Some(key.to_owned()), ..RestScript::default() }).await.url
     }
 
     #[tokio::test]
@@ -1288,5 +1310,277 @@ mod listing {
         assert_eq!(names, ["production", "qbench-run-1"]);
         assert!(collections[0].info.is_none(), "another's collection is not read");
         assert_eq!(collections[1].info.as_ref().unwrap().points, 0);
+    }
+}
+
+/// Snapshots over Qdrant's REST API, against the REST stand-in (`rest_fake`): the archive
+/// streamed out in chunks and the server's copy deleted; a restore spooled, uploaded only on
+/// `finish`, counted, and its spool file gone however it ends.
+mod snapshots {
+    use std::path::{Path, PathBuf};
+
+    use qbench_qdrant::SNAPSHOT_CHUNK_BYTES;
+    use qbench_vector_store::{SnapshotReader, SnapshotWriter};
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+    use crate::rest_fake::{RestQdrant, RestScript};
+
+    const KEY: &str = "snapshot-key-0815";
+
+    /// `len` bytes that repeat nowhere, so a chunk out of place shows.
+    fn archive(len: usize) -> Vec<u8> {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect()
+    }
+
+    /// A stand-in needing `KEY`, holding `collections`, serving an archive of three chunks (the
+    /// last one short) and recovering uploads as 42 points.
+    fn script(collections: &[(&str, u64)]) -> RestScript {
+        RestScript {
+            api_key: Some(KEY.to_owned()),
+            collections: collections.iter().map(|(name, points)| ((*name).to_owned(), *points)).collect(),
+            archive: archive(2 * SNAPSHOT_CHUNK_BYTES + 12_345),
+            restored_points: 42,
+            ..RestScript::default()
+        }
+    }
+
+    /// A store on `stand_in` with `KEY`, spooling restores into `spool`.
+    fn store(stand_in: &RestQdrant, spool: &Path) -> RemoteQdrant {
+        let options = RemoteOptions { spool_dir: Some(spool.to_owned()), ..quick() };
+        RemoteQdrant::new(&stand_in.url, Some(SecretString::from(KEY)), options).unwrap()
+    }
+
+    /// The files in the spool directory.
+    fn spooled(spool: &Path) -> Vec<PathBuf> {
+        std::fs::read_dir(spool).unwrap().map(|entry| entry.unwrap().path()).collect()
+    }
+
+    async fn read_all(reader: &mut Box<dyn SnapshotReader>) -> Vec<Vec<u8>> {
+        let mut chunks = Vec::new();
+        while let Some(chunk) = reader.next_chunk().await.unwrap() {
+            chunks.push(chunk);
+        }
+        chunks
+    }
+
+    /// Writes `bytes` in uneven pieces, as a repository hands them over.
+    async fn write_all(writer: &mut Box<dyn SnapshotWriter>, bytes: &[u8]) {
+        for piece in bytes.chunks(700_001) {
+            writer.write(piece).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_streams_the_servers_archive_in_chunks_and_deletes_it_afterwards() {
+        let stand_in = RestQdrant::start(script(&[("qbench-source", 5)])).await;
+        let spool = tempfile::tempdir().unwrap();
+        let store = store(&stand_in, spool.path());
+
+        let mut reader = store.snapshot("qbench-source").await.unwrap();
+        let chunks = read_all(&mut reader).await;
+        let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [SNAPSHOT_CHUNK_BYTES, SNAPSHOT_CHUNK_BYTES, 12_345]);
+        assert!(chunks.concat() == stand_in.archive(), "the bytes differ from the server's archive");
+        assert!(reader.next_chunk().await.unwrap().is_none(), "the end stays the end");
+        // Deleted before the end was reported: nothing stays on the server's disk.
+        let state = stand_in.state();
+        assert_eq!(state.deleted, ["qbench-source-1-2026-12-01-10-00-00.snapshot"]);
+        assert!(state.snapshots.is_empty(), "{:?}", state.snapshots);
+        assert_eq!(
+            state.requests,
+            [
+                "POST /collections/qbench-source/snapshots",
+                "GET /collections/qbench-source/snapshots/qbench-source-1-2026-12-01-10-00-00.snapshot",
+                "DELETE /collections/qbench-source/snapshots/qbench-source-1-2026-12-01-10-00-00.snapshot",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_reader_dropped_half_way_still_deletes_the_servers_copy() {
+        let stand_in = RestQdrant::start(script(&[("qbench-source", 5)])).await;
+        let spool = tempfile::tempdir().unwrap();
+        let mut reader = store(&stand_in, spool.path()).snapshot("qbench-source").await.unwrap();
+        assert_eq!(reader.next_chunk().await.unwrap().unwrap().len(), SNAPSHOT_CHUNK_BYTES);
+        drop(reader);
+        assert_eq!(stand_in.next_deletion().await, "qbench-source-1-2026-12-01-10-00-00.snapshot");
+        assert!(stand_in.state().snapshots.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_download_that_differs_from_the_announced_checksum_fails_and_is_deleted() {
+        let stand_in =
+            RestQdrant::start(RestScript { corrupt_download: true, ..script(&[("qbench-source", 5)]) }).await;
+        let spool = tempfile::tempdir().unwrap();
+        let mut reader = store(&stand_in, spool.path()).snapshot("qbench-source").await.unwrap();
+        let failure = loop {
+            match reader.next_chunk().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("a damaged download was taken as complete"),
+                Err(err) => break err,
+            }
+        };
+        match &failure {
+            VectorStoreError::Internal(message) => assert!(message.contains("SHA-256"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(stand_in.state().snapshots.is_empty(), "the server's copy was left");
+        assert!(reader.next_chunk().await.is_err(), "a failed download does not end cleanly later");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_collection_is_not_found_and_nothing_is_left_on_the_server() {
+        let stand_in = RestQdrant::start(script(&[])).await;
+        let spool = tempfile::tempdir().unwrap();
+        match store(&stand_in, spool.path()).snapshot("qbench-missing").await.err() {
+            Some(VectorStoreError::CollectionNotFound(name)) => assert_eq!(name, "qbench-missing"),
+            other => panic!("{other:?}"),
+        }
+        assert!(stand_in.state().snapshots.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_restore_uploads_exactly_the_bytes_written_and_answers_the_point_count() {
+        let stand_in = RestQdrant::start(script(&[])).await;
+        let spool = tempfile::tempdir().unwrap();
+        let bytes = archive(2 * SNAPSHOT_CHUNK_BYTES + 777);
+        let mut writer = store(&stand_in, spool.path()).restore("qbench-restored", false).await.unwrap();
+        write_all(&mut writer, &bytes).await;
+        assert_eq!(spooled(spool.path()).len(), 1, "spooled to a file");
+        assert!(!stand_in.state().uploaded(), "nothing is sent before finish");
+
+        assert_eq!(writer.finish().await.unwrap(), 42);
+
+        let state = stand_in.state();
+        let [upload] = state.uploads.as_slice() else { panic!("{} uploads", state.uploads.len()) };
+        assert_eq!(upload.collection, "qbench-restored");
+        assert!(upload.archive == bytes, "the upload differs from the bytes written");
+        assert_eq!(upload.field, "snapshot");
+        assert!(upload.content_length.is_some(), "the body was not sized in advance");
+        assert_eq!(upload.query["priority"], "snapshot");
+        assert_eq!(upload.query["wait"], "true");
+        let sha256: String = Sha256::digest(&bytes).iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(upload.query["checksum"], sha256);
+        // The archive Qdrant keeps after recovering is deleted, and the count is exact.
+        let file_name = upload.file_name.clone().unwrap();
+        assert!(file_name.starts_with("qbench-restore-"), "{file_name}");
+        assert_eq!(state.deleted, [file_name]);
+        assert!(state.snapshots.is_empty(), "{:?}", state.snapshots);
+        assert_eq!(state.requests.last().unwrap(), "POST /collections/qbench-restored/points/count");
+        assert_eq!(state.collections["qbench-restored"], 42);
+        assert!(spooled(spool.path()).is_empty(), "the spool file stayed");
+    }
+
+    #[tokio::test]
+    async fn a_restore_onto_an_existing_collection_without_overwrite_is_rejected_and_uploads_nothing() {
+        let stand_in = RestQdrant::start(script(&[("qbench-taken", 3)])).await;
+        let spool = tempfile::tempdir().unwrap();
+        let store = store(&stand_in, spool.path());
+        match store.restore("qbench-taken", false).await.err() {
+            Some(VectorStoreError::Rejected(message)) => assert!(message.contains("already exists"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(spooled(spool.path()).is_empty());
+
+        // A collection created while the archive was written is not replaced either.
+        let mut late = store.restore("qbench-late", false).await.unwrap();
+        write_all(&mut late, &archive(1_000)).await;
+        stand_in.state().collections.insert("qbench-late".to_owned(), 9);
+        match late.finish().await {
+            Err(VectorStoreError::Rejected(message)) => assert!(message.contains("already exists"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(!stand_in.state().uploaded(), "something was uploaded");
+        assert!(spooled(spool.path()).is_empty(), "the spool file stayed");
+
+        // With overwrite, Qdrant's recovery replaces it.
+        let mut writer = store.restore("qbench-taken", true).await.unwrap();
+        write_all(&mut writer, &archive(1_000)).await;
+        assert_eq!(writer.finish().await.unwrap(), 42);
+        assert_eq!(stand_in.state().collections["qbench-taken"], 42);
+    }
+
+    #[tokio::test]
+    async fn an_archive_qdrant_refuses_is_rejected_with_its_message_and_no_spool_file_stays() {
+        let refusal = "Wrong input: Snapshot is not a valid tar archive";
+        let stand_in =
+            RestQdrant::start(RestScript { upload_refusal: Some((400, refusal.to_owned())), ..script(&[]) }).await;
+        let spool = tempfile::tempdir().unwrap();
+        let store = store(&stand_in, spool.path());
+        let mut writer = store.restore("qbench-restored", false).await.unwrap();
+        write_all(&mut writer, &archive(5_000)).await;
+        match writer.finish().await {
+            Err(VectorStoreError::Rejected(message)) => {
+                assert!(message.contains(refusal), "{message}");
+                assert!(!message.contains(KEY), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(spooled(spool.path()).is_empty(), "the spool file stayed after a refusal");
+        assert!(!stand_in.state().collections.contains_key("qbench-restored"));
+
+        // Aborted, or dropped without finish: the spool file goes, nothing is sent.
+        let requests = stand_in.state().requests.len();
+        let mut aborted = store.restore("qbench-aborted", false).await.unwrap();
+        write_all(&mut aborted, &archive(5_000)).await;
+        assert_eq!(spooled(spool.path()).len(), 1);
+        aborted.abort().await;
+        assert!(spooled(spool.path()).is_empty(), "the spool file stayed after abort");
+        let mut dropped = store.restore("qbench-dropped", false).await.unwrap();
+        write_all(&mut dropped, &archive(5_000)).await;
+        drop(dropped);
+        assert!(spooled(spool.path()).is_empty(), "the spool file stayed after a drop");
+        // Only the two existence checks.
+        assert_eq!(stand_in.state().requests.len(), requests + 2);
+    }
+
+    #[tokio::test]
+    async fn any_collection_may_be_named_the_service_decides_who_may() {
+        let stand_in = RestQdrant::start(script(&[("production", 7)])).await;
+        let spool = tempfile::tempdir().unwrap();
+        let store = store(&stand_in, spool.path());
+        let mut reader = store.snapshot("production").await.unwrap();
+        assert_eq!(read_all(&mut reader).await.concat().len(), stand_in.archive().len());
+        let mut writer = store.restore("users", false).await.unwrap();
+        write_all(&mut writer, &archive(1_000)).await;
+        assert_eq!(writer.finish().await.unwrap(), 42);
+    }
+
+    #[tokio::test]
+    async fn a_refused_key_is_rejected_without_showing_it_and_no_server_is_unreachable() {
+        let stand_in = RestQdrant::start(script(&[("qbench-source", 5)])).await;
+        let spool = tempfile::tempdir().unwrap();
+        let wrong = "wrong-key-4711";
+        let options = RemoteOptions { spool_dir: Some(spool.path().to_owned()), ..quick() };
+        let store = RemoteQdrant::new(&stand_in.url, Some(SecretString::from(wrong)), options.clone()).unwrap();
+        let refused = [store.snapshot("qbench-source").await.err(), store.restore("qbench-new", false).await.err()];
+        for err in refused {
+            match err {
+                Some(VectorStoreError::Rejected(message)) => {
+                    assert!(message.contains("refused") && !message.contains(wrong), "{message}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let nowhere = RemoteQdrant::new(NOWHERE, Some(SecretString::from(wrong)), options).unwrap();
+        assert_eq!(nowhere.rest_endpoint(), NOWHERE, "a port other than 6334 is kept for REST too");
+        let unreachable =
+            [nowhere.snapshot("qbench-source").await.err(), nowhere.restore("qbench-new", false).await.err()];
+        for err in unreachable {
+            match err {
+                Some(VectorStoreError::Unreachable(message)) => assert!(!message.contains(wrong), "{message}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(spooled(spool.path()).is_empty());
     }
 }

@@ -24,6 +24,9 @@ pub(crate) struct Model {
     pub upload_config: Option<Json>,
     /// Added after the first release: nullable so older rows read as `false`.
     pub keep_collection: Option<bool>,
+    /// Added with snapshots: where the index comes from (`IndexSource` as JSON); `NULL` builds it.
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub source: Option<Json>,
     /// Added after the first release: nullable so older rows read as owned by `dev@localhost`.
     #[sea_orm(column_type = "Text", nullable, indexed)]
     pub owner: Option<String>,

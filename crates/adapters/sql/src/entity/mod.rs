@@ -6,7 +6,7 @@
 //! has a default), since existing rows need a value for it.
 //!
 //! Indexes over several columns, which entity attributes cannot declare, are listed beside their
-//! entity (`snapshots::indexes`) and created if missing after the sync.
+//! entity (`snapshots::indexes`, `backfill_items::indexes`) and created if missing after the sync.
 //!
 //! Reference columns (`datasets.storage_id`, `experiments.dataset_id`, `snapshots.connection_id`,
 //! …) are indexed but carry no foreign-key constraint (schema sync never alters an existing
@@ -15,6 +15,7 @@
 //! themselves. Newer tables (`snapshots`) do the same, so every reference is checked one way.
 
 pub(crate) mod api_keys;
+pub(crate) mod backfill_items;
 pub(crate) mod connections;
 pub(crate) mod datasets;
 pub(crate) mod experiments;

@@ -35,6 +35,7 @@ fn experiment_row(experiment: &Experiment) -> Result<experiments::Model, Reposit
         search_config: row.encode_json("search_config", &spec.search_config)?,
         upload_config: Some(row.encode_json("upload_config", &spec.upload_config)?),
         keep_collection: Some(spec.keep_collection),
+        source: spec.source.as_ref().map(|source| row.encode_json("source", source)).transpose()?,
         owner: Some(experiment.owner.clone()),
         created_at: stored_time(experiment.created_at),
         updated_at: stored_time(experiment.updated_at),
@@ -58,6 +59,7 @@ fn experiment_from_row(row: experiments::Model) -> Result<Experiment, Repository
                 .transpose()?
                 .unwrap_or_default(),
             keep_collection: row.keep_collection.unwrap_or(false),
+            source: row.source.map(|source| stored.decode_json("source", source)).transpose()?,
         },
         owner: owner_of(row.owner),
         created_at: row.created_at,

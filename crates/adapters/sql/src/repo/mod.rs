@@ -6,6 +6,7 @@
 //! `FOR SHARE` on PostgreSQL; on SQLite, `BEGIN IMMEDIATE` already excludes other writers).
 
 mod api_keys;
+mod backfill_items;
 mod connections;
 mod datasets;
 mod experiments;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backend;
+mod backfill_items;
 mod contract;
 mod key_check;
 mod masks;
