@@ -155,6 +155,8 @@ bench:
 	scripts/bench-study.sh
 	$(CARGO) bench -p qbench-object-storage --bench reader
 	$(CARGO) bench -p qbench-service --bench client_overhead
+	$(CARGO) bench -p qbench-qdrant-edge --bench snapshot
+	scripts/bench-study-snapshots.sh $(SNAPSHOT_STUDY_ROWS)
 
 clean-data:
 	rm -rf $(DATA_DIR)

@@ -12,12 +12,12 @@
 # Prints Markdown: each study's wall time (POST to COMPLETED, polled every 0.2 s) and the study's own, and per
 # trial its wall time, run_seconds, upload, index or restore seconds and the archive kept or restored.
 #
-#   scripts/bench-study-snapshots.sh [ROWS] [DIM]      # default 50000 128; REPETITIONS=3 (passes per setting);
+#   scripts/bench-study-snapshots.sh [ROWS] [DIM]      # default 100000 768; REPETITIONS=3 (passes per setting);
 #                                                      # Q=path/to/qbench skips the release build
 set -euo pipefail
 
-rows="${1:-50000}"
-dim="${2:-128}"
+rows="${1:-100000}"
+dim="${2:-768}"
 repetitions="${REPETITIONS:-3}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/qbench-target}"

@@ -7,18 +7,26 @@ use qbench_domain::{
     Caller, Connection, ConnectionId, ConnectionSpec, ConnectionSummary, Role, RunId, Violation, validate_connection,
 };
 use qbench_repository::{ConnectionRepository, Listed, Page};
-use qbench_vector_store::{CheckStep, CollectionStats, ConnectionCheck, EngineHealth, EngineInfo, VectorStoreProvider};
+use qbench_vector_store::{
+    CheckStep, CollectionStats, ConnectionCheck, EngineHealth, EngineInfo, EngineMemory, PeerHealth,
+    VectorStoreProvider,
+};
 
 use crate::ServiceError;
 use crate::error::ensure_valid;
 
-/// An engine's version and collections.
+/// An engine's version and collections, and what it says of its cluster and memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineStats {
     /// The engine and its version.
     pub engine: EngineInfo,
-    /// Its collections, by name.
+    /// Its collections, by name (with their shard layout where the engine gives it).
     pub collections: Vec<CollectionStats>,
+    /// The cluster's peers as its health reads them (empty for a single node); `None` when the
+    /// health could not be read.
+    pub peers: Option<Vec<PeerHealth>>,
+    /// What the engine process holds in memory, when it says.
+    pub memory: Option<EngineMemory>,
 }
 
 /// Use cases on connections, including the built-in `embedded` one.
@@ -67,8 +75,9 @@ impl ConnectionService {
     }
 
     /// What connection `id`'s engine holds (viewer): its version and every collection, with the
-    /// figures the engine can give without touching another's data; an engine that cannot be
-    /// asked is the error said.
+    /// figures (and shard layout) the engine can give without touching another's data, its peers
+    /// and its memory; an engine that cannot be asked is the error said. Peers and memory are
+    /// extras: when they cannot be read, the stats answer without them.
     pub async fn stats(
         &self,
         caller: &Caller,
@@ -81,7 +90,19 @@ impl ConnectionService {
             let store = stores.open(&connection, RunId::new()).await.map_err(|error| error.to_string())?;
             let engine = store.engine().await.map_err(|error| error.to_string())?;
             let collections = store.collections().await.map_err(|error| error.to_string())?;
-            Ok::<_, String>(EngineStats { engine, collections })
+            let peers = stores
+                .health(&connection)
+                .await
+                .inspect_err(|error| tracing::debug!(%error, "stats without peers"))
+                .ok()
+                .map(|health| health.peers);
+            let memory = store
+                .memory()
+                .await
+                .inspect_err(|error| tracing::debug!(%error, "stats without memory"))
+                .ok()
+                .flatten();
+            Ok::<_, String>(EngineStats { engine, collections, peers, memory })
         }
         .await;
         Ok((connection, stats))

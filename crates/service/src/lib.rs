@@ -14,6 +14,7 @@ mod access;
 mod api_keys;
 pub mod backfills;
 mod clock;
+mod collection_names;
 mod connections;
 mod datasets;
 mod error;

@@ -63,7 +63,7 @@ pub use runs::{check_run_life_cycle_and_conditional_update, check_run_needs_its_
 pub use snapshots::{
     check_snapshot_lists_newest_first_with_filters, check_snapshot_round_trip,
     check_snapshot_unknown_ids_and_missing_connection, check_snapshot_update_replaces_its_life,
-    check_snapshots_block_connection_delete,
+    check_snapshots_block_connection_delete, check_snapshots_block_storage_delete,
 };
 pub use storages::{
     check_storage_names_are_unique_when_given, check_storage_round_trip, check_storage_update_and_delete,
@@ -159,6 +159,7 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_snapshot_round_trip(repos).await;
     check_snapshot_unknown_ids_and_missing_connection(repos).await;
     check_snapshots_block_connection_delete(repos).await;
+    check_snapshots_block_storage_delete(repos).await;
     check_snapshot_lists_newest_first_with_filters(repos).await;
     check_snapshot_update_replaces_its_life(repos).await;
     check_backfill_items_round_trip(repos).await;

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use qbench_domain::{
     ApiKey, ApiKeyId, Connection, ConnectionId, ConnectionSummary, Dataset, DatasetId, Experiment, ExperimentId, Job,
-    JobId, JobStatus, ObjectStorage, Run, RunId, RunStatus, Snapshot, SnapshotId, StorageId, StorageSummary,
+    JobId, JobStatus, ObjectStorage, Run, RunId, RunStatus, Snapshot, SnapshotId, SnapshotVault, StorageId,
+    StorageSummary,
 };
 use qbench_repository::{
     ApiKeyRepository, ConnectionRepository, DatabaseHealth, DatasetRepository, Entity, ExperimentRepository, Listed,
@@ -297,6 +298,14 @@ impl StorageRepository for InMemoryDatabase {
         let users = tables.datasets.values().filter(|d| d.spec.storage_id == Some(id));
         let users = users.map(|d| (d.created_at, d.id.to_string()));
         if let Some(in_use) = in_use((Entity::Storage, id), Entity::Dataset, users) {
+            return Err(in_use);
+        }
+        let kept = tables
+            .snapshots
+            .values()
+            .filter(|s| matches!(&s.spec.vault, SnapshotVault::Storage { storage_id, .. } if *storage_id == id));
+        let kept = kept.map(|s| (s.created_at, s.id.to_string()));
+        if let Some(in_use) = in_use((Entity::Storage, id), Entity::Snapshot, kept) {
             return Err(in_use);
         }
         tables.storages.remove(&id);

@@ -261,7 +261,7 @@ impl VectorStore for InMemoryVectorStore {
         let mut stats = Vec::new();
         for name in InMemoryVectorStore::collections(self) {
             let info = self.collection_info(&name).await.ok();
-            stats.push(CollectionStats { name, info, disk_bytes: None });
+            stats.push(CollectionStats { name, info, disk_bytes: None, shards: None });
         }
         Ok(stats)
     }

@@ -1,8 +1,10 @@
 //! Snapshot and restore of an embedded collection, against building it (issue 15;
 //! docs/BENCHMARKS.md, "Snapshots (issue 15)").
 //!
-//! Run (release; about a minute on 100,000 × 768 once built, most of it the index build):
-//! `cargo bench -p qbench-qdrant-edge --bench snapshot`
+//! Run (release; part of `make bench`): `cargo bench -p qbench-qdrant-edge --bench snapshot`. On
+//! the 2-core VM once built: about 3 minutes on the default 100,000 × 768 random vectors, 1.5
+//! minutes clustered, nearly all of it the index build; `QBENCH_BENCH_POINTS=5000
+//! QBENCH_BENCH_DIM=64` takes 2 seconds.
 //!
 //! Sizes come from the environment so that it can be smoke-run quickly:
 //! `QBENCH_BENCH_POINTS` (default 100,000), `QBENCH_BENCH_DIM` (768), `QBENCH_BENCH_BATCH` (256
@@ -36,7 +38,8 @@
 //! reset, the peak is since the start of the process and the table says so. The restore is split
 //! in two: streaming the archive into the engine (bounded by a chunk, whatever the archive's size)
 //! and `finish`, which opens the restored collection and so holds what that collection holds in
-//! RAM (its vectors are kept in RAM), as the built one did.
+//! RAM (its vectors are kept in RAM) — and, as measured, its whole write-ahead log, which loading
+//! the shard reads through its mapping (docs/BENCHMARKS.md).
 //!
 //! Where the memory is: after the build and after the restore, the process's RSS is broken down by
 //! mapping (`/proc/self/smaps`): each file of the collection mapped by the engine, grouped by

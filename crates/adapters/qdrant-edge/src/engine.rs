@@ -189,7 +189,7 @@ impl VectorStore for EmbeddedEngine {
             };
             let disk_bytes =
                 tokio::task::spawn_blocking(move || storage_usage::size(&dir).ok()).await.map_err(error::from_join)?;
-            collections.push(CollectionStats { name, info, disk_bytes });
+            collections.push(CollectionStats { name, info, disk_bytes, shards: None });
         }
         Ok(collections)
     }

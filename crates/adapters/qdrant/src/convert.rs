@@ -5,9 +5,10 @@
 //! shows `on_disk` and `always_ram` as older servers report them.
 #![allow(deprecated)]
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use qbench_domain::PointId;
+use qbench_domain::{Dimension, Distance, PointId, VectorName, VectorSpec};
 use qbench_vector_store::{
     CollectionInfo, Point, ScoredPoint, SearchParams, SearchRequest, SearchResponse, VectorStoreError,
 };
@@ -129,6 +130,52 @@ pub fn collection_info(info: &qdrant::CollectionInfo) -> CollectionInfo {
         // The gRPC answer carries no sizes.
         storage: None,
     }
+}
+
+/// The dense vectors of a collection as the server reports them: name (the single-vector form
+/// and the empty name are the unnamed vector), dimension and distance. A collection of sparse
+/// vectors only has none.
+///
+/// # Errors
+/// `Internal` for a vector whose name, dimension or distance qbench cannot hold.
+pub fn collection_vectors(info: &qdrant::CollectionInfo) -> Result<BTreeMap<VectorName, VectorSpec>, VectorStoreError> {
+    let config = info
+        .config
+        .as_ref()
+        .and_then(|config| config.params.as_ref())
+        .and_then(|params| params.vectors_config.as_ref())
+        .and_then(|vectors| vectors.config.as_ref());
+    let named: Vec<(&str, &VectorParams)> = match config {
+        Some(vectors_config::Config::Params(single)) => vec![("", single)],
+        Some(vectors_config::Config::ParamsMap(map)) => {
+            map.map.iter().map(|(name, params)| (name.as_str(), params)).collect()
+        }
+        None => Vec::new(),
+    };
+    named.into_iter().map(|(name, params)| vector_spec(name, params)).collect()
+}
+
+fn vector_spec(name: &str, params: &VectorParams) -> Result<(VectorName, VectorSpec), VectorStoreError> {
+    let unreadable = |why: String| VectorStoreError::Internal(format!("the server's vector `{name}`: {why}"));
+    let vector = if name.is_empty() {
+        VectorName::unnamed()
+    } else {
+        name.parse::<VectorName>().map_err(|err| unreadable(err.to_string()))?
+    };
+    let dim = u32::try_from(params.size)
+        .ok()
+        .and_then(|size| Dimension::new(size).ok())
+        .ok_or_else(|| unreadable(format!("dimension {} is out of range", params.size)))?;
+    let distance = match qdrant::Distance::try_from(params.distance) {
+        Ok(qdrant::Distance::Cosine) => Distance::Cosine,
+        Ok(qdrant::Distance::Euclid) => Distance::Euclid,
+        Ok(qdrant::Distance::Dot) => Distance::Dot,
+        Ok(qdrant::Distance::Manhattan) => Distance::Manhattan,
+        Ok(qdrant::Distance::UnknownDistance) | Err(_) => {
+            return Err(unreadable(format!("distance {} is not one qbench knows", params.distance)));
+        }
+    };
+    Ok((vector, VectorSpec::new(dim, distance)))
 }
 
 /// A collection's configuration as JSON, shaped like Qdrant's REST answer (`params.vectors`,

@@ -12,9 +12,15 @@
 //!   `CollectionSpec` as `CreateCollection` with indexing deferred, the switch that turns it on, and
 //!   when the index is finished;
 //! - [`upsert_request`], [`query_request`], [`search_response`], [`collection_info`],
-//!   [`config_json`]: points, searches and collection information;
+//!   [`collection_vectors`], [`config_json`]: points, searches and collection information;
 //! - [`from_qdrant`], [`from_status`]: client errors as `VectorStoreError`;
 //! - [`health`], [`rest_url`]: liveness, readiness and peers from the REST API.
+//!
+//! Over REST too: a `qbench-` collection's shard placement and transfers in flight
+//! (`/collections/{name}/cluster`, in `VectorStore::collections`) and the server's memory
+//! (`/telemetry`'s `memory`, `VectorStore::memory`: reported by Qdrant only when it runs jemalloc,
+//! its official Linux builds, and to a key that may see the whole server). A server that lacks
+//! an endpoint (404) answers without that part; the call itself still succeeds.
 //!
 //! `VectorStore::snapshot` and `restore` go through the REST API (the `snapshot` and `restore`
 //! modules): a collection snapshot created on the server, downloaded in chunks of
@@ -73,8 +79,8 @@ pub use config::{
     INDEXING_OFF_KB, INDEXING_ON_KB, IndexProgress, create_collection_request, enable_indexing_request, index_progress,
 };
 pub use convert::{
-    collection_info, config_json, from_point_id, point_id, query_request, search_params, search_response,
-    upsert_request,
+    collection_info, collection_vectors, config_json, from_point_id, point_id, query_request, search_params,
+    search_response, upsert_request,
 };
 pub use error::{check_step, from_qdrant, from_status, redact};
 pub use provider::RemoteProvider;

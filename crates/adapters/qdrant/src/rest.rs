@@ -1,13 +1,18 @@
 //! Qdrant's REST endpoints for what its gRPC API lacks, with reqwest: liveness (`/healthz`),
 //! readiness (`/readyz`) and the cluster (`/cluster`) in [`health`]; [`Rest`], the client the
-//! snapshot download and restore upload go through, and how it reads Qdrant's error answers.
+//! snapshot download and restore upload go through, and how it reads Qdrant's error answers; a
+//! collection's shard placement and transfers (`/collections/{name}/cluster`) and the server's
+//! memory (`/telemetry`) with it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use qbench_vector_store::{EngineHealth, PeerHealth, VectorStoreError};
+use qbench_vector_store::{
+    EngineHealth, EngineMemory, PeerHealth, ShardLayout, ShardPlacement, ShardTransfer, VectorStoreError,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 /// `GET /cluster`'s answer.
 #[derive(Debug, Deserialize)]
@@ -29,6 +34,109 @@ struct ClusterResult {
 struct PeerAnswer {
     uri: String,
 }
+
+/// `GET /collections/{name}/cluster`'s answer.
+#[derive(Debug, Deserialize)]
+struct CollectionClusterAnswer {
+    result: CollectionClusterResult,
+}
+
+#[derive(Debug, Deserialize)]
+struct CollectionClusterResult {
+    /// The peer that answered.
+    #[serde(default)]
+    peer_id: Option<u64>,
+    #[serde(default)]
+    shard_count: u32,
+    #[serde(default)]
+    local_shards: Vec<LocalShardAnswer>,
+    #[serde(default)]
+    remote_shards: Vec<RemoteShardAnswer>,
+    #[serde(default)]
+    shard_transfers: Vec<TransferAnswer>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LocalShardAnswer {
+    shard_id: u32,
+    #[serde(default)]
+    points_count: Option<u64>,
+    state: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RemoteShardAnswer {
+    shard_id: u32,
+    peer_id: u64,
+    state: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct TransferAnswer {
+    shard_id: u32,
+    from: u64,
+    to: u64,
+    sync: bool,
+    #[serde(default)]
+    method: Option<String>,
+}
+
+impl From<CollectionClusterResult> for ShardLayout {
+    fn from(answer: CollectionClusterResult) -> Self {
+        let this = answer.peer_id;
+        let local = answer.local_shards.into_iter().map(|shard| ShardPlacement {
+            shard_id: shard.shard_id,
+            peer_id: this,
+            state: shard.state,
+            points: shard.points_count,
+            local: true,
+        });
+        let remote = answer.remote_shards.into_iter().map(|shard| ShardPlacement {
+            shard_id: shard.shard_id,
+            peer_id: Some(shard.peer_id),
+            state: shard.state,
+            points: None,
+            local: false,
+        });
+        let mut placement: Vec<ShardPlacement> = local.chain(remote).collect();
+        placement.sort_by_key(|shard| (shard.shard_id, !shard.local, shard.peer_id));
+        let transfers = answer
+            .shard_transfers
+            .into_iter()
+            .map(|transfer| ShardTransfer {
+                shard_id: transfer.shard_id,
+                from: transfer.from,
+                to: transfer.to,
+                sync: transfer.sync,
+                method: transfer.method,
+            })
+            .collect();
+        Self { shard_count: answer.shard_count, placement, transfers }
+    }
+}
+
+/// `GET /telemetry`'s answer: only its `memory`, present when the server runs jemalloc and the
+/// key may see the whole server.
+#[derive(Debug, Deserialize)]
+struct TelemetryAnswer {
+    result: TelemetryResult,
+}
+
+#[derive(Debug, Deserialize)]
+struct TelemetryResult {
+    #[serde(default)]
+    memory: Option<MemoryAnswer>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MemoryAnswer {
+    allocated_bytes: u64,
+    resident_bytes: u64,
+}
+
+/// The telemetry level at which Qdrant reports its memory (level 0 leaves it out). Level 1 adds
+/// only aggregate figures of the collections, none of their data.
+const MEMORY_DETAILS_LEVEL: &str = "1";
 
 /// The health of the Qdrant whose REST API is at `base` (`scheme://host:port`).
 ///
@@ -216,6 +324,53 @@ impl Rest {
         } else {
             VectorStoreError::Internal(message)
         })
+    }
+
+    /// Where `collection`'s shards are and the transfers in flight
+    /// (`GET /collections/{name}/cluster`); `Ok(None)` when the server has no such endpoint or
+    /// no such collection (404).
+    ///
+    /// Errors: as [`Rest::get_json`].
+    pub(crate) async fn shard_layout(&self, collection: &str) -> Result<Option<ShardLayout>, VectorStoreError> {
+        let url = self.url(&["collections", collection, "cluster"]);
+        let what = format!("the shards of collection `{collection}`");
+        let answer: Option<CollectionClusterAnswer> = self.get_json(url, &what).await?;
+        Ok(answer.map(|answer| answer.result.into()))
+    }
+
+    /// What the server process holds in memory (`GET /telemetry?details_level=1`, its `memory`);
+    /// `Ok(None)` when the server does not say: no jemalloc, a key limited to some collections, or
+    /// no telemetry endpoint (404).
+    ///
+    /// Errors: as [`Rest::get_json`].
+    pub(crate) async fn memory(&self) -> Result<Option<EngineMemory>, VectorStoreError> {
+        let mut url = self.url(&["telemetry"]);
+        url.query_pairs_mut().append_pair("details_level", MEMORY_DETAILS_LEVEL);
+        let answer: Option<TelemetryAnswer> = self.get_json(url, "the server's telemetry").await?;
+        Ok(answer.and_then(|answer| answer.result.memory).map(|memory| EngineMemory {
+            resident_bytes: memory.resident_bytes,
+            allocated_bytes: memory.allocated_bytes,
+        }))
+    }
+
+    /// `GET url` read as JSON; `Ok(None)` for a 404, so a server without the endpoint answers
+    /// nothing rather than an error.
+    ///
+    /// Errors: `Unreachable` when no answer comes; those of [`Rest::refusal`] for any other
+    /// unsuccessful answer (no collection named: a 404 is handled above); `Internal` for a body
+    /// that is not Qdrant's answer.
+    async fn get_json<T: DeserializeOwned>(&self, url: ::url::Url, what: &str) -> Result<Option<T>, VectorStoreError> {
+        let response = self.send(self.request(reqwest::Method::GET, url), what).await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(self.refusal(response, what, None).await);
+        }
+        let body = response.bytes().await.map_err(|err| self.unreachable(what, err))?;
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|err| self.clean(VectorStoreError::Internal(format!("{what}: not Qdrant's answer: {err}"))))
     }
 
     /// `err` with the API key scrubbed from its message.

@@ -1,21 +1,22 @@
 //! [`RemoteQdrant`]: a Qdrant server behind the `VectorStore` port, over gRPC.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use qbench_domain::Connection;
+use qbench_domain::{Connection, VectorName, VectorSpec};
 use qbench_vector_store::{
-    CollectionInfo, CollectionSpec, CollectionStats, ConnectionCheck, EngineInfo, Point, SearchRequest, SearchResponse,
-    SnapshotReader, SnapshotWriter, VectorStore, VectorStoreError,
+    CollectionInfo, CollectionSpec, CollectionStats, ConnectionCheck, EngineInfo, EngineMemory, Point, SearchRequest,
+    SearchResponse, ShardLayout, SnapshotReader, SnapshotWriter, VectorStore, VectorStoreError,
 };
 use qdrant_client::qdrant::{self, DeleteCollection, GetCollectionInfoRequest};
 use qdrant_client::{Qdrant, QdrantError};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{IndexProgress, create_collection_request, enable_indexing_request, index_progress};
-use crate::convert::{collection_info, query_request, search_response, upsert_request};
+use crate::convert::{collection_info, collection_vectors, query_request, search_response, upsert_request};
 use crate::error::{check_step, from_qdrant, redact};
 use crate::rest::Rest;
 use crate::url::{grpc_url, rest_url};
@@ -169,6 +170,16 @@ impl RemoteQdrant {
         Ok(Self { client, endpoint, rest, api_key, options })
     }
 
+    /// The same store with its REST API at `url` instead of where the connection URL implies
+    /// (a proxy that serves it elsewhere; a test's stand-in). See [`rest_url`] for the port.
+    ///
+    /// # Errors
+    /// Those of [`rest_url`].
+    pub fn with_rest_url(mut self, url: &str) -> Result<Self, VectorStoreError> {
+        self.rest = rest_url(url)?;
+        Ok(self)
+    }
+
     /// The gRPC endpoint requests go to (`scheme://host:port`).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
@@ -229,6 +240,21 @@ impl RemoteQdrant {
     }
 }
 
+/// The shard layout of `collection` through `rest`, if there is one; a failure other than a
+/// missing endpoint or collection (404, already `Ok(None)`) drops `rest`, so the other
+/// collections are listed without asking again.
+async fn shard_layout(rest: &mut Option<Rest>, collection: &str) -> Option<ShardLayout> {
+    let client = rest.as_ref()?;
+    match client.shard_layout(collection).await {
+        Ok(layout) => layout,
+        Err(err) => {
+            tracing::debug!(%err, collection, "shard layout not read: not asked for the other collections");
+            *rest = None;
+            None
+        }
+    }
+}
+
 /// Makes rustls' aws-lc-rs provider the process default, once.
 ///
 /// `qdrant-client` builds tonic with rustls' `ring` feature, so two providers are compiled in;
@@ -248,18 +274,38 @@ impl VectorStore for RemoteQdrant {
         Ok(EngineInfo { engine: ENGINE_NAME.to_owned(), version: health.version })
     }
 
-    /// Every collection by name; the figures of qbench's own (`qbench-`) only: no other
-    /// collection is read.
+    /// Every collection by name; the figures and shard layout of qbench's own (`qbench-`) only:
+    /// no other collection is read.
+    ///
+    /// The shard layout comes from the REST API (`/collections/{name}/cluster`): a collection
+    /// whose layout cannot be read has none, and once the REST API fails otherwise than with a
+    /// 404 (unreachable, the key refused) it is not asked again for the other collections, so a
+    /// missing REST port costs one timeout, not one per collection.
     async fn collections(&self) -> Result<Vec<CollectionStats>, VectorStoreError> {
         let listed = self.client.list_collections().await.map_err(|err| self.fail(&err, None))?;
         let mut names: Vec<String> = listed.collections.into_iter().map(|collection| collection.name).collect();
         names.sort();
+        let mut rest = self
+            .rest()
+            .inspect_err(|err| tracing::debug!(%err, "no REST client: collections listed without their shards"))
+            .ok();
         let mut collections = Vec::with_capacity(names.len());
         for name in names {
-            let info = if check_collection_name(&name).is_ok() { self.collection_info(&name).await.ok() } else { None };
-            collections.push(CollectionStats { name, info, disk_bytes: None });
+            let (info, shards) = if check_collection_name(&name).is_ok() {
+                let info = self.collection_info(&name).await.ok();
+                (info, shard_layout(&mut rest, &name).await)
+            } else {
+                (None, None)
+            };
+            collections.push(CollectionStats { name, info, disk_bytes: None, shards });
         }
         Ok(collections)
+    }
+
+    /// The telemetry's `memory` over REST (see [`EngineMemory`] for when Qdrant reports it).
+    #[tracing::instrument(skip_all, fields(endpoint = %self.rest))]
+    async fn memory(&self) -> Result<Option<EngineMemory>, VectorStoreError> {
+        self.rest()?.memory().await
     }
 
     #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint, collection = %spec.name))]
@@ -359,6 +405,16 @@ impl VectorStore for RemoteQdrant {
     /// that is not qbench's records its figures.
     async fn collection_info(&self, collection: &str) -> Result<CollectionInfo, VectorStoreError> {
         Ok(collection_info(&self.info(collection).await?))
+    }
+
+    /// The dense vectors the server reports in the collection's configuration (gRPC
+    /// `CollectionInfo`). Any collection, as for [`collection_info`](VectorStore::collection_info).
+    #[tracing::instrument(skip_all, fields(endpoint = %self.endpoint, collection = %collection))]
+    async fn collection_vectors(
+        &self,
+        collection: &str,
+    ) -> Result<Option<BTreeMap<VectorName, VectorSpec>>, VectorStoreError> {
+        collection_vectors(&self.info(collection).await?).map(Some)
     }
 
     /// A collection snapshot created on the server and downloaded in chunks; the server's copy

@@ -195,7 +195,7 @@ pub(crate) async fn health(
     error_code = 503,
     tag = "connections",
     summary = "What a connection's engine holds: its version and every collection",
-    description = "Every collection by name; the figures (points, indexed vectors, segments) of those that can be read without touching another's data: a remote Qdrant's `qbench-` collections, and the embedded engine's collections open in this process (a run's collection written by that run's process is not loaded; its disk bytes are measured). 200 whatever the engine's state: one that cannot be asked answers `error`."
+    description = "Every collection by name; the figures (points, indexed vectors, segments) of those that can be read without touching another's data: a remote Qdrant's `qbench-` collections, and the embedded engine's collections open in this process (a run's collection written by that run's process is not loaded; its disk bytes are measured). A remote Qdrant also answers its peers, the memory it reports (telemetry, when built with jemalloc) and, per `qbench-` collection, shard placement and the transfers under way. 200 whatever the engine's state: one that cannot be asked answers `error`."
 )]
 pub(crate) async fn stats(
     state: Data<AppState>,

@@ -91,6 +91,11 @@ pub(crate) async fn list(
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, offset: query.offset, page: query.page, page_size: query.page_size }
         .to_page()?;
+    if let Some(collection) = &query.collection
+        && !(1..=255).contains(&collection.chars().count())
+    {
+        return Err(ApiError::bad_parameter("collection", "a collection name has 1 to 255 characters"));
+    }
     let filter = SnapshotFilter {
         connection_id: query.connection_id.map(ConnectionId::from),
         collection: query.collection,

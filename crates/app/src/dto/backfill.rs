@@ -1,22 +1,17 @@
 //! Wire types of `/api/v1/backfills`: asking for a backfill, following it, its work items, and
 //! the commands that pause, resume or cancel it.
 
-use std::collections::BTreeMap;
-
 use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
 use qbench_domain::backfill::{Backfill, BackfillMode, BackfillSpec, IndexSettings, WorkItem, WorkItemStatus};
-use qbench_domain::{
-    ConnectionId, DatasetId, IndexConfig, IndexKind, JobId, Limits, OptimizerConfig, ProductCompression, Quantization,
-    ScalarType, VectorName, Violation,
-};
+use qbench_domain::{ConnectionId, DatasetId, JobId, Limits, Violation};
 use qbench_service::backfills::BackfillCommand;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::dto::experiment::{
-    CompressionBody, IndexBody, IndexType, OptimizerConfigBody, QuantizationBody, ScalarInput, ScalarTypeBody,
+    IndexBody, IndexType, OptimizerConfigBody, QuantizationBody, ScalarInput, ScalarTypeBody,
 };
 use crate::dto::job::JobStatusBody;
 use crate::dto::snapshot::check_collection;
@@ -131,7 +126,7 @@ impl TryFrom<BackfillRequest> for BackfillSpec {
             violations.push(violation.field, violation.message);
         }
         let settings = match (request.optimizer_config, request.study_id) {
-            (Some(config), None) => optimizer_config(&config, &mut violations).map(IndexSettings::Given),
+            (Some(config), None) => config.to_domain(&mut violations).map(IndexSettings::Given),
             (None, Some(study)) => Some(IndexSettings::Study(JobId::from(study))),
             (Some(_), Some(_)) => {
                 violations.push("optimizer_config", "give either optimizer_config or study_id, not both");
@@ -155,78 +150,6 @@ impl TryFrom<BackfillRequest> for BackfillSpec {
             mode: request.backfill_type.into(),
         });
         violations.finish(spec)
-    }
-}
-
-/// The experiments' `optimizer_config` in the domain's terms, each vector name checked.
-fn optimizer_config(body: &OptimizerConfigBody, violations: &mut Violations) -> Option<OptimizerConfig> {
-    let mut indexing = BTreeMap::new();
-    let mut complete = true;
-    for (name, index) in &body.indexing {
-        match violations.check(format!("optimizer_config.indexing.{name}"), name.parse::<VectorName>()) {
-            Some(name) => {
-                indexing.insert(name, index_config(index));
-            }
-            None => complete = false,
-        }
-    }
-    complete.then(|| OptimizerConfig { indexing, quantization: body.quantization.as_ref().map(quantization) })
-}
-
-fn index_config(body: &IndexBody) -> IndexConfig {
-    IndexConfig {
-        kind: match body.index_type {
-            IndexType::Hnsw => IndexKind::Hnsw,
-            IndexType::Plain => IndexKind::Plain,
-        },
-        m: body.m,
-        ef_construct: body.ef_construct,
-        full_scan_threshold: body.full_scan_threshold,
-        on_disk: body.on_disk,
-    }
-}
-
-fn quantization(body: &QuantizationBody) -> Quantization {
-    match body {
-        QuantizationBody::Scalar(ScalarInput::Short(ScalarTypeBody::Int8)) => {
-            Quantization::Scalar { scalar_type: ScalarType::Int8, quantile: None, always_ram: None }
-        }
-        QuantizationBody::Scalar(ScalarInput::Full(scalar)) => Quantization::Scalar {
-            scalar_type: match scalar.scalar_type {
-                ScalarTypeBody::Int8 => ScalarType::Int8,
-            },
-            quantile: scalar.quantile,
-            always_ram: scalar.always_ram,
-        },
-        QuantizationBody::Product(product) => Quantization::Product {
-            compression: match product.compression {
-                CompressionBody::X4 => ProductCompression::X4,
-                CompressionBody::X8 => ProductCompression::X8,
-                CompressionBody::X16 => ProductCompression::X16,
-                CompressionBody::X32 => ProductCompression::X32,
-                CompressionBody::X64 => ProductCompression::X64,
-            },
-            always_ram: product.always_ram,
-        },
-        QuantizationBody::Binary(binary) => Quantization::Binary { always_ram: binary.always_ram },
-    }
-}
-
-/// The domain's index settings on the wire, as an experiment shows them.
-fn optimizer_body(config: &OptimizerConfig) -> OptimizerConfigBody {
-    let index = |index: &IndexConfig| IndexBody {
-        index_type: match index.kind {
-            IndexKind::Hnsw => IndexType::Hnsw,
-            IndexKind::Plain => IndexType::Plain,
-        },
-        m: index.m,
-        ef_construct: index.ef_construct,
-        full_scan_threshold: index.full_scan_threshold,
-        on_disk: index.on_disk,
-    };
-    OptimizerConfigBody {
-        indexing: config.indexing.iter().map(|(name, config)| (name.to_string(), index(config))).collect(),
-        quantization: config.quantization.as_ref().map(QuantizationBody::from_domain),
     }
 }
 
@@ -316,7 +239,7 @@ impl From<&Backfill> for BackfillResponse {
             connection_id: payload.connection_id.as_uuid(),
             collection: payload.collection.clone(),
             backfill_type: payload.mode.into(),
-            optimizer_config: optimizer_body(&payload.optimizer_config),
+            optimizer_config: OptimizerConfigBody::from_domain(&payload.optimizer_config),
             study_id: payload.study_id.map(|id| id.as_uuid()),
             batch_size: payload.batch_size,
             parallel: payload.parallel,

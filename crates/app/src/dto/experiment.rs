@@ -575,7 +575,8 @@ impl QuantizationBody {
 }
 
 impl OptimizerConfigBody {
-    fn from_domain(config: &OptimizerConfig) -> Self {
+    /// The domain's index settings on the wire.
+    pub(crate) fn from_domain(config: &OptimizerConfig) -> Self {
         Self {
             indexing: config
                 .indexing
@@ -586,7 +587,9 @@ impl OptimizerConfigBody {
         }
     }
 
-    fn to_domain(&self, violations: &mut Violations) -> Option<OptimizerConfig> {
+    /// The index settings in the domain's terms, each vector name checked (violations named
+    /// `optimizer_config.indexing.<name>`).
+    pub(crate) fn to_domain(&self, violations: &mut Violations) -> Option<OptimizerConfig> {
         let mut indexing = BTreeMap::new();
         let mut complete = true;
         for (name, index) in &self.indexing {

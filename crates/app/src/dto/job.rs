@@ -136,6 +136,55 @@ pub struct JobResponse {
     pub start_time: Option<DateTime<Utc>>,
     /// When it ended.
     pub end_time: Option<DateTime<Utc>>,
+    /// Where to follow it and what can be done to it now.
+    pub links: JobLinks,
+}
+
+/// A job's links: itself, the resource it works on, and the commands its status allows.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, ApiComponent)]
+pub struct JobLinks {
+    /// This job (`/api/v1/jobs/{id}`).
+    #[serde(rename = "self")]
+    pub this: String,
+    /// What it works on, in its own terms: the run, study, report, backfill or snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// `POST` here cancels it (while it has not ended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel: Option<String>,
+    /// `POST` here pauses it (a kind that can pause, not ended or paused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<String>,
+    /// `POST` here resumes it (while paused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<String>,
+}
+
+impl JobLinks {
+    fn of(job: &Job) -> Self {
+        let this = format!("/api/v1/jobs/{}", job.id());
+        let id = job.id();
+        let snapshot =
+            || job.payload().get("snapshot_id").and_then(|id| id.as_str()).map(|id| format!("/api/v1/snapshots/{id}"));
+        let resource = match job.kind() {
+            JobKind::Benchmark => Some(format!("/api/v1/runs/{id}")),
+            JobKind::Study => Some(format!("/api/v1/studies/{id}")),
+            JobKind::Report => Some(format!("/api/v1/reports/{id}")),
+            JobKind::Backfill => Some(format!("/api/v1/backfills/{id}")),
+            JobKind::Snapshot | JobKind::Restore => snapshot(),
+            JobKind::Noop => None,
+        };
+        let status = job.status();
+        let ended = status.is_terminal();
+        let pausable = job.kind().can_pause() && matches!(status, JobStatus::Created | JobStatus::Running);
+        Self {
+            cancel: (!ended).then(|| format!("{this}/cancel")),
+            pause: pausable.then(|| format!("{this}/pause")),
+            resume: (status == JobStatus::Paused).then(|| format!("{this}/resume")),
+            resource,
+            this,
+        }
+    }
 }
 
 impl From<&Job> for JobResponse {
@@ -157,6 +206,7 @@ impl From<&Job> for JobResponse {
             updated_at: job.updated_at(),
             start_time: job.start_time(),
             end_time: job.end_time(),
+            links: JobLinks::of(job),
         }
     }
 }

@@ -83,6 +83,9 @@ async fn stats_list_the_engines_collections_without_loading_a_runs_collection() 
     let empty = app.get(&format!("/api/v1/connections/{embedded}/stats")).await;
     empty.expect(200);
     assert_eq!((&empty.body["engine"], &empty.body["collections"]), (&json!("qdrant-edge"), &json!([])));
+    // A single node without peers; the embedded engine reports no memory of its own.
+    assert_eq!(empty.body["peers"], json!([]), "{:#}", empty.body);
+    assert!(empty.body.get("memory").is_none(), "{:#}", empty.body);
 
     let kept = crate::artifacts::completed_run_keeping(&app, true).await;
     let dropped = crate::artifacts::completed_run(&app).await;
@@ -95,9 +98,11 @@ async fn stats_list_the_engines_collections_without_loading_a_runs_collection() 
     // Written by its run's process, it is measured on disk, not loaded here.
     assert!(collection["disk_bytes"].as_u64().unwrap() > 0, "{collection:#}");
     assert!(collection.get("points").is_none(), "{collection:#}");
+    assert!(collection.get("shards").is_none(), "the embedded engine has no shard layout: {collection:#}");
 
     let nowhere = app.create("/api/v1/connections", json!({"name": "nowhere", "url": "http://127.0.0.1:1"})).await;
     let reply = app.get(&format!("/api/v1/connections/{}/stats", nowhere["id"].as_str().unwrap())).await;
     reply.expect(200);
     assert!(reply.body["error"].as_str().unwrap().contains("unreachable"), "{:#}", reply.body);
+    assert!(reply.body.get("peers").is_none() && reply.body.get("memory").is_none(), "{:#}", reply.body);
 }

@@ -81,8 +81,15 @@ async fn a_snapshot_restored_into_a_new_collection_answers_exactly_as_the_origin
         .await;
     restore.expect(202);
     assert_eq!(restore.body["kind"], "restore");
+    // The task: where to follow it, what it works on, and what its status allows.
+    let links = &restore.body["links"];
+    assert_eq!(links["self"], restore.header("location"), "{links}");
+    assert_eq!(links["resource"], format!("/api/v1/snapshots/{id}"));
+    assert_eq!(links["cancel"], format!("{}/cancel", restore.header("location")));
+    assert!(links.get("pause").is_none() && links.get("resume").is_none(), "a restore cannot pause: {links}");
     let job = after_job(&app, restore.header("location")).await;
     assert_eq!(job["status"], "COMPLETED", "{job:#}");
+    assert!(job["links"].get("cancel").is_none(), "an ended job has nothing to cancel: {job:#}");
     assert_eq!(job["result"]["points"], 300);
 
     assert_eq!(answers(&app, "qbench-restored").await, answers(&app, &collection).await);
@@ -285,4 +292,15 @@ async fn a_bulk_delete_answers_each_id_in_the_order_given() {
     assert_eq!(fields(&reply.body["errors"]), ["ids[1]"], "{:#}", reply.body);
     let many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
     assert_problem(&app.post_json("/api/v1/snapshots/bulk-delete", &json!({"ids": many})).await, 422);
+}
+
+#[actix_web::test]
+async fn regression_an_empty_collection_filter_is_refused_not_answered() {
+    let app = spawn_app().await;
+    let reply = app.get("/api/v1/snapshots?collection=").await;
+    assert_problem(&reply, 400);
+    assert!(reply.body["detail"].as_str().unwrap().contains("collection"), "{:#}", reply.body);
+    let long = "c".repeat(256);
+    assert_problem(&app.get(&format!("/api/v1/snapshots?collection={long}")).await, 400);
+    app.get("/api/v1/snapshots?collection=qbench-x").await.expect(200);
 }

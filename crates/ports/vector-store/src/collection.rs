@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use qbench_domain::{IndexConfig, IndexKind, Limits, Quantization, StorageUsage, VectorName, VectorSpec};
+use qbench_domain::{
+    IndexConfig, IndexKind, Limits, OptimizerConfig, Quantization, StorageUsage, VectorName, VectorSpec,
+};
 
 /// A collection to create for one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +33,20 @@ pub struct HnswSettings {
 }
 
 impl CollectionSpec {
+    /// The collection `name` with `vectors`, indexed and quantized as `optimizer` says.
+    pub fn new(
+        name: impl Into<String>,
+        vectors: BTreeMap<VectorName, VectorSpec>,
+        optimizer: &OptimizerConfig,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            vectors,
+            indexing: optimizer.indexing.clone(),
+            quantization: optimizer.quantization.clone(),
+        }
+    }
+
     /// The HNSW settings of vector `name`: the experiment's values, Qdrant's defaults for `m` and
     /// `ef_construct`, and the lowest accepted full-scan threshold unless one is given, so that a
     /// benchmark searches the graph it describes. `Plain` is a graph with `m = 0`, which Qdrant
@@ -113,6 +129,53 @@ pub struct CollectionStats {
     pub info: Option<CollectionInfo>,
     /// The bytes its files hold on this machine's disk (the embedded engine).
     pub disk_bytes: Option<u64>,
+    /// Where its shards are and the transfers between peers under way, when the engine says (a
+    /// remote Qdrant's `qbench-` collections; `None` for an engine without shards or an answer
+    /// without them).
+    pub shards: Option<ShardLayout>,
+}
+
+/// How a collection is spread over a Qdrant's peers, as the peer that answered sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShardLayout {
+    /// The shards the collection is cut into.
+    pub shard_count: u32,
+    /// Every replica of every shard: the answering peer's own, then the other peers'.
+    pub placement: Vec<ShardPlacement>,
+    /// Shard transfers between peers in flight (a replication, a move, a recovery).
+    pub transfers: Vec<ShardTransfer>,
+}
+
+/// One replica of a shard, on one peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardPlacement {
+    /// The shard.
+    pub shard_id: u32,
+    /// The peer holding it; `None` when the engine does not say.
+    pub peer_id: Option<u64>,
+    /// Its replica state as the engine names it (Qdrant: `Active`, `Partial`, `Dead`,
+    /// `Initializing`, `Listener`, `Recovery`, …); kept as text, as new states appear.
+    pub state: String,
+    /// Points it holds, when the engine counts them (the answering peer's replicas only).
+    pub points: Option<u64>,
+    /// Whether it is on the peer that answered.
+    pub local: bool,
+}
+
+/// A shard being copied from one peer to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardTransfer {
+    /// The shard.
+    pub shard_id: u32,
+    /// The peer it comes from.
+    pub from: u64,
+    /// The peer it goes to.
+    pub to: u64,
+    /// Whether the source keeps its replica (a replication) rather than dropping it (a move).
+    pub sync: bool,
+    /// How it is copied, as the engine names it (Qdrant: `stream_records`, `snapshot`,
+    /// `wal_delta`, …), when it says.
+    pub method: Option<String>,
 }
 
 /// Which engine answers, for the run's provenance.

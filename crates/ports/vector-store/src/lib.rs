@@ -16,9 +16,12 @@ mod snapshot;
 mod store;
 
 pub use check::{CheckStep, ConnectionCheck, StepOutcome};
-pub use collection::{CollectionInfo, CollectionSpec, CollectionStats, EngineInfo, HnswSettings};
+pub use collection::{
+    CollectionInfo, CollectionSpec, CollectionStats, EngineInfo, HnswSettings, ShardLayout, ShardPlacement,
+    ShardTransfer,
+};
 pub use error::VectorStoreError;
-pub use health::{EngineHealth, PeerHealth};
+pub use health::{EngineHealth, EngineMemory, PeerHealth};
 pub use point::Point;
 pub use qbench_domain::PointId;
 pub use search::{ScoredPoint, SearchParams, SearchRequest, SearchResponse};

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use qbench_domain::{Connection, RunId, VectorName, VectorSpec};
 
 use crate::{
-    CollectionInfo, CollectionSpec, CollectionStats, ConnectionCheck, EngineHealth, EngineInfo, Point, SearchRequest,
-    SearchResponse, SnapshotReader, SnapshotWriter, VectorStoreError,
+    CollectionInfo, CollectionSpec, CollectionStats, ConnectionCheck, EngineHealth, EngineInfo, EngineMemory, Point,
+    SearchRequest, SearchResponse, SnapshotReader, SnapshotWriter, VectorStoreError,
 };
 
 /// A Qdrant under test.
@@ -57,6 +57,12 @@ pub trait VectorStore: Send + Sync {
     /// `Internal`: a store that cannot list says so.
     async fn collections(&self) -> Result<Vec<CollectionStats>, VectorStoreError> {
         Err(VectorStoreError::Internal("this store cannot list its collections".to_owned()))
+    }
+
+    /// What the engine process holds in memory, when it says (see [`EngineMemory`]). `Ok(None)`
+    /// when it does not, the default.
+    async fn memory(&self) -> Result<Option<EngineMemory>, VectorStoreError> {
+        Ok(None)
     }
 
     /// Starts a consistent snapshot of `collection`, read out as Qdrant's snapshot archive of what

@@ -10,12 +10,7 @@ use crate::jobs::JobError;
 
 /// The collection `name` with the dataset's vectors, indexed and quantized as `optimizer` says.
 pub(super) fn collection_spec(name: &str, schema: &SchemaConfig, optimizer: &OptimizerConfig) -> CollectionSpec {
-    CollectionSpec {
-        name: name.to_owned(),
-        vectors: schema.vectors.clone(),
-        indexing: optimizer.indexing.clone(),
-        quantization: optimizer.quantization.clone(),
-    }
+    CollectionSpec::new(name, schema.vectors.clone(), optimizer)
 }
 
 /// Whether the engine holds `collection`.

@@ -13,6 +13,7 @@ use qbench_storage::{DatasetReader, DatasetSource, PointBatch};
 use qbench_vector_store::{Point, VectorStore};
 
 use crate::Clock;
+use crate::execution::point_at;
 use crate::jobs::{JobContext, JobError};
 
 /// Attempts an item gets (counted across executions: an item whose worker was lost mid-way has
@@ -185,19 +186,5 @@ impl Loader<'_> {
 
 /// Every row of `batch` as a point: its id, each named vector, its payload.
 fn points_of(batch: &PointBatch) -> Vec<Point> {
-    let rows = batch.len();
-    (0..rows)
-        .map(|row| Point {
-            id: batch.ids[row],
-            vectors: batch
-                .vectors
-                .iter()
-                .map(|(name, values)| {
-                    let dim = values.len() / rows;
-                    (name.clone(), values[row * dim..(row + 1) * dim].to_vec())
-                })
-                .collect(),
-            payload: batch.payloads.get(row).cloned().unwrap_or_default(),
-        })
-        .collect()
+    (0..batch.len()).map(|row| point_at(batch, row)).collect()
 }

@@ -8,9 +8,7 @@ use qbench_domain::backfill::{
     recommended_optimizer, validate_optimizer,
 };
 use qbench_domain::study::StudyReport;
-use qbench_domain::{
-    Caller, Connection, Dataset, Job, JobId, JobKind, JobStatus, OptimizerConfig, Role, RunId, Violation,
-};
+use qbench_domain::{Caller, Connection, Dataset, Job, JobId, JobKind, JobStatus, OptimizerConfig, Role, Violation};
 use qbench_repository::{
     BackfillRepository, ConnectionRepository, DatasetRepository, Entity, JobFilter, JobQueue, JobRepository, Listed,
     Page, RepositoryError,
@@ -18,6 +16,7 @@ use qbench_repository::{
 use qbench_vector_store::VectorStoreProvider;
 
 use crate::access::{ensure_may_touch, ensure_seen, listed_owner};
+use crate::collection_names::collection_names;
 use crate::jobs::{JobService, submit};
 use crate::{Clock, Repositories, ServiceError};
 
@@ -215,16 +214,7 @@ impl BackfillService {
 
     /// The names of the collections `connection`'s engine holds, read without loading any.
     async fn collections(&self, connection: &Connection) -> Result<Vec<String>, ServiceError> {
-        let stores = self
-            .stores
-            .as_ref()
-            .ok_or_else(|| ServiceError::Misconfigured("this process cannot reach vector databases".to_owned()))?;
-        let unreachable = |error: qbench_vector_store::VectorStoreError| {
-            ServiceError::Unavailable(format!("connection `{}`: {error}", connection.spec.name))
-        };
-        let store = stores.open(connection, RunId::new()).await.map_err(unreachable)?;
-        let collections = store.collections().await.map_err(unreachable)?;
-        Ok(collections.into_iter().map(|collection| collection.name).collect())
+        collection_names(self.stores.as_ref(), connection).await
     }
 
     /// The backfill `id` (viewer, one the caller sees), with its work items counted.

@@ -22,6 +22,8 @@ mod run_log;
 mod search;
 mod upload;
 
+pub(crate) use upload::point_at;
+
 pub use benchmark::BenchmarkHandler;
 pub use dependencies::{ExecutionDefaults, ExecutionDependencies, SnapshotSources};
 pub use error::ExecutionError;

@@ -174,12 +174,7 @@ async fn restore_plan(
 
 /// The collection an experiment creates with these vectors.
 fn collection_spec(name: String, experiment: &Experiment, read_schema: &SchemaConfig) -> CollectionSpec {
-    CollectionSpec {
-        name,
-        vectors: read_schema.vectors.clone(),
-        indexing: experiment.spec.optimizer_config.indexing.clone(),
-        quantization: experiment.spec.optimizer_config.quantization.clone(),
-    }
+    CollectionSpec::new(name, read_schema.vectors.clone(), &experiment.spec.optimizer_config)
 }
 
 /// The memory the collection of `experiment` on `dataset` needs for `train_rows` points and the

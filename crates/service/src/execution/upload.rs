@@ -86,17 +86,23 @@ fn to_points(batch: &PointBatch, queries: &QuerySet, sample: Option<PointSample>
     (0..rows)
         .filter(|row| !queries.held_out.contains(&(batch.first_row + *row as u64)))
         .filter(|row| sample.is_none_or(|sample| sample.keeps(&batch.ids[*row])))
-        .map(|row| Point {
-            id: batch.ids[row],
-            vectors: batch
-                .vectors
-                .iter()
-                .map(|(name, values)| {
-                    let dim = values.len() / rows;
-                    (name.clone(), values[row * dim..(row + 1) * dim].to_vec())
-                })
-                .collect(),
-            payload: batch.payloads.get(row).cloned().unwrap_or_default(),
-        })
+        .map(|row| point_at(batch, row))
         .collect()
+}
+
+/// Row `row` of `batch` as a point: its id, each named vector, its payload.
+pub(crate) fn point_at(batch: &PointBatch, row: usize) -> Point {
+    let rows = batch.len();
+    Point {
+        id: batch.ids[row],
+        vectors: batch
+            .vectors
+            .iter()
+            .map(|(name, values)| {
+                let dim = values.len() / rows;
+                (name.clone(), values[row * dim..(row + 1) * dim].to_vec())
+            })
+            .collect(),
+        payload: batch.payloads.get(row).cloned().unwrap_or_default(),
+    }
 }

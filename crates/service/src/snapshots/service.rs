@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use qbench_domain::{
-    Caller, Connection, ConnectionId, Job, JobId, JobKind, LocalAccess, RestorePayload, Role, RunId, Snapshot,
-    SnapshotId, SnapshotPayload, SnapshotSpec, SnapshotStatus,
+    Caller, Connection, ConnectionId, Job, JobId, JobKind, LocalAccess, RestorePayload, Role, Snapshot, SnapshotId,
+    SnapshotPayload, SnapshotSpec, SnapshotStatus,
 };
 use qbench_repository::{
     ConnectionRepository, Entity, JobQueue, JobRepository, Listed, Page, RepositoryError, SnapshotFilter,
@@ -14,6 +14,7 @@ use qbench_storage::ArchiveStore;
 use qbench_vector_store::VectorStoreProvider;
 
 use crate::access::{ensure_may_touch, ensure_seen};
+use crate::collection_names::collection_names;
 use crate::jobs::submit;
 use crate::snapshots::vault::{self, invalid};
 use crate::{Clock, Repositories, ServiceError};
@@ -200,16 +201,7 @@ impl SnapshotService {
 
     /// The names of the collections `connection`'s engine holds, read without loading any.
     async fn collections(&self, connection: &Connection) -> Result<Vec<String>, ServiceError> {
-        let stores = self
-            .stores
-            .as_ref()
-            .ok_or_else(|| ServiceError::Misconfigured("this process cannot reach vector databases".to_owned()))?;
-        let unreachable = |error: qbench_vector_store::VectorStoreError| {
-            ServiceError::Unavailable(format!("connection `{}`: {error}", connection.spec.name))
-        };
-        let store = stores.open(connection, RunId::new()).await.map_err(unreachable)?;
-        let collections = store.collections().await.map_err(unreachable)?;
-        Ok(collections.into_iter().map(|collection| collection.name).collect())
+        collection_names(self.stores.as_ref(), connection).await
     }
 
     fn archives(&self) -> Result<&Arc<dyn ArchiveStore>, ServiceError> {

@@ -137,6 +137,30 @@ pub async fn check_snapshots_block_connection_delete(repos: &RepositoryUnderTest
     assert_not_found(repos.connections.get(engine.id).await, Entity::Connection, engine.id, "deleted connection");
 }
 
+/// A storage holding a snapshot's archive cannot be deleted (the archive would lose its
+/// credentials) until the snapshot is; a directory snapshot names no storage.
+pub async fn check_snapshots_block_storage_delete(repos: &RepositoryUnderTest) {
+    let engine = connection();
+    ok(repos.connections.insert(&engine).await, "insert connection");
+    let bucket = super::fixtures::storage(false);
+    ok(repos.storages.insert(&bucket).await, "insert storage");
+    let mut kept = snapshot(engine.id, &unique("collection"), now());
+    kept.spec.vault = SnapshotVault::Storage { storage_id: bucket.id, prefix: "kept".to_owned() };
+    let elsewhere = snapshot(engine.id, &unique("collection"), now());
+    for user in [&kept, &elsewhere] {
+        ok(repos.snapshots.insert(user).await, "insert snapshot");
+    }
+
+    let refused = repos.storages.delete(bucket.id).await;
+    assert_in_use(refused, (Entity::Storage, bucket.id), Entity::Snapshot, 1, kept.id, "storage");
+    ok(repos.storages.get(bucket.id).await, "a refused delete keeps the storage");
+
+    ok(repos.snapshots.delete(kept.id).await, "delete the snapshot kept in it");
+    ok(repos.storages.delete(bucket.id).await, "delete the storage no snapshot lives in");
+    ok(repos.snapshots.delete(elsewhere.id).await, "delete snapshot");
+    ok(repos.connections.delete(engine.id).await, "delete connection");
+}
+
 /// Snapshots list newest first (ties by id, descending), filtered by connection, collection,
 /// status and owner in any combination, page by page, with the size of the filtered set as
 /// `total`.

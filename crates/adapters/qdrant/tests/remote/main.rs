@@ -1012,6 +1012,33 @@ mod server {
         missing_collection(&store).await;
     }
 
+    /// A fresh collection's vectors read back as created; its shards are placed (one local
+    /// replica at least, holding its points) with no transfer; the memory, when the server
+    /// reports it, is plausible.
+    #[tokio::test]
+    async fn a_collections_vectors_and_shards_and_the_servers_memory_are_read() {
+        let Some(store) = server() else { return };
+        with_collection(store, |store, collection| async move {
+            let mut spec = spec();
+            spec.name = collection.clone();
+            store.create_collection(&spec).await.unwrap();
+            assert_eq!(store.collection_vectors(&collection).await.unwrap(), Some(spec.vectors.clone()));
+
+            let listed = store.collections().await.unwrap();
+            let ours = listed.iter().find(|c| c.name == collection).unwrap();
+            let shards = ours.shards.as_ref().expect("Qdrant answers /collections/{name}/cluster");
+            assert!(shards.shard_count >= 1, "{shards:?}");
+            assert!(shards.placement.iter().any(|shard| shard.local && shard.peer_id.is_some()), "{shards:?}");
+            assert!(shards.transfers.is_empty(), "{shards:?}");
+
+            match store.memory().await.unwrap() {
+                Some(memory) => assert!(memory.resident_bytes > 0 && memory.allocated_bytes > 0, "{memory:?}"),
+                None => eprintln!("the server reports no memory (no jemalloc, or a key limited to collections)"),
+            }
+        })
+        .await;
+    }
+
     /// Create and fill a collection, snapshot it, restore the archive under another name (refused
     /// onto an existing collection without overwrite), and find the same points there.
     #[tokio::test]
@@ -1310,6 +1337,166 @@ mod listing {
         assert_eq!(names, ["production", "qbench-run-1"]);
         assert!(collections[0].info.is_none(), "another's collection is not read");
         assert_eq!(collections[1].info.as_ref().unwrap().points, 0);
+    }
+}
+
+/// What a remote engine says beyond its collections' figures: each `qbench-` collection's shard
+/// placement and transfers, the server's memory (REST, against the stand-in, with the gRPC fake
+/// listing the collections), and a collection's vectors (gRPC).
+mod cluster_stats {
+    use qbench_vector_store::{EngineMemory, ShardLayout, ShardPlacement, ShardTransfer};
+
+    use super::*;
+    use crate::rest_fake::{Memory, OTHER_PEER, RestQdrant, RestScript, THIS_PEER};
+
+    const KEY: &str = "stats-key-4711";
+
+    /// The gRPC fake holding `qbench-run-1` (qbench's, from [`spec`]) and `production` (not), and
+    /// a store on it whose REST API is the stand-in `script` starts, both needing `KEY`.
+    async fn engine(script: RestScript) -> (fake::Running, RestQdrant, RemoteQdrant) {
+        let running = fake::start(fake::Script { api_key: Some(KEY.to_owned()), ..fake::Script::default() }).await;
+        let collections = [("qbench-run-1".to_owned(), 12), ("production".to_owned(), 99)].into();
+        let stand_in = RestQdrant::start(RestScript { collections, ..script }).await;
+        let store = RemoteQdrant::new(&running.url, Some(SecretString::from(KEY)), quick())
+            .unwrap()
+            .with_rest_url(&stand_in.url)
+            .unwrap();
+        store.create_collection(&spec()).await.unwrap();
+        let client =
+            qdrant_client::Qdrant::from_url(&running.url).api_key(KEY).skip_compatibility_check().build().unwrap();
+        let theirs = qdrant::CreateCollection { collection_name: "production".to_owned(), ..Default::default() };
+        client.create_collection(theirs).await.unwrap();
+        (running, stand_in, store)
+    }
+
+    fn keyed(api_key: Option<&str>) -> RestScript {
+        RestScript { api_key: api_key.map(str::to_owned), ..RestScript::default() }
+    }
+
+    #[tokio::test]
+    async fn a_two_peer_collections_shards_and_transfer_and_the_servers_memory_are_read() {
+        let memory = Memory { resident_bytes: 512 << 20, allocated_bytes: 300 << 20 };
+        let script = RestScript { shard_layout: true, telemetry: Some(Some(memory)), ..keyed(Some(KEY)) };
+        let (_running, stand_in, store) = engine(script).await;
+
+        let collections = store.collections().await.unwrap();
+        let names: Vec<&str> = collections.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["production", "qbench-run-1"]);
+        assert_eq!(collections[0].shards, None, "another's collection is not read");
+        let placement = |shard_id, peer, state: &str, points, local| ShardPlacement {
+            shard_id,
+            peer_id: Some(peer),
+            state: state.to_owned(),
+            points,
+            local,
+        };
+        assert_eq!(
+            collections[1].shards,
+            Some(ShardLayout {
+                shard_count: 2,
+                placement: vec![
+                    placement(0, THIS_PEER, "Active", Some(12), true),
+                    placement(0, OTHER_PEER, "Partial", None, false),
+                    placement(1, OTHER_PEER, "Active", None, false),
+                ],
+                transfers: vec![ShardTransfer {
+                    shard_id: 0,
+                    from: THIS_PEER,
+                    to: OTHER_PEER,
+                    sync: true,
+                    method: Some("stream_records".to_owned()),
+                }],
+            })
+        );
+
+        assert_eq!(
+            store.memory().await.unwrap(),
+            Some(EngineMemory { resident_bytes: 512 << 20, allocated_bytes: 300 << 20 })
+        );
+        let state = stand_in.state();
+        let cluster_reads: Vec<&String> = state.requests.iter().filter(|r| r.ends_with("/cluster")).collect();
+        assert_eq!(cluster_reads, ["GET /collections/qbench-run-1/cluster"], "only qbench's collection is asked");
+        let telemetry = state.requests.iter().position(|r| r == "GET /telemetry").unwrap();
+        assert_eq!(state.queries[telemetry].get("details_level").map(String::as_str), Some("1"));
+    }
+
+    #[tokio::test]
+    async fn a_server_without_those_endpoints_or_without_jemalloc_answers_without_them() {
+        let (_running, _stand_in, store) = engine(keyed(Some(KEY))).await;
+        let collections = store.collections().await.unwrap();
+        assert!(collections.iter().all(|c| c.shards.is_none()), "{collections:?}");
+        assert_eq!(collections[1].info.as_ref().unwrap().points, 0, "the figures are still read");
+        assert_eq!(store.memory().await.unwrap(), None);
+
+        let (_running, _stand_in, store) = engine(RestScript { telemetry: Some(None), ..keyed(Some(KEY)) }).await;
+        assert_eq!(store.memory().await.unwrap(), None, "telemetry without `memory`");
+    }
+
+    #[tokio::test]
+    async fn a_refused_rest_api_is_asked_once_and_the_collections_are_still_listed() {
+        // Another key on the REST side: its first 401 stops the shard reads.
+        let (_running, stand_in, store) = engine(RestScript { shard_layout: true, ..keyed(Some("another-key")) }).await;
+        store.create_collection(&CollectionSpec { name: "qbench-run-2".to_owned(), ..spec() }).await.unwrap();
+        let collections = store.collections().await.unwrap();
+        assert_eq!(collections.len(), 3);
+        assert!(collections.iter().all(|c| c.shards.is_none()), "{collections:?}");
+        assert_eq!(stand_in.state().requests.iter().filter(|r| r.ends_with("/cluster")).count(), 1);
+        match store.memory().await {
+            Err(VectorStoreError::Rejected(why)) => assert!(!why.contains(KEY), "{why}"),
+            other => panic!("{other:?}"),
+        }
+
+        // No REST API at all: listed, without shards.
+        let running = fake::start(fake::Script::default()).await;
+        let store = RemoteQdrant::new(&running.url, None, quick()).unwrap().with_rest_url(NOWHERE).unwrap();
+        store.create_collection(&spec()).await.unwrap();
+        let collections = store.collections().await.unwrap();
+        assert_eq!((collections.len(), &collections[0].shards), (1, &None));
+        assert!(matches!(store.memory().await, Err(VectorStoreError::Unreachable(_))));
+    }
+
+    #[tokio::test]
+    async fn collection_vectors_reads_the_servers_configuration() {
+        let running = fake::start(fake::Script::default()).await;
+        let store = RemoteQdrant::new(&running.url, None, quick()).unwrap();
+        store.create_collection(&spec()).await.unwrap();
+        assert_eq!(store.collection_vectors("qbench-run-1").await.unwrap(), Some(spec().vectors));
+
+        let single = CollectionSpec {
+            name: "qbench-single".to_owned(),
+            vectors: [(VectorName::unnamed(), vector(4, Distance::Dot))].into(),
+            indexing: BTreeMap::new(),
+            quantization: None,
+        };
+        store.create_collection(&single).await.unwrap();
+        assert_eq!(store.collection_vectors("qbench-single").await.unwrap(), Some(single.vectors));
+
+        match store.collection_vectors("qbench-missing").await {
+            Err(VectorStoreError::CollectionNotFound(name)) => assert_eq!(name, "qbench-missing"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_vector_qbench_cannot_hold_is_an_internal_error() {
+        let request = create_collection_request(&spec()).unwrap();
+        let mut params = request.vectors_config.unwrap();
+        if let Some(vectors_config::Config::ParamsMap(map)) = &mut params.config {
+            map.map.get_mut("dense").unwrap().distance = qdrant::Distance::UnknownDistance as i32;
+        }
+        let info = qdrant::CollectionInfo {
+            config: Some(qdrant::CollectionConfig {
+                params: Some(qdrant::CollectionParams { vectors_config: Some(params), ..Default::default() }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        match qbench_qdrant::collection_vectors(&info) {
+            Err(VectorStoreError::Internal(why)) => assert!(why.contains("`dense`"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // Sparse vectors only: no dense vector.
+        assert_eq!(qbench_qdrant::collection_vectors(&qdrant::CollectionInfo::default()).unwrap(), BTreeMap::new());
     }
 }
 

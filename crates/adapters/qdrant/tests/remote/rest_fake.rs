@@ -1,7 +1,9 @@
 //! A stand-in for Qdrant's REST API, in process, on a raw tokio listener (one request per
 //! connection): the probes and `/cluster` that health reads, and what snapshots use — collection
 //! lookup, snapshot creation, download and deletion, the multipart upload that recovers a
-//! collection, and the exact count. It records every request, and what was uploaded.
+//! collection, and the exact count —; when scripted, a collection's shard layout
+//! (`/collections/{name}/cluster`: two peers, a local and a remote shard, one transfer in flight)
+//! and `/telemetry` with or without `memory`. It records every request, and what was uploaded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -30,7 +32,23 @@ pub(crate) struct RestScript {
     pub(crate) restored_points: u64,
     /// What an upload answers instead of recovering: status and Qdrant's error message.
     pub(crate) upload_refusal: Option<(u16, String)>,
+    /// `/collections/{name}/cluster` answers (else 404, as a server without it).
+    pub(crate) shard_layout: bool,
+    /// `/telemetry` answers (else 404): with `memory` when `Some` (at a details level of 1 or
+    /// more, as Qdrant does), without when `None`.
+    pub(crate) telemetry: Option<Option<Memory>>,
 }
+
+/// The jemalloc figures the stand-in's telemetry reports.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Memory {
+    pub(crate) resident_bytes: u64,
+    pub(crate) allocated_bytes: u64,
+}
+
+/// Peer 7 answers; peer 9 is the other.
+pub(crate) const THIS_PEER: u64 = 7;
+pub(crate) const OTHER_PEER: u64 = 9;
 
 impl Default for RestScript {
     fn default() -> Self {
@@ -42,6 +60,8 @@ impl Default for RestScript {
             corrupt_download: false,
             restored_points: 0,
             upload_refusal: None,
+            shard_layout: false,
+            telemetry: None,
         }
     }
 }
@@ -68,6 +88,8 @@ pub(crate) struct State {
     pub(crate) snapshots: BTreeSet<(String, String)>,
     /// `METHOD /path` of every request, in order.
     pub(crate) requests: Vec<String>,
+    /// The query of every request, in order.
+    pub(crate) queries: Vec<BTreeMap<String, String>>,
     pub(crate) uploads: Vec<Upload>,
     /// Names of the snapshots deleted, in order.
     pub(crate) deleted: Vec<String>,
@@ -222,7 +244,11 @@ async fn reply(socket: &mut TcpStream, status: u16, body: &str) {
 async fn serve(shared: Arc<Shared>, mut socket: TcpStream) {
     let Some(request) = read_request(&mut socket).await else { return };
     let script = &shared.script;
-    shared.state.lock().unwrap().requests.push(format!("{} {}", request.method, request.path));
+    {
+        let mut state = shared.state.lock().unwrap();
+        state.requests.push(format!("{} {}", request.method, request.path));
+        state.queries.push(request.query.clone());
+    }
     let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
     let sent_key = request.headers.get("api-key");
     let authorised = match &script.api_key {
@@ -238,6 +264,43 @@ async fn serve(shared: Arc<Shared>, mut socket: TcpStream) {
             200,
             r#"{"result":{"status":"enabled","peer_id":7,"peers":{"7":{"uri":"http://node-a:6335/"},"9":{"uri":"http://node-b:6335/"}},"raft_info":{}},"status":"ok","time":0.0}"#.to_owned(),
         ),
+        ("GET", ["collections", name, "cluster"]) if script.shard_layout => {
+            match shared.state.lock().unwrap().collections.get(*name) {
+                // Two shards: 0 here (being replicated to the other peer), 1 on the other peer.
+                Some(points) => (
+                    200,
+                    result(serde_json::json!({
+                        "peer_id": THIS_PEER,
+                        "shard_count": 2,
+                        "local_shards": [{ "shard_id": 0, "points_count": points, "state": "Active" }],
+                        "remote_shards": [
+                            { "shard_id": 1, "peer_id": OTHER_PEER, "state": "Active" },
+                            { "shard_id": 0, "peer_id": OTHER_PEER, "state": "Partial" }
+                        ],
+                        "shard_transfers": [
+                            { "shard_id": 0, "from": THIS_PEER, "to": OTHER_PEER, "sync": true, "method": "stream_records" }
+                        ]
+                    })),
+                ),
+                None => (404, error(&format!("Not found: Collection `{name}` doesn't exist!"))),
+            }
+        }
+        ("GET", ["telemetry"]) if script.telemetry.is_some() => {
+            let level: u32 = request.query.get("details_level").and_then(|level| level.parse().ok()).unwrap_or(0);
+            let mut telemetry = serde_json::json!({ "id": "stand-in", "app": { "name": "qdrant" } });
+            if let Some(Some(memory)) = script.telemetry
+                && level >= 1
+            {
+                telemetry["memory"] = serde_json::json!({
+                    "active_bytes": memory.allocated_bytes + 1,
+                    "allocated_bytes": memory.allocated_bytes,
+                    "metadata_bytes": 1024,
+                    "resident_bytes": memory.resident_bytes,
+                    "retained_bytes": 4096,
+                });
+            }
+            (200, result(telemetry))
+        }
         ("GET", ["collections", name]) => match shared.state.lock().unwrap().collections.get(*name) {
             Some(points) => (200, result(serde_json::json!({ "status": "green", "points_count": points }))),
             None => (404, error(&format!("Not found: Collection `{name}` doesn't exist!"))),

@@ -18,6 +18,10 @@ pub(crate) struct Model {
     pub collection: String,
     #[sea_orm(column_type = "JsonBinary")]
     pub vault: Json,
+    /// The storage a storage repository names, so deleting that storage is refused while a
+    /// snapshot lives in it; `NULL` for a directory.
+    #[sea_orm(nullable, indexed)]
+    pub vault_storage_id: Option<Uuid>,
     #[sea_orm(column_type = "Text", indexed)]
     pub owner: String,
     #[sea_orm(nullable)]

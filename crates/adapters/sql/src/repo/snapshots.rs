@@ -1,7 +1,7 @@
 //! [`SnapshotRepository`] on the `snapshots` table.
 
 use async_trait::async_trait;
-use qbench_domain::{Snapshot, SnapshotId, SnapshotSpec, SnapshotStatus};
+use qbench_domain::{Snapshot, SnapshotId, SnapshotSpec, SnapshotStatus, SnapshotVault};
 use qbench_repository::{Entity, Listed, Page, RepositoryError, SnapshotFilter, SnapshotRepository};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
@@ -26,6 +26,10 @@ fn snapshot_row(snapshot: &Snapshot) -> Result<snapshots::Model, RepositoryError
         connection_id: snapshot.spec.connection_id.as_uuid(),
         collection: snapshot.spec.collection.clone(),
         vault: stored.encode_json("vault", &snapshot.spec.vault)?,
+        vault_storage_id: match &snapshot.spec.vault {
+            SnapshotVault::Storage { storage_id, .. } => Some(storage_id.as_uuid()),
+            SnapshotVault::Directory { .. } => None,
+        },
         owner: snapshot.owner.clone(),
         built_by: snapshot.built_by.map(|run| run.as_uuid()),
         job_id: snapshot.job_id.as_uuid(),

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::SqlDatabase;
 use crate::codec::{RowRef, stored_time};
-use crate::entity::{datasets, storages};
+use crate::entity::{datasets, snapshots, storages};
 use crate::error::{db_error, write_error};
 
 use super::{Hold, convert, hold, in_use, page_of};
@@ -141,6 +141,12 @@ impl StorageRepository for SqlDatabase {
         let users = datasets::Entity::find().filter(datasets::Column::StorageId.eq(id.as_uuid()));
         let order = (datasets::Column::CreatedAt, datasets::Column::Id);
         if let Some(in_use) = in_use(&txn, users, order, (Entity::Storage, id), Entity::Dataset).await? {
+            return Err(in_use);
+        }
+        // A snapshot kept in the storage would lose its archive's credentials.
+        let kept = snapshots::Entity::find().filter(snapshots::Column::VaultStorageId.eq(id.as_uuid()));
+        let order = (snapshots::Column::CreatedAt, snapshots::Column::Id);
+        if let Some(in_use) = in_use(&txn, kept, order, (Entity::Storage, id), Entity::Snapshot).await? {
             return Err(in_use);
         }
         storages::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;
