@@ -208,6 +208,7 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
         .clone()
         .with_reader(engine.storage.clone(), engine.default_s3.clone())
         .with_local_access(settings.local_access());
+    state.runs = state.runs.clone().with_results(engine.storage.clone());
     if let Some(bytes) = settings.memory_budget() {
         state.runs = state.runs.clone().with_memory_budget(MemoryBudget {
             datasets: repositories.datasets.clone(),
@@ -219,6 +220,7 @@ pub async fn open_runtime(settings: &Settings) -> Result<Runtime, StartError> {
     state.studies = StudyService::new(&repositories, settings.studies.limits())
         .with_archives(engine.storage.clone(), settings.local_access());
     state.connections = state.connections.clone().with_stores(engine.stores.clone());
+    state.results_store = if settings.engine.results.starts_with("s3://") { "s3" } else { "local" };
     state.snapshots =
         state.snapshots.clone().with_engines(engine.storage.clone(), engine.stores.clone(), settings.local_access());
     state.backfills = state.backfills.clone().with_stores(engine.stores.clone());

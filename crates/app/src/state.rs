@@ -54,6 +54,10 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Reads and signs run artifacts; `None` until the server wires its results location.
     pub artifacts: Option<Artifacts>,
+    /// When this process started serving, for `/metadata/system`'s uptime.
+    pub started: std::time::Instant,
+    /// Where results are kept: `local` (a directory) or `s3`.
+    pub results_store: &'static str,
 }
 
 /// A run's stored artifacts, and the URLs to them.
@@ -102,6 +106,8 @@ impl AppState {
             auth: Arc::new(Authenticator::development()),
             rate_limiter: Arc::new(RateLimiter::per_minute(0)),
             artifacts: None,
+            started: std::time::Instant::now(),
+            results_store: "local",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Creating, reading and cancelling runs.
+//! Creating, reading, cancelling and deleting runs.
 
 use std::sync::Arc;
 
@@ -6,6 +6,7 @@ use qbench_domain::{Caller, ExperimentId, Role, Run, RunId, RunStatus, WorkerLab
 use qbench_repository::{
     Entity, ExperimentRepository, JobQueue, Listed, Page, RepositoryError, RunFilter, RunRepository,
 };
+use qbench_storage::ResultWriter;
 
 use crate::access::{ensure_seen, requested_owner};
 use crate::{Clock, MemoryBudget, ServiceError};
@@ -16,8 +17,8 @@ const CANCEL_ATTEMPTS: usize = 3;
 /// Use cases on runs.
 ///
 /// A run belongs to the user who started it. Viewers read their own runs; editors also start
-/// runs of experiments they see and cancel their own; admins read and cancel anyone's, and list
-/// everyone's when they ask to. Another user's run answers the same `NotFound` as a missing one.
+/// runs of experiments they see and cancel or delete their own; admins read, cancel and delete
+/// anyone's, and list everyone's when they ask to. Another user's run answers the same `NotFound` as a missing one.
 #[derive(Clone)]
 pub struct RunService {
     runs: Arc<dyn RunRepository>,
@@ -25,6 +26,7 @@ pub struct RunService {
     queue: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
     budget: Option<MemoryBudget>,
+    results: Option<Arc<dyn ResultWriter>>,
 }
 
 impl RunService {
@@ -35,12 +37,19 @@ impl RunService {
         queue: Arc<dyn JobQueue>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { runs, experiments, queue, clock, budget: None }
+        Self { runs, experiments, queue, clock, budget: None, results: None }
     }
 
     /// The same service, refusing to queue a run whose embedded collection would exceed `budget`.
     pub fn with_memory_budget(mut self, budget: MemoryBudget) -> Self {
         self.budget = Some(budget);
+        self
+    }
+
+    /// The same service, deleting a deleted run's stored results (result, per-query rows, log,
+    /// report) from `results`; without it, a delete removes the record only.
+    pub fn with_results(mut self, results: Arc<dyn ResultWriter>) -> Self {
+        self.results = Some(results);
         self
     }
 
@@ -119,6 +128,27 @@ impl RunService {
             }
         }
         Err(last_error.map_or_else(|| ServiceError::Internal("cancel made no attempt".to_owned()), ServiceError::from))
+    }
+
+    /// Deletes a run that has ended (editor, a run the caller sees): its record and job, then its
+    /// stored results. `Conflict` while it is `CREATED` or `RUNNING` (cancel it first), or while a
+    /// snapshot holds the collection it built (restoring it relies on the run's kept settings).
+    /// Once the record is gone the delete has happened: a failure to delete the results is logged,
+    /// not returned, and leaves files no run names.
+    #[tracing::instrument(skip(self, caller), fields(user = caller.user()))]
+    pub async fn delete(&self, caller: &Caller, id: RunId) -> Result<(), ServiceError> {
+        caller.require(Role::Editor)?;
+        let run = self.seen(caller, id).await?;
+        if !run.status().is_terminal() {
+            return Err(ServiceError::Conflict(format!("run is {}: cancel it first", run.status())));
+        }
+        self.runs.delete(id).await?;
+        if let Some(results) = &self.results
+            && let Err(error) = results.delete_results(&id.to_string()).await
+        {
+            tracing::warn!(run_id = %id, %error, "run deleted but its results were not");
+        }
+        Ok(())
     }
 
     /// Refuses to pause a run (editor, a run the caller sees): a benchmark cannot stop halfway and

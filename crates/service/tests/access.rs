@@ -193,6 +193,7 @@ async fn a_missing_role_is_refused_before_anything_is_looked_up() {
     // These ids exist nowhere: the answer is 403, not 404, so it tells nothing about them.
     assert_forbidden(services.runs.create(&viewer, ExperimentId::new(), None).await, Role::Editor, "run of nothing");
     assert_forbidden(services.runs.cancel(&viewer, RunId::new()).await, Role::Editor, "cancel nothing");
+    assert_forbidden(services.runs.delete(&viewer, RunId::new()).await, Role::Editor, "delete no run");
     assert_forbidden(services.datasets.update(&viewer, DatasetId::new(), dataset_spec("x")).await, Role::Editor, "x");
     assert_forbidden(services.datasets.delete(&viewer, DatasetId::new()).await, Role::Editor, "delete dataset");
     assert_forbidden(services.datasets.get_for_update(&viewer, DatasetId::new()).await, Role::Editor, "patch");
@@ -474,6 +475,12 @@ async fn another_users_run_does_not_exist_for_an_editor() {
     // A viewer may not cancel even their own run: cancelling needs editor.
     assert_forbidden(runs.cancel(&viewer(), hidden).await, Role::Editor, "a viewer cancels");
     assert_eq!(runs.cancel(&bob, hidden).await.unwrap().status(), RunStatus::Canceled);
+
+    // Nor delete it, even once it has ended; its owner may.
+    assert_like_missing(runs.delete(&ann, hidden).await, runs.delete(&ann, missing).await, Entity::Run, ids, "delete");
+    assert_forbidden(runs.delete(&viewer(), hidden).await, Role::Editor, "a viewer deletes");
+    runs.delete(&bob, hidden).await.unwrap();
+    assert!(matches!(runs.get(&bob, hidden).await, Err(ServiceError::NotFound { .. })), "deleted");
 }
 
 #[tokio::test]

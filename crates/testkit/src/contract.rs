@@ -59,7 +59,10 @@ pub use references::{
     check_an_experiment_of_a_deleted_dataset_kept_a_dangling_reference, check_experiment_delete_cascades_to_runs,
     check_references_block_deletes,
 };
-pub use runs::{check_run_life_cycle_and_conditional_update, check_run_needs_its_experiment};
+pub use runs::{
+    check_run_delete_removes_its_job_unless_a_snapshot_was_built_by_it, check_run_life_cycle_and_conditional_update,
+    check_run_needs_its_experiment,
+};
 pub use snapshots::{
     check_snapshot_lists_newest_first_with_filters, check_snapshot_round_trip,
     check_snapshot_unknown_ids_and_missing_connection, check_snapshot_update_replaces_its_life,
@@ -145,6 +148,7 @@ pub async fn check_repository_contract(repos: &RepositoryUnderTest) {
     check_experiment_delete_cascades_to_runs(repos).await;
     check_run_needs_its_experiment(repos).await;
     check_run_life_cycle_and_conditional_update(repos).await;
+    check_run_delete_removes_its_job_unless_a_snapshot_was_built_by_it(repos).await;
     check_lists_in_creation_order(repos).await;
     check_masked_lists_show_the_masks_of_the_full_lists(repos).await;
     check_run_lists_newest_first_with_filters(repos).await;

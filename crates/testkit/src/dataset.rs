@@ -405,6 +405,14 @@ impl ResultWriter for RecordingResultWriter {
         Ok(format!("memory://{folder}/{}", artifact.file_name()))
     }
 
+    /// Forgets the result, log and artifacts of run `run_id`.
+    async fn delete_results(&self, run_id: &str) -> Result<(), StorageError> {
+        self.written.lock().unwrap_or_else(PoisonError::into_inner).retain(|(id, _, _)| id != run_id);
+        self.logs.lock().unwrap_or_else(PoisonError::into_inner).remove(run_id);
+        self.artifacts.lock().unwrap_or_else(PoisonError::into_inner).retain(|(folder, _), _| folder != run_id);
+        Ok(())
+    }
+
     /// The result and log as written; the query rows are recorded, not encoded, so they read as
     /// absent.
     async fn read_artifact(&self, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError> {

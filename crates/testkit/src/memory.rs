@@ -488,6 +488,21 @@ impl RunRepository for InMemoryDatabase {
             }
         }
     }
+
+    async fn delete(&self, id: RunId) -> Result<(), RepositoryError> {
+        let mut tables = self.tables()?;
+        if !tables.run_experiments.contains_key(&id) {
+            return Err(RepositoryError::not_found(Entity::Run, id));
+        }
+        let users = tables.snapshots.values().filter(|s| s.built_by == Some(id));
+        let users = users.map(|s| (s.created_at, s.id.to_string()));
+        if let Some(in_use) = in_use((Entity::Run, id), Entity::Snapshot, users) {
+            return Err(in_use);
+        }
+        tables.run_experiments.remove(&id);
+        tables.jobs.remove(&JobId::from(id.as_uuid()));
+        Ok(())
+    }
 }
 
 #[async_trait]

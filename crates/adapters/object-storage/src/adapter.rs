@@ -200,6 +200,11 @@ impl ResultWriter for ParquetStorage {
     }
 
     #[tracing::instrument(skip(self))]
+    async fn delete_results(&self, run_id: &str) -> Result<(), StorageError> {
+        results::delete(self.results_location(run_id)?, run_id).await
+    }
+
+    #[tracing::instrument(skip(self))]
     async fn read_artifact(&self, run_id: &str, artifact: Artifact) -> Result<Vec<u8>, StorageError> {
         results::read(self.results_location(run_id)?, run_id, artifact).await
     }

@@ -223,7 +223,7 @@ async fn object(repository: Repository, name: &str) -> Result<(Arc<dyn ObjectSto
 }
 
 /// An I/O error about the file shown as `shown` (an `io::Error` names no path, so none leaks).
-fn from_io(shown: &str, failure: &io::Error) -> StorageError {
+pub(crate) fn from_io(shown: &str, failure: &io::Error) -> StorageError {
     let kind = failure.kind();
     if kind == io::ErrorKind::NotFound {
         StorageError::NotFound { location: shown.to_owned() }

@@ -133,6 +133,58 @@ pub(crate) async fn read(location: &Location, run_id: &str, artifact: Artifact) 
     Ok(bytes.to_vec())
 }
 
+/// Deletes run `run_id`'s folder and everything in it; `Ok` when there is none.
+///
+/// A local folder is removed with the file system's own calls, which never follow a symbolic
+/// link (a link named like the folder is removed itself, not what it points at); the store's
+/// listing follows links, so it could reach files outside the results. On S3 every object under
+/// the folder's prefix is listed, then deleted.
+pub(crate) async fn delete(location: &Location, run_id: &str) -> Result<(), StorageError> {
+    let folder = run_folder(location, run_id)?;
+    match &location.kind {
+        StoreKind::Local(_) => {
+            let shown = location.kind.shown(&folder);
+            let path = std::path::PathBuf::from(format!("/{folder}"));
+            location::blocking(move || {
+                remove_local_folder(&path).map_err(|failure| crate::archive::from_io(&shown, &failure))
+            })
+            .await?
+        }
+        StoreKind::S3 { .. } | StoreKind::Http { .. } => {
+            let listed: Vec<_> = location.store.list(Some(&folder)).collect().await;
+            for object in listed {
+                let object = object.map_err(|error| error::from_store(&location.kind.uri(&folder), &error))?;
+                let uri = location.kind.uri(&object.location);
+                match location.store.delete(&object.location).await {
+                    Ok(()) => {}
+                    Err(failure) => match error::from_store(&uri, &failure) {
+                        // Deleted meanwhile: what was wanted.
+                        StorageError::NotFound { .. } => {}
+                        other @ (StorageError::Refused { .. }
+                        | StorageError::Unreachable { .. }
+                        | StorageError::Format { .. }
+                        | StorageError::Internal(_)) => return Err(other),
+                    },
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Removes `path`: a directory with its contents, or a link or file itself; nothing when absent.
+fn remove_local_folder(path: &std::path::Path) -> std::io::Result<()> {
+    let removed = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(failure) => Err(failure),
+    };
+    match removed {
+        Err(failure) if failure.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
 /// `artifact` of `folder`, streamed from the store one piece at a time.
 pub(crate) async fn open(
     location: &Location,

@@ -167,29 +167,76 @@ pub struct WorkerBody {
     pub running_jobs: Vec<uuid::Uuid>,
 }
 
-/// This deployment: its database and the workers seen recently.
+/// This deployment: its build, uptime, database, storage, engines and the workers seen recently.
 #[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
 pub struct SystemBody {
     /// qbench's version.
     pub version: String,
+    /// What was built.
+    pub build: BuildBody,
+    /// Seconds since this server process started.
+    pub uptime_seconds: f64,
     /// The database in use (`sqlite` or `postgres`).
     pub database_backend: String,
+    /// Where results, reports and ground-truth caches are kept: `local` (a directory) or `s3`.
+    pub results_store: String,
+    /// The engines this deployment reaches.
+    pub engines: Vec<EngineBody>,
     /// Workers that announced themselves in the last minute, by id.
     pub workers: Vec<WorkerBody>,
+}
+
+/// What was built.
+#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+pub struct BuildBody {
+    /// qbench's version.
+    pub version: String,
+    /// `release`, or `debug` for a development build (its timings are not representative).
+    pub profile: String,
+}
+
+/// An engine qbench drives.
+#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+pub struct EngineBody {
+    /// `qdrant-edge` (in process) or `qdrant` (a server, over gRPC and REST).
+    pub name: String,
+    /// The library version it is driven through, when pinned (the embedded engine's).
+    pub version: Option<String>,
+    /// Which connections reach it: `embedded://`, or a server's URL.
+    pub connections: String,
 }
 
 #[api_operation(
     operation_id = "system",
     tag = "metadata",
-    summary = "The deployment: database and the workers seen in the last minute with their labels and current jobs",
+    summary = "The deployment: build, uptime, database, results store, engines, and the workers seen in the last minute with their labels and current jobs",
     error_code = 500,
     error_code = 503
 )]
 pub(crate) async fn system(state: Data<AppState>) -> Result<Json<SystemBody>, crate::api::problem::ApiError> {
     let workers = state.jobs.workers(WORKERS_SEEN_WITHIN).await?;
+    let version = env!("CARGO_PKG_VERSION").to_owned();
     Ok(Json(SystemBody {
-        version: env!("CARGO_PKG_VERSION").to_owned(),
+        build: BuildBody {
+            version: version.clone(),
+            profile: if cfg!(debug_assertions) { "debug" } else { "release" }.to_owned(),
+        },
+        version,
+        uptime_seconds: state.started.elapsed().as_secs_f64(),
         database_backend: state.database.backend().to_owned(),
+        results_store: state.results_store.to_owned(),
+        engines: vec![
+            EngineBody {
+                name: qbench_qdrant_edge::ENGINE_NAME.to_owned(),
+                version: Some(qbench_qdrant_edge::ENGINE_VERSION.to_owned()),
+                connections: qbench_domain::EMBEDDED_CONNECTION_URL.to_owned(),
+            },
+            EngineBody {
+                name: qbench_qdrant::ENGINE_NAME.to_owned(),
+                version: None,
+                connections: "a Qdrant server's URL (gRPC, REST beside it)".to_owned(),
+            },
+        ],
         workers: workers
             .into_iter()
             .map(|seen| WorkerBody {

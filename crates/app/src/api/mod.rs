@@ -92,7 +92,8 @@ pub fn configure(config: &mut ServiceConfig) {
                 scope("/runs")
                     .service(resource("").route(get().to(runs::list)))
                     .service(resource("/compare").route(get().to(runs::compare)))
-                    .service(resource("/{id}").route(get().to(runs::get)))
+                    .service(resource("/bulk-delete").route(post().to(runs::bulk_delete)))
+                    .service(resource("/{id}").route(get().to(runs::get)).route(delete().to(runs::delete)))
                     .service(resource("/{id}/cancel").route(post().to(runs::cancel)))
                     .service(resource("/{id}/pause").route(post().to(runs::pause)))
                     .service(resource("/{id}/result").route(get().to(runs::result))),

@@ -13,15 +13,19 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::api::artifacts::signed_url;
+use crate::api::body::JsonBody;
+use crate::api::bulk;
 use crate::api::pagination::{MAX_OFFSET, MAX_PAGE, PageQuery};
 use crate::api::problem::{ApiError, ProblemKind};
 use crate::api::query::QueryParams;
 use crate::api::responses::{Accepted, Located, Paginated};
 use crate::api::{IdPath, location};
 use crate::auth::Authenticated;
+use crate::dto::bulk::{BulkDeleteRequest, BulkDeleteResponse};
 use crate::dto::compare::{CandidateBody, ComparedSettingBody, RunComparison};
 use crate::dto::run::{ArtifactLinks, RunCanceled, RunCreated, RunResponse, RunResult, RunStatusBody};
 use crate::state::{AppState, Artifacts};
+use apistos::actix::NoContent;
 
 /// Filters and page of the run list.
 ///
@@ -269,4 +273,48 @@ pub(crate) async fn pause(
 ) -> Result<Json<RunResponse>, ApiError> {
     let run = state.runs.pause(&caller, RunId::from(path.id)).await?;
     Ok(Json(RunResponse::from(&run)))
+}
+
+#[api_operation(
+    operation_id = "delete_run",
+    error_code = 400,
+    error_code = 403,
+    error_code = 404,
+    error_code = 409,
+    error_code = 500,
+    error_code = 503,
+    tag = "runs",
+    summary = "Delete a run and its results",
+    description = "Deletes an ended run (COMPLETED, FAILED or CANCELED): its record, then its stored results (result, per-query rows, log, report). Needs the editor role (403); 404 for a run the caller does not see; 409 while it is CREATED or RUNNING (cancel it first), or while a snapshot holds the collection it built (delete the snapshot first)."
+)]
+pub(crate) async fn delete(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: Path<IdPath>,
+) -> Result<NoContent, ApiError> {
+    state.runs.delete(&caller, RunId::from(path.id)).await?;
+    Ok(NoContent)
+}
+
+#[api_operation(
+    operation_id = "bulk_delete_runs",
+    error_code = 400,
+    error_code = 403,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503,
+    tag = "runs",
+    summary = "Delete several runs and their results",
+    description = "Each id is deleted as `DELETE /runs/{id}` would; the answer gives each id's status (204, 404, 409 while running or snapshotted …) in the order given, and one failing id does not stop the others. 422 for no ids, more than 100, or one listed twice."
+)]
+pub(crate) async fn bulk_delete(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    body: JsonBody<BulkDeleteRequest>,
+) -> Result<Json<BulkDeleteResponse>, ApiError> {
+    let ids = bulk::ids(body.into_inner())?;
+    let deleted = bulk::delete_each(ids, |id| state.runs.delete(&caller, RunId::from(id))).await;
+    Ok(Json(deleted))
 }

@@ -30,6 +30,7 @@ mod operations;
 mod protection;
 mod reports;
 mod restart;
+mod run_deletes;
 mod s3_run;
 mod seed;
 mod snapshots;

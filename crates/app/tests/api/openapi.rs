@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Every route of the contract, as registered in `api::configure` and `api::health_routes`.
-const ROUTES: [(&str, &str); 66] = [
+const ROUTES: [(&str, &str); 68] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
@@ -43,6 +43,8 @@ const ROUTES: [(&str, &str); 66] = [
     ("GET", "/api/v1/runs"),
     ("GET", "/api/v1/runs/compare"),
     ("GET", "/api/v1/runs/{id}"),
+    ("DELETE", "/api/v1/runs/{id}"),
+    ("POST", "/api/v1/runs/bulk-delete"),
     ("POST", "/api/v1/runs/{id}/cancel"),
     ("POST", "/api/v1/runs/{id}/pause"),
     ("GET", "/api/v1/runs/{id}/result"),

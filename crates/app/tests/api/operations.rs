@@ -141,3 +141,19 @@ async fn a_request_id_is_echoed_or_generated() {
     let reply = app.send(TestRequest::get().uri("/health").insert_header(("X-Request-Id", long.as_str()))).await;
     assert!(uuid::Uuid::parse_str(reply.header("x-request-id")).is_ok(), "{reply:#?}");
 }
+
+#[actix_web::test]
+async fn the_system_resource_names_build_uptime_database_results_store_and_engines() {
+    let app = spawn_app().await;
+    let reply = app.get("/api/v1/metadata/system").await;
+    reply.expect(200);
+    let system = &reply.body;
+    assert_eq!(system["build"]["version"], system["version"]);
+    assert!(["debug", "release"].contains(&system["build"]["profile"].as_str().unwrap()), "{system:#}");
+    assert!(system["uptime_seconds"].as_f64().unwrap() >= 0.0);
+    assert_eq!((&system["database_backend"], &system["results_store"]), (&json!("sqlite"), &json!("local")));
+    let engines: Vec<&str> =
+        system["engines"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(engines, ["qdrant-edge", "qdrant"]);
+    assert_eq!(system["engines"][0]["connections"], "embedded://");
+}

@@ -20,7 +20,7 @@ async fn after_job(app: &TestApp, location: &str) -> Value {
 }
 
 /// A kept run's collection, snapshotted into the `snapshots` directory: (snapshot, collection).
-async fn ready_snapshot(app: &TestApp) -> (Value, String) {
+pub(crate) async fn ready_snapshot(app: &TestApp) -> (Value, String) {
     let run = completed_run_keeping(app, true).await;
     let collection = format!("qbench-{run}");
     let connection = app.builtin_connection_id().await;

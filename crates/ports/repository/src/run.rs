@@ -25,7 +25,10 @@ pub struct RunFilter {
 /// # Errors
 /// Every method returns `Unavailable` when the database cannot be reached; `get` and `update`
 /// MUST return `NotFound` for an unknown id. `insert` MUST return `NotFound` (entity
-/// `Experiment`) when the experiment does not exist.
+/// `Experiment`) when the experiment does not exist. `delete` MUST return `NotFound` for an
+/// unknown id and `InUse` (by `Snapshot`, naming the oldest) while a snapshot names the run as
+/// the one that built its collection (`built_by`): restoring that snapshot relies on the settings
+/// the run kept.
 #[async_trait]
 pub trait RunRepository: Send + Sync {
     /// Stores a new run and its job, in one transaction.
@@ -38,4 +41,8 @@ pub trait RunRepository: Send + Sync {
     /// change never overwrites a concurrent one. MUST return `Conflict` when the stored status
     /// differs.
     async fn update(&self, run: &Run, expected: RunStatus) -> Result<(), RepositoryError>;
+    /// Deletes the run and its job, in one transaction, whatever their status (the service
+    /// decides which runs may go). MUST return `NotFound` for an unknown id and `InUse` (entity
+    /// `Run`, by `Snapshot`) while a snapshot was built by it, deleting nothing then.
+    async fn delete(&self, id: RunId) -> Result<(), RepositoryError>;
 }

@@ -167,6 +167,14 @@ pub trait ResultWriter: Send + Sync {
     /// configured; store errors.
     async fn write_artifact(&self, folder: &str, artifact: Artifact, body: Vec<u8>) -> Result<String, StorageError>;
 
+    /// Deletes every artifact in run `run_id`'s folder (its result, per-query rows, log, report and
+    /// anything else stored there), and the folder itself where the store has folders. `Ok` when
+    /// there is none: deleting twice is not an error.
+    ///
+    /// Errors: `Refused` for a run id that is not a plain folder name or when no results location
+    /// is configured; store errors.
+    async fn delete_results(&self, run_id: &str) -> Result<(), StorageError>;
+
     /// The bytes of `artifact` of run `run_id`.
     ///
     /// Errors: `NotFound` when the run stored none; `Refused` for a run id that is not a plain

@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use qbench_domain::{Job, JobKind, LocalAccess, RunId, Snapshot, SnapshotArchive, SnapshotPayload, SnapshotStatus};
+use qbench_domain::{
+    ConnectionId, Job, JobKind, LocalAccess, RunId, Snapshot, SnapshotArchive, SnapshotPayload, SnapshotStatus,
+};
 use qbench_repository::{ConnectionRepository, SnapshotRepository, StorageRepository};
-use qbench_storage::ArchiveStore;
-use qbench_vector_store::VectorStoreProvider;
+use qbench_storage::{ArchiveStore, ArtifactChunks, DatasetSource};
+use qbench_vector_store::{VectorStore, VectorStoreProvider};
 
 use tokio_util::sync::CancellationToken;
 
@@ -67,6 +69,28 @@ impl Archiver {
         }
     }
 
+    /// The engine of the connection `connection_id`.
+    pub(crate) async fn store_of(&self, connection_id: ConnectionId) -> Result<Arc<dyn VectorStore>, JobError> {
+        let connection = self.connections.get(connection_id).await.map_err(|error| failed("connection", &error))?;
+        self.stores.open(&connection, RunId::new()).await.map_err(|error| failed("engine", &error))
+    }
+
+    /// The repository `snapshot` lives in, as the storage port addresses it.
+    pub(crate) async fn repository_of(&self, snapshot: &Snapshot) -> Result<DatasetSource, JobError> {
+        vault::resolve(self.storages.as_ref(), self.access, &snapshot.owner, &snapshot.spec.vault)
+            .await
+            .map_err(|error| failed("repository", &error))
+    }
+
+    /// Reads archive `object` of `repository`.
+    pub(crate) async fn open_archive(
+        &self,
+        repository: &DatasetSource,
+        object: &str,
+    ) -> Result<Box<dyn ArtifactChunks>, JobError> {
+        self.archives.open_archive(repository, object).await.map_err(|error| failed("archive", &error))
+    }
+
     /// Streams `snapshot`'s collection into its repository, reporting bytes to `progress`.
     pub(crate) async fn archive(
         &self,
@@ -75,14 +99,10 @@ impl Archiver {
         cancel: &CancellationToken,
     ) -> Result<SnapshotArchive, JobError> {
         let spec = &snapshot.spec;
-        let connection =
-            self.connections.get(spec.connection_id).await.map_err(|error| failed("connection", &error))?;
-        let store = self.stores.open(&connection, RunId::new()).await.map_err(|error| failed("engine", &error))?;
+        let store = self.store_of(spec.connection_id).await?;
         progress.enter("read", None);
         let info = store.collection_info(&spec.collection).await.map_err(|error| failed("collection", &error))?;
-        let repository = vault::resolve(self.storages.as_ref(), self.access, &snapshot.owner, &spec.vault)
-            .await
-            .map_err(|error| failed("repository", &error))?;
+        let repository = self.repository_of(snapshot).await?;
         let object = snapshot.object_name();
         let mut reader = store.snapshot(&spec.collection).await.map_err(|error| failed("snapshot", &error))?;
         let mut sink =
@@ -122,13 +142,8 @@ impl Archiver {
     }
 
     /// Drops `collection` of the engine of `connection_id`.
-    pub(crate) async fn drop_collection(
-        &self,
-        connection_id: qbench_domain::ConnectionId,
-        collection: &str,
-    ) -> Result<(), String> {
-        let connection = self.connections.get(connection_id).await.map_err(|error| error.to_string())?;
-        let store = self.stores.open(&connection, RunId::new()).await.map_err(|error| error.to_string())?;
+    pub(crate) async fn drop_collection(&self, connection_id: ConnectionId, collection: &str) -> Result<(), String> {
+        let store = self.store_of(connection_id).await.map_err(|error| error.to_string())?;
         store.drop_collection(collection).await.map_err(|error| error.to_string())
     }
 

@@ -5,25 +5,20 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use qbench_domain::{Job, JobKind, LocalAccess, RestorePayload, RunId, SnapshotStatus};
-use qbench_repository::{ConnectionRepository, SnapshotRepository, StorageRepository};
+use qbench_domain::{Job, JobKind, LocalAccess, RestorePayload, SnapshotStatus};
+use qbench_repository::SnapshotRepository;
 use qbench_storage::ArchiveStore;
 use qbench_vector_store::VectorStoreProvider;
 
 use crate::Repositories;
 use crate::jobs::{JobContext, JobError, JobHandler, JobOutcome};
-use crate::snapshots::handler::failed;
+use crate::snapshots::handler::{Archiver, failed};
 use crate::snapshots::transfer::{TransferError, restore_archive};
-use crate::snapshots::vault;
 
 /// Restores snapshots for `restore` jobs.
 pub struct RestoreHandler {
     snapshots: Arc<dyn SnapshotRepository>,
-    connections: Arc<dyn ConnectionRepository>,
-    storages: Arc<dyn StorageRepository>,
-    archives: Arc<dyn ArchiveStore>,
-    stores: Arc<dyn VectorStoreProvider>,
-    access: LocalAccess,
+    archiver: Archiver,
 }
 
 impl RestoreHandler {
@@ -36,11 +31,7 @@ impl RestoreHandler {
     ) -> Self {
         Self {
             snapshots: repositories.snapshots.clone(),
-            connections: repositories.connections.clone(),
-            storages: repositories.storages.clone(),
-            archives,
-            stores,
-            access,
+            archiver: Archiver::new(repositories, archives, stores, access),
         }
     }
 }
@@ -59,17 +50,9 @@ impl JobHandler for RestoreHandler {
             (Some(archive), SnapshotStatus::Ready) => archive,
             (_, status) => return Err(JobError::Failed(format!("snapshot {} is {status}, not READY", snapshot.id))),
         };
-        let connection =
-            self.connections.get(payload.connection_id).await.map_err(|error| failed("connection", &error))?;
-        let store = self.stores.open(&connection, RunId::new()).await.map_err(|error| failed("engine", &error))?;
-        let repository = vault::resolve(self.storages.as_ref(), self.access, &snapshot.owner, &snapshot.spec.vault)
-            .await
-            .map_err(|error| failed("repository", &error))?;
-        let reader = self
-            .archives
-            .open_archive(&repository, &archive.object)
-            .await
-            .map_err(|error| failed("archive", &error))?;
+        let store = self.archiver.store_of(payload.connection_id).await?;
+        let repository = self.archiver.repository_of(&snapshot).await?;
+        let reader = self.archiver.open_archive(&repository, &archive.object).await?;
         let writer = store
             .restore(&payload.collection, payload.overwrite)
             .await

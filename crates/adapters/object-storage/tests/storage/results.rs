@@ -5,7 +5,7 @@ use arrow::datatypes::Float64Type;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use qbench_domain::PointId;
 use qbench_object_storage::{ParquetStorage, ParquetStorageConfig};
-use qbench_storage::{QueryRecord, ResultWriter, StorageError, TrueNeighbors};
+use qbench_storage::{Artifact, QueryRecord, ResultWriter, StorageError, TrueNeighbors};
 use serde_json::json;
 
 use crate::support::{Env, assert_refused};
@@ -88,6 +88,36 @@ async fn results_are_written_as_json_and_parquet_under_the_run_folder() {
         serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
     assert_eq!(written, result);
     check_queries_parquet(std::fs::read(folder.join("queries.parquet")).unwrap().into());
+}
+
+#[tokio::test]
+async fn deleting_a_runs_results_removes_its_folder_and_nothing_else() {
+    let env = Env::new();
+    env.storage.write_result("r-1", &json!({"run": "r-1"}), &queries()).await.unwrap();
+    env.storage.write_log("r-1", &["{}".to_owned()]).await.unwrap();
+    env.storage.write_result("r-2", &json!({"run": "r-2"}), &queries()).await.unwrap();
+    env.storage.delete_results("r-1").await.unwrap();
+    assert!(!env.results.join("r-1").exists(), "the run's folder is gone");
+    assert!(env.results.join("r-2").join("result.json").exists(), "another run's results stay");
+    assert!(matches!(env.storage.read_artifact("r-1", Artifact::ResultJson).await, Err(StorageError::NotFound { .. })));
+    env.storage.delete_results("r-1").await.unwrap();
+    env.storage.delete_results("never-stored").await.unwrap();
+    for run_id in ["", "..", "a/b"] {
+        assert_refused(env.storage.delete_results(run_id).await, &["not usable as a folder name"]);
+    }
+    assert!(env.results.join("r-2").join("result.json").exists(), "a refused delete deletes nothing");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn deleting_a_linked_run_folder_removes_the_link_not_what_it_points_at() {
+    let env = Env::new();
+    env.storage.write_result("r-1", &json!({"run": "r-1"}), &queries()).await.unwrap();
+    std::fs::write(env.outside.join("result.json"), "{}").unwrap();
+    std::os::unix::fs::symlink(&env.outside, env.results.join("r-linked")).unwrap();
+    env.storage.delete_results("r-linked").await.unwrap();
+    assert!(!env.results.join("r-linked").exists(), "the link is gone");
+    assert!(env.outside.join("result.json").exists(), "what it pointed at stays");
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use futures::StreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -208,6 +209,19 @@ async fn s3_results_are_written_under_the_prefix() {
     let json_bytes = store.get(&Path::from("results/r-9/result.json")).await.unwrap().bytes().await.unwrap();
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&json_bytes).unwrap(), result);
     check_queries_parquet(store.get(&Path::from("results/r-9/queries.parquet")).await.unwrap().bytes().await.unwrap());
+
+    // Deleting the run's results removes every object under its prefix, and only those.
+    storage.write_result("r-10", &result, &queries()).await.unwrap();
+    storage.write_log("r-9", &["{}".to_owned()]).await.unwrap();
+    storage.delete_results("r-9").await.unwrap();
+    let left: Vec<String> = store
+        .list(Some(&Path::from("results")))
+        .map(|meta| meta.unwrap().location.to_string())
+        .collect::<Vec<_>>()
+        .await;
+    assert!(left.iter().all(|key| key.starts_with("results/r-10/")), "{left:?}");
+    assert_eq!(left.len(), 2, "{left:?}");
+    storage.delete_results("r-9").await.unwrap();
 }
 
 #[tokio::test]

@@ -24,7 +24,8 @@ pub(crate) struct Model {
     pub vault_storage_id: Option<Uuid>,
     #[sea_orm(column_type = "Text", indexed)]
     pub owner: String,
-    #[sea_orm(nullable)]
+    /// Indexed: deleting a run looks for the snapshots its collection gave.
+    #[sea_orm(nullable, indexed)]
     pub built_by: Option<Uuid>,
     pub job_id: Uuid,
     #[sea_orm(column_type = "Text", indexed)]

@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use crate::SqlDatabase;
 use crate::codec::{RowRef, stored_time};
-use crate::entity::{experiments, jobs, runs};
+use crate::entity::{experiments, jobs, runs, snapshots};
 use crate::error::{db_error, write_error};
 
 use super::jobs::{job_from_row, job_row};
-use super::{Hold, hold, owned_by, owner_of, page_of};
+use super::{Hold, hold, in_use, owned_by, owner_of, page_of};
 
 fn row_ref(id: Uuid) -> RowRef {
     RowRef { entity: Entity::Run, table: "runs", id }
@@ -181,5 +181,22 @@ impl RunRepository for SqlDatabase {
     #[tracing::instrument(skip_all, fields(run_id = %run.id(), status = %run.status(), %expected))]
     async fn update(&self, run: &Run, expected: RunStatus) -> Result<(), RepositoryError> {
         self.write_job(&self.db, run.job(), JobStatus::from(expected), Entity::Run, run.id().to_string()).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete(&self, id: RunId) -> Result<(), RepositoryError> {
+        let txn = self.begin_write().await?;
+        // Holding the run makes a concurrent snapshot of its collection wait, then be seen here.
+        if !hold::<runs::Entity>(&txn, id.as_uuid(), Hold::Exclusive).await? {
+            return Err(RepositoryError::not_found(Entity::Run, id));
+        }
+        let users = snapshots::Entity::find().filter(snapshots::Column::BuiltBy.eq(id.as_uuid()));
+        let order = (snapshots::Column::CreatedAt, snapshots::Column::Id);
+        if let Some(in_use) = in_use(&txn, users, order, (Entity::Run, id), Entity::Snapshot).await? {
+            return Err(in_use);
+        }
+        jobs::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;
+        runs::Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(db_error)?;
+        txn.commit().await.map_err(db_error)
     }
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::SqlDatabase;
 use crate::codec::{RowRef, stored_time};
-use crate::entity::{connections, snapshots};
+use crate::entity::{connections, runs, snapshots};
 use crate::error::{db_error, write_error};
 
 use super::{Hold, convert, hold, page_of};
@@ -75,6 +75,12 @@ impl SnapshotRepository for SqlDatabase {
         let connection_id = snapshot.spec.connection_id;
         if !hold::<connections::Entity>(&txn, connection_id.as_uuid(), Hold::Shared).await? {
             return Err(RepositoryError::not_found(Entity::Connection, connection_id));
+        }
+        // Holding the run that built the collection makes a concurrent delete of that run wait,
+        // then see this snapshot. A run that is gone (or never was) is no error: the collection
+        // outlived its record.
+        if let Some(run_id) = snapshot.built_by {
+            hold::<runs::Entity>(&txn, run_id.as_uuid(), Hold::Shared).await?;
         }
         snapshots::Entity::insert(row)
             .exec_without_returning(&txn)
