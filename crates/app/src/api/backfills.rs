@@ -20,6 +20,7 @@ use crate::auth::Authenticated;
 use crate::dto::backfill::{
     BackfillCommandRequest, BackfillRequest, BackfillResponse, WorkItemResponse, WorkItemStatusBody,
 };
+use crate::dto::job::JobResponse;
 use crate::state::AppState;
 
 /// Filters and page of a backfill's work items.
@@ -64,7 +65,8 @@ pub(crate) async fn create(
 ) -> Result<Accepted<BackfillResponse>, ApiError> {
     let spec = BackfillSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
     let backfill = state.backfills.create(&caller, spec).await?;
-    Ok(Accepted(Located::accepted(location("backfills", backfill.id()), BackfillResponse::from(&backfill))))
+    let body = BackfillResponse { task: Some(JobResponse::from(&backfill.job)), ..BackfillResponse::from(&backfill) };
+    Ok(Accepted(Located::accepted(location("backfills", backfill.id()), body)))
 }
 
 #[api_operation(
@@ -154,5 +156,6 @@ pub(crate) async fn command(
 ) -> Result<Accepted<BackfillResponse>, ApiError> {
     let command = body.into_inner().command.into();
     let backfill = state.backfills.command(&caller, JobId::from(path.id), command).await?;
-    Ok(Accepted(Located::accepted(location("backfills", backfill.id()), BackfillResponse::from(&backfill))))
+    let body = BackfillResponse { task: Some(JobResponse::from(&backfill.job)), ..BackfillResponse::from(&backfill) };
+    Ok(Accepted(Located::accepted(location("backfills", backfill.id()), body)))
 }

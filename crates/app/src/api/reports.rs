@@ -14,6 +14,7 @@ use crate::api::problem::ApiError;
 use crate::api::responses::{Accepted, Located};
 use crate::api::{IdPath, location};
 use crate::auth::Authenticated;
+use crate::dto::job::JobResponse;
 use crate::dto::report_job::{ReportRequest, ReportResponse};
 use crate::state::AppState;
 
@@ -37,7 +38,8 @@ pub(crate) async fn create(
 ) -> Result<Accepted<ReportResponse>, ApiError> {
     let payload = ReportPayload::try_from(body.into_inner()).map_err(ApiError::invalid)?;
     let job = state.reports.create(&caller, payload).await?;
-    Ok(Accepted(Located::accepted(location("reports", job.id()), ReportResponse::new(&job, None))))
+    let report = ReportResponse { task: Some(JobResponse::from(&job)), ..ReportResponse::new(&job, None) };
+    Ok(Accepted(Located::accepted(location("reports", job.id()), report)))
 }
 
 #[api_operation(

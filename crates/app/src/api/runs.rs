@@ -23,6 +23,7 @@ use crate::api::{IdPath, location};
 use crate::auth::Authenticated;
 use crate::dto::bulk::{BulkDeleteRequest, BulkDeleteResponse};
 use crate::dto::compare::{CandidateBody, ComparedSettingBody, RunComparison};
+use crate::dto::job::JobResponse;
 use crate::dto::run::{ArtifactLinks, RunCanceled, RunCreated, RunResponse, RunResult, RunStatusBody};
 use crate::state::{AppState, Artifacts};
 use apistos::actix::NoContent;
@@ -83,7 +84,8 @@ pub(crate) async fn create(
 ) -> Result<Accepted<RunCreated>, ApiError> {
     let requires = crate::api::jobs::worker_label("requires", query.into_inner().requires.as_deref())?;
     let run = state.runs.create(&caller, ExperimentId::from(path.id), requires).await?;
-    Ok(Accepted(Located::accepted(location("runs", run.id()), RunCreated { run_id: run.id().as_uuid() })))
+    let created = RunCreated { run_id: run.id().as_uuid(), task: Some(JobResponse::from(run.job())) };
+    Ok(Accepted(Located::accepted(location("runs", run.id()), created)))
 }
 
 #[api_operation(

@@ -69,8 +69,9 @@ pub(crate) async fn create(
     body: JsonBody<SnapshotRequest>,
 ) -> Result<Accepted<SnapshotResponse>, ApiError> {
     let spec = SnapshotSpec::try_from(body.into_inner()).map_err(ApiError::invalid)?;
-    let snapshot = state.snapshots.create(&caller, spec).await?;
-    Ok(Accepted(Located::accepted(location("snapshots", snapshot.id), SnapshotResponse::from(&snapshot))))
+    let (snapshot, job) = state.snapshots.create(&caller, spec).await?;
+    let body = SnapshotResponse { task: Some(JobResponse::from(&job)), ..SnapshotResponse::from(&snapshot) };
+    Ok(Accepted(Located::accepted(location("snapshots", snapshot.id), body)))
 }
 
 #[api_operation(

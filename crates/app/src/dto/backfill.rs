@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::dto::experiment::{
     IndexBody, IndexType, OptimizerConfigBody, QuantizationBody, ScalarInput, ScalarTypeBody,
 };
-use crate::dto::job::JobStatusBody;
+use crate::dto::job::{JobResponse, JobStatusBody};
 use crate::dto::snapshot::check_collection;
 use crate::dto::{Violations, bounds};
 
@@ -227,6 +227,10 @@ pub struct BackfillResponse {
     pub start_time: Option<DateTime<Utc>>,
     /// When it ended.
     pub end_time: Option<DateTime<Utc>>,
+    /// The job doing the work (id, kind, status, progress, links), on the `202` that queued it:
+    /// every asynchronous operation answers its task the same way (`/api/v1/jobs/{id}` follows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<JobResponse>,
 }
 
 impl From<&Backfill> for BackfillResponse {
@@ -265,6 +269,7 @@ impl From<&Backfill> for BackfillResponse {
             created_at: job.created_at(),
             start_time: job.start_time(),
             end_time: job.end_time(),
+            task: None,
         }
     }
 }

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::dto::job::JobStatusBody;
+use crate::dto::job::{JobResponse, JobStatusBody};
 use crate::dto::run::ProgressBody;
 
 /// What to report: runs side by side, or a study. Exactly one of `run_ids` and `study_id`.
@@ -82,6 +82,10 @@ pub struct ReportResponse {
     /// When `url` stops working.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
+    /// The job doing the work (id, kind, status, progress, links), on the `202` that queued it:
+    /// every asynchronous operation answers its task the same way (`/api/v1/jobs/{id}` follows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<JobResponse>,
 }
 
 impl ReportResponse {
@@ -107,6 +111,7 @@ impl ReportResponse {
             error: job.error().map(str::to_owned),
             url,
             expires_at,
+            task: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::dto::experiment::ExperimentRequest;
+use crate::dto::job::JobResponse;
 use crate::dto::report::RunReportBody;
 
 /// A run's status, with these exact strings on the wire.
@@ -182,11 +183,15 @@ fn report_of(run: &Run, metrics: &serde_json::Value) -> Option<RunReportBody> {
 pub struct RunCreated {
     /// The new run's id; follow `Location` to watch it.
     pub run_id: Uuid,
+    /// The job doing the work (id, kind, status, progress, links), on the `202` that queued it:
+    /// every asynchronous operation answers its task the same way (`/api/v1/jobs/{id}` follows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<JobResponse>,
 }
 
 impl RunCreated {
     fn example() -> Self {
-        Self { run_id: Uuid::nil() }
+        Self { run_id: Uuid::nil(), task: None }
     }
 }
 

@@ -8,6 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::dto::job::JobResponse;
+
 /// Where a snapshot's archive goes: a directory under the server's data roots (`path`), or a
 /// registered object storage's bucket under a key prefix (`storage_id`, `prefix`). Exactly one of
 /// `path` and `storage_id`.
@@ -201,6 +203,10 @@ pub struct SnapshotResponse {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// The job doing the work (id, kind, status, progress, links), on the `202` that queued it:
+    /// every asynchronous operation answers its task the same way (`/api/v1/jobs/{id}` follows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<JobResponse>,
 }
 
 impl From<&Snapshot> for SnapshotResponse {
@@ -223,6 +229,7 @@ impl From<&Snapshot> for SnapshotResponse {
             error: snapshot.error.clone(),
             created_at: snapshot.created_at,
             updated_at: snapshot.updated_at,
+            task: None,
         }
     }
 }

@@ -60,6 +60,9 @@ async fn queue(app: &TestApp, body: &Value) -> Value {
     reply.expect(202);
     let id = reply.id();
     assert_eq!(reply.header("location"), format!("/api/v1/backfills/{id}"));
+    let task = &reply.body["task"];
+    assert_eq!((task["id"].as_str(), task["kind"].as_str()), (Some(id.as_str()), Some("backfill")), "{task}");
+    assert_eq!(task["links"]["pause"], format!("/api/v1/jobs/{id}/pause"), "a backfill can pause");
     reply.body
 }
 

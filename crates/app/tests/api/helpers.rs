@@ -298,6 +298,13 @@ impl TestApp {
         reply.expect(202);
         let run_id = reply.body["run_id"].as_str().unwrap_or_else(|| panic!("no run_id: {reply:#?}")).to_owned();
         assert_eq!(reply.header("location"), format!("/api/v1/runs/{run_id}"));
+        // Every 202 answers its task: the job, with where to follow it.
+        let task = &reply.body["task"];
+        assert_eq!(
+            (&task["id"], &task["kind"], &task["status"]),
+            (&json!(run_id), &json!("benchmark"), &json!("CREATED"))
+        );
+        assert_eq!(task["links"]["resource"], format!("/api/v1/runs/{run_id}"));
         run_id
     }
 

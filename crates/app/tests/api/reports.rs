@@ -26,6 +26,7 @@ async fn a_report_of_two_runs_is_rendered_by_a_job_and_served_behind_a_signed_ur
     let job = app.post_json("/api/v1/reports", &json!({"run_ids": [first, second], "title": "Two runs"})).await;
     job.expect(202);
     assert_eq!(job.body["status"], "CREATED");
+    assert_eq!((&job.body["task"]["id"], &job.body["task"]["kind"]), (&job.body["id"], &json!("report")));
     assert!(job.body.get("url").is_none(), "no page before it is rendered");
     let location = job.header("location").to_owned();
     assert!(location.ends_with(job.body["id"].as_str().unwrap()));

@@ -32,6 +32,9 @@ pub(crate) async fn ready_snapshot(app: &TestApp) -> (Value, String) {
         .await;
     created.expect(202);
     assert_eq!(created.body["status"], "CREATING");
+    let task = &created.body["task"];
+    assert_eq!((&task["id"], &task["kind"]), (&created.body["job_id"], &json!("snapshot")));
+    assert_eq!(task["links"]["resource"], created.header("location"));
     assert_eq!(created.body["built_by_run_id"], json!(run));
     let snapshot = after_job(app, created.header("location")).await;
     assert_eq!(snapshot["status"], "READY", "{snapshot:#}");

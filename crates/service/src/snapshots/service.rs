@@ -79,7 +79,8 @@ impl SnapshotService {
 
     /// Asks for a snapshot of `spec` (editor): the connection exists, holds the collection, the
     /// caller may touch it, and the repository can hold archives; then a `snapshot` job is queued.
-    pub async fn create(&self, caller: &Caller, spec: SnapshotSpec) -> Result<Snapshot, ServiceError> {
+    /// Answers the snapshot and the job archiving it.
+    pub async fn create(&self, caller: &Caller, spec: SnapshotSpec) -> Result<(Snapshot, Job), ServiceError> {
         caller.require(Role::Editor)?;
         let connection = self.connection(spec.connection_id).await?;
         ensure_may_touch(caller, "collection", &spec.collection)?;
@@ -106,7 +107,7 @@ impl SnapshotService {
         let job = Job::new(job_id, JobKind::Snapshot, caller.user(), payload, None, now);
         self.snapshots.insert(&snapshot).await?;
         submit(self.jobs.as_ref(), self.queue.as_ref(), &job).await?;
-        Ok(snapshot)
+        Ok((snapshot, job))
     }
 
     /// The snapshot `id` (viewer, one the caller sees).
