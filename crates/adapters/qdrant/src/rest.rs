@@ -147,18 +147,8 @@ pub async fn health(
     api_key: Option<&SecretString>,
     timeout: Duration,
 ) -> Result<EngineHealth, VectorStoreError> {
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .build()
-        .map_err(|err| VectorStoreError::Internal(format!("an HTTP client: {err}")))?;
-    let get = |path: &str| {
-        let mut request = client.get(format!("{base}{path}"));
-        if let Some(key) = api_key {
-            request = request.header("api-key", key.expose_secret());
-        }
-        request.send()
-    };
+    let rest = Rest::new(base, api_key, timeout, timeout)?;
+    let get = |path: &str| rest.request(reqwest::Method::GET, rest.url(&[path.trim_start_matches('/')])).send();
     let unreachable =
         |path: &str, err: reqwest::Error| VectorStoreError::Unreachable(format!("{base}{path}: {}", err.without_url()));
     let live = get("/healthz").await.map_err(|err| unreachable("/healthz", err))?;

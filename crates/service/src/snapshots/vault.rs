@@ -10,22 +10,33 @@ use crate::sources::storage_credentials;
 /// `vault` of a snapshot owned by `owner`, resolved: a directory as a local source (in the owner's
 /// area of the data roots when users do not share local files), a storage as `s3://bucket/prefix`
 /// with its credentials. Errors are violations naming `repository.path` or
-/// `repository.storage_id`; [`check`] names another field.
+/// `repository.storage_id`.
 pub(crate) async fn resolve(
     storages: &dyn StorageRepository,
     access: LocalAccess,
     owner: &str,
     vault: &SnapshotVault,
 ) -> Result<DatasetSource, ServiceError> {
+    resolve_as(storages, access, owner, vault, "repository").await
+}
+
+/// [`resolve`], its violations naming the parts of `field`.
+async fn resolve_as(
+    storages: &dyn StorageRepository,
+    access: LocalAccess,
+    owner: &str,
+    vault: &SnapshotVault,
+    field: &str,
+) -> Result<DatasetSource, ServiceError> {
     match vault {
         SnapshotVault::Directory { path } => {
             let uri = if path.starts_with('/') { format!("file://{path}") } else { path.clone() };
             let uri: SourceUri = uri.parse().map_err(|error: qbench_domain::DomainError| {
-                invalid("repository.path", error.to_string().replace("source_uri: ", ""))
+                invalid(&format!("{field}.path"), error.to_string().replace("source_uri: ", ""))
             })?;
             if !matches!(uri.scheme(), None | Some("file")) {
                 return Err(invalid(
-                    "repository.path",
+                    &format!("{field}.path"),
                     format!("`{path}` is not a directory; name a storage with `storage_id` for an S3 bucket"),
                 ));
             }
@@ -35,7 +46,10 @@ pub(crate) async fn resolve(
             let storage = match storages.get(*storage_id).await {
                 Ok(storage) => storage,
                 Err(RepositoryError::NotFound { .. }) => {
-                    return Err(invalid("repository.storage_id", format!("storage {storage_id} does not exist")));
+                    return Err(invalid(
+                        &format!("{field}.storage_id"),
+                        format!("storage {storage_id} does not exist"),
+                    ));
                 }
                 Err(other) => return Err(other.into()),
             };
@@ -44,7 +58,7 @@ pub(crate) async fn resolve(
             let uri = format!("s3://{}/{prefix}", storage.spec.bucket);
             let uri: SourceUri = uri
                 .parse()
-                .map_err(|error: qbench_domain::DomainError| invalid("repository.prefix", error.to_string()))?;
+                .map_err(|error: qbench_domain::DomainError| invalid(&format!("{field}.prefix"), error.to_string()))?;
             Ok(DatasetSource { uri, s3: Some(storage_credentials(&storage)), local_area: None })
         }
     }
@@ -67,13 +81,7 @@ pub(crate) async fn check(
     vault: &SnapshotVault,
     field: &str,
 ) -> Result<DatasetSource, ServiceError> {
-    let rename = |error: ServiceError| {
-        let ServiceError::Invalid(violations) = error else { return error };
-        let renamed =
-            violations.into_iter().map(|v| Violation::new(v.field.replacen("repository", field, 1), v.message));
-        ServiceError::Invalid(renamed.collect())
-    };
-    let repository = resolve(storages, access, owner, vault).await.map_err(rename)?;
+    let repository = resolve_as(storages, access, owner, vault, field).await?;
     let part = match vault {
         SnapshotVault::Directory { .. } => "path",
         SnapshotVault::Storage { .. } => "storage_id",
